@@ -1,0 +1,242 @@
+"""faceapp settings: everything comes from the environment, in this one file.
+
+With nothing set, a local install works: SQLite and an embedded Valkey (started by
+`manage.py runstack`) on a unix socket, both under FACEAPP_DATA_DIR (default `var/`).
+Every setting is listed in README.md and `.env.example`.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envstr(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def envint(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def envfloat(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
+
+
+DATA_DIR = Path(envstr("FACEAPP_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in DATA_DIR."""
+    if envstr("SECRET_KEY"):
+        return envstr("SECRET_KEY")
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = envbool("DEBUG", False)
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "identity",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "faceapp.urls"
+ASGI_APPLICATION = "faceapp.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "identity.roles.role_context",
+            ],
+        },
+    },
+]
+
+# Database: DATABASE_URL (PostgreSQL in production), else SQLite in DATA_DIR.
+DATABASES = {
+    "default": dj_database_url.parse(
+        envstr("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"), conn_max_age=0
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The worker and the server write at once: WAL and IMMEDIATE avoid "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    # The test database is a file so that a worker process can share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_db.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis/Valkey: REDIS_URL, else the embedded Valkey on a unix socket in DATA_DIR.
+VALKEY_SOCKET = DATA_DIR / "valkey.sock"
+REDIS_URL = envstr("REDIS_URL")
+EMBEDDED_VALKEY = not REDIS_URL
+if EMBEDDED_VALKEY:
+    REDIS_URL = f"unix://{VALKEY_SOCKET}"
+    CELERY_BROKER_URL = f"redis+socket://{VALKEY_SOCKET}"
+else:
+    CELERY_BROKER_URL = REDIS_URL
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "faceapp",
+    }
+}
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "faceapp-asgi", "capacity": 200, "expiry": 30},
+    }
+}
+
+# Celery: at-least-once delivery; tasks are idempotent, keyed by the row they process.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = envint("FACEAPP_TASK_TIME_LIMIT", 120)
+CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 10, 5)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 3}
+CELERY_WORKER_CONCURRENCY = envint("FACEAPP_WORKER_CONCURRENCY", 1)
+CELERY_TIMEZONE = envstr("TIME_ZONE", "UTC")
+CELERY_BEAT_SCHEDULE: dict = {}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = envstr("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+# Biometric media lives outside STATIC and has no public URL: views check permissions.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = None
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("FACEAPP_MAX_UPLOAD_MB", 20) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# Face engine (identity/vision): model choice, thresholds, limits.
+FACEAPP_ENGINE = {
+    "models_dir": str(BASE_DIR / "models"),
+    "detector": envstr("FACEAPP_DETECTOR", "scrfd_500m_bnkps"),
+    "embedder": envstr("FACEAPP_EMBEDDER", "w600k_mbf"),
+    "flip": envbool("FACEAPP_FLIP", False),
+    "intra_op_threads": envint("FACEAPP_ORT_THREADS", 1),
+    "max_pixels": envint("FACEAPP_MAX_PIXELS", 40_000_000),
+}
+if envstr("FACEAPP_THRESHOLD"):
+    FACEAPP_ENGINE["threshold"] = envfloat("FACEAPP_THRESHOLD", 0.0)
+FACEAPP_MATCH_MARGIN = envfloat("FACEAPP_MATCH_MARGIN", 0.05)
+FACEAPP_API_WAIT_SECONDS = envfloat("FACEAPP_API_WAIT_SECONDS", 10.0)
+FACEAPP_CAMERA_FPS = envfloat("FACEAPP_CAMERA_FPS", 2.0)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {"TITLE": "faceapp API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+
+# Production: FACEAPP_HTTPS=1 behind a TLS reverse proxy turns on the secure defaults.
+FACEAPP_HTTPS = envbool("FACEAPP_HTTPS", False)
+SESSION_COOKIE_SECURE = FACEAPP_HTTPS
+CSRF_COOKIE_SECURE = FACEAPP_HTTPS
+SECURE_SSL_REDIRECT = FACEAPP_HTTPS
+SECURE_HSTS_SECONDS = envint("FACEAPP_HSTS_SECONDS", 31536000 if FACEAPP_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = FACEAPP_HTTPS
+SECURE_HSTS_PRELOAD = FACEAPP_HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if FACEAPP_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_AGE = envint("FACEAPP_SESSION_HOURS", 12) * 3600
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {"daphne": {"level": "WARNING"}},
+}

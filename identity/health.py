@@ -1,0 +1,56 @@
+"""Health checks for /healthz: each returns (ok, detail)."""
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+from faceapp.celery import app as celery_app
+
+
+def check_database() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True, connection.vendor
+    except Exception as exc:  # any driver error means "down"
+        return False, f"{type(exc).__name__}: {exc}"
+
+
+def check_broker() -> tuple[bool, str]:
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
+        return True, "embedded valkey" if settings.EMBEDDED_VALKEY else "redis"
+    except redis.RedisError as exc:
+        return False, f"{type(exc).__name__}: {exc}"
+
+
+def check_workers(timeout: float = 1.5) -> tuple[bool, list[str] | str]:
+    try:
+        replies = celery_app.control.ping(timeout=timeout) or []
+    except Exception as exc:  # kombu raises many types when the broker is gone
+        return False, f"{type(exc).__name__}: {exc}"
+    workers = sorted(name for reply in replies for name in reply)
+    return (True, workers) if workers else (False, "no worker answered a ping")
+
+
+def check_models() -> tuple[bool, dict | str]:
+    try:
+        from identity.engine import model_files_status
+
+        return True, model_files_status()
+    except Exception as exc:  # a missing file or a wrong checksum, named in the message
+        return False, str(exc)
+
+
+def health_report() -> tuple[bool, dict]:
+    broker = check_broker()
+    checks = {
+        "database": check_database(),
+        "broker": broker,
+        "workers": check_workers() if broker[0] else (False, "broker down"),
+        "models": check_models(),
+    }
+    report = {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}
+    healthy = all(ok for ok, _ in checks.values())
+    report["status"] = "ok" if healthy else "failing: " + ", ".join(n for n, (ok, _) in checks.items() if not ok)
+    return healthy, report

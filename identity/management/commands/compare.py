@@ -1,0 +1,67 @@
+"""``manage.py compare IMG1 IMG2``: are these two photos the same person?"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from identity.engine import get_face_engine
+from identity.vision import ImageError, ModelError, NoFaceError, get_engine
+
+
+class Command(BaseCommand):
+    help = (
+        "Compare the largest face of two photos and say whether they show the same person. "
+        "Exits non-zero when a file is unreadable or shows no face."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("image1", help="first photo (path)")
+        parser.add_argument("image2", help="second photo (path)")
+        parser.add_argument("--threshold", type=float, help="cosine similarity for 'same person' (default: configured)")
+        parser.add_argument("--flip", action="store_true", help="flip test-time augmentation (slower)")
+        parser.add_argument("--json", action="store_true", help="print the result as JSON")
+        parser.add_argument(
+            "--center-fallback", action="store_true",
+            help="when no face is detected, compare the image centre (for pre-cropped face photos)",
+        )
+
+    def handle(self, *args, **options):
+        engine = get_face_engine()
+        changes = {}
+        if options["threshold"] is not None:
+            changes["threshold"] = options["threshold"]
+        if options["flip"]:
+            changes["flip"] = True
+        if changes:
+            engine = get_engine(dataclasses.replace(engine.config, **changes))
+        paths = (options["image1"], options["image2"])
+        try:
+            result = engine.verify(*paths, fallback_center=True)
+        except ImageError as exc:
+            raise CommandError(f"cannot use image: {exc}") from exc
+        except NoFaceError as exc:
+            raise CommandError(str(exc)) from exc
+        except ModelError as exc:
+            raise CommandError(f"face model problem: {exc}") from exc
+        for number, (path, face) in enumerate(zip(paths, (result.face1, result.face2)), start=1):
+            if face.fallback_reason == "centre" and not options["center_fallback"]:
+                raise CommandError(
+                    f"no face found in image {number} ({path}); "
+                    "use --center-fallback to compare the image centre anyway"
+                )
+        verdict = "same person" if result.same else "different people"
+        if options["json"]:
+            payload = {
+                "image1": paths[0], "image2": paths[1], "similarity": round(result.similarity, 4),
+                "threshold": result.threshold, "same": result.same, "verdict": verdict,
+                "model_id": result.model_id, "notes": result.notes,
+            }
+            self.stdout.write(json.dumps(payload))
+            return
+        for note in result.notes:
+            self.stdout.write(f"note: {note}")
+        self.stdout.write(f"similarity: {result.similarity:.4f} (threshold {result.threshold:.4f}, {result.model_id})")
+        self.stdout.write(verdict)

@@ -1,0 +1,106 @@
+"""Run the whole stack in the foreground: embedded Valkey (when REDIS_URL is unset),
+one Celery worker and the Daphne ASGI server. Ctrl-C (or SIGTERM) stops all of them."""
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from faceapp.embedded_valkey import start_valkey, valkey_answers
+from identity.services.accounts import admin_account_ensure
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    # If runstack itself is killed, the kernel stops its children too: nothing is left behind.
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class Command(BaseCommand):
+    help = "Migrate, ensure an admin account, then run Valkey, a Celery worker and Daphne."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("FACEAPP_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("FACEAPP_PORT", "8000")))
+        parser.add_argument("--concurrency", type=int, default=settings.CELERY_WORKER_CONCURRENCY)
+        parser.add_argument("--no-worker", action="store_true", help="run no Celery worker here")
+
+    def handle(self, *args, **options):
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.stopping = False
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+        try:
+            self._start(options)
+            self._supervise()
+        finally:
+            self._stop_all()
+
+    def _start(self, options):
+        if settings.EMBEDDED_VALKEY:
+            if valkey_answers(settings.VALKEY_SOCKET):
+                raise CommandError(f"a Valkey already answers on {settings.VALKEY_SOCKET}: is faceapp running?")
+            self._spawn_valkey()
+        call_command("migrate", interactive=False, verbosity=0)
+        password = admin_account_ensure(password=os.environ.get("FACEAPP_ADMIN_PASSWORD", ""))
+        if password:
+            shown = "(from FACEAPP_ADMIN_PASSWORD)" if os.environ.get("FACEAPP_ADMIN_PASSWORD") else password
+            self.stdout.write(self.style.WARNING(f"Created the admin account: user 'admin', password {shown}"))
+        python = sys.executable
+        if not options["no_worker"]:
+            beat_file = str(settings.DATA_DIR / "celerybeat-schedule")
+            self._spawn("worker", [python, "-m", "celery", "-A", "faceapp", "worker", "--beat",
+                                   "--schedule", beat_file, "--loglevel", "INFO",
+                                   "--concurrency", str(options["concurrency"]),
+                                   "--hostname", "worker@%h"])  # fmt: skip
+        self._spawn("server", [python, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]),
+                               "faceapp.asgi:application"])  # fmt: skip
+        self.stdout.write(self.style.SUCCESS(
+            f"faceapp is running at http://{options['host']}:{options['port']}/ — Ctrl-C stops it."
+        ))  # fmt: skip
+
+    def _spawn_valkey(self):
+        process = start_valkey(settings.VALKEY_SOCKET, start_new_session=True, preexec_fn=_die_with_parent)
+        self.children.append(("valkey", process))
+
+    def _spawn(self, name: str, command: list[str]):
+        process = subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent)
+        self.children.append((name, process))
+
+    def _supervise(self):
+        while not self.stopping:
+            for name, process in self.children:
+                if process.poll() is not None:
+                    raise CommandError(f"{name} exited with status {process.returncode}; stopping the stack")
+            time.sleep(0.5)
+
+    def _on_signal(self, signum, frame):
+        self.stopping = True
+
+    def _stop_all(self):
+        # Server first (no new work), then the worker (finishes its task), then Valkey.
+        for name, process in reversed(self.children):
+            self._stop(name, process)
+        self.children = []
+
+    def _stop(self, name: str, process: subprocess.Popen, timeout: float = 20.0):
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.stderr.write(f"{name} did not stop in {timeout:.0f}s: killing it")
+            except ProcessLookupError:
+                pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # the worker's pool children, if any linger
+        except (ProcessLookupError, PermissionError):
+            pass
+        process.wait()

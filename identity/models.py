@@ -1,0 +1,229 @@
+"""faceapp's data: people and their face samples, cameras and snapshots, match logs,
+provisional identities for strangers, and attendance.
+
+Embeddings are stored as raw float32 bytes (`embedding_to_bytes` / `embedding_from_bytes`).
+Files (photos, crops) live under MEDIA_ROOT and are only served by views that check roles.
+"""
+
+import secrets
+import uuid
+
+import numpy as np
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def embedding_to_bytes(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def embedding_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(bytes(data), dtype=np.float32)
+
+
+def _media_path(folder: str, filename: str) -> str:
+    # Random names: no personal data in paths, no collisions between uploads.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    day = timezone.now().strftime("%Y/%m/%d")
+    return f"{folder}/{day}/{uuid.uuid4().hex}.{extension[:5]}"
+
+
+def sample_photo_path(instance, filename):
+    return _media_path("samples", filename)
+
+
+def sample_crop_path(instance, filename):
+    return _media_path("crops/samples", filename)
+
+
+def snapshot_image_path(instance, filename):
+    return _media_path("snapshots", filename)
+
+
+def matchlog_crop_path(instance, filename):
+    return _media_path("crops/logs", filename)
+
+
+class Person(models.Model):
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    active = models.BooleanField(default=True)
+    consent_given_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})" if self.code else self.name
+
+    @property
+    def display_id(self) -> str:
+        """The ID shown on the dashboard: the person's code, else P-<pk>."""
+        return self.code or f"P-{self.pk}"
+
+
+class FaceSample(models.Model):
+    """One enrolment photo of a person: pending until a worker accepts or rejects it."""
+
+    PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
+    STATUS_CHOICES = [(PENDING, "Pending"), (ACCEPTED, "Accepted"), (REJECTED, "Rejected")]
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="samples")
+    photo = models.FileField(upload_to=sample_photo_path, blank=True)
+    crop = models.FileField(upload_to=sample_crop_path, blank=True)
+    embedding = models.BinaryField(null=True, blank=True)
+    model_id = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
+    reason = models.CharField(max_length=200, blank=True)
+    quality = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=20, default="upload")  # upload, webcam, api, review
+    created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "model_id"])]
+
+
+def new_camera_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Camera(models.Model):
+    WEBCAM, UPLOAD, API = "webcam", "upload", "api"
+    KIND_CHOICES = [(WEBCAM, "Browser webcam"), (UPLOAD, "Upload"), (API, "API")]
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES, default=WEBCAM)
+    token = models.CharField(max_length=64, unique=True, default=new_camera_token)
+    active = models.BooleanField(default=True)
+    # Per-camera override of the global match threshold (set by calibration).
+    threshold = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Snapshot(models.Model):
+    """One photo or camera frame to recognise."""
+
+    PENDING, PROCESSING, DONE, FAILED = "pending", "processing", "done", "failed"
+    STATUS_CHOICES = [
+        (PENDING, "Pending"),
+        (PROCESSING, "Processing"),
+        (DONE, "Done"),
+        (FAILED, "Failed"),
+    ]
+
+    camera = models.ForeignKey(Camera, on_delete=models.SET_NULL, null=True, blank=True)
+    image = models.FileField(upload_to=snapshot_image_path)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=STATUS_CHOICES, default=PENDING)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    face_count = models.PositiveIntegerField(default=0)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+
+class ProvisionalIdentity(models.Model):
+    """A stranger seen by the cameras: a stable label until someone names them."""
+
+    label = models.CharField(max_length=20, unique=True)
+    # Up to a few representative embeddings, float32 rows of the embedder's width.
+    embeddings = models.BinaryField()
+    model_id = models.CharField(max_length=100, blank=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    sightings = models.PositiveIntegerField(default=1)
+    promoted_to = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="provisional_ids"
+    )
+
+    class Meta:
+        ordering = ["-last_seen"]
+        verbose_name_plural = "provisional identities"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class MatchLog(models.Model):
+    """One detected face in a snapshot and what the system decided about it."""
+
+    KNOWN, UNKNOWN = "known", "unknown"
+    DECISION_CHOICES = [(KNOWN, "Known"), (UNKNOWN, "Unknown")]
+    UNREVIEWED, CONFIRMED, REJECTED, REASSIGNED = "unreviewed", "confirmed", "rejected", "reassigned"
+    REVIEW_CHOICES = [
+        (UNREVIEWED, "Unreviewed"),
+        (CONFIRMED, "Confirmed"),
+        (REJECTED, "Rejected"),
+        (REASSIGNED, "Reassigned"),
+    ]
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="logs")
+    face_index = models.PositiveIntegerField()
+    box = models.JSONField()  # [x1, y1, x2, y2] in the snapshot's pixels
+    crop = models.FileField(upload_to=matchlog_crop_path, blank=True)
+    embedding = models.BinaryField()
+    model_id = models.CharField(max_length=100, blank=True)
+    quality = models.JSONField(default=dict, blank=True)
+    person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="match_logs"
+    )
+    best_person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    similarity = models.FloatField(null=True, blank=True)  # to the best enrolled person
+    margin = models.FloatField(null=True, blank=True)  # best minus second-best person
+    threshold = models.FloatField(null=True, blank=True)  # in force when decided
+    provisional = models.ForeignKey(
+        ProvisionalIdentity, on_delete=models.SET_NULL, null=True, blank=True, related_name="logs"
+    )
+    assigned_id = models.CharField(max_length=64)
+    decision = models.CharField(max_length=10, choices=DECISION_CHOICES)
+    created_at = models.DateTimeField(default=timezone.now)
+    review_status = models.CharField(max_length=12, choices=REVIEW_CHOICES, default=UNREVIEWED)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A re-delivered task must not log the same face twice.
+            models.UniqueConstraint(fields=["snapshot", "face_index"], name="unique_face_per_snapshot")
+        ]
+        indexes = [
+            models.Index(fields=["review_status", "created_at"]),
+            models.Index(fields=["person", "created_at"]),
+        ]
+
+
+class AttendanceRecord(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attendance")
+    day = models.DateField()
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    camera = models.ForeignKey(Camera, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-day", "person__name"]
+        constraints = [models.UniqueConstraint(fields=["person", "day"], name="one_record_per_person_day")]

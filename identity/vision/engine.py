@@ -1,0 +1,341 @@
+"""The face engine: detect, align, embed, measure quality, compare.
+
+Plain Python (no Django). ONNX sessions are created lazily, on first use, once
+per engine; :func:`get_engine` keeps one engine per configuration per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from dataclasses import dataclass, field, fields
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from .align import ARCFACE_DST, CROP_SIZE, align_face
+from .detector import Detection, ScrfdDetector
+from .embedder import ArcFaceEmbedder, l2_normalize
+from .image import DEFAULT_MAX_PIXELS, ImageSource, decode_image
+from .quality import FaceQuality, measure_quality
+from .registry import ModelSpec, create_session, resolve_model
+
+DEFAULT_THRESHOLD = 0.22  # best View 1 (pairsDevTrain) threshold for w600k_mbf: see bench/README.md
+FALLBACK_SCORE_THRESHOLD = 0.2
+FALLBACK_PAD = 0.25  # each side, as a fraction of the image size
+
+# Default keypoints for the centre fallback, as fractions of the centred square crop:
+# the median SCRFD keypoints over 250 LFW deep-funneled photos (one per person, every 20th).
+CENTER_KEYPOINTS = np.array(
+    [[0.4164, 0.4523], [0.5886, 0.4489], [0.5012, 0.5486], [0.4335, 0.6304], [0.5798, 0.6275]],
+    dtype=np.float32,
+)
+
+
+class NoFaceError(ValueError):
+    """No face could be found in an image."""
+
+
+def _env_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"{name} must be true/false (1/0, yes/no, on/off), got {value!r}")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything that selects and tunes the models; hashable, so engines can be cached by it."""
+
+    models_dir: str | None = None  # None: the repository's models/ folder
+    detector: str = "scrfd_500m_bnkps"
+    embedder: str = "w600k_mbf"
+    threshold: float = DEFAULT_THRESHOLD  # cosine similarity at or above which two faces are the same person
+    flip: bool = False  # flip test-time augmentation (twice the embedding cost)
+    intra_op_threads: int = 0  # 0: ONNX Runtime's default (one per core)
+    inter_op_threads: int = 0
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    det_score_threshold: float = 0.5
+    det_max_size: int = 640  # detector input long side cap
+    det_min_size: int = 160  # detector input long side floor
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "EngineConfig":
+        """Defaults overridden by FACEAPP_DETECTOR, FACEAPP_EMBEDDER, FACEAPP_THRESHOLD, FACEAPP_FLIP,
+        FACEAPP_ORT_THREADS, FACEAPP_MAX_PIXELS, FACEAPP_MODELS_DIR, then by ``overrides``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        readers = {
+            "FACEAPP_DETECTOR": ("detector", str),
+            "FACEAPP_EMBEDDER": ("embedder", str),
+            "FACEAPP_MODELS_DIR": ("models_dir", str),
+            "FACEAPP_THRESHOLD": ("threshold", float),
+            "FACEAPP_FLIP": ("flip", None),
+            "FACEAPP_ORT_THREADS": ("intra_op_threads", int),
+            "FACEAPP_MAX_PIXELS": ("max_pixels", int),
+        }
+        for name, (attr, convert) in readers.items():
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                values[attr] = _env_bool(name, raw) if convert is None else convert(raw.strip())
+            except ValueError as exc:
+                raise ValueError(f"bad value for {name}: {raw!r} ({exc})") from None
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown EngineConfig fields: {', '.join(sorted(unknown))}")
+        values.update(overrides)
+        return cls(**values)
+
+
+@dataclass
+class Face:
+    """One face found in an image (all coordinates in the original image's pixels)."""
+
+    box: np.ndarray  # (4,) float32 x1, y1, x2, y2
+    keypoints: np.ndarray  # (5, 2) float32: left eye, right eye, nose, left/right mouth corner
+    score: float  # detector confidence; 0.0 for a centre fallback
+    embedding: np.ndarray  # (D,) float32, unit length (D = 512 for the default model)
+    quality: FaceQuality
+    crop: np.ndarray  # (112, 112, 3) aligned BGR uint8
+    embedding_mode: str  # "plain" or "flip"
+    model_id: str  # e.g. "w600k_mbf" or "w600k_mbf+flip"
+    fallback: bool = False  # found only by the fallback path (see FaceEngine.analyze)
+    fallback_reason: str | None = None  # "low-threshold", "padded" or "centre"
+
+    @property
+    def area(self) -> float:
+        return float(max(0.0, self.box[2] - self.box[0]) * max(0.0, self.box[3] - self.box[1]))
+
+
+@dataclass
+class Verification:
+    """Answer to "are these two photos the same person?"."""
+
+    similarity: float
+    same: bool
+    threshold: float
+    model_id: str
+    notes: list[str] = field(default_factory=list)
+    face1: Face | None = None
+    face2: Face | None = None
+
+
+def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine similarity of every row of ``a`` (N, D) with every row of ``b`` (M, D): (N, M)."""
+    a = l2_normalize(np.atleast_2d(a))
+    b = l2_normalize(np.atleast_2d(b))
+    return a @ b.T
+
+
+def center_detection(image: np.ndarray) -> Detection:
+    """A face assumed centred in the image, with the default keypoint layout (last-resort fallback)."""
+    h, w = image.shape[:2]
+    side = float(min(h, w))
+    x0, y0 = (w - side) / 2, (h - side) / 2
+    keypoints = CENTER_KEYPOINTS * side + np.array([x0, y0], dtype=np.float32)
+    # a box around the template's face region: the crop's 112 px span maps to ~half the side
+    span = side * 0.5
+    cx, cy = keypoints[:, 0].mean(), keypoints[:, 1].mean()
+    box = np.array([cx - span / 2, cy - span / 2, cx + span / 2, cy + span / 2], dtype=np.float32)
+    return Detection(box=box, keypoints=keypoints.astype(np.float32), score=0.0)
+
+
+class FaceEngine:
+    """Face detection + alignment + ArcFace embedding behind one small API.
+
+    Models are resolved through ``models/manifest.json`` and loaded on first use
+    (checksum and input shape checked then); creating an engine costs nothing.
+    All methods are thread-safe.
+    """
+
+    def __init__(self, config: EngineConfig | None = None):
+        self.config = config or EngineConfig()
+        self._lock = threading.Lock()
+        self._detector: ScrfdDetector | None = None
+        self._embedder: ArcFaceEmbedder | None = None
+
+    # -- models, loaded lazily ------------------------------------------------
+    def _session(self, spec: ModelSpec):
+        return create_session(spec, self.config.intra_op_threads, self.config.inter_op_threads)
+
+    @property
+    def detector(self) -> ScrfdDetector:
+        if self._detector is None:
+            with self._lock:
+                if self._detector is None:
+                    spec = resolve_model(self.config.detector, "detector", self.config.models_dir)
+                    self._detector = ScrfdDetector(self._session(spec), spec)
+        return self._detector
+
+    @property
+    def embedder(self) -> ArcFaceEmbedder:
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    spec = resolve_model(self.config.embedder, "embedder", self.config.models_dir)
+                    self._embedder = ArcFaceEmbedder(self._session(spec), spec)
+        return self._embedder
+
+    def load(self) -> "FaceEngine":
+        """Load both models now (e.g. at worker start-up) rather than on the first photo."""
+        _ = self.detector, self.embedder
+        return self
+
+    @property
+    def embedding_mode(self) -> str:
+        return "flip" if self.config.flip else "plain"
+
+    @property
+    def model_id(self) -> str:
+        """Identifies the embedding space: embeddings are comparable only within one model_id."""
+        name = self.config.embedder.removesuffix(".onnx")
+        if not name:  # the manifest's default embedder: resolving a name opens no session
+            name = resolve_model("", "embedder", self.config.models_dir).name
+        return name + ("+flip" if self.config.flip else "")
+
+    # -- building blocks -------------------------------------------------------
+    def load_image(self, image: ImageSource) -> np.ndarray:
+        """Any accepted image input -> BGR uint8 array (ImageError when unusable)."""
+        return decode_image(image, max_pixels=self.config.max_pixels)
+
+    def detect(self, image: ImageSource, *, score_threshold: float | None = None) -> list[Detection]:
+        """Detected faces (box, keypoints, score), largest first, in original image coordinates."""
+        bgr = self.load_image(image)
+        threshold = self.config.det_score_threshold if score_threshold is None else score_threshold
+        found = self.detector.detect(
+            bgr, score_threshold=threshold, max_size=self.config.det_max_size, min_size=self.config.det_min_size
+        )
+        return sorted(found, key=lambda d: d.area, reverse=True)
+
+    def embed(self, crops: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+        """(N, D) unit float32 embeddings of aligned 112x112 BGR crops, in one ONNX call."""
+        return self.embedder.embed(crops, flip=self.config.flip)
+
+    @staticmethod
+    def compare(a: np.ndarray, b: np.ndarray) -> float:
+        """Cosine similarity of two embeddings (-1..1)."""
+        return float(cosine_matrix(a, b)[0, 0])
+
+    def _detect_with_fallback(self, bgr: np.ndarray, fallback_center: bool) -> tuple[list[Detection], str | None]:
+        found = self.detect(bgr)
+        if found or not fallback_center:
+            return found, None
+        found = self.detect(bgr, score_threshold=FALLBACK_SCORE_THRESHOLD)
+        if found:
+            return found, "low-threshold"
+        # a face filling the frame or too small: pad the borders and run at full resolution
+        h, w = bgr.shape[:2]
+        pad_y, pad_x = int(h * FALLBACK_PAD), int(w * FALLBACK_PAD)
+        padded = np.zeros((h + 2 * pad_y, w + 2 * pad_x, 3), dtype=np.uint8)
+        padded[pad_y : pad_y + h, pad_x : pad_x + w] = bgr
+        size = self.config.det_max_size
+        found = self.detector.detect(padded, score_threshold=FALLBACK_SCORE_THRESHOLD, max_size=size, min_size=size)
+        if found:
+            shift = np.array([pad_x, pad_y], dtype=np.float32)
+            moved = [
+                Detection(box=d.box - np.tile(shift, 2), keypoints=d.keypoints - shift, score=d.score) for d in found
+            ]
+            return sorted(moved, key=lambda d: d.area, reverse=True), "padded"
+        return [center_detection(bgr)], "centre"
+
+    def _faces(self, bgr: np.ndarray, detections: list[Detection], reason: str | None, embeddings: np.ndarray,
+               crops: list[np.ndarray]) -> list[Face]:
+        return [
+            Face(
+                box=d.box, keypoints=d.keypoints, score=d.score, embedding=e,
+                quality=measure_quality(d.box, d.keypoints, d.score, c), crop=c,
+                embedding_mode=self.embedding_mode, model_id=self.model_id,
+                fallback=reason is not None, fallback_reason=reason,
+            )
+            for d, e, c in zip(detections, embeddings, crops)
+        ]
+
+    # -- public API -----------------------------------------------------------
+    def analyze(self, image: ImageSource, *, fallback_center: bool = False, max_faces: int | None = None) -> list[Face]:
+        """Every face in the image with embedding, quality and aligned crop, largest first.
+
+        ``max_faces`` keeps (and embeds) only that many of the largest faces.
+        With ``fallback_center`` (for photos known to hold one centred face, like
+        LFW), an image where nothing is detected is searched again at a lower
+        score threshold, then padded at full detector resolution, and as a last
+        resort the image centre is used with a default keypoint layout; such
+        faces have ``fallback=True`` and say which step found them. Without it
+        (the default, for enrolment) such an image gives an empty list.
+        """
+        return self.analyze_many([image], fallback_center=fallback_center, max_faces=max_faces)[0]
+
+    def analyze_many(
+        self, images: Iterable[ImageSource], *, fallback_center: bool = False, max_faces: int | None = None
+    ) -> list[list[Face]]:
+        """:meth:`analyze` for several images, embedding all their faces in batched ONNX calls."""
+        return [faces for faces, _ in self._analyze_many(images, fallback_center, max_faces)]
+
+    def _analyze_many(
+        self, images: Iterable[ImageSource], fallback_center: bool, max_faces: int | None
+    ) -> list[tuple[list[Face], int]]:
+        """Faces per image plus how many were detected before ``max_faces`` cut the list."""
+        per_image: list[tuple[np.ndarray, list[Detection], str | None, int]] = []
+        crops: list[np.ndarray] = []
+        for image in images:
+            bgr = self.load_image(image)
+            detections, reason = self._detect_with_fallback(bgr, fallback_center)
+            detected = len(detections)
+            detections = detections[:max_faces] if max_faces is not None else detections
+            per_image.append((bgr, detections, reason, detected))
+            crops.extend(align_face(bgr, d.keypoints) for d in detections)
+        embeddings = self.embed(np.stack(crops)) if crops else np.zeros((0, 0), dtype=np.float32)
+        results, start = [], 0
+        for bgr, detections, reason, detected in per_image:
+            stop = start + len(detections)
+            faces = self._faces(bgr, detections, reason, embeddings[start:stop], crops[start:stop])
+            results.append((faces, detected))
+            start = stop
+        return results
+
+    def verify(self, image1: ImageSource, image2: ImageSource, *, fallback_center: bool = True) -> Verification:
+        """Are the (largest) faces of two photos the same person, at the configured threshold?
+
+        Raises NoFaceError when an image has no face (with ``fallback_center``
+        the centre fallback always yields one: check ``face.fallback_reason``).
+        """
+        notes: list[str] = []
+        chosen: list[Face] = []
+        for number, image in ((1, image1), (2, image2)):
+            (faces, detected), = self._analyze_many([image], fallback_center, max_faces=1)
+            if not faces:
+                raise NoFaceError(f"no face found in image {number}")
+            if detected > 1:
+                notes.append(f"several faces in image {number} ({detected}): used the largest")
+            if faces[0].fallback_reason == "centre":
+                notes.append(f"no face detected in image {number}: used the image centre")
+            elif faces[0].fallback:
+                notes.append(f"face in image {number} found only by the fallback ({faces[0].fallback_reason})")
+            chosen.append(faces[0])
+        similarity = self.compare(chosen[0].embedding, chosen[1].embedding)
+        threshold = self.config.threshold
+        return Verification(
+            similarity=similarity, same=similarity >= threshold, threshold=threshold, model_id=self.model_id,
+            notes=notes, face1=chosen[0], face2=chosen[1],
+        )
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_engine(config: EngineConfig) -> FaceEngine:
+    return FaceEngine(config)
+
+
+def get_engine(config: EngineConfig | None = None) -> FaceEngine:
+    """The process-wide engine for this configuration (created once; models load on first use)."""
+    return _cached_engine(config or EngineConfig())
+
+
+__all__ = [
+    "ARCFACE_DST", "CROP_SIZE", "EngineConfig", "Face", "FaceEngine", "NoFaceError", "Verification",
+    "center_detection", "cosine_matrix", "get_engine",
+]

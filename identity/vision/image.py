@@ -1,0 +1,141 @@
+"""Image loading: bytes, path, PIL image or array -> BGR uint8 array.
+
+The header is read first (Pillow's ``Image.open`` is lazy) so an image that
+declares more pixels than the cap is refused before any pixel is decoded.
+EXIF orientation is applied; grayscale, palette, CMYK, alpha and 16-bit images
+are converted. Every refusal is an :class:`ImageError` with a human message.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+DEFAULT_MAX_PIXELS = 40_000_000
+MIN_SIDE = 16  # below this no face can be found or aligned
+
+# Pillow's own bomb fence (warning above the limit, error above twice it) stays on as a
+# backstop: our explicit check below is stricter for the default cap.
+if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > 2 * DEFAULT_MAX_PIXELS:
+    Image.MAX_IMAGE_PIXELS = 2 * DEFAULT_MAX_PIXELS
+
+ImageSource = Union[bytes, bytearray, memoryview, str, os.PathLike, Image.Image, np.ndarray]
+
+
+class ImageError(ValueError):
+    """The input cannot be used as a photo; the message says why, for a human."""
+
+
+def _read_bytes(source: ImageSource) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), "image"
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImageError(f"file not found: {path}") from None
+    except IsADirectoryError:
+        raise ImageError(f"not a file: {path}") from None
+    except OSError as exc:
+        raise ImageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return data, str(path)
+
+
+def _check_size(width: int, height: int, what: str, max_pixels: int, min_side: int) -> None:
+    if width * height > max_pixels:
+        raise ImageError(
+            f"{what} is too large: {width}x{height} = {width * height / 1e6:.1f} megapixels, "
+            f"the limit is {max_pixels / 1e6:.1f} megapixels"
+        )
+    if min(width, height) < min_side:
+        raise ImageError(f"{what} is too small ({width}x{height}); need at least {min_side} pixels per side")
+
+
+def _bomb_message(what: str, exc: Exception, max_pixels: int) -> str:
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    declared = f"{int(found.group(1)) / 1e6:.1f} megapixels" if found else "more pixels than Pillow allows"
+    return f"{what} is too large: its header declares {declared}, the limit is {max_pixels / 1e6:.1f} megapixels"
+
+
+def _to_rgb_array(img: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> HxWx3 uint8 RGB."""
+    mode = img.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        gray = np.asarray(img).astype(np.float64)
+        peak = 65535.0 if mode.startswith("I;16") or gray.max(initial=0) > 255 else 255.0
+        gray8 = np.clip(gray * (255.0 / peak) + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(gray8[:, :, None], 3, axis=2)
+    if mode == "F":
+        gray8 = np.clip(np.asarray(img), 0, 255).astype(np.uint8)
+        return np.repeat(gray8[:, :, None], 3, axis=2)
+    if mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        # transparent areas become white, as a viewer would show them on a page
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    if img.mode != "RGB":
+        img = img.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
+    return np.asarray(img, dtype=np.uint8)
+
+
+def decode_image(
+    source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = MIN_SIDE
+) -> np.ndarray:
+    """Load a photo as a contiguous HxWx3 BGR uint8 array (EXIF orientation applied).
+
+    ``source`` may be encoded bytes, a filesystem path, a PIL image or an array
+    (HxW gray, HxWx3 BGR or HxWx4 BGRA, uint8). Raises :class:`ImageError` for
+    empty, non-image, truncated, too large (checked before decoding) or too
+    small inputs.
+    """
+    if isinstance(source, np.ndarray):
+        return _from_array(source, max_pixels=max_pixels, min_side=min_side)
+    if isinstance(source, Image.Image):
+        img, what = source, "image"
+    else:
+        data, what = _read_bytes(source)
+        if not data:
+            raise ImageError(f"{what} is empty (0 bytes)")
+        try:
+            img = Image.open(io.BytesIO(data))  # lazy: reads the header only
+        except UnidentifiedImageError:
+            raise ImageError(f"{what} is not an image (unrecognised file format)") from None
+        except Image.DecompressionBombError as exc:  # Pillow's own fence, raised from the header alone
+            raise ImageError(_bomb_message(what, exc, max_pixels)) from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ImageError(f"{what} is not a readable image: {exc}") from None
+    width, height = img.size
+    _check_size(width, height, what, max_pixels, min_side)
+    try:
+        img.load()  # decodes; raises on truncated data (LOAD_TRUNCATED_IMAGES stays False)
+    except Image.DecompressionBombError as exc:
+        raise ImageError(_bomb_message(what, exc, max_pixels)) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"{what} is truncated or corrupt ({exc})") from None
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception:  # a malformed EXIF block must not make the photo unusable
+        pass
+    rgb = _to_rgb_array(img)
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _from_array(array: np.ndarray, *, max_pixels: int, min_side: int) -> np.ndarray:
+    if array.dtype != np.uint8:
+        raise ImageError(f"image array must be uint8, got {array.dtype}")
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    elif array.ndim == 3 and array.shape[2] == 4:
+        array = array[:, :, :3]
+    elif array.ndim != 3 or array.shape[2] != 3:
+        raise ImageError(f"image array must be HxW, HxWx3 or HxWx4, got shape {array.shape}")
+    _check_size(array.shape[1], array.shape[0], "image", max_pixels, min_side)
+    return np.ascontiguousarray(array)
