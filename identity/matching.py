@@ -1,0 +1,220 @@
+"""Open-set identification: match face embeddings against the enrolled people and give
+strangers stable provisional IDs. Plain numpy, no Django: the worker, the video command
+and the benchmarks share it.
+
+All embeddings are L2-normalised float32 rows, so a dot product is the cosine similarity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+@dataclass(frozen=True)
+class PersonMatch:
+    """The best enrolled person for one face, whether or not it passes the threshold."""
+
+    person_id: int | None
+    similarity: float  # cosine to the best person's closest sample; -1.0 with an empty gallery
+    second_similarity: float  # the same for the runner-up person; -1.0 when there is none
+
+    @property
+    def margin(self) -> float:
+        """How far the best person is ahead of the runner-up (unrelated faces score about 0)."""
+        return self.similarity - max(self.second_similarity, 0.0)
+
+    def is_known(self, *, threshold: float, margin: float) -> bool:
+        """Open-set decision: close enough to someone, and clearly closer than to anyone else."""
+        return self.person_id is not None and self.similarity >= threshold and self.margin >= margin
+
+
+class Gallery:
+    """The enrolled samples as one normalised matrix; a person scores their best sample."""
+
+    def __init__(self, embeddings: np.ndarray, person_ids: Sequence[int], *, version: str = ""):
+        person_ids = np.asarray(person_ids, dtype=np.int64)
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        embeddings = embeddings.reshape(len(person_ids), embeddings.shape[-1])
+        # Samples sorted by person so that each person's columns are one contiguous run.
+        order = np.argsort(person_ids, kind="stable")
+        self.matrix = normalize_rows(embeddings[order]) if len(order) else embeddings
+        sorted_ids = person_ids[order]
+        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]]) if len(order) else []
+        self._run_starts = np.asarray(starts, dtype=np.int64)
+        self.person_ids = sorted_ids[self._run_starts] if len(order) else sorted_ids
+        self.version = version
+
+    @classmethod
+    def empty(cls, dim: int = 512, *, version: str = "") -> Gallery:
+        return cls(np.zeros((0, dim), np.float32), [], version=version)
+
+    @property
+    def sample_count(self) -> int:
+        return int(self.matrix.shape[0])
+
+    @property
+    def person_count(self) -> int:
+        return int(len(self.person_ids))
+
+    def person_scores(self, queries: np.ndarray) -> np.ndarray:
+        """(faces, people) cosine of each face to each person's closest sample."""
+        similarities = normalize_rows(np.atleast_2d(queries)) @ self.matrix.T
+        return np.maximum.reduceat(similarities, self._run_starts, axis=1)
+
+    def search(self, queries: np.ndarray) -> list[PersonMatch]:
+        """Best and runner-up person for each query row, in one matrix product."""
+        queries = np.atleast_2d(queries)
+        if self.person_count == 0:
+            return [PersonMatch(None, -1.0, -1.0) for _ in range(len(queries))]
+        scores = self.person_scores(queries)
+        if self.person_count == 1:
+            return [PersonMatch(int(self.person_ids[0]), float(s), -1.0) for s in scores[:, 0]]
+        top2 = np.argpartition(-scores, 1, axis=1)[:, :2]
+        rows = np.arange(len(scores))[:, None]
+        top2_scores = scores[rows, top2]
+        swap = top2_scores[:, 1] > top2_scores[:, 0]
+        top2[swap] = top2[swap][:, ::-1]
+        top2_scores[swap] = top2_scores[swap][:, ::-1]
+        return [
+            PersonMatch(int(self.person_ids[best]), float(best_score), float(second_score))
+            for (best, _), (best_score, second_score) in zip(top2, top2_scores)
+        ]
+
+
+class StrangerRegistry:
+    """Provisional identities: a label and up to `max_examples` representative embeddings each."""
+
+    def __init__(self, *, max_examples: int = 5, diversity: float = 0.9):
+        self.max_examples = max_examples
+        self.diversity = diversity  # a new example is kept only if it adds a different view
+        self.labels: list[str] = []
+        self._examples: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def add(self, label: str, embeddings: np.ndarray) -> None:
+        self.labels.append(label)
+        self._examples.append(normalize_rows(np.atleast_2d(embeddings))[-self.max_examples :])
+
+    def examples(self, label: str) -> np.ndarray:
+        return self._examples[self.labels.index(label)]
+
+    def remember(self, label: str, embedding: np.ndarray) -> bool:
+        """Add a sighting's embedding to a stranger's examples; True when it was kept."""
+        index = self.labels.index(label)
+        current = self._examples[index]
+        vector = normalize_rows(np.atleast_2d(embedding))
+        if current.size and float((current @ vector[0]).max()) >= self.diversity:
+            return False
+        self._examples[index] = np.vstack([current, vector])[-self.max_examples :]
+        return True
+
+    def scores(self, queries: np.ndarray) -> np.ndarray:
+        """(faces, strangers) cosine of each face to each stranger's closest example."""
+        queries = normalize_rows(np.atleast_2d(queries))
+        if not self.labels:
+            return np.zeros((len(queries), 0), np.float32)
+        stacked = np.vstack(self._examples)
+        owners = np.repeat(np.arange(len(self._examples)), [len(e) for e in self._examples])
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        return np.maximum.reduceat(queries @ stacked.T, starts, axis=1)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The ID given to one face of a frame."""
+
+    face_index: int
+    match: PersonMatch
+    known: bool
+    person_id: int | None  # set when known
+    stranger_label: str | None  # set when unknown
+    stranger_similarity: float | None  # to the provisional identity it joined; None when new
+    new_stranger: bool
+
+    @property
+    def assigned_id(self) -> str:
+        return f"P-{self.person_id}" if self.known else str(self.stranger_label)
+
+
+def _greedy_pairs(scores: np.ndarray, minimum: float) -> list[tuple[int, int, float]]:
+    """Highest-scoring (row, column) pairs first, each row and column used once."""
+    pairs = []
+    used_rows, used_cols = set(), set()
+    for flat in np.argsort(-scores, axis=None):
+        row, col = np.unravel_index(flat, scores.shape)
+        score = float(scores[row, col])
+        if score < minimum:
+            break
+        if row in used_rows or col in used_cols:
+            continue
+        used_rows.add(row)
+        used_cols.add(col)
+        pairs.append((int(row), int(col), score))
+    return pairs
+
+
+def assign_identities(
+    embeddings: np.ndarray,
+    *,
+    gallery: Gallery,
+    strangers: StrangerRegistry,
+    new_label: Callable[[], str],
+    threshold: float,
+    margin: float = 0.05,
+    stranger_threshold: float | None = None,
+) -> list[Assignment]:
+    """Give every face of one frame an ID: an enrolled person's, or a stranger's.
+
+    threshold: minimum cosine to an enrolled person for a "known" decision.
+    margin: minimum lead of the best person over the runner-up (ambiguous faces are unknown).
+    stranger_threshold: minimum cosine to join an existing provisional identity
+        (defaults to `threshold`); below it the face gets a new label from `new_label()`.
+    Two faces in one frame never get the same ID; `strangers` is updated in place.
+    """
+    embeddings = normalize_rows(np.atleast_2d(embeddings)) if len(embeddings) else embeddings
+    if len(embeddings) == 0:
+        return []
+    stranger_threshold = threshold if stranger_threshold is None else stranger_threshold
+    matches = gallery.search(embeddings)
+    known = [m.is_known(threshold=threshold, margin=margin) for m in matches]
+    # One person cannot be two faces of the same frame: the closer face keeps the name.
+    by_person: dict[int, int] = {}
+    for index in sorted(range(len(matches)), key=lambda i: -matches[i].similarity):
+        if known[index]:
+            if matches[index].person_id in by_person:
+                known[index] = False
+            else:
+                by_person[matches[index].person_id] = index
+
+    unknown = [i for i, is_known in enumerate(known) if not is_known]
+    joined: dict[int, tuple[str, float]] = {}
+    if unknown and len(strangers):
+        scores = strangers.scores(embeddings[unknown])
+        for row, col, score in _greedy_pairs(scores, stranger_threshold):
+            joined[unknown[row]] = (strangers.labels[col], score)
+
+    assignments = []
+    for index, match in enumerate(matches):
+        if known[index]:
+            assignments.append(Assignment(index, match, True, match.person_id, None, None, False))
+            continue
+        if index in joined:
+            label, score = joined[index]
+            strangers.remember(label, embeddings[index])
+            assignments.append(Assignment(index, match, False, None, label, score, False))
+        else:
+            label = new_label()
+            strangers.add(label, embeddings[index])
+            assignments.append(Assignment(index, match, False, None, label, None, True))
+    return assignments
