@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -63,6 +64,8 @@ def insightface_app(threads: int = 1, det_size: tuple[int, int] = (640, 640), wo
     for task, model in app.models.items():
         session = ort.InferenceSession(model.model_file, sess_options=options, providers=["CPUExecutionProvider"])
         model.session = _UnbatchedOutputs(session) if task == "detection" else session
+    if workdir is None:  # the sessions hold the weights now: the symlink folder is no longer needed
+        shutil.rmtree(root, ignore_errors=True)
     return app
 
 

@@ -159,7 +159,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 3}
 CELERY_WORKER_CONCURRENCY = envint("FACEAPP_WORKER_CONCURRENCY", 1)
 CELERY_TIMEZONE = envstr("TIME_ZONE", "UTC")
-CELERY_BEAT_SCHEDULE: dict = {}
+# Retention: how long recognition data is kept (days); 0 keeps it forever.
+FACEAPP_KEEP_SNAPSHOTS_DAYS = envint("FACEAPP_KEEP_SNAPSHOTS_DAYS", 30)
+FACEAPP_KEEP_CROPS_DAYS = envint("FACEAPP_KEEP_CROPS_DAYS", 90)
+FACEAPP_KEEP_STRANGERS_DAYS = envint("FACEAPP_KEEP_STRANGERS_DAYS", 30)
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-data": {
+        "task": "identity.tasks.purge_expired_task",
+        "schedule": envint("FACEAPP_PURGE_EVERY_MINUTES", 60) * 60,
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -14,3 +14,17 @@ def get_face_engine() -> FaceEngine:
     """
     overrides = getattr(settings, "FACEAPP_ENGINE", None) or {}
     return get_engine(EngineConfig.from_env(**overrides))
+
+
+def model_files_status() -> dict[str, str]:
+    """{role: "name (file)"} for the configured models, checksums verified; raises ModelError
+    naming the file when one is missing or wrong. Loads no ONNX session."""
+    from identity.vision.registry import resolve_model, verify_checksum
+
+    config = get_face_engine().config
+    status = {}
+    for role, name in (("detector", config.detector), ("embedder", config.embedder)):
+        spec = resolve_model(name, role, config.models_dir)
+        verify_checksum(spec)
+        status[role] = f"{spec.name} ({spec.path.name})"
+    return status

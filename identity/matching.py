@@ -68,6 +68,8 @@ class Gallery:
     def person_scores(self, queries: np.ndarray) -> np.ndarray:
         """(faces, people) cosine of each face to each person's closest sample."""
         similarities = normalize_rows(np.atleast_2d(queries)) @ self.matrix.T
+        if len(self._run_starts) == self.sample_count:
+            return similarities  # one sample per person: nothing to reduce
         return np.maximum.reduceat(similarities, self._run_starts, axis=1)
 
     def search(self, queries: np.ndarray) -> list[PersonMatch]:
@@ -76,17 +78,18 @@ class Gallery:
         if self.person_count == 0:
             return [PersonMatch(None, -1.0, -1.0) for _ in range(len(queries))]
         scores = self.person_scores(queries)
+        rows = np.arange(len(scores))
+        # Two linear argmax passes beat a partial sort on wide (100k-person) score rows.
+        best = scores.argmax(axis=1)
+        best_scores = scores[rows, best].copy()
         if self.person_count == 1:
-            return [PersonMatch(int(self.person_ids[0]), float(s), -1.0) for s in scores[:, 0]]
-        top2 = np.argpartition(-scores, 1, axis=1)[:, :2]
-        rows = np.arange(len(scores))[:, None]
-        top2_scores = scores[rows, top2]
-        swap = top2_scores[:, 1] > top2_scores[:, 0]
-        top2[swap] = top2[swap][:, ::-1]
-        top2_scores[swap] = top2_scores[swap][:, ::-1]
+            second_scores = np.full(len(scores), -1.0, np.float32)
+        else:
+            scores[rows, best] = -np.inf
+            second_scores = scores.max(axis=1)
         return [
-            PersonMatch(int(self.person_ids[best]), float(best_score), float(second_score))
-            for (best, _), (best_score, second_score) in zip(top2, top2_scores)
+            PersonMatch(int(self.person_ids[b]), float(b_score), float(s_score))
+            for b, b_score, s_score in zip(best, best_scores, second_scores)
         ]
 
 

@@ -204,6 +204,10 @@ class MatchLog(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(max_length=200, blank=True)
+    # Who the reviewer says it truly is (None: nobody known); the decision fields above stay.
+    reviewed_person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="reviewed_logs"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -227,3 +231,48 @@ class AttendanceRecord(models.Model):
     class Meta:
         ordering = ["-day", "person__name"]
         constraints = [models.UniqueConstraint(fields=["person", "day"], name="one_record_per_person_day")]
+
+
+class MatchLogReview(models.Model):
+    """One review action on a match log: the audit trail, never edited."""
+
+    CONFIRM, REJECT, REASSIGN, PROMOTE, ADD_SAMPLE = "confirm", "reject", "reassign", "promote", "add_sample"
+    ACTION_CHOICES = [
+        (CONFIRM, "Confirmed"),
+        (REJECT, "Rejected (not this person)"),
+        (REASSIGN, "Reassigned"),
+        (PROMOTE, "Provisional ID promoted to a person"),
+        (ADD_SAMPLE, "Added as a sample"),
+    ]
+
+    log = models.ForeignKey(MatchLog, on_delete=models.CASCADE, related_name="reviews")
+    action = models.CharField(max_length=12, choices=ACTION_CHOICES)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    from_person = models.ForeignKey(
+        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_person = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class ThresholdChange(models.Model):
+    """The match threshold applied globally (camera None) or to one camera; the newest global
+    row is in force. Rows are history: applying again adds a row."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    threshold = models.FloatField(null=True, blank=True)  # None: back to the engine's default
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    applied_at = models.DateTimeField(default=timezone.now)
+    genuine_count = models.PositiveIntegerField(default=0)  # reviews the calibration rested on
+    impostor_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-applied_at", "-id"]

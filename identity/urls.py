@@ -1,7 +1,30 @@
 from django.urls import path
 
-from identity.views import pages
+from identity.views import attendance, calibration, cameras, compare, media, pages, people, recognition, review
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
+    path("people/", people.person_list, name="person-list"),
+    path("people/new/", people.person_create, name="person-create"),
+    path("people/<int:person_id>/", people.person_detail, name="person-detail"),
+    path("people/<int:person_id>/edit/", people.person_edit, name="person-edit"),
+    path("people/<int:person_id>/photos/", people.person_add_photos, name="person-add-photos"),
+    path("people/<int:person_id>/delete/", people.person_delete, name="person-delete"),
+    path("recognize/", recognition.upload, name="upload"),
+    path("snapshots/<int:snapshot_id>/", recognition.snapshot_detail, name="snapshot-detail"),
+    path("cameras/", cameras.camera_list, name="camera-list"),
+    path("cameras/<int:camera_id>/", cameras.camera_view, name="camera-view"),
+    path("compare/", compare.compare_page, name="compare"),
+    path("review/", review.review_queue, name="review-queue"),
+    path("review/<int:log_id>/", review.review_decide, name="review-decide"),
+    path("review/<int:log_id>/item", review.review_item, name="review-item"),
+    path("attendance/", attendance.attendance_day, name="attendance-today"),
+    path("attendance/<str:day>/", attendance.attendance_day, name="attendance-day"),
+    path("attendance-export.csv", attendance.attendance_export, name="attendance-export"),
+    path("calibration/", calibration.calibration_page, name="calibration"),
+    # Biometric media: only through these views, which check the viewer's role.
+    path("media/samples/<int:sample_id>/photo", media.sample_photo, name="media-sample-photo"),
+    path("media/samples/<int:sample_id>/crop", media.sample_crop, name="media-sample-crop"),
+    path("media/logs/<int:log_id>/crop", media.log_crop, name="media-log-crop"),
+    path("media/snapshots/<int:snapshot_id>", media.snapshot_image, name="media-snapshot"),
 ]

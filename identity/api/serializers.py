@@ -1,0 +1,221 @@
+"""API serializers: multipart inputs, query filters, and the JSON the API answers with.
+
+The recognition result is built by `identity.services.recognition.snapshot_payload` (shared
+with the websocket events); its serializers here only document it in the OpenAPI schema.
+"""
+
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from identity.models import Camera, FaceSample, MatchLog, Person
+
+MAX_PHOTOS_PER_REQUEST = 20
+
+
+# Inputs
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """An uploaded file, documented as binary (COMPONENT_SPLIT_REQUEST is off)."""
+
+
+class PersonEnrollSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    consent = serializers.BooleanField(help_text="The person consented to biometric enrolment: must be true.")
+    photos = serializers.ListField(
+        child=UploadField(allow_empty_file=True),
+        min_length=1,
+        max_length=MAX_PHOTOS_PER_REQUEST,
+        help_text="One or more photos of the person, one face each (repeat the field).",
+    )
+
+    def validate_consent(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("Consent is required to enrol a person: send consent=true.")
+        return value
+
+
+class RecognizeSerializer(serializers.Serializer):
+    image = UploadField(allow_empty_file=True, help_text="A JPEG or PNG photo to recognise.")
+    camera = serializers.PrimaryKeyRelatedField(
+        queryset=Camera.objects.filter(active=True), required=False, allow_null=True,
+        help_text="The id of the camera the photo comes from (optional).",
+    )
+
+
+class LogFilterSerializer(serializers.Serializer):
+    person = serializers.IntegerField(required=False, help_text="Only faces matched to this person id.")
+    decision = serializers.ChoiceField(choices=[MatchLog.KNOWN, MatchLog.UNKNOWN], required=False)
+    camera = serializers.IntegerField(required=False, help_text="Only faces seen by this camera id.")
+    since = serializers.DateTimeField(required=False, help_text="Only faces logged at or after this ISO 8601 time.")
+
+
+class AttendanceFilterSerializer(serializers.Serializer):
+    day = serializers.DateField(required=False, help_text="YYYY-MM-DD; today when left out.")
+
+    def validate(self, attrs: dict) -> dict:
+        attrs.setdefault("day", timezone.localdate())
+        return attrs
+
+
+# Outputs
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    accepted_samples = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ["id", "name", "code", "display_id", "active", "created_at", "accepted_samples"]
+
+
+class SampleSerializer(serializers.ModelSerializer):
+    photo_url = serializers.SerializerMethodField()
+    crop_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = FaceSample
+        fields = ["id", "status", "reason", "quality", "source", "created_at", "processed_at", "photo_url", "crop_url"]
+
+    def get_photo_url(self, sample: FaceSample) -> str | None:
+        return reverse("media-sample-photo", args=[sample.id]) if sample.photo else None
+
+    def get_crop_url(self, sample: FaceSample) -> str | None:
+        return reverse("media-sample-crop", args=[sample.id]) if sample.crop else None
+
+
+class PersonDetailSerializer(serializers.ModelSerializer):
+    samples = SampleSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ["id", "name", "code", "display_id", "active", "created_at", "samples"]
+
+
+class EnrolledPhotoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    filename = serializers.CharField(help_text="The uploaded file's name.")
+    status = serializers.ChoiceField(choices=[FaceSample.PENDING, FaceSample.ACCEPTED, FaceSample.REJECTED])
+    reason = serializers.CharField(help_text="Why the photo was rejected; empty otherwise.")
+
+
+class PersonBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    code = serializers.CharField(allow_null=True)
+
+
+class EnrolmentResultSerializer(serializers.Serializer):
+    person = PersonBriefSerializer()
+    photos = EnrolledPhotoSerializer(many=True)
+    status_url = serializers.URLField(help_text="GET it to follow the photos' status.")
+
+
+class CameraBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class MatchLogSerializer(serializers.ModelSerializer):
+    snapshot_id = serializers.IntegerField(read_only=True)
+    camera = serializers.SerializerMethodField()
+    person = serializers.SerializerMethodField()
+    provisional = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()
+    crop_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MatchLog
+        fields = [
+            "id", "snapshot_id", "camera", "face_index", "box", "decision", "assigned_id", "label", "person",
+            "provisional", "similarity", "margin", "review_status", "created_at", "crop_url",
+        ]
+
+    @extend_schema_field(CameraBriefSerializer(allow_null=True))
+    def get_camera(self, log: MatchLog) -> dict | None:
+        camera = log.snapshot.camera
+        return {"id": camera.id, "name": camera.name} if camera else None
+
+    @extend_schema_field(PersonBriefSerializer(allow_null=True))
+    def get_person(self, log: MatchLog) -> dict | None:
+        person = log.person
+        return {"id": person.id, "name": person.name, "code": person.code} if person else None
+
+    def get_provisional(self, log: MatchLog) -> str | None:
+        return log.provisional.label if log.provisional else None
+
+    def get_label(self, log: MatchLog) -> str:
+        if log.person:
+            return log.person.name
+        return log.provisional.label if log.provisional else log.assigned_id
+
+    def get_crop_url(self, log: MatchLog) -> str | None:
+        return reverse("media-log-crop", args=[log.id]) if log.crop else None
+
+
+class AttendancePresentSerializer(serializers.Serializer):
+    person_id = serializers.IntegerField()
+    name = serializers.CharField()
+    code = serializers.CharField(allow_null=True)
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+    camera = serializers.CharField(allow_null=True, help_text="The name of the camera that saw them last.")
+
+
+class AttendanceAbsentSerializer(serializers.Serializer):
+    person_id = serializers.IntegerField()
+    name = serializers.CharField()
+    code = serializers.CharField(allow_null=True)
+
+
+class AttendanceSerializer(serializers.Serializer):
+    """Schema-only: the shape of `identity.services.attendance.attendance_payload`."""
+
+    day = serializers.DateField()
+    present = AttendancePresentSerializer(many=True)
+    absent = AttendanceAbsentSerializer(many=True)
+
+
+# Schema-only: the shape of `snapshot_payload` (built by the recognition service).
+
+
+class SnapshotInfoSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    camera = CameraBriefSerializer(allow_null=True)
+    received_at = serializers.DateTimeField()
+    processed_at = serializers.DateTimeField(allow_null=True)
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    status = serializers.CharField()
+    error = serializers.CharField()
+    image_url = serializers.CharField()
+
+
+class RecognizedFaceSerializer(serializers.Serializer):
+    log_id = serializers.IntegerField()
+    face_index = serializers.IntegerField()
+    box = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4)
+    decision = serializers.ChoiceField(choices=[MatchLog.KNOWN, MatchLog.UNKNOWN])
+    assigned_id = serializers.CharField()
+    label = serializers.CharField()
+    person = PersonBriefSerializer(allow_null=True)
+    provisional = serializers.CharField(allow_null=True, help_text='A stranger\'s provisional ID, e.g. "U-0001".')
+    similarity = serializers.FloatField(allow_null=True)
+    margin = serializers.FloatField(allow_null=True)
+    crop_url = serializers.CharField(allow_null=True)
+
+
+class RecognitionResultSerializer(serializers.Serializer):
+    snapshot = SnapshotInfoSerializer()
+    faces = RecognizedFaceSerializer(many=True)
+    status_url = serializers.URLField(required=False, help_text="Only while pending: GET it for the result.")
+    error = serializers.CharField(required=False, help_text="Only when the recognition failed.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()

@@ -1,0 +1,114 @@
+"""Websocket consumers: they only move data. Access is checked on connect (a refused socket
+is accepted then closed with 4403, so the page can tell "no access" from "network down")."""
+
+import secrets
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from identity.models import Camera
+from identity.roles import OPERATOR, VIEWER, has_role
+from identity.services.cameras import camera_frame_receive
+from identity.services.realtime import DASHBOARD_GROUP, camera_group, person_enrolment_group
+from identity.vision import ImageError
+
+FORBIDDEN = 4403
+
+
+@database_sync_to_async
+def _user_has_role(user, role: str) -> bool:
+    return has_role(user, role)
+
+
+@database_sync_to_async
+def _camera_for(user, camera_id: int, token: str) -> Camera | None:
+    """The camera, if this operator (or the holder of this camera's token) may stream to it."""
+    camera = Camera.objects.filter(pk=camera_id, active=True).first()
+    if camera is None:
+        return None
+    if token and secrets.compare_digest(token, camera.token):
+        return camera
+    return camera if has_role(user, OPERATOR) else None
+
+
+def _query_param(scope, name: str) -> str:
+    from urllib.parse import parse_qs
+
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
+    return values[0] if values else ""
+
+
+class _GroupConsumer(AsyncJsonWebsocketConsumer):
+    """Joins `self.group_names` once allowed; handlers relay events as they are."""
+
+    group_names: list[str] = []
+
+    async def refuse(self) -> None:
+        await self.accept()
+        await self.close(code=FORBIDDEN)
+
+    async def join(self, group_names: list[str]) -> None:
+        self.group_names = group_names
+        for group in group_names:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code) -> None:
+        for group in self.group_names:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        pass  # server → client only
+
+    async def recognition_result(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def attendance_update(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def enrolment_sample(self, event: dict) -> None:
+        await self.send_json(event)
+
+
+class DashboardConsumer(_GroupConsumer):
+    """ws/dashboard/ (viewer+): recognition results, attendance, enrolment progress."""
+
+    async def connect(self) -> None:
+        if not await _user_has_role(self.scope.get("user"), VIEWER):
+            return await self.refuse()
+        await self.join([DASHBOARD_GROUP])
+
+
+class EnrolmentConsumer(_GroupConsumer):
+    """ws/people/<person_id>/enrolment/ (operator+): that person's samples as they are processed."""
+
+    async def connect(self) -> None:
+        if not await _user_has_role(self.scope.get("user"), OPERATOR):
+            return await self.refuse()
+        await self.join([person_enrolment_group(self.scope["url_route"]["kwargs"]["person_id"])])
+
+
+class CameraConsumer(_GroupConsumer):
+    """ws/cameras/<camera_id>/ (operator+, or ?token=<that camera's token>): binary messages
+    are JPEG frames, acked with camera.frame; recognition results of that camera come back."""
+
+    camera: Camera | None = None
+
+    async def connect(self) -> None:
+        camera_id = self.scope["url_route"]["kwargs"]["camera_id"]
+        self.camera = await _camera_for(self.scope.get("user"), camera_id, _query_param(self.scope, "token"))
+        if self.camera is None:
+            return await self.refuse()
+        await self.join([camera_group(self.camera.pk)])
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if bytes_data is None:
+            return  # text messages carry nothing for the server
+        if len(bytes_data) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return await self.send_json({"type": "camera.frame", "status": "rejected", "error": "frame too large"})
+        try:
+            status = await database_sync_to_async(camera_frame_receive)(camera=self.camera, jpeg=bytes_data)
+        except ImageError as exc:
+            return await self.send_json({"type": "camera.frame", "status": "rejected", "error": str(exc)})
+        await self.send_json({"type": "camera.frame", "status": status})

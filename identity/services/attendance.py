@@ -1,0 +1,195 @@
+"""Attendance: one record per (person, day), always rebuildable from the match logs.
+
+A log is "present evidence" for its *effective person*: the decided person while it is
+unreviewed, else the person the reviewer settled on (`reviewed_person`: the decided person
+when confirmed, the new person when reassigned, nobody when rejected). A sighting's time is
+its snapshot's `received_at` (when the photo was taken, not when the worker got to it); days
+are calendar days in settings.TIME_ZONE. A record's camera is the camera of the last sighting.
+
+Recognition marks sightings as they come (`attendance_mark` / `attendance_record_sighting`);
+review and retention rebuild a (person, day) from the evidence (`attendance_recompute`).
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import ExtractHour
+from django.utils import timezone
+
+from identity.models import AttendanceRecord, Camera, MatchLog, Person
+
+EXPORT_COLUMNS = ["person", "code", "day", "first_seen", "last_seen", "camera"]
+
+
+def local_day(when: dt.datetime) -> dt.date:
+    """The calendar day of `when` in settings.TIME_ZONE."""
+    return timezone.localdate(when)
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of a local calendar day as aware datetimes."""
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+    return start, end
+
+
+def effective_person_id(log: MatchLog) -> int | None:
+    """Who the face counts for: the reviewer's answer once reviewed, else the decided person."""
+    if log.review_status != MatchLog.UNREVIEWED:
+        return log.reviewed_person_id
+    return log.person_id if log.decision == MatchLog.KNOWN else None
+
+
+def evidence_logs(*, person_id: int) -> QuerySet[MatchLog]:
+    """All logs whose effective person is `person_id` (the rule of effective_person_id, in SQL)."""
+    unreviewed = Q(review_status=MatchLog.UNREVIEWED, decision=MatchLog.KNOWN, person_id=person_id)
+    reviewed = ~Q(review_status=MatchLog.UNREVIEWED) & Q(reviewed_person_id=person_id)
+    return MatchLog.objects.filter(unreviewed | reviewed)
+
+
+def _record_sighting(person_id: int, seen_at: dt.datetime, camera_id: int | None) -> tuple[AttendanceRecord, bool]:
+    day = local_day(seen_at)
+    # Two workers seeing the same person at once: the row lock makes both widen one record.
+    with transaction.atomic():
+        record, created = AttendanceRecord.objects.select_for_update().get_or_create(
+            person_id=person_id,
+            day=day,
+            defaults={"first_seen": seen_at, "last_seen": seen_at, "camera_id": camera_id},
+        )
+        if created:
+            return record, True
+        changed = []
+        if seen_at < record.first_seen:
+            record.first_seen = seen_at
+            changed.append("first_seen")
+        if seen_at > record.last_seen:
+            record.last_seen, record.camera_id = seen_at, camera_id
+            changed += ["last_seen", "camera"]
+        if changed:
+            record.save(update_fields=changed)
+    return record, bool(changed)
+
+
+def attendance_record_sighting(*, person_id: int, seen_at: dt.datetime, camera_id: int | None) -> AttendanceRecord:
+    """Widen the person's record for that day to include one new sighting (creating it)."""
+    return _record_sighting(person_id, seen_at, camera_id)[0]
+
+
+def attendance_mark(*, person_ids: list[int], seen_at: dt.datetime, camera: Camera | None) -> bool:
+    """Record a new sighting of each person; True when any record was created or moved."""
+    changed = False
+    for person_id in person_ids:
+        changed |= _record_sighting(person_id, seen_at, camera.pk if camera else None)[1]
+    return changed
+
+
+def attendance_recompute(*, person_id: int, day: dt.date) -> AttendanceRecord | None:
+    """Rebuild one (person, day) record from the evidence; deleted when none is left."""
+    start, end = day_bounds(day)
+    # A worker recording a sighting meanwhile: lock the record before reading the evidence.
+    with transaction.atomic():
+        list(AttendanceRecord.objects.select_for_update().filter(person_id=person_id, day=day))
+        sightings = list(
+            evidence_logs(person_id=person_id)
+            .filter(snapshot__received_at__gte=start, snapshot__received_at__lt=end)
+            .order_by("snapshot__received_at", "id")
+            .values_list("snapshot__received_at", "snapshot__camera_id")
+        )
+        if not sightings or not Person.objects.filter(pk=person_id).exists():
+            AttendanceRecord.objects.filter(person_id=person_id, day=day).delete()
+            return None
+        record, _ = AttendanceRecord.objects.update_or_create(
+            person_id=person_id,
+            day=day,
+            defaults={"first_seen": sightings[0][0], "last_seen": sightings[-1][0], "camera_id": sightings[-1][1]},
+        )
+    return record
+
+
+def _present_row(record: AttendanceRecord) -> dict:
+    return {
+        "person_id": record.person_id,
+        "name": record.person.name,
+        "code": record.person.code,
+        "first_seen": timezone.localtime(record.first_seen).isoformat(),
+        "last_seen": timezone.localtime(record.last_seen).isoformat(),
+        "camera": record.camera.name if record.camera else None,
+    }
+
+
+def attendance_for_day(*, day: dt.date) -> list[dict]:
+    """Everyone present that day, by arrival: [{person_id, name, code, first_seen, last_seen, camera}]."""
+    records = AttendanceRecord.objects.filter(day=day).select_related("person", "camera")
+    return [_present_row(record) for record in records.order_by("first_seen", "person_id")]
+
+
+def attendance_payload(*, day: dt.date) -> dict:
+    """{"day": iso date, "present": [{person_id, name, code, first_seen, last_seen, camera}],
+    "absent": [{person_id, name, code}]} for active people; camera is the last camera's name."""
+    records = {
+        record.person_id: record
+        for record in AttendanceRecord.objects.filter(day=day, person__active=True).select_related("person", "camera")
+    }
+    present, absent = [], []
+    for person in Person.objects.filter(active=True).order_by("name", "id"):
+        record = records.get(person.pk)
+        if record is None:
+            absent.append({"person_id": person.pk, "name": person.name, "code": person.code})
+        else:
+            present.append(_present_row(record))
+    return {"day": day.isoformat(), "present": present, "absent": absent}
+
+
+def attendance_today() -> dict:
+    return attendance_payload(day=timezone.localdate())
+
+
+def attendance_push(*, day: dt.date) -> None:
+    """Tell the dashboards, when `day` is today (the only day they show)."""
+    from identity.services.realtime import DASHBOARD_GROUP, push
+
+    if day == timezone.localdate():
+        push(DASHBOARD_GROUP, {"type": "attendance.update", "attendance": attendance_payload(day=day)})
+
+
+def attendance_person_history(*, person_id: int, limit: int = 365) -> list[dict]:
+    """A person's days present, newest first (for the person page)."""
+    records = AttendanceRecord.objects.filter(person_id=person_id).select_related("person", "camera")
+    return [{"day": r.day.isoformat(), **_present_row(r)} for r in records.order_by("-day")[:limit]]
+
+
+def arrivals_per_hour(*, day: dt.date) -> list[int]:
+    """How many people arrived (were first seen) in each local hour 0..23 of `day`."""
+    counts = [0] * 24
+    rows = (
+        AttendanceRecord.objects.filter(day=day)
+        .annotate(hour=ExtractHour("first_seen", tzinfo=timezone.get_current_timezone()))
+        .values("hour")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[row["hour"]] += row["n"]
+    return counts
+
+
+def attendance_export_rows(*, start: dt.date, end: dt.date) -> list[list[str]]:
+    """One row of strings (EXPORT_COLUMNS) per person present per day, start..end inclusive."""
+    if end < start:
+        raise ValueError("The end day is before the start day.")
+    records = (
+        AttendanceRecord.objects.filter(day__gte=start, day__lte=end)
+        .select_related("person", "camera")
+        .order_by("day", "first_seen", "person_id")
+    )
+    return [
+        [
+            record.person.name,
+            record.person.code or "",
+            record.day.isoformat(),
+            timezone.localtime(record.first_seen).isoformat(),
+            timezone.localtime(record.last_seen).isoformat(),
+            record.camera.name if record.camera else "",
+        ]
+        for record in records
+    ]

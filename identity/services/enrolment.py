@@ -1,0 +1,201 @@
+"""Enrolment: people and their face samples."""
+
+import time
+
+import cv2
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from identity.models import (
+    AttendanceRecord,
+    FaceSample,
+    MatchLog,
+    Person,
+    ProvisionalIdentity,
+    Snapshot,
+    embedding_to_bytes,
+)
+from identity.services.gallery import gallery_changed
+from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, push
+from identity.services.uploads import ImageInput, image_check, image_read, task_enqueue
+from identity.vision import ImageError, quality_problem
+
+PhotoInput = ImageInput  # an upload, or (filename, bytes)
+
+
+def _clean_code(code: str | None, *, person_id: int | None = None) -> str | None:
+    code = (code or "").strip() or None
+    if code and Person.objects.filter(code=code).exclude(pk=person_id).exists():
+        raise ValidationError({"code": f"the code {code!r} is already used by someone else"})
+    return code
+
+
+def person_create(*, name: str, code: str | None = None, consent: bool, active: bool = True) -> Person:
+    """Create a person. consent must be True (raises ValidationError otherwise); code unique."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "a name is required"})
+    if consent is not True:
+        raise ValidationError({"consent": "the person's consent is required to store their face"})
+    return Person.objects.create(
+        name=name, code=_clean_code(code), active=active, consent_given_at=timezone.now()
+    )
+
+
+def person_update(*, person: Person, name: str, code: str | None, active: bool) -> Person:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "a name is required"})
+    person.name, person.code, person.active = name, _clean_code(code, person_id=person.pk), active
+    person.save()
+    # Deactivated people leave the gallery; the workers reload it once the change is visible.
+    transaction.on_commit(gallery_changed)
+    return person
+
+
+def sample_add(*, person: Person, photo: PhotoInput, source: str = "upload") -> FaceSample:
+    """Store the photo as a pending FaceSample and queue `identity.tasks.sample_process_task`
+    after the transaction commits. A file that is not a readable image (or is over the size
+    / pixel caps) is stored as REJECTED at once with the reason, no task queued."""
+    from identity.tasks import sample_process_task
+
+    try:
+        data = image_read(photo)
+        extension, _, _ = image_check(data)
+    except ImageError as exc:
+        # Not an image: nothing worth keeping, only the reason.
+        return FaceSample.objects.create(
+            person=person, source=source, status=FaceSample.REJECTED, reason=str(exc), processed_at=timezone.now()
+        )
+    sample = FaceSample(person=person, source=source)
+    sample.photo.save(f"photo.{extension}", ContentFile(data), save=False)
+    sample.save()
+    transaction.on_commit(lambda: task_enqueue(sample_process_task, sample.pk))
+    return sample
+
+
+def person_enroll(
+    *, name: str, code: str | None = None, consent: bool, photos: list[PhotoInput], source: str = "upload"
+) -> tuple[Person, list[FaceSample]]:
+    """person_create + sample_add for each photo, in one transaction."""
+    # A person without their photos (or photos without their person) must never be visible.
+    with transaction.atomic():
+        person = person_create(name=name, code=code, consent=consent)
+        samples = [sample_add(person=person, photo=photo, source=source) for photo in photos]
+    return person, samples
+
+
+def _face_problem(faces) -> str | None:
+    if not faces:
+        return "no face found"
+    if len(faces) > 1:
+        return f"{len(faces)} faces found: use a photo with one face"
+    return quality_problem(faces[0].quality)
+
+
+def sample_process(*, sample_id: int) -> FaceSample:
+    """The worker's job for one enrolment photo: detect → exactly one face → quality gate →
+    embed → save aligned crop; ACCEPTED, or REJECTED with a reason ("no face found",
+    "2 faces found: use a photo with one face", "face too small", "face blurred", ...).
+    Idempotent. Marks the gallery changed, pushes an `enrolment.sample` event."""
+    from identity.engine import get_face_engine
+
+    sample = FaceSample.objects.get(pk=sample_id)
+    if sample.status != FaceSample.PENDING:
+        return sample
+    engine = get_face_engine()
+    faces, problem = [], None
+    try:
+        with sample.photo.open("rb") as handle:
+            faces = engine.analyze(handle.read())
+        problem = _face_problem(faces)
+    except (ImageError, FileNotFoundError) as exc:
+        problem = f"unreadable image: {exc}"
+    crop_jpeg = None if problem else cv2.imencode(".jpg", faces[0].crop, [cv2.IMWRITE_JPEG_QUALITY, 92])[1]
+
+    with transaction.atomic():
+        # Two deliveries of the same task: only the first one to lock a pending sample writes.
+        sample = FaceSample.objects.select_for_update().filter(pk=sample_id).first()
+        if sample is None or sample.status != FaceSample.PENDING:
+            return sample or FaceSample.objects.get(pk=sample_id)
+        sample.processed_at = timezone.now()
+        if faces:
+            sample.quality = faces[0].quality.as_dict()
+        if problem:
+            sample.status, sample.reason = FaceSample.REJECTED, problem
+        else:
+            face = faces[0]
+            sample.status, sample.reason = FaceSample.ACCEPTED, ""
+            sample.embedding = embedding_to_bytes(face.embedding)
+            sample.model_id = face.model_id
+            sample.crop.save("crop.jpg", ContentFile(crop_jpeg.tobytes()), save=False)
+        sample.save()
+        if sample.status == FaceSample.ACCEPTED:
+            transaction.on_commit(gallery_changed)
+    event = {"type": "enrolment.sample", "sample": sample_payload(sample)}
+    push(person_enrolment_group(sample.person_id), event)
+    push(DASHBOARD_GROUP, event)
+    return sample
+
+
+def sample_payload(sample: FaceSample) -> dict:
+    """The `enrolment.sample` event's "sample" object."""
+    return {
+        "id": sample.pk,
+        "person_id": sample.person_id,
+        "status": sample.status,
+        "reason": sample.reason,
+        "crop_url": reverse("media-sample-crop", args=[sample.pk]) if sample.crop else None,
+        "photo_url": reverse("media-sample-photo", args=[sample.pk]) if sample.photo else None,
+        "quality": sample.quality or {},
+    }
+
+
+def _files_delete(names: list[tuple]) -> None:
+    for storage, name in names:
+        if name:
+            storage.delete(name)
+
+
+def person_delete(*, person: Person) -> None:
+    """Erase a person: rows, photos, crops, embeddings, their match logs' crops.
+
+    Also their attendance, the provisional identities promoted to them, and snapshots in
+    which they were the only face. Files leave the disk once the deletion is committed.
+    """
+    files: list[tuple] = []
+    with transaction.atomic():
+        # A worker logging a new sighting of them waits on this lock (the FK check) until we are done.
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        for sample in FaceSample.objects.filter(person=person):
+            files += [(sample.photo.storage, sample.photo.name), (sample.crop.storage, sample.crop.name)]
+        promoted = ProvisionalIdentity.objects.filter(promoted_to=person)
+        # Their logs, and the sightings of the stranger who turned out to be them.
+        logs = MatchLog.objects.filter(Q(person=person) | Q(provisional__in=promoted))
+        snapshot_ids = set(logs.values_list("snapshot_id", flat=True))
+        files += [(log.crop.storage, log.crop.name) for log in logs]
+        logs.delete()
+        promoted.delete()
+        # Snapshots in which they were the only face are pictures of them alone.
+        alone = Snapshot.objects.filter(pk__in=snapshot_ids, logs__isnull=True)
+        for snapshot in alone:
+            files.append((snapshot.image.storage, snapshot.image.name))
+        alone.delete()
+        AttendanceRecord.objects.filter(person=person).delete()
+        person.delete()  # cascades to the samples (and their embeddings)
+        transaction.on_commit(lambda: _files_delete(files))
+        transaction.on_commit(gallery_changed)
+
+
+def samples_wait(*, sample_ids: list[int], timeout: float) -> list[FaceSample]:
+    """Poll until none of the samples is pending or the timeout passes; return them fresh."""
+    deadline = time.monotonic() + timeout
+    while True:
+        samples = list(FaceSample.objects.filter(pk__in=sample_ids).order_by("id"))
+        if all(s.status != FaceSample.PENDING for s in samples) or time.monotonic() >= deadline:
+            return samples
+        time.sleep(0.2)

@@ -1,0 +1,113 @@
+"""Retention: recognition data leaves the disk and the database on schedule.
+
+- Snapshots older than FACEAPP_KEEP_SNAPSHOTS_DAYS: the image file is deleted and the field
+  blanked. A snapshot that still has match logs keeps its row, because its logs are the
+  attendance evidence and the review history (MatchLog.snapshot cascades); one without logs
+  (no face found, failed) is deleted outright.
+- Match logs older than FACEAPP_KEEP_CROPS_DAYS: the crop file is deleted, the field blanked
+  and the embedding cleared; the row (who, when, where, the review) stays and holds no
+  biometric data any more.
+- Strangers (ProvisionalIdentity never promoted, not seen for FACEAPP_KEEP_STRANGERS_DAYS):
+  their logs' crops and embeddings are erased as above (except faces a reviewer gave to a
+  person: those follow the crop rule) and the row is deleted.
+A setting of 0 keeps that kind of data forever. Each file is deleted before its field is
+blanked, so an interrupted purge leaves a row pointing at nothing rather than an orphan file.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+
+from identity.models import FaceSample, MatchLog, ProvisionalIdentity, Snapshot
+from identity.services import attendance
+
+
+def _delete_file(field_file: FieldFile) -> None:
+    if field_file and field_file.name:
+        field_file.storage.delete(field_file.name)
+
+
+def _erase_log_biometrics(logs) -> int:
+    count = 0
+    for log in logs.filter(~Q(crop="") | ~Q(embedding=b"")).only("id", "crop").iterator():
+        _delete_file(log.crop)
+        MatchLog.objects.filter(pk=log.pk).update(crop="", embedding=b"")
+        count += 1
+    return count
+
+
+def _cutoff(now: dt.datetime, days: int) -> dt.datetime | None:
+    return now - dt.timedelta(days=days) if days > 0 else None
+
+
+def purge_expired(*, now: dt.datetime | None = None, dry_run: bool = False) -> dict:
+    """Erase what has outlived its retention period; returns counts per kind of data."""
+    now = now or timezone.now()
+    counts = {"snapshot_images": 0, "snapshots_deleted": 0, "log_crops": 0, "strangers": 0, "stranger_log_crops": 0}
+
+    snapshots_before = _cutoff(now, settings.FACEAPP_KEEP_SNAPSHOTS_DAYS)
+    if snapshots_before:
+        old = Snapshot.objects.filter(received_at__lt=snapshots_before)
+        without_logs = old.filter(logs__isnull=True)
+        with_image = old.exclude(image="").filter(logs__isnull=False).distinct()
+        counts["snapshots_deleted"] = without_logs.count()
+        counts["snapshot_images"] = with_image.count()
+        if not dry_run:
+            for snapshot in with_image.only("id", "image").iterator():
+                _delete_file(snapshot.image)
+                Snapshot.objects.filter(pk=snapshot.pk).update(image="")
+            for snapshot in without_logs.only("id", "image").iterator():
+                _delete_file(snapshot.image)
+                snapshot.delete()
+
+    strangers_before = _cutoff(now, settings.FACEAPP_KEEP_STRANGERS_DAYS)
+    if strangers_before:
+        strangers = ProvisionalIdentity.objects.filter(last_seen__lt=strangers_before, promoted_to__isnull=True)
+        counts["strangers"] = strangers.count()
+        # A face of theirs that a reviewer gave to a person is that person's evidence now.
+        stranger_logs = MatchLog.objects.filter(provisional__in=strangers, reviewed_person__isnull=True)
+        if dry_run:
+            counts["stranger_log_crops"] = stranger_logs.filter(~Q(crop="") | ~Q(embedding=b"")).count()
+        else:
+            for stranger in strangers.iterator():
+                counts["stranger_log_crops"] += _erase_log_biometrics(stranger_logs.filter(provisional=stranger))
+                stranger.delete()
+
+    crops_before = _cutoff(now, settings.FACEAPP_KEEP_CROPS_DAYS)
+    if crops_before:
+        old_logs = MatchLog.objects.filter(created_at__lt=crops_before)
+        if dry_run:
+            counts["log_crops"] = old_logs.filter(~Q(crop="") | ~Q(embedding=b"")).count()
+        else:
+            counts["log_crops"] = _erase_log_biometrics(old_logs)
+    return counts
+
+
+def snapshot_erase(*, snapshot: Snapshot) -> None:
+    """Delete a snapshot with its image, its logs and their crops; attendance follows."""
+    touched = set()
+    for log in snapshot.logs.all():
+        person_id = attendance.effective_person_id(log)
+        if person_id is not None:
+            touched.add((person_id, attendance.local_day(snapshot.received_at)))
+        _delete_file(log.crop)
+    _delete_file(snapshot.image)
+    # Attendance must not keep counting logs that are gone: delete and recompute together.
+    with transaction.atomic():
+        snapshot.delete()
+        for person_id, day in touched:
+            attendance.attendance_recompute(person_id=person_id, day=day)
+
+
+def sample_erase(*, sample: FaceSample) -> None:
+    """Delete an enrolment sample with its files; every process reloads the gallery."""
+    from identity.services.gallery import gallery_changed
+
+    _delete_file(sample.photo)
+    _delete_file(sample.crop)
+    sample.delete()
+    transaction.on_commit(gallery_changed)

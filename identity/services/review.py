@@ -1,0 +1,238 @@
+"""Reviewing match logs: confirm, reject, reassign, promote a stranger, add a face as a sample.
+
+History is never edited silently: a log keeps what the system decided (person, best_person,
+similarity, decision); the review lives in review_status / reviewed_person / reviewed_by /
+reviewed_at, and every action adds a MatchLogReview audit row. Attendance is recomputed for
+each (person, day) an action touches, so it always follows the reviewed truth.
+"""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, FloatField, Value, When
+from django.db.models.functions import Abs, Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from identity.models import FaceSample, MatchLog, MatchLogReview, Person, ProvisionalIdentity
+from identity.services import attendance
+from identity.services.calibration import threshold_for
+
+PROMOTE_SAMPLES = 3  # best faces of a promoted stranger that become their enrolled samples
+
+
+def _after_commit(days_by_person: set[tuple[int, dt.date]], *, gallery: bool = False) -> None:
+    def push() -> None:
+        if gallery:
+            from identity.services.gallery import gallery_changed
+
+            gallery_changed()
+        for day in {day for _, day in days_by_person}:
+            attendance.attendance_push(day=day)
+
+    transaction.on_commit(push)
+
+
+def _recompute(pairs: set[tuple[int | None, dt.date]]) -> set[tuple[int, dt.date]]:
+    touched = {(person_id, day) for person_id, day in pairs if person_id is not None}
+    for person_id, day in sorted(touched):
+        attendance.attendance_recompute(person_id=person_id, day=day)
+    return touched
+
+
+def _review(
+    log: MatchLog, *, user, action: str, status: str, to_person: Person | None, note: str = ""
+) -> tuple[MatchLog, set[tuple[int, dt.date]]]:
+    """Record one review on a locked log (call inside atomic); returns the (person, day) pairs touched."""
+    log = MatchLog.objects.select_for_update().select_related("snapshot").get(pk=log.pk)
+    from_person_id = attendance.effective_person_id(log)
+    log.review_status = status
+    log.reviewed_person = to_person
+    log.reviewed_by = user
+    log.reviewed_at = timezone.now()
+    log.review_note = note[:200]
+    log.save(update_fields=["review_status", "reviewed_person", "reviewed_by", "reviewed_at", "review_note"])
+    MatchLogReview.objects.create(
+        log=log, action=action, user=user, from_person_id=from_person_id, to_person=to_person, note=note[:200]
+    )
+    day = attendance.local_day(log.snapshot.received_at)
+    return log, {(from_person_id, day), (to_person.pk if to_person else None, day)}
+
+
+def log_confirm(*, log: MatchLog, user) -> MatchLog:
+    """The system was right: a known face is that person, an unknown face is nobody enrolled."""
+    # Two reviewers deciding the same log at once: the row lock orders them, both are audited.
+    with transaction.atomic():
+        person = log.person if log.decision == MatchLog.KNOWN else None
+        log, pairs = _review(log, user=user, action=MatchLogReview.CONFIRM, status=MatchLog.CONFIRMED, to_person=person)
+        touched = _recompute(pairs)
+        _after_commit(touched)
+    return log
+
+
+def log_reject(*, log: MatchLog, user, note: str = "") -> MatchLog:
+    """Not this person: the face counts for nobody (it stops being attendance evidence)."""
+    # Two reviewers deciding the same log at once: the row lock orders them, both are audited.
+    with transaction.atomic():
+        log, pairs = _review(
+            log, user=user, action=MatchLogReview.REJECT, status=MatchLog.REJECTED, to_person=None, note=note
+        )
+        touched = _recompute(pairs)
+        _after_commit(touched)
+    return log
+
+
+def log_reassign(*, log: MatchLog, person: Person, user, note: str = "") -> MatchLog:
+    """It is `person`: the face becomes their attendance evidence (reassigning to the decided
+    person of a known face is a confirmation)."""
+    status = MatchLog.CONFIRMED if (log.decision == MatchLog.KNOWN and log.person_id == person.pk) else MatchLog.REASSIGNED
+    action = MatchLogReview.CONFIRM if status == MatchLog.CONFIRMED else MatchLogReview.REASSIGN
+    # Two reviewers deciding the same log at once: the row lock orders them, both are audited.
+    with transaction.atomic():
+        log, pairs = _review(log, user=user, action=action, status=status, to_person=person, note=note)
+        touched = _recompute(pairs)
+        _after_commit(touched)
+    return log
+
+
+def _sample_from_log(log: MatchLog, person: Person) -> FaceSample:
+    """An ACCEPTED sample with its own copy of the log's crop (the log's crop expires sooner)."""
+    if not log.crop or not log.embedding:
+        raise ValidationError("This face has no crop or embedding left (expired): it cannot become a sample.")
+    with log.crop.open("rb") as handle:
+        crop_bytes = handle.read()
+    sample = FaceSample(
+        person=person,
+        embedding=bytes(log.embedding),
+        model_id=log.model_id,
+        status=FaceSample.ACCEPTED,
+        quality=log.quality,
+        source="review",
+        processed_at=timezone.now(),
+    )
+    sample.crop.save("review.jpg", ContentFile(crop_bytes), save=False)
+    sample.save()
+    return sample
+
+
+def log_add_as_sample(*, log: MatchLog, user) -> FaceSample:
+    """Enrol this face for the person it (effectively) shows; an unreviewed log is confirmed
+    by it. The gallery reloads everywhere after commit."""
+    # Two reviewers deciding the same log at once: the row lock orders them, both are audited.
+    with transaction.atomic():
+        locked = MatchLog.objects.select_for_update().get(pk=log.pk)
+        person_id = attendance.effective_person_id(locked)
+        if person_id is None:
+            raise ValidationError("This face is not assigned to anyone: reassign it to a person first.")
+        person = Person.objects.get(pk=person_id)
+        status = MatchLog.CONFIRMED if locked.review_status == MatchLog.UNREVIEWED else locked.review_status
+        locked, pairs = _review(
+            locked, user=user, action=MatchLogReview.ADD_SAMPLE, status=status, to_person=person,
+            note=locked.review_note,
+        )
+        sample = _sample_from_log(locked, person)
+        touched = _recompute(pairs)
+        _after_commit(touched, gallery=True)
+    return sample
+
+
+def provisional_promote(
+    *, provisional: ProvisionalIdentity, name: str, code: str | None = None, user, samples: int = PROMOTE_SAMPLES
+) -> Person:
+    """Turn a stranger into a person (the admin asserts consent): every face of theirs that no
+    reviewer gave to someone else moves to the new person, and their best `samples` faces
+    become enrolled samples so the cameras recognise them from now on."""
+    name, code = name.strip(), (code or "").strip() or None
+    if not name:
+        raise ValidationError("A name is required.")
+    # Two admins promoting the same stranger at once must not create two people.
+    with transaction.atomic():
+        provisional = ProvisionalIdentity.objects.select_for_update().get(pk=provisional.pk)
+        if provisional.promoted_to_id:
+            raise ValidationError(f"{provisional.label} is already {provisional.promoted_to}.")
+        if code and Person.objects.filter(code=code).exists():
+            raise ValidationError(f"The code {code} is already used.")
+        try:
+            person = Person.objects.create(name=name, code=code, consent_given_at=timezone.now())
+        except IntegrityError as error:
+            raise ValidationError(f"The code {code} is already used.") from error
+        provisional.promoted_to = person
+        provisional.save(update_fields=["promoted_to"])
+        pairs: set = set()
+        moved = []
+        for log in provisional.logs.select_related("snapshot").order_by("id"):
+            if attendance.effective_person_id(log) is not None:
+                continue  # a reviewer already said who this is
+            log, touched = _review(
+                log, user=user, action=MatchLogReview.PROMOTE, status=MatchLog.REASSIGNED, to_person=person,
+                note=f"{provisional.label} promoted",
+            )
+            pairs |= touched
+            moved.append(log)
+        best = sorted(
+            (log for log in moved if log.crop and log.embedding),
+            key=lambda log: (-float((log.quality or {}).get("score", 0.0)), log.pk),
+        )
+        for log in best[:samples]:
+            _sample_from_log(log, person)
+        touched = _recompute(pairs)
+        _after_commit(touched, gallery=bool(best[:samples]))
+    return person
+
+
+def candidate_person(log: MatchLog) -> Person | None:
+    """The enrolled person the log was compared against: the decided one, else the best guess."""
+    return log.person if log.person_id else log.best_person
+
+
+def review_queue(*, limit: int = 50) -> list[MatchLog]:
+    """Unreviewed faces, least certain first: |similarity - threshold in force| ascending, then
+    the smallest margin; faces compared against nobody (empty gallery) come last."""
+    default = threshold_for(None)
+    logs = (
+        MatchLog.objects.filter(review_status=MatchLog.UNREVIEWED)
+        .select_related("snapshot__camera", "person", "best_person", "provisional")
+        .annotate(
+            distance=Case(
+                When(similarity__isnull=True, then=Value(99.0)),
+                default=Abs(F("similarity") - Coalesce(F("threshold"), Value(default))),
+                output_field=FloatField(),
+            ),
+            margin_order=Coalesce(F("margin"), Value(99.0)),
+        )
+        .order_by("distance", "margin_order", "-created_at", "-id")
+    )
+    return list(logs[:limit])
+
+
+def _first_sample_crop_url(person: Person | None) -> str | None:
+    if person is None:
+        return None
+    sample = person.samples.filter(status=FaceSample.ACCEPTED).exclude(crop="").order_by("id").first()
+    return reverse("media-sample-crop", args=[sample.pk]) if sample else None
+
+
+def _person_dict(person: Person | None) -> dict | None:
+    return {"id": person.pk, "name": person.name, "code": person.code} if person else None
+
+
+def review_item(log: MatchLog) -> dict:
+    """One queue entry, JSON-ready: the face, its candidate and how sure the system was."""
+    candidate = candidate_person(log)
+    return {
+        "log_id": log.pk,
+        "decision": log.decision,
+        "assigned_id": log.assigned_id,
+        "review_status": log.review_status,
+        "crop_url": reverse("media-log-crop", args=[log.pk]) if log.crop else None,
+        "candidate": _person_dict(candidate),
+        "candidate_crop_url": _first_sample_crop_url(candidate),
+        "reviewed_person": _person_dict(log.reviewed_person),
+        "similarity": log.similarity,
+        "margin": log.margin,
+        "threshold": log.threshold,
+        "camera": log.snapshot.camera.name if log.snapshot.camera else None,
+        "seen_at": log.snapshot.received_at.isoformat(),
+    }

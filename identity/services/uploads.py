@@ -1,0 +1,116 @@
+"""Uploaded images: read, check cheaply before any decoding, and queue work without losing it."""
+
+import io
+import logging
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from PIL import Image, UnidentifiedImageError
+
+from identity.vision import ImageError
+
+logger = logging.getLogger(__name__)
+
+ImageInput = UploadedFile | tuple[str, bytes]  # an upload, or (filename, bytes)
+
+MIN_SIDE = 16  # the engine refuses smaller images anyway
+
+# First bytes of the image formats we accept -> the extension files are stored under.
+_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"\xff\xd8\xff", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+    (b"II*\x00", "tif"),
+    (b"MM\x00*", "tif"),
+]
+CONTENT_TYPES = {
+    "jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "bmp": "image/bmp",
+    "tif": "image/tiff", "webp": "image/webp",
+}
+
+
+def max_upload_bytes() -> int:
+    return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
+def max_image_pixels() -> int:
+    from identity.engine import get_face_engine
+
+    return int(get_face_engine().config.max_pixels)
+
+
+def image_read(image: ImageInput) -> bytes:
+    """The bytes of an upload or a (filename, bytes) pair; ImageError over the size cap."""
+    limit = max_upload_bytes()
+    if isinstance(image, tuple):
+        data = bytes(image[1])
+    else:
+        if image.size is not None and image.size > limit:
+            raise ImageError(_too_big(image.size, limit))
+        image.seek(0)
+        data = image.read(limit + 1)
+    if len(data) > limit:
+        raise ImageError(_too_big(len(data), limit))
+    return data
+
+
+def _too_big(size: int, limit: int) -> str:
+    return f"file is too large ({size / 1e6:.1f} MB), the limit is {limit / 1e6:.0f} MB"
+
+
+def image_kind(data: bytes) -> str | None:
+    """The extension of the image format the first bytes announce, or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    for signature, extension in _SIGNATURES:
+        if data.startswith(signature):
+            return extension
+    return None
+
+
+def image_check(data: bytes) -> tuple[str, int, int]:
+    """(extension, width, height) from the header alone: no pixel is decoded.
+
+    Raises ImageError naming the problem: empty, too large, not an image, too many pixels.
+    """
+    if not data:
+        raise ImageError("file is empty (0 bytes)")
+    if len(data) > max_upload_bytes():
+        raise ImageError(_too_big(len(data), max_upload_bytes()))
+    extension = image_kind(data)
+    if extension is None:
+        raise ImageError("not an image: use a JPEG, PNG, WebP, BMP, GIF or TIFF file")
+    try:
+        with Image.open(io.BytesIO(data)) as img:  # lazy: reads the header only
+            width, height = img.size
+    except Image.DecompressionBombError:
+        raise ImageError("image declares far too many pixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"not a readable image ({exc})") from None
+    limit = max_image_pixels()
+    if width * height > limit:
+        raise ImageError(
+            f"image is too large: {width}x{height} = {width * height / 1e6:.1f} megapixels, "
+            f"the limit is {limit / 1e6:.1f} megapixels"
+        )
+    if min(width, height) < MIN_SIDE:
+        raise ImageError(f"image is too small ({width}x{height}); need at least {MIN_SIDE} pixels per side")
+    return extension, width, height
+
+
+def task_enqueue(task, object_id: int) -> bool:
+    """task.delay(object_id); False (logged, never raised) when the broker is unreachable.
+
+    The row stays pending, so nothing is lost: it can be re-queued once the broker is back.
+    """
+    from kombu.exceptions import OperationalError as KombuOperationalError
+    from redis.exceptions import RedisError
+
+    try:
+        task.delay(object_id)
+    except (KombuOperationalError, RedisError, ConnectionError, OSError) as exc:
+        logger.error("could not queue %s(%s), it stays pending: %s", task.name, object_id, exc)
+        return False
+    return True

@@ -1,0 +1,205 @@
+"""Identify the faces of a video file or a webcam, frame by frame, with the worker's ID
+assignment: enrolled people get their names, strangers get IDs that stay stable for the
+run ("S-1", "S-2", ... from an in-memory StrangerRegistry, never stored). Plain Python
+(OpenCV, numpy), no Django: ``manage.py identify_video`` supplies the gallery and names.
+
+Writes an annotated copy of the video (boxes and labels, mp4v) and/or a CSV with one row
+per face of each analysed frame.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from identity.matching import Assignment, Gallery, StrangerRegistry, assign_identities
+from identity.vision import FaceEngine
+
+CSV_COLUMNS = ["frame", "time_s", "id", "label", "decision", "x1", "y1", "x2", "y2", "similarity",
+               "stranger_similarity"]
+STRANGER_PREFIX = "S-"
+WEBCAM_FPS = 15.0  # written-video rate when the camera does not report one
+KNOWN_COLOUR, STRANGER_COLOUR = (60, 180, 60), (0, 140, 255)  # BGR
+
+
+class VideoError(Exception):
+    """The video cannot be read; the message says why, for a human."""
+
+
+@dataclass(frozen=True)
+class EnrolledPerson:
+    display_id: str  # Person.display_id: code or P-<pk>
+    name: str
+
+
+@dataclass(frozen=True)
+class FaceRow:
+    """One face of one analysed frame, as written to the CSV."""
+
+    frame: int
+    time_s: float
+    id: str
+    label: str
+    decision: str  # "known" or "unknown"
+    box: tuple[int, int, int, int]
+    similarity: float  # cosine to the closest enrolled person (-1.0 with an empty gallery)
+    stranger_similarity: float | None  # to the stranger ID it joined; None when known or new
+
+    def as_csv(self) -> list[object]:
+        stranger = "" if self.stranger_similarity is None else f"{self.stranger_similarity:.4f}"
+        return [self.frame, f"{self.time_s:.3f}", self.id, self.label, self.decision, *self.box,
+                f"{self.similarity:.4f}", stranger]
+
+
+@dataclass
+class VideoSummary:
+    frames: int = 0  # frames read
+    analysed_frames: int = 0
+    faces: int = 0
+    fps: float = 0.0
+    size: tuple[int, int] = (0, 0)  # width, height
+    ids: Counter = field(default_factory=Counter)  # id -> faces seen with it
+    labels: dict[str, str] = field(default_factory=dict)  # id -> label (name or stranger ID)
+    interrupted: bool = False
+
+
+def open_video(source: str) -> cv2.VideoCapture:
+    """A capture for a file path, or a webcam for a device number such as "0"."""
+    if source.isdigit():
+        capture = cv2.VideoCapture(int(source))
+        if not capture.isOpened():
+            raise VideoError(f"cannot open webcam {source}")
+        return capture
+    path = Path(source)
+    if not path.is_file():
+        raise VideoError(f"file not found: {source}")
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise VideoError(f"cannot read video {source}: not a video OpenCV can decode")
+    return capture
+
+
+def stranger_labels(prefix: str = STRANGER_PREFIX) -> Callable[[], str]:
+    """S-1, S-2, ...: IDs for the strangers of one run."""
+    counter = itertools.count(1)
+    return lambda: f"{prefix}{next(counter)}"
+
+
+def face_rows(frame: int, time_s: float, boxes: list[np.ndarray], assignments: list[Assignment],
+              people: Mapping[int, EnrolledPerson]) -> list[FaceRow]:
+    rows = []
+    for box, a in zip(boxes, assignments):
+        if a.known:
+            person = people.get(a.person_id, EnrolledPerson(f"P-{a.person_id}", f"P-{a.person_id}"))
+            assigned_id, label = person.display_id, person.name
+        else:
+            assigned_id = label = str(a.stranger_label)
+        rows.append(FaceRow(
+            frame=frame, time_s=time_s, id=assigned_id, label=label, decision="known" if a.known else "unknown",
+            box=tuple(int(round(float(v))) for v in box), similarity=a.match.similarity,
+            stranger_similarity=a.stranger_similarity,
+        ))
+    return rows
+
+
+def draw_faces(image: np.ndarray, rows: list[FaceRow]) -> None:
+    """Boxes with "label similarity" captions, in place; text grows with the frame."""
+    scale = max(0.45, min(image.shape[:2]) / 600)
+    thickness = max(1, round(scale * 1.5))
+    for row in rows:
+        x1, y1, x2, y2 = row.box
+        colour = KNOWN_COLOUR if row.decision == "known" else STRANGER_COLOUR
+        cv2.rectangle(image, (x1, y1), (x2, y2), colour, thickness + 1)
+        score = row.similarity if row.decision == "known" else row.stranger_similarity
+        caption = row.label if score is None else f"{row.label} {score:.2f}"
+        (width, height), baseline = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        top = max(y1 - height - baseline - 4, 0)
+        cv2.rectangle(image, (x1, top), (x1 + width + 4, top + height + baseline + 4), colour, -1)
+        cv2.putText(image, caption, (x1 + 2, top + height + 2), cv2.FONT_HERSHEY_SIMPLEX, scale,
+                    (255, 255, 255), thickness, cv2.LINE_AA)
+
+
+def identify_video(
+    source: str,
+    *,
+    engine: FaceEngine,
+    gallery: Gallery,
+    people: Mapping[int, EnrolledPerson],
+    threshold: float,
+    margin: float,
+    every: int = 1,
+    out_path: str | Path | None = None,
+    csv_path: str | Path | None = None,
+    max_frames: int | None = None,
+    on_row: Callable[[FaceRow], None] | None = None,
+) -> VideoSummary:
+    """Analyse every `every`-th frame; frames in between are written with the last boxes.
+
+    Raises VideoError when the source cannot be opened or yields no frame. Ctrl-C stops
+    a webcam run cleanly: the files written so far are closed and the summary returned.
+    """
+    if every < 1:
+        raise ValueError("every must be 1 or more")
+    capture = open_video(source)
+    writer = table = csv_file = None
+    summary = VideoSummary()
+    try:
+        ok, image = capture.read()
+        if not ok or image is None:
+            raise VideoError(f"cannot read video {source}: no frames")
+        is_webcam = source.isdigit()
+        summary.fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        summary.size = (image.shape[1], image.shape[0])
+        if out_path is not None:
+            fourcc = cv2.VideoWriter.fourcc(*"mp4v")
+            writer = cv2.VideoWriter(str(out_path), fourcc, summary.fps or WEBCAM_FPS, summary.size)
+            if not writer.isOpened():
+                raise VideoError(f"cannot write video {out_path}")
+        if csv_path is not None:
+            csv_file = open(csv_path, "w", newline="")
+            table = csv.writer(csv_file)
+            table.writerow(CSV_COLUMNS)
+        strangers, new_label = StrangerRegistry(), stranger_labels()
+        started, rows = time.monotonic(), []
+        while ok and (max_frames is None or summary.frames < max_frames):
+            index = summary.frames
+            time_s = time.monotonic() - started if is_webcam or not summary.fps else index / summary.fps
+            if index % every == 0:
+                faces = engine.analyze(image)
+                embeddings = np.stack([f.embedding for f in faces]) if faces else np.zeros((0, 0), np.float32)
+                assignments = assign_identities(
+                    embeddings, gallery=gallery, strangers=strangers, new_label=new_label,
+                    threshold=threshold, margin=margin,
+                )
+                rows = face_rows(index, time_s, [f.box for f in faces], assignments, people)
+                summary.analysed_frames += 1
+                summary.faces += len(rows)
+                for row in rows:
+                    summary.ids[row.id] += 1
+                    summary.labels[row.id] = row.label
+                    if table is not None:
+                        table.writerow(row.as_csv())
+                    if on_row is not None:
+                        on_row(row)
+            if writer is not None:
+                draw_faces(image, rows)
+                writer.write(image)
+            summary.frames += 1
+            ok, image = capture.read()
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        capture.release()
+        if writer is not None:
+            writer.release()
+        if csv_file is not None:
+            csv_file.close()
+    return summary

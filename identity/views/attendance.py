@@ -1,0 +1,71 @@
+"""Attendance pages: who was present on a day, arrivals per hour, CSV export of a date range."""
+
+import csv
+import datetime as dt
+
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils import timezone
+
+from identity.charts import bar_chart_svg
+from identity.roles import OPERATOR, role_required
+from identity.services.attendance import (
+    EXPORT_COLUMNS,
+    arrivals_per_hour,
+    attendance_export_rows,
+    attendance_payload,
+)
+
+MAX_EXPORT_DAYS = 366
+
+
+def _parse_day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+
+
+@role_required(OPERATOR)
+def attendance_day(request, day: str | None = None):
+    the_day = timezone.localdate() if day is None else _parse_day(day)
+    if the_day is None:
+        raise Http404("A day is written YYYY-MM-DD.")
+    attendance = attendance_payload(day=the_day)
+    arrivals = arrivals_per_hour(day=the_day)
+    context = {
+        "day": the_day,
+        "is_today": the_day == timezone.localdate(),
+        "present": attendance["present"],
+        "absent": attendance["absent"],
+        "previous_day": the_day - dt.timedelta(days=1),
+        "next_day": the_day + dt.timedelta(days=1),
+        "arrivals_chart": bar_chart_svg(arrivals, [f"{hour:02d}" for hour in range(24)], title="Arrivals per hour"),
+        "arrivals_total": sum(arrivals),
+    }
+    return render(request, "identity/attendance_day.html", context)
+
+
+def _csv_safe(value: str) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+@role_required(OPERATOR)
+def attendance_export(request):
+    """GET start=YYYY-MM-DD&end=YYYY-MM-DD (both default to today) → CSV attachment."""
+    today = timezone.localdate().isoformat()
+    start, end = _parse_day(request.GET.get("start") or today), _parse_day(request.GET.get("end") or today)
+    if start is None or end is None:
+        return HttpResponseBadRequest("start and end are days written YYYY-MM-DD.", content_type="text/plain")
+    if end < start or (end - start).days >= MAX_EXPORT_DAYS:
+        return HttpResponseBadRequest(
+            f"end must be on or after start, at most {MAX_EXPORT_DAYS} days later.", content_type="text/plain"
+        )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="attendance-{start}-{end}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in attendance_export_rows(start=start, end=end):
+        writer.writerow([_csv_safe(cell) for cell in row])
+    return response

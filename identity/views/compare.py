@@ -1,0 +1,48 @@
+"""Compare two photos: are they the same person? Nothing is stored."""
+
+import base64
+
+import cv2
+import numpy as np
+from django.shortcuts import render
+
+from identity.engine import get_face_engine
+from identity.forms import CompareForm, posted
+from identity.roles import OPERATOR, role_required
+from identity.vision import ImageError, NoFaceError, decode_image
+
+
+def _crop_data_url(crop: np.ndarray) -> str:
+    ok, encoded = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return "data:image/jpeg;base64," + base64.b64encode(encoded.tobytes()).decode() if ok else ""
+
+
+@role_required(OPERATOR)
+def compare_page(request):
+    form = CompareForm(*posted(request))
+    result = None
+    if request.method == "POST" and form.is_valid():
+        engine = get_face_engine()
+        images = {field: form.cleaned_data[field].read() for field in ("image1", "image2")}
+        for field, data in images.items():
+            try:
+                decode_image(data, max_pixels=engine.config.max_pixels)
+            except ImageError as error:
+                form.add_error(field, f"Unreadable photo: {error}")
+        verification = None
+        try:
+            if not form.errors:
+                verification = engine.verify(images["image1"], images["image2"], fallback_center=False)
+        except NoFaceError as error:
+            form.add_error(None, f"Cannot compare: {error}.")
+        if verification is not None:
+            result = {
+                "similarity": verification.similarity,
+                "same": verification.same,
+                "threshold": verification.threshold,
+                "model_id": verification.model_id,
+                "notes": verification.notes,
+                "crop1": _crop_data_url(verification.face1.crop),
+                "crop2": _crop_data_url(verification.face2.crop),
+            }
+    return render(request, "identity/compare.html", {"form": form, "result": result})

@@ -1,0 +1,112 @@
+"""Enrolment pages: people, their face samples and attendance (operators and admins)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from identity.forms import PersonCreateForm, PersonEditForm, PhotosForm, posted
+from identity.models import AttendanceRecord, FaceSample, Person
+from identity.roles import OPERATOR, role_required
+from identity.services import enrolment
+
+
+def _get_person(person_id: int) -> Person:
+    return get_object_or_404(Person, pk=person_id)
+
+
+def _sample_source(photo) -> str:
+    return "webcam" if isinstance(photo, tuple) else "upload"
+
+
+@role_required(OPERATOR)
+def person_list(request):
+    accepted = Count("samples", filter=Q(samples__status=FaceSample.ACCEPTED))
+    people = Person.objects.annotate(accepted_samples=accepted)
+    seen_today = set(
+        AttendanceRecord.objects.filter(day=timezone.localdate()).values_list("person_id", flat=True)
+    )
+    rows = [{"person": person, "seen_today": person.pk in seen_today} for person in people]
+    return render(request, "identity/person_list.html", {"rows": rows})
+
+
+@role_required(OPERATOR)
+def person_create(request):
+    form = PersonCreateForm(*posted(request))
+    if request.method == "POST" and form.is_valid():
+        photos = form.photo_inputs()
+        try:
+            person, samples = enrolment.person_enroll(
+                name=form.cleaned_data["name"],
+                code=form.cleaned_data["code"],
+                consent=form.cleaned_data["consent"],
+                photos=photos,
+                source="webcam" if all(isinstance(photo, tuple) for photo in photos) else "upload",
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{person.name} added with {len(samples)} photo(s): checking them now.")
+            return redirect("person-detail", person_id=person.pk)
+    return render(request, "identity/person_form.html", {"form": form})
+
+
+@role_required(OPERATOR)
+def person_detail(request, person_id: int):
+    person = _get_person(person_id)
+    attendance = person.attendance.select_related("camera")[:60]
+    samples = list(person.samples.all())
+    counts = {status: sum(sample.status == status for sample in samples) for status, _ in FaceSample.STATUS_CHOICES}
+    context = {
+        "person": person,
+        "samples": samples,
+        "counts": counts,
+        "attendance": attendance,
+        "photos_form": PhotosForm(),
+    }
+    return render(request, "identity/person_detail.html", context)
+
+
+@role_required(OPERATOR)
+def person_edit(request, person_id: int):
+    person = _get_person(person_id)
+    form = PersonEditForm(posted(request)[0], instance=person)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrolment.person_update(
+                person=person,
+                name=form.cleaned_data["name"],
+                code=form.cleaned_data["code"] or None,
+                active=form.cleaned_data["active"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("person-detail", person_id=person.pk)
+    return render(request, "identity/person_edit.html", {"form": form, "person": person})
+
+
+@role_required(OPERATOR)
+def person_add_photos(request, person_id: int):
+    person = _get_person(person_id)
+    form = PhotosForm(*posted(request))
+    if request.method == "POST" and form.is_valid():
+        photos = form.photo_inputs()
+        for photo in photos:
+            enrolment.sample_add(person=person, photo=photo, source=_sample_source(photo))
+        messages.success(request, f"{len(photos)} photo(s) added: checking them now.")
+        return redirect("person-detail", person_id=person.pk)
+    return render(request, "identity/person_add_photos.html", {"form": form, "person": person})
+
+
+@role_required(OPERATOR)
+def person_delete(request, person_id: int):
+    person = _get_person(person_id)
+    if request.method == "POST":
+        name = person.name
+        enrolment.person_delete(person=person)
+        messages.success(request, f"{name} and all their photos, face crops and templates were erased.")
+        return redirect("person-list")
+    return render(request, "identity/person_delete.html", {"person": person})

@@ -1,0 +1,83 @@
+/* Dashboard: rendered once by the server, then changed only by ws/dashboard/ events. */
+(function () {
+  "use strict";
+  const { el, formatTime, similarityText, connect, showStatus, drawBoxes } = window.faceapp;
+
+  const feed = document.getElementById("feed");
+  const feedLength = Number(feed.dataset.length) || 30;
+  const snapshotUrl = feed.dataset.snapshotUrl;
+  const frame = document.getElementById("latest-frame");
+  const frameImage = document.getElementById("latest-image");
+  const frameBoxes = document.getElementById("latest-boxes");
+  const frameCaption = document.getElementById("latest-caption");
+  const presentList = document.getElementById("present");
+  const absentList = document.getElementById("absent");
+  const activity = document.getElementById("activity");
+
+  function feedItem(face, snapshot) {
+    const known = face.decision === "known";
+    const crop = face.crop_url
+      ? el("img", { class: "crop", src: face.crop_url, alt: "" })
+      : el("div", { class: "crop placeholder" });
+    return el("li", { class: "feed-item " + (known ? "known" : "unknown"), dataset: { logId: face.log_id } },
+      crop,
+      el("div", { class: "feed-main" },
+        el("div", { class: "feed-name", text: face.label }),
+        el("div", { class: "feed-meta" },
+          el("span", { class: "badge " + (known ? "known" : "unknown"), text: face.assigned_id }),
+          el("span", { text: " similarity " + similarityText(face.similarity) })),
+        el("div", { class: "feed-meta muted" },
+          el("span", { text: snapshot.camera ? snapshot.camera.name : "Upload" }),
+          el("span", { text: " · " }),
+          el("a", { href: snapshotUrl.replace("/0/", "/" + snapshot.id + "/"), text: formatTime(snapshot.received_at) }))));
+  }
+
+  function onRecognition(event) {
+    const snapshot = event.snapshot;
+    if (snapshot.status === "done" && snapshot.image_url) {
+      frame.hidden = false;
+      frameImage.src = snapshot.image_url;
+      drawBoxes(frameBoxes, event.faces, snapshot.width, snapshot.height);
+      frameCaption.textContent = (snapshot.camera ? snapshot.camera.name : "Upload") + " · " +
+        formatTime(snapshot.received_at) + " · " + event.faces.length + " face(s)";
+      document.getElementById("latest-empty").hidden = true;
+    }
+    document.getElementById("feed-empty").hidden = true;
+    for (const face of [...event.faces].reverse()) feed.prepend(feedItem(face, snapshot));
+    while (feed.children.length > feedLength) feed.lastElementChild.remove();
+  }
+
+  function attendanceRow(person, seen) {
+    const row = el("li", { dataset: { personId: person.person_id } },
+      el("span", { class: "att-name", text: person.name }),
+      person.code ? el("span", { class: "muted", text: " " + person.code }) : null);
+    if (seen) {
+      row.append(el("span", { class: "att-time", text:
+        formatTime(person.first_seen, false) + "–" + formatTime(person.last_seen, false) +
+        (person.camera ? " · " + person.camera : "") }));
+    }
+    return row;
+  }
+
+  function onAttendance(attendance) {
+    presentList.replaceChildren(...attendance.present.map((person) => attendanceRow(person, true)));
+    absentList.replaceChildren(...attendance.absent.map((person) => attendanceRow(person, false)));
+    document.getElementById("present-count").textContent = attendance.present.length;
+    document.getElementById("absent-count").textContent = attendance.absent.length;
+  }
+
+  function onSample(sample) {
+    const text = "Enrolment photo #" + sample.id + " of person #" + sample.person_id + ": " +
+      sample.status + (sample.reason ? " (" + sample.reason + ")" : "");
+    activity.textContent = text;
+  }
+
+  connect("/ws/dashboard/", {
+    onStatus: showStatus,
+    onEvent(data) {
+      if (data.type === "recognition.result") onRecognition(data);
+      else if (data.type === "attendance.update") onAttendance(data.attendance);
+      else if (data.type === "enrolment.sample") onSample(data.sample);
+    },
+  });
+})();

@@ -1,0 +1,113 @@
+/* faceapp: shared helpers for the live pages. Plain JS, no build step.
+   Text from the server is always inserted with textContent, never as HTML. */
+(function () {
+  "use strict";
+
+  /* Make an element: el("div", {class: "x", text: "y", src: "..."}, child, ...). */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "text") node.textContent = String(value);
+      else if (key === "class") node.className = value;
+      else if (key === "style") Object.assign(node.style, value);
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  }
+
+  function pad(number) { return String(number).padStart(2, "0"); }
+
+  /* "14:03:07" in the browser's time zone. */
+  function formatTime(iso, withSeconds = true) {
+    if (!iso) return "";
+    const date = new Date(iso);
+    if (isNaN(date)) return "";
+    const hm = pad(date.getHours()) + ":" + pad(date.getMinutes());
+    return withSeconds ? hm + ":" + pad(date.getSeconds()) : hm;
+  }
+
+  /* Server-rendered <time data-format> elements, shown in the browser's time zone too. */
+  function formatTimes(root) {
+    for (const node of (root || document).querySelectorAll("time[data-format]")) {
+      const text = formatTime(node.getAttribute("datetime"), node.dataset.format !== "hm");
+      if (text) node.textContent = text;
+    }
+  }
+
+  function similarityText(value) {
+    return typeof value === "number" ? value.toFixed(2) : "–";
+  }
+
+  /* A websocket that reconnects with exponential backoff (1 s doubling up to 30 s).
+     onEvent(data) gets each JSON message; onStatus("live"|"connecting"|"offline"). */
+  function connect(path, { onEvent, onStatus, onOpen, binaryType } = {}) {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const url = scheme + "//" + location.host + path;
+    let delay = 1000;
+    let socket = null;
+    let closedByUs = false;
+    const handle = {
+      send(data) { if (socket && socket.readyState === WebSocket.OPEN) { socket.send(data); return true; } return false; },
+      get open() { return !!socket && socket.readyState === WebSocket.OPEN; },
+      close() { closedByUs = true; if (socket) socket.close(); },
+    };
+    function open() {
+      if (onStatus) onStatus("connecting");
+      socket = new WebSocket(url);
+      if (binaryType) socket.binaryType = binaryType;
+      socket.addEventListener("open", () => {
+        delay = 1000;
+        if (onStatus) onStatus("live");
+        if (onOpen) onOpen(handle);
+      });
+      socket.addEventListener("message", (message) => {
+        if (typeof message.data !== "string") return;
+        let data;
+        try { data = JSON.parse(message.data); } catch (error) { return; }
+        if (onEvent) onEvent(data);
+      });
+      socket.addEventListener("close", (event) => {
+        if (closedByUs) return;
+        // 4403: the server refused this user; retrying cannot help.
+        if (event.code === 4403) { if (onStatus) onStatus("forbidden"); return; }
+        if (onStatus) onStatus("offline");
+        setTimeout(open, delay);
+        delay = Math.min(delay * 2, 30000);
+      });
+    }
+    open();
+    return handle;
+  }
+
+  /* The connection pill in a page header: <span data-live-status>. */
+  function showStatus(state) {
+    const labels = { live: "Live", connecting: "Connecting…", offline: "Reconnecting…", forbidden: "No access" };
+    for (const node of document.querySelectorAll("[data-live-status]")) {
+      node.textContent = labels[state] || state;
+      node.dataset.state = state;
+    }
+  }
+
+  /* Absolutely positioned face boxes over an image, in percent of the image's pixels. */
+  function drawBoxes(layer, faces, width, height) {
+    layer.replaceChildren();
+    if (!width || !height) return;
+    for (const face of faces) {
+      const [x1, y1, x2, y2] = face.box;
+      const box = el("div", {
+        class: "face-box " + (face.decision === "known" ? "known" : "unknown"),
+        style: {
+          left: (100 * x1 / width) + "%", top: (100 * y1 / height) + "%",
+          width: (100 * (x2 - x1) / width) + "%", height: (100 * (y2 - y1) / height) + "%",
+        },
+      }, el("span", { class: "face-label", text: face.label + (face.assigned_id && face.assigned_id !== face.label ? " · " + face.assigned_id : "") }));
+      layer.append(box);
+    }
+  }
+
+  window.faceapp = { el, formatTime, formatTimes, similarityText, connect, showStatus, drawBoxes };
+  document.addEventListener("DOMContentLoaded", () => formatTimes(document));
+})();

@@ -1,0 +1,186 @@
+"""Recognition services on real photos: known faces, strangers' provisional IDs, idempotency,
+crash recovery, bad images, the upload checks, attendance and the pushed result."""
+
+import re
+
+import pytest
+from django.utils import timezone
+
+from identity.models import AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot
+from identity.services import enrolment, recognition
+from identity.services.gallery import gallery_changed
+from identity.vision import ImageError
+from tests import faces_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_gallery(media_root):
+    # The test database rolls back, the shared gallery version in Redis does not.
+    gallery_changed()
+
+
+@pytest.fixture
+def aaron(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        person, (sample,) = enrolment.person_enroll(
+            name="Aaron Peirsol", code="AP", consent=True, photos=[("a1.jpg", faces_data.photo("lfw_person_a_1.jpg"))]
+        )
+    assert enrolment.sample_process(sample_id=sample.pk).status == "accepted"
+    return person
+
+
+def _recognise(data: bytes, camera: Camera | None = None) -> Snapshot:
+    snapshot = recognition.snapshot_submit(image=("photo.jpg", data), camera=camera)
+    return recognition.snapshot_recognize(snapshot_id=snapshot.pk)
+
+
+def test_it_recognises_an_enrolled_person_and_marks_them_present(aaron, media_root):
+    camera = Camera.objects.create(name="Door")
+    groups = ["dashboard", f"camera-{camera.pk}"]
+
+    events, snapshot = faces_data.events_during(groups, lambda: _recognise(faces_data.photo("lfw_person_a_2.jpg"), camera))
+
+    assert (snapshot.status, snapshot.face_count, snapshot.width, snapshot.height) == ("done", 1, 250, 250)
+    log = MatchLog.objects.get(snapshot=snapshot)
+    assert (log.person, log.decision, log.assigned_id) == (aaron, "known", "AP")
+    assert log.similarity > 0.5 and (media_root / log.crop.name).exists()
+    record = AttendanceRecord.objects.get(person=aaron, day=timezone.localdate(snapshot.received_at))
+    assert (record.first_seen, record.last_seen, record.camera) == (snapshot.received_at, snapshot.received_at, camera)
+    assert [e["type"] for e in events["dashboard"]] == ["recognition.result", "attendance.update"]
+    assert [e["type"] for e in events[groups[1]]] == ["recognition.result"]
+    for event in (events["dashboard"][0], events[groups[1]][0]):
+        assert event["type"] == "recognition.result"
+        assert event["snapshot"]["id"] == snapshot.pk and event["snapshot"]["camera"] == {"id": camera.pk, "name": "Door"}
+        assert set(event["snapshot"]) == {
+            "id", "camera", "received_at", "processed_at", "width", "height", "status", "error", "image_url"
+        }
+        (face,) = event["faces"]
+        assert set(face) == {
+            "log_id", "face_index", "box", "decision", "assigned_id", "label", "person", "provisional",
+            "similarity", "margin", "crop_url",
+        }
+        assert (face["label"], face["assigned_id"], face["person"]) == (
+            "Aaron Peirsol", "AP", {"id": aaron.pk, "name": "Aaron Peirsol", "code": "AP"}
+        )
+        assert face["crop_url"] == f"/media/logs/{log.pk}/crop" and face["provisional"] is None
+    attendance = events["dashboard"][1]
+    assert [p["name"] for p in attendance["attendance"]["present"]] == ["Aaron Peirsol"]
+
+
+def test_it_gives_a_stranger_the_same_provisional_id_each_time():
+    first = _recognise(faces_data.photo("lfw_person_a_1.jpg"))
+    second = _recognise(faces_data.photo("lfw_person_a_2.jpg"))
+
+    (log1,), (log2,) = MatchLog.objects.filter(snapshot=first), MatchLog.objects.filter(snapshot=second)
+    stranger = ProvisionalIdentity.objects.get()
+    assert stranger.label == f"U-{stranger.pk:04d}" and re.fullmatch(r"U-\d{4,}", stranger.label)
+    assert log1.assigned_id == log2.assigned_id == stranger.label
+    assert log1.decision == log2.decision == "unknown" and log2.provisional == stranger
+    assert stranger.sightings == 2
+    face = recognition.snapshot_payload(second)["faces"][0]
+    assert (face["label"], face["provisional"], face["person"]) == (stranger.label, stranger.label, None)
+
+
+def test_it_never_gives_two_faces_of_one_frame_the_same_id(aaron):
+    group = _recognise(faces_data.photo("bbt_group.jpg"))
+    twice_stranger = _recognise(faces_data.side_by_side_jpeg("lfw_person_b_1.jpg", "lfw_person_b_1.jpg"))
+    twice_known = _recognise(faces_data.side_by_side_jpeg("lfw_person_a_1.jpg", "lfw_person_a_2.jpg"))
+
+    for snapshot, count in ((group, 5), (twice_stranger, 2), (twice_known, 2)):
+        ids = list(MatchLog.objects.filter(snapshot=snapshot).values_list("assigned_id", flat=True))
+        assert len(ids) == count and len(set(ids)) == count
+    decisions = sorted(MatchLog.objects.filter(snapshot=twice_known).values_list("decision", flat=True))
+    assert decisions == ["known", "unknown"]  # one Aaron per frame: the closer face keeps the name
+
+
+def test_it_recognises_a_snapshot_once_even_when_the_task_comes_twice(aaron, media_root):
+    snapshot = _recognise(faces_data.photo("bbt_group.jpg"))
+    files = faces_data.media_files(media_root)
+
+    again = recognition.snapshot_recognize(snapshot_id=snapshot.pk)
+
+    assert again.status == "done" and MatchLog.objects.filter(snapshot=snapshot).count() == 5
+    assert faces_data.media_files(media_root) == files
+
+
+def test_it_completes_a_snapshot_whose_first_run_crashed_half_way(aaron, media_root, monkeypatch):
+    snapshot = recognition.snapshot_submit(image=("g.jpg", faces_data.photo("bbt_group.jpg")))
+    before = faces_data.media_files(media_root)
+
+    def crash(**kwargs):
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(recognition, "attendance_mark", crash)  # after every log row was written
+    with pytest.raises(RuntimeError):
+        recognition.snapshot_recognize(snapshot_id=snapshot.pk)
+    assert MatchLog.objects.filter(snapshot=snapshot).count() == 0
+    assert faces_data.media_files(media_root) == before  # no orphaned crops
+    assert Snapshot.objects.get(pk=snapshot.pk).status == "processing"
+    monkeypatch.undo()
+
+    done = recognition.snapshot_recognize(snapshot_id=snapshot.pk)
+
+    assert (done.status, done.attempts) == ("done", 2)
+    assert sorted(MatchLog.objects.filter(snapshot=snapshot).values_list("face_index", flat=True)) == [0, 1, 2, 3, 4]
+
+
+def test_it_marks_an_unreadable_image_failed_with_the_reason():
+    snapshot = _recognise(faces_data.truncated_jpeg())
+    assert snapshot.status == "failed" and snapshot.error.startswith("unreadable image")
+    assert "truncated" in snapshot.error and not snapshot.logs.exists()
+    assert recognition.snapshot_payload(snapshot)["snapshot"]["error"] == snapshot.error
+
+
+def test_it_finds_nobody_in_a_photo_without_faces():
+    snapshot = _recognise(faces_data.no_face_jpeg())
+    assert (snapshot.status, snapshot.face_count) == ("done", 0)
+    assert recognition.snapshot_payload(snapshot)["faces"] == []
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "file is empty"),
+        (b"<html>not a photo</html>", "not an image"),
+        (b"\xff\xd8\xff\xe0 garbage that claims to be a JPEG", "not a readable image"),
+    ],
+)
+def test_it_refuses_a_bad_upload_before_storing_it(data, message, media_root):
+    with pytest.raises(ImageError, match=message):
+        recognition.snapshot_submit(image=("x.jpg", data))
+    assert Snapshot.objects.count() == 0 and faces_data.media_files(media_root) == []
+
+
+def test_it_refuses_uploads_over_the_byte_and_pixel_caps(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    with pytest.raises(ImageError, match="file is too large"):
+        recognition.snapshot_submit(image=("a.jpg", faces_data.photo("lfw_person_a_1.jpg")))
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000_000
+    settings.FACEAPP_ENGINE = {**settings.FACEAPP_ENGINE, "max_pixels": 100 * 100}
+    with pytest.raises(ImageError, match=r"image is too large: 300x200 = 0.1 megapixels"):
+        recognition.snapshot_submit(image=("big.png", faces_data.png_bytes(300, 200)))
+    assert Snapshot.objects.count() == 0
+
+
+def test_it_stores_a_pending_snapshot_and_queues_it_after_commit(django_capture_on_commit_callbacks, admin_user):
+    with django_capture_on_commit_callbacks() as queued:
+        snapshot = recognition.snapshot_submit(image=("a.png", faces_data.png_bytes(64, 48)), user=admin_user)
+    assert (snapshot.status, snapshot.width, snapshot.height, snapshot.submitted_by) == ("pending", 64, 48, admin_user)
+    assert snapshot.image.name.endswith(".png") and len(queued) == 1
+
+
+def test_it_waits_for_a_snapshot_until_the_timeout():
+    snapshot = recognition.snapshot_submit(image=("a.jpg", faces_data.photo("lfw_person_a_1.jpg")))
+    assert recognition.snapshot_wait(snapshot_id=snapshot.pk, timeout=0.3).status == "pending"
+    recognition.snapshot_recognize(snapshot_id=snapshot.pk)
+    assert recognition.snapshot_wait(snapshot_id=snapshot.pk, timeout=5).status == "done"
+
+
+def test_it_uses_the_cameras_own_threshold(aaron):
+    strict = Camera.objects.create(name="Strict", threshold=0.99)
+    snapshot = _recognise(faces_data.photo("lfw_person_a_2.jpg"), strict)
+    log = MatchLog.objects.get(snapshot=snapshot)
+    assert (log.decision, log.threshold, log.best_person) == ("unknown", 0.99, aaron)
+    assert not AttendanceRecord.objects.filter(person=aaron).exists()

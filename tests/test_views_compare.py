@@ -1,0 +1,84 @@
+"""Compare page: two photos in, a similarity and a same/different verdict out; clear errors."""
+
+import io
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from tests.conftest import FIXTURES
+
+
+def _photo(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, (FIXTURES / name).read_bytes(), content_type="image/jpeg")
+
+
+def _blank_photo() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((240, 240, 3), 128, dtype=np.uint8)).save(buffer, format="JPEG")
+    return SimpleUploadedFile("wall.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+@pytest.mark.django_db
+def test_it_sends_anonymous_users_to_the_login_page(client):
+    response = client.get(reverse("compare"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_it_forbids_viewers(client, viewer_user):
+    client.force_login(viewer_user)
+    assert client.get(reverse("compare")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_it_says_same_person_with_both_crops_inline(client, operator_user):
+    client.force_login(operator_user)
+    data = {"image1": _photo("lfw_person_a_1.jpg"), "image2": _photo("lfw_person_a_2.jpg")}
+    response = client.post(reverse("compare"), data)
+    result = response.context["result"]
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert result["same"] and result["similarity"] >= result["threshold"]
+    assert "Same person" in page
+    assert page.count('src="data:image/jpeg;base64,') == 2
+
+
+@pytest.mark.django_db
+def test_it_says_different_people(client, operator_user):
+    client.force_login(operator_user)
+    data = {"image1": _photo("lfw_person_a_1.jpg"), "image2": _photo("lfw_person_b_1.jpg")}
+    response = client.post(reverse("compare"), data)
+    assert not response.context["result"]["same"]
+    assert "Different people" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_names_the_unreadable_photo(client, operator_user):
+    client.force_login(operator_user)
+    data = {"image1": _photo("lfw_person_a_1.jpg"), "image2": SimpleUploadedFile("x.jpg", b"\xff\xd8 broken")}
+    response = client.post(reverse("compare"), data)
+    form = response.context["form"]
+    assert response.context["result"] is None
+    assert "image1" not in form.errors
+    assert form.errors["image2"][0].startswith("Unreadable photo")
+
+
+@pytest.mark.django_db
+def test_it_says_when_a_photo_has_no_face(client, operator_user):
+    client.force_login(operator_user)
+    data = {"image1": _photo("lfw_person_a_1.jpg"), "image2": _blank_photo()}
+    response = client.post(reverse("compare"), data)
+    assert response.context["result"] is None
+    assert "Cannot compare: no face found in image 2" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_requires_both_photos(client, operator_user):
+    client.force_login(operator_user)
+    response = client.post(reverse("compare"), {"image1": _photo("lfw_person_a_1.jpg")})
+    assert response.context["result"] is None
+    assert "image2" in response.context["form"].errors

@@ -1,0 +1,104 @@
+"""Dashboard: viewers and up; recent recognitions, today's attendance and the latest frame,
+rendered once (the page's script then follows ws/dashboard/)."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
+
+from identity.models import AttendanceRecord, MatchLog, Person, ProvisionalIdentity, Snapshot
+from tests.conftest import FIXTURES
+
+
+def _snapshot(status: str = Snapshot.DONE) -> Snapshot:
+    return Snapshot.objects.create(
+        image=ContentFile((FIXTURES / "lfw_person_a_2.jpg").read_bytes(), name="a.jpg"),
+        status=status, width=250, height=250, processed_at=timezone.now(),
+    )
+
+
+@pytest.mark.django_db
+def test_it_sends_anonymous_users_to_the_login_page(client):
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_it_forbids_users_without_a_role(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user(username="nobody", password="x"))
+    assert client.get(reverse("dashboard")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_it_renders_an_empty_dashboard_for_viewers(client, viewer_user):
+    client.force_login(viewer_user)
+    response = client.get(reverse("dashboard"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Nobody recognised yet" in page and "No photo or camera frame recognised yet" in page
+    assert "faceapp/dashboard.js" in page
+    # Viewers see the dashboard only.
+    assert reverse("person-list") not in page and reverse("upload") not in page
+
+
+@pytest.mark.django_db
+def test_it_links_operators_to_their_pages(client, operator_user):
+    client.force_login(operator_user)
+    page = client.get(reverse("dashboard")).content.decode()
+    for name in ("person-list", "upload", "camera-list", "compare", "review-queue", "attendance-today"):
+        assert reverse(name) in page
+    assert reverse("admin:index") not in page and reverse("calibration") not in page
+
+
+@pytest.mark.django_db
+def test_it_links_admins_to_calibration_and_the_admin(client, admin_user):
+    client.force_login(admin_user)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert reverse("calibration") in page and reverse("admin:index") in page
+
+
+@pytest.mark.django_db
+def test_it_shows_recent_recognitions_and_the_latest_frame(client, viewer_user, media_root):
+    person = Person.objects.create(name="Aaron Peirsol", code="AP-1")
+    stranger = ProvisionalIdentity.objects.create(label="U-0007", embeddings=b"")
+    snapshot = _snapshot()
+    known = MatchLog.objects.create(
+        snapshot=snapshot, face_index=0, box=[25, 50, 125, 175], embedding=b"", person=person,
+        similarity=0.71, assigned_id="AP-1", decision=MatchLog.KNOWN,
+        crop=ContentFile(b"jpeg", name="c.jpg"),
+    )
+    MatchLog.objects.create(
+        snapshot=snapshot, face_index=1, box=[150, 50, 200, 100], embedding=b"", provisional=stranger,
+        similarity=0.12, assigned_id="U-0007", decision=MatchLog.UNKNOWN,
+    )
+    client.force_login(viewer_user)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Aaron Peirsol" in page and "U-0007" in page and "0.71" in page
+    assert reverse("media-log-crop", args=[known.pk]) in page
+    assert reverse("media-snapshot", args=[snapshot.pk]) in page
+    assert "left:10.00%;top:20.00%;width:40.00%;height:50.00%" in page
+
+
+@pytest.mark.django_db
+def test_it_shows_todays_attendance(client, viewer_user):
+    here = Person.objects.create(name="Here Person", code="H-1")
+    Person.objects.create(name="Away Person")
+    now = timezone.now()
+    AttendanceRecord.objects.create(person=here, day=timezone.localdate(), first_seen=now, last_seen=now)
+    client.force_login(viewer_user)
+    response = client.get(reverse("dashboard"))
+    attendance = response.context["attendance"]
+    assert [row["name"] for row in attendance["present"]] == ["Here Person"]
+    assert [row["name"] for row in attendance["absent"]] == ["Away Person"]
+    page = response.content.decode()
+    assert 'id="present-count">1<' in page and 'id="absent-count">1<' in page
+
+
+@pytest.mark.django_db
+def test_it_escapes_names(client, viewer_user):
+    Person.objects.create(name="<script>alert(1)</script>")
+    client.force_login(viewer_user)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -1,0 +1,203 @@
+"""People pages: enrol with files and webcam captures, see each photo's result, edit, delete."""
+
+import base64
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from identity.models import FaceSample, Person
+from identity.services.enrolment import samples_wait
+from tests.browser import role_groups  # noqa: F401 - a fixture
+from tests.conftest import FIXTURES
+
+CONSENT = "on"
+
+
+def _photo(name: str = "lfw_person_a_1.jpg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, (FIXTURES / name).read_bytes(), content_type="image/jpeg")
+
+
+def _data_url(name: str) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode((FIXTURES / name).read_bytes()).decode()
+
+
+def _person(name: str = "Ada Lovelace", code: str | None = "A-1") -> Person:
+    return Person.objects.create(name=name, code=code)
+
+
+PAGES = ["person-list", "person-create"]
+PERSON_PAGES = ["person-detail", "person-edit", "person-add-photos", "person-delete"]
+
+
+@pytest.mark.django_db
+def test_it_sends_anonymous_users_to_the_login_page(client):
+    person = _person()
+    urls = [reverse(name) for name in PAGES] + [reverse(name, args=[person.pk]) for name in PERSON_PAGES]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("login")), url
+
+
+@pytest.mark.django_db
+def test_it_forbids_viewers(client, viewer_user):
+    person = _person()
+    client.force_login(viewer_user)
+    urls = [reverse(name) for name in PAGES] + [reverse(name, args=[person.pk]) for name in PERSON_PAGES]
+    for url in urls:
+        assert client.get(url).status_code == 403, url
+    assert client.post(reverse("person-delete", args=[person.pk])).status_code == 403
+    assert Person.objects.filter(pk=person.pk).exists()
+
+
+@pytest.mark.django_db
+def test_it_lists_people_with_their_accepted_photos(client, operator_user):
+    person = _person()
+    FaceSample.objects.create(person=person, status=FaceSample.ACCEPTED)
+    FaceSample.objects.create(person=person, status=FaceSample.REJECTED, reason="no face found")
+    _person("Grace Hopper", code=None)
+    client.force_login(operator_user)
+    response = client.get(reverse("person-list"))
+    assert response.status_code == 200
+    rows = {row["person"].name: row for row in response.context["rows"]}
+    assert rows["Ada Lovelace"]["person"].accepted_samples == 1
+    assert rows["Grace Hopper"]["person"].accepted_samples == 0
+    assert not rows["Ada Lovelace"]["seen_today"]
+    assert reverse("person-detail", args=[person.pk]) in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_shows_the_consent_sentence_and_webcam_widget(client, operator_user):
+    client.force_login(operator_user)
+    page = client.get(reverse("person-create")).content.decode()
+    assert "agreed, knowingly and freely" in page
+    assert 'name="consent"' in page and 'type="file"' in page and "multiple" in page
+    assert "Start camera" in page and "Capture" in page
+
+
+@pytest.mark.django_db
+def test_it_refuses_enrolment_without_consent(client, operator_user, media_root):
+    client.force_login(operator_user)
+    response = client.post(reverse("person-create"), {"name": "Ada", "photos": [_photo()]})
+    assert response.status_code == 200
+    assert "Consent is required" in response.content.decode()
+    assert not Person.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_refuses_enrolment_without_photos(client, operator_user, media_root):
+    client.force_login(operator_user)
+    response = client.post(reverse("person-create"), {"name": "Ada", "consent": CONSENT})
+    assert response.status_code == 200
+    assert "Add at least one photo" in response.content.decode()
+    assert not Person.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_webcam_capture_that_is_not_an_image_data_url(client, operator_user, media_root):
+    client.force_login(operator_user)
+    data = {"name": "Ada", "consent": CONSENT, "webcam_photos": ["data:text/plain;base64,aGk="]}
+    response = client.post(reverse("person-create"), data)
+    assert response.status_code == 200
+    assert "Webcam capture 1 is not an image data URL" in response.content.decode()
+    assert not Person.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_code_already_taken(client, operator_user, media_root):
+    _person(code="A-1")
+    client.force_login(operator_user)
+    data = {"name": "Ada", "code": "A-1", "consent": CONSENT, "photos": [_photo()]}
+    response = client.post(reverse("person-create"), data)
+    assert response.status_code == 200
+    assert "Another person already has this code" in response.content.decode()
+    assert Person.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_enrols_files_and_webcam_captures_and_shows_each_result(
+    client, role_groups, operator_user, media_root, celery_worker
+):
+    client.force_login(operator_user)
+    data = {
+        "name": "Aaron Peirsol",
+        "code": "AP-1",
+        "consent": CONSENT,
+        "photos": [_photo("lfw_person_a_1.jpg"), SimpleUploadedFile("notes.txt", b"not a photo at all")],
+        "webcam_photos": [_data_url("lfw_person_a_2.jpg")],
+    }
+    response = client.post(reverse("person-create"), data)
+    person = Person.objects.get(code="AP-1")
+    assert response.status_code == 302
+    assert response.url == reverse("person-detail", args=[person.pk])
+    assert person.consent_given_at is not None
+    samples = samples_wait(sample_ids=list(person.samples.values_list("pk", flat=True)), timeout=60)
+    assert sorted(sample.status for sample in samples) == ["accepted", "accepted", "rejected"]
+    assert {sample.source for sample in samples if sample.status == "accepted"} <= {"upload", "webcam"}
+
+    page = client.get(response.url).content.decode()
+    rejected = next(sample for sample in samples if sample.status == "rejected")
+    assert rejected.reason and rejected.reason in page
+    for sample in samples:
+        assert f'data-sample-id="{sample.pk}"' in page
+        if sample.status == "accepted":
+            assert reverse("media-sample-crop", args=[sample.pk]) in page
+    assert f'data-person-id="{person.pk}"' in page  # the live script's websocket target
+
+
+@pytest.mark.django_db
+def test_it_edits_a_person(client, operator_user):
+    person = _person()
+    client.force_login(operator_user)
+    response = client.post(reverse("person-edit", args=[person.pk]), {"name": "Ada King", "code": "", "active": ""})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert (person.name, person.code, person.active) == ("Ada King", None, False)
+
+
+@pytest.mark.django_db
+def test_it_refuses_an_edit_to_a_taken_code(client, operator_user):
+    person = _person()
+    _person("Grace", code="G-1")
+    client.force_login(operator_user)
+    response = client.post(reverse("person-edit", args=[person.pk]), {"name": "Ada", "code": "G-1", "active": "on"})
+    assert response.status_code == 200
+    person.refresh_from_db()
+    assert person.code == "A-1"
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_add_no_photos(client, operator_user, media_root):
+    person = _person()
+    client.force_login(operator_user)
+    response = client.post(reverse("person-add-photos", args=[person.pk]), {})
+    assert response.status_code == 200
+    assert "Add at least one photo" in response.content.decode()
+    assert not person.samples.exists()
+
+
+@pytest.mark.django_db
+def test_it_adds_photos_as_pending_samples(client, operator_user, media_root):
+    person = _person()
+    client.force_login(operator_user)
+    data = {"photos": [_photo()], "webcam_photos": [_data_url("lfw_person_a_2.jpg")]}
+    response = client.post(reverse("person-add-photos", args=[person.pk]), data)
+    assert response.status_code == 302
+    assert response.url == reverse("person-detail", args=[person.pk])
+    assert sorted(person.samples.values_list("source", flat=True)) == ["upload", "webcam"]
+
+
+@pytest.mark.django_db
+def test_it_deletes_only_on_post_after_a_confirmation(client, operator_user, media_root):
+    person = _person()
+    client.force_login(operator_user)
+    confirmation = client.get(reverse("person-delete", args=[person.pk]))
+    assert confirmation.status_code == 200
+    assert "cannot be undone" in confirmation.content.decode()
+    assert Person.objects.filter(pk=person.pk).exists()
+
+    response = client.post(reverse("person-delete", args=[person.pk]))
+    assert response.status_code == 302
+    assert response.url == reverse("person-list")
+    assert not Person.objects.filter(pk=person.pk).exists()
