@@ -7,10 +7,11 @@ the pairs are embedded (about 7.7k). For every pipeline it reports accuracy,
 images where no face was detected (ours: how many the centre/low-threshold
 fallback rescued), and wall-clock milliseconds per image for
 decode + detect + align + embed, with the same ONNX Runtime thread count for
-both (``--threads``, default 1). Each pipeline embeds one face per photo: ours
-the largest (``analyze(..., fallback_center=True, max_faces=1)``), insightface
-its own pick (``FaceAnalysis.get(img, max_num=1)``: largest, weighted towards
-the centre). A photo where insightface finds no face scores -1 (counted as
+both (``--threads``, default 1). Each pipeline embeds one face per photo, chosen by
+the same rule (largest, weighted towards the centre: LFW photos are centred on
+their subject, and the largest face is sometimes a bystander): ours
+``analyze(..., fallback_center=True, max_faces=1, central_first=True)``,
+insightface ``FaceAnalysis.get(img, max_num=1)``. A photo where insightface finds no face scores -1 (counted as
 "different").
 
     .venv/bin/python bench/lfw.py                  # full View 2 run, ~12 min on 2 cores
@@ -91,7 +92,7 @@ def run_ours(images: list[str], lfw: Path, config: EngineConfig, label: str) -> 
     for i in range(0, len(images), BATCH_IMAGES):
         chunk = images[i : i + BATCH_IMAGES]
         for name, faces in zip(chunk, engine.analyze_many(
-            [str(lfw / "images" / n) for n in chunk], fallback_center=True, max_faces=1
+            [str(lfw / "images" / n) for n in chunk], fallback_center=True, max_faces=1, central_first=True
         )):
             face = faces[0]  # largest
             result.embeddings[name] = face.embedding

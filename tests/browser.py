@@ -144,12 +144,3 @@ def fake_camera_args(video: Path) -> list[str]:
     ]
 
 
-@pytest.fixture
-def role_groups(transactional_db):
-    """The role groups, made again if an earlier transactional test flushed the migration's rows.
-    Request it before `operator_user`/`viewer_user`."""
-    from django.contrib.auth.models import Group
-
-    from identity.roles import ROLES
-
-    return [Group.objects.get_or_create(name=role)[0] for role in ROLES]

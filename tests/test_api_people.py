@@ -31,15 +31,6 @@ def faceless_jpeg() -> SimpleUploadedFile:
     return SimpleUploadedFile("wall.jpg", buffer.getvalue(), content_type="image/jpeg")
 
 
-@pytest.fixture(autouse=True)
-def role_groups():
-    """Transactional tests flush the tables, the role groups of the migration with them."""
-    from django.contrib.auth.models import Group
-
-    for role in ("admin", "operator", "viewer"):
-        Group.objects.get_or_create(name=role)
-
-
 @pytest.fixture
 def long_wait(settings):
     # Generous: the first call also loads the models into the worker.

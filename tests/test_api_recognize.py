@@ -23,15 +23,6 @@ def fixture_upload(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, (FIXTURES / name).read_bytes(), content_type="image/jpeg")
 
 
-@pytest.fixture(autouse=True)
-def role_groups():
-    """Transactional tests flush the tables, the role groups of the migration with them."""
-    from django.contrib.auth.models import Group
-
-    for role in ("admin", "operator", "viewer"):
-        Group.objects.get_or_create(name=role)
-
-
 @pytest.fixture
 def long_wait(settings):
     # Generous: the first call also loads the models into the worker.

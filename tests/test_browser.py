@@ -17,7 +17,6 @@ from tests.browser import (
     mark_page,
     page_kept,
     require_chromium,
-    role_groups,  # noqa: F401 - a fixture
 )
 from tests.conftest import FIXTURES
 
@@ -32,7 +31,7 @@ def async_unsafe_allowed(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_enrols_and_recognises_live_in_the_browser(
-    role_groups, operator_user, tmp_path, async_unsafe_allowed
+    operator_user, tmp_path, async_unsafe_allowed
 ):
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
@@ -95,7 +94,7 @@ def test_it_enrols_and_recognises_live_in_the_browser(
 
 @pytest.mark.django_db(transaction=True)
 def test_it_enrols_from_the_webcam_and_recognises_camera_frames(
-    role_groups, operator_user, tmp_path, celery_worker, async_unsafe_allowed
+    operator_user, tmp_path, celery_worker, async_unsafe_allowed
 ):
     require_chromium()
     from playwright.sync_api import expect, sync_playwright

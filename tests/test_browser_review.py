@@ -40,7 +40,7 @@ def reviewer(django_user_model):
     return user
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_it_reviews_with_the_keyboard_and_takes_live_faces(reviewer, tmp_path, monkeypatch):
     require_chromium()
     from playwright.sync_api import sync_playwright

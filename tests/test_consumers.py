@@ -16,15 +16,6 @@ from tests import faces_data
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def role_groups():
-    """Transactional tests flush the tables, the role groups of migration 0002 with them."""
-    from django.contrib.auth.models import Group
-
-    for role in ("admin", "operator", "viewer"):
-        Group.objects.get_or_create(name=role)
-
-
 TIMEOUT = 30  # a deadline for slow machines, not a timing assertion
 FORBIDDEN = 4403
 

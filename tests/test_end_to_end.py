@@ -19,15 +19,6 @@ from identity.services.gallery import gallery_changed
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def role_groups():
-    """Transactional tests flush the tables, the role groups of migration 0002 with them."""
-    from django.contrib.auth.models import Group
-
-    for role in ("admin", "operator", "viewer"):
-        Group.objects.get_or_create(name=role)
-
-
 DEADLINE = 60  # seconds per wait: a deadline for slow machines, not a timing assertion
 ENROLLED = ["Colin_Powell", "Tony_Blair", "Donald_Rumsfeld"]  # two photos each: _0001, _0002
 PROBE = "Colin_Powell"  # recognised from _0003, not enrolled

@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from identity.models import FaceSample, Person
 from identity.services.enrolment import samples_wait
-from tests.browser import role_groups  # noqa: F401 - a fixture
 from tests.conftest import FIXTURES
 
 CONSENT = "on"
@@ -117,7 +116,7 @@ def test_it_refuses_a_code_already_taken(client, operator_user, media_root):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_enrols_files_and_webcam_captures_and_shows_each_result(
-    client, role_groups, operator_user, media_root, celery_worker
+    client, operator_user, media_root, celery_worker
 ):
     client.force_login(operator_user)
     data = {

@@ -238,3 +238,26 @@ def test_first_lfw_pairs_are_verified_correctly(engine):
         assert engine.verify(lfw_image(name, int(n1)), lfw_image(name, int(n2))).same, (name, n1, n2)
     for name1, n1, name2, n2 in different_rows:
         assert not engine.verify(lfw_image(name1, int(n1)), lfw_image(name2, int(n2))).same, (name1, name2)
+
+
+def test_central_first_prefers_the_centred_subject_over_a_larger_bystander():
+    from identity.vision.detector import Detection
+    from identity.vision.engine import central_order
+
+    def det(x1, y1, x2, y2):
+        return Detection(box=np.array([x1, y1, x2, y2], np.float32), keypoints=np.zeros((5, 2), np.float32), score=0.9)
+
+    subject, bystander = det(80, 70, 170, 180), det(170, 40, 250, 200)  # bystander is larger, at the edge
+    assert bystander.area > subject.area
+    assert central_order([bystander, subject], 250, 250)[0] is subject
+
+
+def test_analyze_max_faces_and_central_first(engine):
+    everyone = engine.analyze(GROUP)
+    one = engine.analyze(GROUP, max_faces=1)
+    assert len(one) == 1 and np.allclose(one[0].box, everyone[0].box)
+    centred = engine.analyze(GROUP, central_first=True)
+    assert len(centred) == 5
+    h, w = decode_image(GROUP).shape[:2]
+    centre_distance = [abs((f.box[0] + f.box[2]) / 2 - w / 2) for f in centred]
+    assert centre_distance[0] == min(centre_distance)  # the woman in the middle

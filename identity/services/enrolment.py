@@ -174,8 +174,8 @@ def person_delete(*, person: Person) -> None:
         for sample in FaceSample.objects.filter(person=person):
             files += [(sample.photo.storage, sample.photo.name), (sample.crop.storage, sample.crop.name)]
         promoted = ProvisionalIdentity.objects.filter(promoted_to=person)
-        # Their logs, and the sightings of the stranger who turned out to be them.
-        logs = MatchLog.objects.filter(Q(person=person) | Q(provisional__in=promoted))
+        # Their logs, those a reviewer gave them, and the sightings of the stranger who was them.
+        logs = MatchLog.objects.filter(Q(person=person) | Q(reviewed_person=person) | Q(provisional__in=promoted))
         snapshot_ids = set(logs.values_list("snapshot_id", flat=True))
         files += [(log.crop.storage, log.crop.name) for log in logs]
         logs.delete()

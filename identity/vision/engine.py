@@ -133,6 +133,20 @@ def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a @ b.T
 
 
+def central_order(detections: list[Detection], width: int, height: int) -> list[Detection]:
+    """Faces ordered by area minus twice the squared offset of their centre from the image centre.
+
+    insightface's rule for picking "the" face of a photo centred on its subject (LFW, ID photos):
+    a larger bystander at the edge loses to the centred subject.
+    """
+    def weight(d: Detection) -> float:
+        dx = (d.box[0] + d.box[2]) / 2 - width / 2
+        dy = (d.box[1] + d.box[3]) / 2 - height / 2
+        return d.area - 2.0 * float(dx * dx + dy * dy)
+
+    return sorted(detections, key=weight, reverse=True)
+
+
 def center_detection(image: np.ndarray) -> Detection:
     """A face assumed centred in the image, with the default keypoint layout (last-resort fallback)."""
     h, w = image.shape[:2]
@@ -257,10 +271,15 @@ class FaceEngine:
         ]
 
     # -- public API -----------------------------------------------------------
-    def analyze(self, image: ImageSource, *, fallback_center: bool = False, max_faces: int | None = None) -> list[Face]:
+    def analyze(
+        self, image: ImageSource, *, fallback_center: bool = False, max_faces: int | None = None,
+        central_first: bool = False,
+    ) -> list[Face]:
         """Every face in the image with embedding, quality and aligned crop, largest first.
 
-        ``max_faces`` keeps (and embeds) only that many of the largest faces.
+        ``max_faces`` keeps (and embeds) only that many faces. ``central_first``
+        orders them by area weighted towards the image centre instead (for photos
+        centred on their subject, see :func:`central_order`).
         With ``fallback_center`` (for photos known to hold one centred face, like
         LFW), an image where nothing is detected is searched again at a lower
         score threshold, then padded at full detector resolution, and as a last
@@ -268,16 +287,20 @@ class FaceEngine:
         faces have ``fallback=True`` and say which step found them. Without it
         (the default, for enrolment) such an image gives an empty list.
         """
-        return self.analyze_many([image], fallback_center=fallback_center, max_faces=max_faces)[0]
+        return self.analyze_many(
+            [image], fallback_center=fallback_center, max_faces=max_faces, central_first=central_first
+        )[0]
 
     def analyze_many(
-        self, images: Iterable[ImageSource], *, fallback_center: bool = False, max_faces: int | None = None
+        self, images: Iterable[ImageSource], *, fallback_center: bool = False, max_faces: int | None = None,
+        central_first: bool = False,
     ) -> list[list[Face]]:
         """:meth:`analyze` for several images, embedding all their faces in batched ONNX calls."""
-        return [faces for faces, _ in self._analyze_many(images, fallback_center, max_faces)]
+        return [faces for faces, _ in self._analyze_many(images, fallback_center, max_faces, central_first)]
 
     def _analyze_many(
-        self, images: Iterable[ImageSource], fallback_center: bool, max_faces: int | None
+        self, images: Iterable[ImageSource], fallback_center: bool, max_faces: int | None,
+        central_first: bool = False,
     ) -> list[tuple[list[Face], int]]:
         """Faces per image plus how many were detected before ``max_faces`` cut the list."""
         per_image: list[tuple[np.ndarray, list[Detection], str | None, int]] = []
@@ -285,6 +308,8 @@ class FaceEngine:
         for image in images:
             bgr = self.load_image(image)
             detections, reason = self._detect_with_fallback(bgr, fallback_center)
+            if central_first:
+                detections = central_order(detections, bgr.shape[1], bgr.shape[0])
             detected = len(detections)
             detections = detections[:max_faces] if max_faces is not None else detections
             per_image.append((bgr, detections, reason, detected))
@@ -337,5 +362,5 @@ def get_engine(config: EngineConfig | None = None) -> FaceEngine:
 
 __all__ = [
     "ARCFACE_DST", "CROP_SIZE", "EngineConfig", "Face", "FaceEngine", "NoFaceError", "Verification",
-    "center_detection", "cosine_matrix", "get_engine",
+    "center_detection", "central_order", "cosine_matrix", "get_engine",
 ]
