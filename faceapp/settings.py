@@ -212,6 +212,8 @@ FACEAPP_ENGINE = {
 }
 if envstr("FACEAPP_THRESHOLD"):
     FACEAPP_ENGINE["threshold"] = envfloat("FACEAPP_THRESHOLD", 0.0)
+# 1:N identification threshold (calibration can override it globally or per camera).
+FACEAPP_MATCH_THRESHOLD = envfloat("FACEAPP_MATCH_THRESHOLD", 0.35)
 FACEAPP_MATCH_MARGIN = envfloat("FACEAPP_MATCH_MARGIN", 0.05)
 FACEAPP_API_WAIT_SECONDS = envfloat("FACEAPP_API_WAIT_SECONDS", 10.0)
 FACEAPP_CAMERA_FPS = envfloat("FACEAPP_CAMERA_FPS", 2.0)

@@ -28,6 +28,14 @@ def redis_server():
         process.wait(10)
 
 
+@pytest.fixture(autouse=True)
+def fresh_gallery(redis_server):
+    """Test databases roll back and reuse ids; the shared gallery version in Redis must move too."""
+    from identity.services.gallery import gallery_changed
+
+    gallery_changed()
+
+
 @pytest.fixture
 def celery_worker(redis_server):
     """A real Celery worker consuming from the real broker, in a thread of this process."""

@@ -9,7 +9,7 @@ import pytest
 from identity.calibration import calibrate
 from identity.models import Camera, ThresholdChange
 from identity.services import review
-from identity.services.calibration import calibration_compute, engine_default_threshold, threshold_for
+from identity.services.calibration import calibration_compute, default_match_threshold, threshold_for
 from tests.review_data import at, make_camera, make_log, make_person
 
 DAY = dt.date(2026, 3, 3)
@@ -89,7 +89,7 @@ def test_it_shows_the_curve_and_the_suggestion(media_root, admin_user, admin_cli
 @pytest.mark.django_db
 def test_it_applies_a_threshold_globally_then_per_camera(admin_user, admin_client):
     door, hall = make_camera("Door"), make_camera("Hall")
-    assert threshold_for(door) == engine_default_threshold()
+    assert threshold_for(door) == default_match_threshold()
 
     response = admin_client.post("/calibration/", {"threshold": "0.31"})
     assert response.status_code == 302
@@ -100,7 +100,7 @@ def test_it_applies_a_threshold_globally_then_per_camera(admin_user, admin_clien
     assert door.threshold == 0.4 and threshold_for(door) == 0.4 and threshold_for(hall) == 0.31
 
     admin_client.post("/calibration/", {"threshold": ""})  # back to the engine default
-    assert threshold_for(hall) == engine_default_threshold() and threshold_for(Camera.objects.get(pk=door.pk)) == 0.4
+    assert threshold_for(hall) == default_match_threshold() and threshold_for(Camera.objects.get(pk=door.pk)) == 0.4
     changes = list(ThresholdChange.objects.order_by("id").values_list("camera_id", "threshold", "applied_by_id"))
     assert changes == [(None, 0.31, admin_user.pk), (door.pk, 0.4, admin_user.pk), (None, None, admin_user.pk)]
 

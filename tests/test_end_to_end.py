@@ -14,7 +14,6 @@ from django.urls import reverse
 from faceapp.asgi import application
 from identity.models import FaceSample, Person, Snapshot
 from identity.services import enrolment, recognition
-from identity.services.gallery import gallery_changed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,7 +82,6 @@ async def _next_result(communicator) -> dict:
 def test_it_enrols_people_and_recognises_them_live(
     enrol, recognise, client, operator_user, celery_worker, shared_faces, media_root
 ):
-    gallery_changed()
     client.force_login(operator_user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     dashboard = WebsocketCommunicator(

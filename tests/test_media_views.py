@@ -5,7 +5,6 @@ from django.urls import reverse
 
 from identity.models import MatchLog
 from identity.services import enrolment, recognition
-from identity.services.gallery import gallery_changed
 from tests import faces_data
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +12,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def media(media_root):
-    gallery_changed()
     person, (sample,) = enrolment.person_enroll(
         name="Aaron", consent=True, photos=[("a1.jpg", faces_data.photo("lfw_person_a_1.jpg"))]
     )

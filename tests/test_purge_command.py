@@ -93,11 +93,6 @@ def test_it_keeps_everything_when_retention_is_off(media_root, settings):
     assert media_files(media_root) == files_before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="enrolment.person_delete misses logs reassigned to the person (MatchLog.reviewed_person): "
-    "add Q(reviewed_person=person) to its logs filter, then drop this mark",
-)
 def test_it_deletes_a_person_leaving_no_file_and_no_row(
     media_root, admin_user, admin_client, django_capture_on_commit_callbacks
 ):

@@ -13,12 +13,6 @@ from tests import faces_data
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fresh_gallery(media_root):
-    # The test database rolls back, the shared gallery version in Redis does not.
-    gallery_changed()
-
-
 def _enrol(name: str, *photos: bytes, code: str | None = None) -> tuple[Person, list[FaceSample]]:
     person, samples = enrolment.person_enroll(
         name=name, code=code, consent=True, photos=[(f"p{i}.jpg", data) for i, data in enumerate(photos)]

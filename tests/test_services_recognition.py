@@ -8,17 +8,10 @@ from django.utils import timezone
 
 from identity.models import AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot
 from identity.services import enrolment, recognition
-from identity.services.gallery import gallery_changed
 from identity.vision import ImageError
 from tests import faces_data
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_gallery(media_root):
-    # The test database rolls back, the shared gallery version in Redis does not.
-    gallery_changed()
 
 
 @pytest.fixture

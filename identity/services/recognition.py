@@ -83,14 +83,14 @@ def _needs_strangers(gallery: Gallery, embeddings: np.ndarray, threshold: float,
     return len(known) < len(matches) or len(set(known)) < len(known)
 
 
-def _strangers_load(model_id: str) -> tuple[StrangerRegistry, dict[str, ProvisionalIdentity]]:
+def _strangers_load(model_id: str, dim: int) -> tuple[StrangerRegistry, dict[str, ProvisionalIdentity]]:
     registry = StrangerRegistry()
     rows = ProvisionalIdentity.objects.filter(promoted_to__isnull=True, model_id=model_id).order_by("-last_seen")
     by_label = {}
     for row in rows[:STRANGER_MEMORY]:
         examples = embedding_from_bytes(row.embeddings)
         if examples.size:
-            registry.add(row.label, examples.reshape(-1, 512 if examples.size % 512 == 0 else examples.size))
+            registry.add(row.label, examples.reshape(-1, dim))
             by_label[row.label] = row
     return registry, by_label
 
@@ -153,7 +153,9 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
             if snapshot.status in FINISHED:
                 return snapshot
             seen_at = snapshot.received_at
-            registry, rows = _strangers_load(engine.model_id) if needs_strangers else (StrangerRegistry(), {})
+            registry, rows = StrangerRegistry(), {}
+            if needs_strangers:
+                registry, rows = _strangers_load(engine.model_id, embeddings.shape[1])
             assignments = assign_identities(
                 embeddings, gallery=gallery, strangers=registry, threshold=threshold, margin=margin,
                 new_label=lambda: _stranger_create(engine.model_id, seen_at, rows),

@@ -56,7 +56,7 @@ def calibration_page(request):
         "chart": chart,
         "current": current,
         "current_rates": result.at(current),
-        "default": calibration_service.engine_default_threshold(),
+        "default": calibration_service.default_match_threshold(),
         "global_threshold": calibration_service.global_threshold(),
         "history": ThresholdChange.objects.select_related("camera", "applied_by")[:20],
     }
