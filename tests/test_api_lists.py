@@ -5,7 +5,6 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from identity.models import (
@@ -18,12 +17,7 @@ from identity.models import (
     Snapshot,
     embedding_to_bytes,
 )
-
-
-def api_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
+from tests.api import api_client
 
 
 def add_log(*, snapshot: Snapshot, face_index: int, person=None, provisional=None, hours_ago: float = 0) -> MatchLog:

@@ -10,19 +10,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from identity.models import FaceSample, Person
-from tests.conftest import FIXTURES
+from tests.api import api_client, fixture_upload
 
 URL = "/api/people/"
-
-
-def api_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
-def fixture_upload(name: str) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, (FIXTURES / name).read_bytes(), content_type="image/jpeg")
 
 
 def faceless_jpeg() -> SimpleUploadedFile:

@@ -4,23 +4,13 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from identity.models import Camera, MatchLog, Snapshot
+from tests.api import api_client, fixture_upload
 from tests.conftest import FIXTURES
 
 URL = "/api/recognize/"
-
-
-def api_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
-
-
-def fixture_upload(name: str) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, (FIXTURES / name).read_bytes(), content_type="image/jpeg")
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from .image import DEFAULT_MAX_PIXELS, ImageSource, decode_image
 from .quality import FaceQuality, measure_quality
 from .registry import ModelSpec, create_session, resolve_model
 
-DEFAULT_THRESHOLD = 0.22  # best View 1 (pairsDevTrain) threshold for w600k_mbf: see bench/README.md
+DEFAULT_THRESHOLD = 0.23  # best-accuracy threshold on LFW View 1 (pairsDevTrain) for w600k_mbf plain: bench/README.md
 FALLBACK_SCORE_THRESHOLD = 0.2
 FALLBACK_PAD = 0.25  # each side, as a fraction of the image size
 
