@@ -45,7 +45,7 @@ from websockets.exceptions import WebSocketException
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from load_stack import (  # noqa: E402
+from load_stack import (
     LocalStack,
     MemorySampler,
     WebClient,
@@ -71,7 +71,9 @@ def webcam_jpeg(path: Path) -> bytes:
         raise SystemExit(f"cannot read {path}")
     width, height = FRAME_SIZE
     scale = min(width / image.shape[1], height / image.shape[0])
-    resized = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)), interpolation=cv2.INTER_CUBIC)
+    resized = cv2.resize(
+        image, (round(image.shape[1] * scale), round(image.shape[0] * scale)), interpolation=cv2.INTER_CUBIC
+    )
     frame = np.full((height, width, 3), 96, np.uint8)
     top, left = (height - resized.shape[0]) // 2, (width - resized.shape[1]) // 2
     frame[top : top + resized.shape[0], left : left + resized.shape[1]] = resized
@@ -181,9 +183,11 @@ class Run:
                 camera = self.by_id.get((snapshot.get("camera") or {}).get("id"))
                 if camera is None:
                     continue  # another camera's (a running server has its own)
-                camera.results.append((time.monotonic(), snapshot))
+                camera.results.append((time.monotonic(), {**snapshot, "faces": len(event["faces"])}))
                 if snapshot["status"] != "done":
-                    self.error(f"camera {camera.id}: snapshot {snapshot['id']} {snapshot['status']}: {snapshot['error']}")
+                    self.error(
+                        f"camera {camera.id}: snapshot {snapshot['id']} {snapshot['status']}: {snapshot['error']}"
+                    )
         except WebSocketException as exc:
             self.error(f"dashboard socket: {type(exc).__name__}: {exc}")
         if not self.closing:
@@ -242,18 +246,21 @@ class Run:
         return time.monotonic() - start
 
     def phase_report(self, phase: str, cameras: list[Camera], seconds: float) -> dict:
-        latencies, mismatched = [], []
+        latencies, mismatched, slowest = [], [], []
         counts = {"sent": 0, "processed": 0, "queued": 0, "waiting": 0, "replaced_acks": 0, "rate_limited": 0,
                   "rejected": 0, "unacked": 0}  # fmt: skip
         faces = 0
         for camera in cameras:
             processed = camera.processed()
             if len(processed) != len(camera.results):
-                mismatched.append(f"camera {camera.id}: {len(camera.results)} results for {len(processed)} processed frames")
+                mismatched.append(
+                    f"camera {camera.id}: {len(camera.results)} results for {len(processed)} processed frames"
+                )
             for frame, (arrived, snapshot) in zip(processed, camera.results):
                 if frame.phase == phase:
                     latencies.append(arrived - frame.sent_at)
-                    faces += len(snapshot.get("faces", [])) if isinstance(snapshot, dict) else 0
+                    slowest.append((round((arrived - frame.sent_at) * 1000, 1), camera.id, frame.seq, snapshot["id"]))
+                    faces += snapshot["faces"]
                     counts["processed"] += 1
             for frame in camera.frames:
                 if frame.phase != phase:
@@ -262,11 +269,14 @@ class Run:
                 key = {"queued": "queued", "waiting": "waiting", "replaced": "replaced_acks",
                        "rate-limited": "rate_limited", None: "unacked"}.get(frame.ack, "rejected")  # fmt: skip
                 counts[key] += 1
-        counts["dropped_for_newer"] = counts["waiting"] + counts["replaced_acks"] + counts["queued"] - counts["processed"]
+        counts["dropped_for_newer"] = (
+            counts["waiting"] + counts["replaced_acks"] + counts["queued"] - counts["processed"]
+        )
         return {
             "phase": phase, "cameras": len(cameras), "fps": self.args.fps, "seconds": seconds, **counts,
-            "processed_per_second": round(counts["processed"] / seconds, 2) if seconds else 0.0,
+            "faces": faces, "processed_per_second": round(counts["processed"] / seconds, 2) if seconds else 0.0,
             "latency_ms": latency_summary(latencies), "mismatched": mismatched,
+            "slowest": [dict(zip(("ms", "camera", "frame", "snapshot"), row)) for row in sorted(slowest)[-5:][::-1]],
         }  # fmt: skip
 
 
@@ -278,7 +288,9 @@ def latency_summary(values: list[float]) -> dict:
             "max": round(float(ms.max()), 1), "mean": round(float(ms.mean()), 1)}  # fmt: skip
 
 
-async def run_phases(args, client: WebClient, cameras: list[Camera], frames: list[bytes], sampler: MemorySampler) -> dict:
+async def run_phases(
+    args, client: WebClient, cameras: list[Camera], frames: list[bytes], sampler: MemorySampler
+) -> dict:
     run = Run(args, client, cameras, frames)
     await run.open()
     first = cameras[:1]
@@ -324,7 +336,10 @@ def print_report(summary: dict) -> None:
         print(f"{label:46}{values[0]:>12}{values[1]:>12}")
     for stat in ("p50", "p95", "max"):
         values = [r["latency_ms"][stat] for r in (b, load)]
-        print(f"{'latency ' + stat + ' (ms, sent -> dashboard)':46}" + "".join(f"{'-' if v is None else v:>12}" for v in values))
+        print(
+            f"{'latency ' + stat + ' (ms, sent -> dashboard)':46}"
+            + "".join(f"{'-' if v is None else v:>12}" for v in values)
+        )
     print(f"\np50 latency, load / baseline: {summary['latency_p50_ratio']}x")
     if summary.get("replaced_count") is not None:
         print(f"camera_replaced_count (Redis, whole run): {summary['replaced_count']}")
@@ -363,7 +378,10 @@ def main(argv: list[str] | None = None) -> int:
         client = WebClient(args.url or stack.url)
         client.login(args.user, args.password or (stack.admin_password if stack else ""))
         tag = time.strftime("%H%M%S")
-        cameras = [Camera(id=c, name=n, token=t) for c, n, t in client.cameras_create([f"load-{tag}-{i + 1}" for i in range(args.cameras)])]
+        cameras = [
+            Camera(id=c, name=n, token=t)
+            for c, n, t in client.cameras_create([f"load-{tag}-{i + 1}" for i in range(args.cameras)])
+        ]
         accepted = client.people_enrol({f"{name} {tag}": photos for name, photos in enrol.items()})
         sampler = MemorySampler(stack.pid if stack else None)
         sampler.start()

@@ -45,7 +45,9 @@ class LocalStack:
         self.log_path = self.data_dir / "runstack.log"
         self.process: subprocess.Popen | None = None
         # Self-contained: never the caller's database or Redis.
-        self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+        self.env = {
+            k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
+        }
         self.env.update(FACEAPP_DATA_DIR=str(self.data_dir), FACEAPP_ADMIN_PASSWORD=self.admin_password)
 
     @property
@@ -61,7 +63,9 @@ class LocalStack:
         deadline = time.monotonic() + STARTUP_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"runstack exited with {self.process.returncode}:\n{self.log_path.read_text()[-4000:]}")
+                raise SystemExit(
+                    f"runstack exited with {self.process.returncode}:\n{self.log_path.read_text()[-4000:]}"
+                )
             try:
                 if requests.get(f"{self.url}/healthz", timeout=5).status_code == 200:
                     return
@@ -71,8 +75,8 @@ class LocalStack:
         raise SystemExit(f"the stack did not get healthy in {STARTUP_SECONDS}s:\n{self.log_path.read_text()[-4000:]}")
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
-                                text=True, timeout=120)  # fmt: skip
+        result = subprocess.run([sys.executable, "manage.py", *args], check=False, cwd=ROOT, env=self.env,
+                                capture_output=True, text=True, timeout=120)  # fmt: skip
         if result.returncode:
             raise SystemExit(f"manage.py {args[0]} failed:\n{result.stderr[-4000:]}")
         return result.stdout
@@ -144,7 +148,9 @@ class WebClient:
         page = self.session.get(self.url + "/cameras/", timeout=30).text
         found = {}
         for row in page.split("<tr>")[1:]:
-            match = re.search(r'<td>([^<]+)</td>.*?<code class="token">([^<]+)</code>.*?href="/cameras/(\d+)/"', row, re.S)
+            match = re.search(
+                r'<td>([^<]+)</td>.*?<code class="token">([^<]+)</code>.*?href="/cameras/(\d+)/"', row, re.DOTALL
+            )
             if match:
                 found[match.group(1).strip()] = (int(match.group(3)), match.group(1).strip(), match.group(2))
         missing = [name for name in names if name not in found]
@@ -164,7 +170,11 @@ class WebClient:
             person_ids.append(int(re.search(r"/people/(\d+)/", location).group(1)))
         deadline = time.monotonic() + ENROL_SECONDS
         while True:
-            samples = [s for pid in person_ids for s in self.session.get(f"{self.url}/api/people/{pid}/", timeout=30).json()["samples"]]
+            samples = [
+                s
+                for pid in person_ids
+                for s in self.session.get(f"{self.url}/api/people/{pid}/", timeout=30).json()["samples"]
+            ]
             if all(s["status"] != "pending" for s in samples) or time.monotonic() > deadline:
                 return sum(s["status"] == "accepted" for s in samples)
             time.sleep(0.5)

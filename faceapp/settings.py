@@ -156,17 +156,37 @@ CELERY_TASK_TIME_LIMIT = envint("FACEAPP_TASK_TIME_LIMIT", 120)
 CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 10, 5)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 3}
+# A task running when the broker connection drops finishes; Redis keeps its delivery tag, so
+# the ack still lands after the reconnect (cancelling it would only run it twice).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# A message taken by a worker that died (SIGKILL, lost machine) is put back in the queue by
+# any live worker once it has been unacknowledged this long: keep it above the task time
+# limit and the longest retry delay (60 s), or a slow task also runs a second time.
+FACEAPP_BROKER_VISIBILITY_TIMEOUT = envint("FACEAPP_BROKER_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT * 3)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": FACEAPP_BROKER_VISIBILITY_TIMEOUT,
+    # kombu looks for such messages at worker start, then only every 10 x 10 s by default.
+    "unacked_restore_interval": max(1, min(10, FACEAPP_BROKER_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,
+    "unacked_mutex_expire": max(5, min(300, FACEAPP_BROKER_VISIBILITY_TIMEOUT)),
+}
 CELERY_WORKER_CONCURRENCY = envint("FACEAPP_WORKER_CONCURRENCY", 1)
 CELERY_TIMEZONE = envstr("TIME_ZONE", "UTC")
 # Retention: how long recognition data is kept (days); 0 keeps it forever.
 FACEAPP_KEEP_SNAPSHOTS_DAYS = envint("FACEAPP_KEEP_SNAPSHOTS_DAYS", 30)
 FACEAPP_KEEP_CROPS_DAYS = envint("FACEAPP_KEEP_CROPS_DAYS", 90)
 FACEAPP_KEEP_STRANGERS_DAYS = envint("FACEAPP_KEEP_STRANGERS_DAYS", 30)
+# Snapshots still pending or processing this long after they arrived are queued again
+# (queued while the broker was down, lost with a non-persistent Redis, time limit hit).
+FACEAPP_REQUEUE_STALE_MINUTES = envint("FACEAPP_REQUEUE_STALE_MINUTES", 10)
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-data": {
         "task": "identity.tasks.purge_expired_task",
         "schedule": envint("FACEAPP_PURGE_EVERY_MINUTES", 60) * 60,
+    },
+    "requeue-stale-snapshots": {
+        "task": "identity.tasks.requeue_stale_snapshots_task",
+        "schedule": 60,
     },
 }
 
@@ -217,6 +237,10 @@ FACEAPP_MATCH_THRESHOLD = envfloat("FACEAPP_MATCH_THRESHOLD", 0.35)
 FACEAPP_MATCH_MARGIN = envfloat("FACEAPP_MATCH_MARGIN", 0.05)
 FACEAPP_API_WAIT_SECONDS = envfloat("FACEAPP_API_WAIT_SECONDS", 10.0)
 FACEAPP_CAMERA_FPS = envfloat("FACEAPP_CAMERA_FPS", 2.0)
+# Rate limits (0 turns one off): frames a camera may send per second (more are dropped,
+# acked "rate-limited"); API requests per minute per token or user (more get 429).
+FACEAPP_RATE_CAMERA_FPS = envint("FACEAPP_RATE_CAMERA_FPS", 5)
+FACEAPP_RATE_API_PER_MINUTE = envint("FACEAPP_RATE_API_PER_MINUTE", 120)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -224,6 +248,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["identity.api.throttling.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {"TITLE": "faceapp API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}

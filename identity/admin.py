@@ -5,7 +5,6 @@ browsable. Raw embeddings are never shown; images come through the permission-ch
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
@@ -22,7 +21,12 @@ from identity.models import (
     ProvisionalIdentity,
     Snapshot,
 )
-from identity.services import retention, review
+from identity.roles import ADMIN, has_role
+from identity.services import recognition, retention, review
+
+# The admin site holds every face and embedding: the admin role, not just is_staff, gets in.
+admin.site.has_permission = lambda request: has_role(request.user, ADMIN)
+admin.site.site_header = "faceapp administration"
 
 
 def _thumb(url: str | None, alt: str):
@@ -304,14 +308,9 @@ class SnapshotAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry failed snapshots")
     def retry_failed(self, request, queryset):
-        from identity.tasks import snapshot_recognize_task
-
-        failed = list(queryset.filter(status=Snapshot.FAILED).values_list("pk", flat=True))
-        # A worker picking one up before the reset commits would see it still FAILED.
-        with transaction.atomic():
-            Snapshot.objects.filter(pk__in=failed).update(status=Snapshot.PENDING, error="", processed_at=None)
-            for snapshot_id in failed:
-                transaction.on_commit(lambda snapshot_id=snapshot_id: snapshot_recognize_task.delay(snapshot_id))
+        failed = list(queryset.filter(status=Snapshot.FAILED))
+        for snapshot in failed:
+            recognition.snapshot_retry(snapshot=snapshot)
         self.message_user(request, f"Queued {len(failed)} failed snapshot(s) again.", messages.SUCCESS)
 
     def delete_model(self, request, obj):

@@ -1,11 +1,21 @@
 """Websocket consumers: they only move data. Access is checked on connect (a refused socket
-is accepted then closed with 4403, so the page can tell "no access" from "network down")."""
+is accepted then closed with 4403, so the page can tell "no access" from "network down").
 
+A Redis restart must not silence an open page: the channel layer's receive raises while Redis
+is away (which would end the socket), and a Redis without persistence comes back having
+forgotten every group member. So the consumers wait the outage out, then join their groups
+again, and also re-join every GROUP_REFRESH_SECONDS (which also outlives the layer's
+one-day group expiry). The browser reconnects with backoff if the socket ends anyway.
+"""
+
+import asyncio
+import logging
 import secrets
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from identity.models import Camera
 from identity.roles import OPERATOR, VIEWER, has_role
@@ -13,7 +23,13 @@ from identity.services.cameras import camera_frame_receive
 from identity.services.realtime import DASHBOARD_GROUP, camera_group, person_enrolment_group
 from identity.vision import ImageError
 
+logger = logging.getLogger(__name__)
+
 FORBIDDEN = 4403
+GROUP_REFRESH_SECONDS = 15.0
+RECONNECT_DELAY_SECONDS = 1.0
+# What a Redis outage raises: redis-py's errors, or the socket's own OSError.
+LAYER_ERRORS = (RedisError, OSError)
 
 
 @database_sync_to_async
@@ -40,9 +56,43 @@ def _query_param(scope, name: str) -> str:
 
 
 class _GroupConsumer(AsyncJsonWebsocketConsumer):
-    """Joins `self.group_names` once allowed; handlers relay events as they are."""
+    """Joins `self.group_names` once allowed, stays joined across Redis restarts; handlers
+    relay events as they are."""
 
     group_names: list[str] = []
+    group_refresh_seconds: float = GROUP_REFRESH_SECONDS
+    _rejoining: asyncio.Task | None = None
+
+    # AsyncConsumer.__call__ stores the layer's receive here, then reads it back to wait on:
+    # what it gets is the version that waits out a Redis outage instead of ending the socket.
+    @property
+    def channel_receive(self):
+        return self._channel_receive_through_outages
+
+    @channel_receive.setter
+    def channel_receive(self, layer_receive) -> None:
+        self._layer_receive = layer_receive
+
+    async def _channel_receive_through_outages(self) -> dict:
+        while True:
+            try:
+                return await self._layer_receive()
+            except LAYER_ERRORS as exc:
+                logger.warning("channel layer unreachable (%s); the socket waits for it", exc)
+            await asyncio.sleep(RECONNECT_DELAY_SECONDS)
+            await self._groups_add()  # a restarted Redis may have forgotten us
+
+    async def _groups_add(self) -> None:
+        try:
+            for group in self.group_names:
+                await self.channel_layer.group_add(group, self.channel_name)
+        except LAYER_ERRORS:
+            pass  # still away: the next try comes soon
+
+    async def _keep_joined(self) -> None:
+        while True:
+            await asyncio.sleep(self.group_refresh_seconds)
+            await self._groups_add()
 
     async def refuse(self) -> None:
         await self.accept()
@@ -53,10 +103,16 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
         for group in group_names:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self._rejoining = asyncio.ensure_future(self._keep_joined())
 
     async def disconnect(self, code) -> None:
-        for group in self.group_names:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if self._rejoining is not None:
+            self._rejoining.cancel()
+        try:
+            for group in self.group_names:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        except LAYER_ERRORS:
+            pass  # Redis is away: the membership expires on its own
 
     async def receive_json(self, content, **kwargs) -> None:
         pass  # server → client only

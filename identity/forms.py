@@ -29,7 +29,15 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
-        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+        cleaned, errors = [], []
+        for item in files:
+            try:
+                cleaned.append(super().clean(item, initial))
+            except forms.ValidationError as error:  # say which of several files it was
+                errors += [f"{getattr(item, 'name', 'file')}: {message}" for message in error.messages]
+        if errors:
+            raise forms.ValidationError(errors)
+        return cleaned
 
 
 def decode_data_url(data_url: str) -> bytes:

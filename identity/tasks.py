@@ -1,9 +1,21 @@
 """Celery tasks: thin wrappers that take ids and call the services (delivery is at least
-once, acks_late; the services are idempotent)."""
+once, acks_late; the services are idempotent).
 
+What happens when things break:
+- a worker killed mid-task: its message stays unacknowledged in Redis and a live worker puts
+  it back in the queue after FACEAPP_BROKER_VISIBILITY_TIMEOUT (a pool child dying alone is
+  requeued at once: reject_on_worker_lost); the row is processed once, whoever gets it;
+- transient database/Redis errors: retried with backoff (RETRY below);
+- retries exhausted, a non-transient error, the hard time limit: `on_failure` marks the row
+  FAILED (snapshot) or REJECTED (enrolment photo) with the error;
+- rows left pending or processing: queued again by the beat task requeue_stale_snapshots_task.
+"""
+
+import datetime as dt
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
+from django.conf import settings
 from django.db import OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -11,7 +23,7 @@ from redis.exceptions import LockError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from identity.models import FaceSample, Snapshot
-from identity.services import cameras, enrolment, recognition
+from identity.services import cameras, enrolment, recognition, retention
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +38,39 @@ RETRY = {
 }
 
 
-@shared_task(**RETRY)
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _object_id(args, kwargs, name: str) -> int | None:
+    return args[0] if args else kwargs.get(name)
+
+
+class SnapshotTask(Task):
+    """Once Celery gives up on a snapshot, it is marked FAILED with the error (admins retry it)."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        snapshot_id = _object_id(args, kwargs, "snapshot_id")
+        try:
+            snapshot = recognition.snapshot_fail(snapshot_id=snapshot_id, error=f"recognition failed: {_error_text(exc)}")
+            if snapshot is not None and snapshot.camera_id:
+                cameras.camera_frame_done(camera_id=snapshot.camera_id, snapshot_id=snapshot.pk)
+        except Exception:  # the database is what failed: the stale requeue will find it later
+            logger.exception("could not mark snapshot %s failed", snapshot_id)
+
+
+class SampleTask(Task):
+    """Once Celery gives up on an enrolment photo, it is REJECTED with the error."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        sample_id = _object_id(args, kwargs, "sample_id")
+        try:
+            enrolment.sample_fail(sample_id=sample_id, error=_error_text(exc))
+        except Exception:
+            logger.exception("could not mark sample %s failed", sample_id)
+
+
+@shared_task(base=SampleTask, **RETRY)
 def sample_process_task(sample_id: int) -> None:
     try:
         enrolment.sample_process(sample_id=sample_id)
@@ -34,7 +78,7 @@ def sample_process_task(sample_id: int) -> None:
         logger.info("sample %s is gone (its person was deleted): nothing to do", sample_id)
 
 
-@shared_task(**RETRY)
+@shared_task(base=SnapshotTask, **RETRY)
 def snapshot_recognize_task(snapshot_id: int) -> None:
     try:
         snapshot = recognition.snapshot_recognize(snapshot_id=snapshot_id)
@@ -43,3 +87,13 @@ def snapshot_recognize_task(snapshot_id: int) -> None:
         return
     if snapshot.camera_id:
         cameras.camera_frame_done(camera_id=snapshot.camera_id, snapshot_id=snapshot.pk)
+
+
+@shared_task
+def requeue_stale_snapshots_task() -> list[int]:
+    return recognition.snapshots_requeue_stale(older_than=dt.timedelta(minutes=settings.FACEAPP_REQUEUE_STALE_MINUTES))
+
+
+@shared_task
+def purge_expired_task() -> dict:
+    return retention.purge_expired()

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from identity.views import attendance, calibration, cameras, compare, media, pages, people, recognition, review
+from identity.views import (
+    attendance, calibration, cameras, compare, media, pages, people, recognition, review, snapshots,
+)
 
 urlpatterns = [
     path("", pages.dashboard, name="dashboard"),
@@ -12,6 +14,7 @@ urlpatterns = [
     path("people/<int:person_id>/delete/", people.person_delete, name="person-delete"),
     path("recognize/", recognition.upload, name="upload"),
     path("snapshots/<int:snapshot_id>/", recognition.snapshot_detail, name="snapshot-detail"),
+    path("snapshots/<int:snapshot_id>/retry/", snapshots.snapshot_retry, name="snapshot-retry"),
     path("cameras/", cameras.camera_list, name="camera-list"),
     path("cameras/<int:camera_id>/", cameras.camera_view, name="camera-view"),
     path("compare/", compare.compare_page, name="compare"),

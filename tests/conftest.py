@@ -2,6 +2,7 @@
 (in a thread, consuming from that broker), users of each role, a private media folder."""
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,18 +15,48 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_FACES = Path(settings.BASE_DIR).parent / "shared" / "faces"
 
 
+class EmbeddedValkey:
+    """The session's embedded Valkey (no persistence), which a fault test may stop and start."""
+
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = start_valkey(settings.VALKEY_SOCKET, persist=False)
+
+    def stop(self) -> None:
+        """Killed, as in a crash: without persistence it comes back empty."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+_valkey = EmbeddedValkey()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def redis_server():
     """The embedded Valkey (started here) or the REDIS_URL server (emptied first)."""
-    process = None
     if settings.EMBEDDED_VALKEY:
-        process = start_valkey(settings.VALKEY_SOCKET, persist=False)
+        _valkey.start()
     else:
         redis.Redis.from_url(settings.REDIS_URL).flushdb()
     yield settings.REDIS_URL
-    if process is not None:
-        process.terminate()
-        process.wait(10)
+    if _valkey.process is not None:
+        _valkey.process.terminate()
+        _valkey.process.wait(10)
+
+
+@pytest.fixture
+def embedded_valkey(redis_server) -> EmbeddedValkey:
+    """The embedded Valkey, to stop and start again; running again when the test ends."""
+    if not settings.EMBEDDED_VALKEY:
+        pytest.skip("REDIS_URL points at a shared Redis server, which a test must not restart")
+    yield _valkey
+    if not _valkey.running():
+        _valkey.start()
 
 
 @pytest.fixture(autouse=True)

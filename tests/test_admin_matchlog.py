@@ -154,3 +154,13 @@ def test_it_retries_failed_snapshots(media_root, admin_client, django_capture_on
     failed.refresh_from_db()
     assert (failed.status, failed.error) == (Snapshot.PENDING, "")
     assert len(callbacks) == 1  # the task is queued once the reset is committed
+
+
+def test_it_keeps_staff_without_the_admin_role_out(client, operator_user):
+    operator_user.is_staff = True
+    operator_user.save()
+    client.force_login(operator_user)
+
+    response = client.get(CHANGELIST)
+
+    assert response.status_code == 302 and response.url.startswith("/admin/login/")

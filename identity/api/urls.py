@@ -1,12 +1,13 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.permissions import IsAuthenticated
 
 from identity.api import views
+from identity.api.permissions import HasRole
+from identity.roles import VIEWER
 
 urlpatterns = [
-    # The schema is not secret, but the whole API stays behind authentication.
-    path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="api-schema"),
+    # The schema is not secret, but it is only for users with a role (the API itself: operators).
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[HasRole(VIEWER)]), name="api-schema"),
     path("people/", views.PeopleView.as_view(), name="api-person-list"),
     path("people/<int:pk>/", views.PersonDetailView.as_view(), name="api-person-detail"),
     path("recognize/", views.recognize, name="api-recognize"),

@@ -2,7 +2,8 @@
 attendance (operator+: viewers only get the dashboard). Token or session authentication.
 
 Enrolment and recognition run on the Celery workers; these views wait up to
-FACEAPP_API_WAIT_SECONDS for them, then answer 202 with a `status_url` to poll.
+FACEAPP_API_WAIT_SECONDS for them, then answer 202 with a `status_url` to poll. Every view is
+rate-limited per token or user (identity/api/throttling.py: 429 with Retry-After).
 """
 
 from django.conf import settings
@@ -26,7 +27,12 @@ from identity.models import FaceSample, MatchLog, Person, Snapshot
 from identity.roles import OPERATOR
 from identity.services.attendance import attendance_payload
 from identity.services.enrolment import person_enroll, samples_wait
-from identity.services.recognition import snapshot_payload, snapshot_submit, snapshot_wait
+from identity.services.recognition import (
+    snapshot_payload,
+    snapshot_submit,
+    snapshot_wait,
+)
+from identity.services.uploads import ImageTooLarge
 from identity.vision import ImageError
 
 # Room for the multipart framing and the small fields around the files.
@@ -158,6 +164,8 @@ def recognize(request: Request) -> Response:
             camera=serializer.validated_data.get("camera"),
             user=request.user,
         )
+    except ImageTooLarge as exc:
+        return Response({"error": str(exc)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     except ImageError as exc:
         return Response({"error": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     snapshot = snapshot_wait(snapshot_id=snapshot.id, timeout=settings.FACEAPP_API_WAIT_SECONDS)

@@ -1,5 +1,6 @@
 """Camera frames with backpressure: at most one frame per camera in flight; a newer frame
-replaces one that is still waiting.
+replaces one that is still waiting; over FACEAPP_RATE_CAMERA_FPS frames in a second, the
+extra frames are dropped unread ("rate-limited").
 
 Per camera, in Redis: `inflight` (the snapshot id being recognised; set NX, with an expiry
 so a crashed worker cannot stall the camera), `waiting` (the latest frame's JPEG bytes,
@@ -10,9 +11,11 @@ never stranded.
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 from identity.models import Camera
+from identity.services.ratelimit import camera_rate_key, rate_limit_hit
 from identity.services.realtime import redis_client
 from identity.services.recognition import snapshot_submit
 from identity.services.uploads import image_check
@@ -22,7 +25,7 @@ logger = logging.getLogger(__name__)
 IN_FLIGHT_SECONDS = 60  # longer than one recognition; a lost task frees the camera after it
 WAITING_SECONDS = 10  # an older waiting frame is stale: drop it
 
-QUEUED, WAITING, REPLACED = "queued", "waiting", "replaced"
+QUEUED, WAITING, REPLACED, RATE_LIMITED = "queued", "waiting", "replaced", "rate-limited"
 
 # KEYS: inflight, waiting, replaced. ARGV: frame, in-flight ttl, waiting ttl.
 _RECEIVE = """
@@ -68,10 +71,19 @@ def _frame_submit(camera: Camera, jpeg: bytes) -> None:
         raise
 
 
+def _rate_key(camera: Camera) -> str:
+    return camera_rate_key(camera_id=camera.pk, camera_token=camera.token)
+
+
 def camera_frame_receive(*, camera: Camera, jpeg: bytes) -> str:
     """Returns "queued" (a snapshot was created and queued), "waiting" (a frame is in flight:
-    this one waits in Redis), or "replaced" (it replaced a waiting frame).
+    this one waits in Redis), "replaced" (it replaced a waiting frame), or "rate-limited"
+    (over FACEAPP_RATE_CAMERA_FPS frames this second: dropped unread).
     A frame that is not an acceptable image raises identity.vision.ImageError."""
+    # Counted before any check: a flooding camera costs one Redis call per extra frame.
+    limit = settings.FACEAPP_RATE_CAMERA_FPS
+    if not rate_limit_hit(key=_rate_key(camera), limit=limit, window_seconds=1).allowed:
+        return RATE_LIMITED
     image_check(jpeg)
     keys = _keys(camera.pk)
     status = redis_client().eval(_RECEIVE, 3, *keys, jpeg, IN_FLIGHT_SECONDS, WAITING_SECONDS)

@@ -142,6 +142,20 @@ def sample_process(*, sample_id: int) -> FaceSample:
     return sample
 
 
+def sample_fail(*, sample_id: int, error: str) -> FaceSample | None:
+    """A sample the worker gave up on (retries exhausted, time limit) is REJECTED with the
+    error rather than left pending forever; the operator can add the photo again."""
+    FaceSample.objects.filter(pk=sample_id, status=FaceSample.PENDING).update(
+        status=FaceSample.REJECTED, reason=f"could not be processed: {error}"[:200], processed_at=timezone.now()
+    )
+    sample = FaceSample.objects.filter(pk=sample_id).first()
+    if sample is not None:
+        event = {"type": "enrolment.sample", "sample": sample_payload(sample)}
+        push(person_enrolment_group(sample.person_id), event)
+        push(DASHBOARD_GROUP, event)
+    return sample
+
+
 def sample_payload(sample: FaceSample) -> dict:
     """The `enrolment.sample` event's "sample" object."""
     return {

@@ -1,12 +1,14 @@
 """Recognition: snapshots in, match logs, provisional IDs and attendance out."""
 
 import contextlib
+import datetime as dt
 import logging
 import time
 
 import cv2
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
@@ -30,13 +32,21 @@ from identity.services.realtime import DASHBOARD_GROUP, camera_group, push, redi
 from identity.services.uploads import ImageInput, image_check, image_read, task_enqueue
 from identity.vision import ImageError
 
-__all__ = ["attendance_today", "snapshot_payload", "snapshot_recognize", "snapshot_submit", "snapshot_wait"]
+__all__ = [
+    "attendance_today", "snapshot_fail", "snapshot_payload", "snapshot_recognize", "snapshot_retry", "snapshot_submit",
+    "snapshot_wait", "snapshots_requeue_stale",
+]
 
 logger = logging.getLogger(__name__)
 
 FINISHED = (Snapshot.DONE, Snapshot.FAILED)
 STRANGER_MEMORY = 2000  # most recently seen provisional identities a new face is compared with
 STRANGERS_LOCK = "faceapp:strangers-lock"
+# Starts of one snapshot that may end without a result (worker killed, time limit) before it
+# is given up: above the task's 1 + 5 retries, so only a poison image ever reaches it.
+MAX_ATTEMPTS = 8
+REQUEUED_MARK = "faceapp:snapshot-requeued:{}"
+REQUEUE_BATCH = 1000
 
 
 def snapshot_submit(*, image: ImageInput, camera: Camera | None = None, user=None) -> Snapshot:
@@ -56,13 +66,60 @@ def snapshot_submit(*, image: ImageInput, camera: Camera | None = None, user=Non
     return snapshot
 
 
-def _snapshot_fail(snapshot_id: int, error: str) -> Snapshot:
+def snapshot_fail(*, snapshot_id: int, error: str) -> Snapshot | None:
+    """Mark the snapshot FAILED with `error` (unless it is DONE) and push the result; None
+    when it is gone. Admins see the error and can retry it (snapshot_retry)."""
     Snapshot.objects.filter(pk=snapshot_id).exclude(status=Snapshot.DONE).update(
         status=Snapshot.FAILED, error=error[:2000], processed_at=timezone.now()
     )
-    snapshot = Snapshot.objects.select_related("camera").get(pk=snapshot_id)
-    _snapshot_push(snapshot, attendance_changed=False)
+    snapshot = Snapshot.objects.select_related("camera").filter(pk=snapshot_id).first()
+    if snapshot is not None:
+        _snapshot_push(snapshot, attendance_changed=False)
     return snapshot
+
+
+def snapshot_retry(*, snapshot: Snapshot) -> Snapshot:
+    """Queue a FAILED (or still PENDING) snapshot again: back to PENDING, no error, attempts
+    counted afresh. Raises ValidationError for one that is DONE or being processed."""
+    from identity.tasks import snapshot_recognize_task
+
+    # A worker picking it up before the reset commits would find it still FAILED and skip it.
+    with transaction.atomic():
+        reset = Snapshot.objects.filter(pk=snapshot.pk, status__in=(Snapshot.FAILED, Snapshot.PENDING)).update(
+            status=Snapshot.PENDING, error="", processed_at=None, attempts=0
+        )
+        if not reset:
+            status = Snapshot.objects.filter(pk=snapshot.pk).values_list("status", flat=True).first() or "gone"
+            raise ValidationError(f"snapshot {snapshot.pk} is {status}: only a failed or pending one can be retried")
+        transaction.on_commit(lambda: task_enqueue(snapshot_recognize_task, snapshot.pk))
+    snapshot.refresh_from_db()
+    return snapshot
+
+
+def snapshots_requeue_stale(*, older_than: dt.timedelta) -> list[int]:
+    """Queue again the snapshots still PENDING or PROCESSING `older_than` after they arrived
+    (queued while the broker was down, lost with a non-persistent Redis, hard time limit).
+    Each is queued at most once per `older_than` (a Redis mark), so a long backlog is not
+    flooded with copies; a copy is harmless anyway: the task is idempotent. Returns the ids."""
+    from identity.tasks import snapshot_recognize_task
+
+    stale = Snapshot.objects.filter(
+        status__in=(Snapshot.PENDING, Snapshot.PROCESSING), received_at__lt=timezone.now() - older_than
+    ).order_by("received_at").values_list("pk", flat=True)[:REQUEUE_BATCH]
+    client = redis_client()
+    mark_seconds = max(1, int(older_than.total_seconds()))
+    requeued = []
+    for snapshot_id in stale:
+        mark = REQUEUED_MARK.format(snapshot_id)
+        if not client.set(mark, 1, nx=True, ex=mark_seconds):
+            continue
+        if task_enqueue(snapshot_recognize_task, snapshot_id):
+            requeued.append(snapshot_id)
+        else:
+            client.delete(mark)
+    if requeued:
+        logger.warning("queued %d stale snapshot(s) again: %s", len(requeued), requeued[:20])
+    return requeued
 
 
 def _gallery_checked(embeddings: np.ndarray) -> Gallery:
@@ -122,6 +179,13 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
     snapshot = Snapshot.objects.select_related("camera").get(pk=snapshot_id)
     if snapshot.status in FINISHED:
         return snapshot
+    if snapshot.status == Snapshot.PROCESSING and snapshot.attempts >= MAX_ATTEMPTS:
+        # Every earlier start ended without a result: one more would only kill another worker.
+        return snapshot_fail(
+            snapshot_id=snapshot_id,
+            error=f"gave up after {snapshot.attempts} attempts that ended without a result "
+            "(the worker died or hit the time limit each time)",
+        )
     Snapshot.objects.filter(pk=snapshot_id).exclude(status__in=FINISHED).update(
         status=Snapshot.PROCESSING, attempts=F("attempts") + 1
     )
@@ -131,10 +195,10 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
             pixels = engine.load_image(handle.read())
         faces = engine.analyze(pixels)  # all faces embedded in one batched ONNX call
     except (ImageError, FileNotFoundError) as exc:
-        return _snapshot_fail(snapshot_id, f"unreadable image: {exc}")
+        return snapshot_fail(snapshot_id=snapshot_id, error=f"unreadable image: {exc}")
     except Exception as exc:  # the engine itself failed: say so on the snapshot, once
         logger.exception("recognition of snapshot %s failed", snapshot_id)
-        return _snapshot_fail(snapshot_id, f"recognition failed: {type(exc).__name__}: {exc}")
+        return snapshot_fail(snapshot_id=snapshot_id, error=f"recognition failed: {type(exc).__name__}: {exc}")
     embeddings = np.stack([face.embedding for face in faces]) if faces else np.zeros((0, 512), np.float32)
     crops = [_jpeg(face.crop) for face in faces]
     camera = snapshot.camera

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from identity.engine import get_face_engine
 from identity.forms import CompareForm, posted
 from identity.roles import OPERATOR, role_required
+from identity.services.uploads import image_check, image_read
 from identity.vision import ImageError, NoFaceError, decode_image
 
 
@@ -23,12 +24,16 @@ def compare_page(request):
     result = None
     if request.method == "POST" and form.is_valid():
         engine = get_face_engine()
-        images = {field: form.cleaned_data[field].read() for field in ("image1", "image2")}
-        for field, data in images.items():
+        images: dict[str, bytes] = {}
+        for field in ("image1", "image2"):
+            upload = form.cleaned_data[field]
             try:
-                decode_image(data, max_pixels=engine.config.max_pixels)
+                # Byte cap and type sniffing first, then the pixel cap from the header, then decoding.
+                images[field] = image_read(upload)
+                image_check(images[field])
+                decode_image(images[field], max_pixels=engine.config.max_pixels)
             except ImageError as error:
-                form.add_error(field, f"Unreadable photo: {error}")
+                form.add_error(field, f"Unreadable photo ({upload.name}): {error}")
         verification = None
         try:
             if not form.errors:

@@ -86,6 +86,31 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
     return np.asarray(img, dtype=np.uint8)
 
 
+def _open_header(data: bytes, what: str, max_pixels: int) -> Image.Image:
+    if not data:
+        raise ImageError(f"{what} is empty (0 bytes)")
+    try:
+        return Image.open(io.BytesIO(data))  # lazy: reads the header only
+    except UnidentifiedImageError:
+        raise ImageError(f"{what} is not an image (unrecognised file format)") from None
+    except Image.DecompressionBombError as exc:  # Pillow's own fence, raised from the header alone
+        raise ImageError(_bomb_message(what, exc, max_pixels)) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"{what} is not a readable image: {exc}") from None
+
+
+def probe_image(
+    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = MIN_SIDE, what: str = "image"
+) -> tuple[str, int, int]:
+    """(Pillow format name, width, height) from the header alone, no pixel decoded; raises
+    :class:`ImageError` as :func:`decode_image` would for empty, non-image, too large or too
+    small input (a truncated body is only found by decoding)."""
+    with _open_header(bytes(data), what, max_pixels) as img:
+        width, height = img.size
+        _check_size(width, height, what, max_pixels, min_side)
+        return img.format or "", width, height
+
+
 def decode_image(
     source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = MIN_SIDE
 ) -> np.ndarray:
@@ -102,16 +127,7 @@ def decode_image(
         img, what = source, "image"
     else:
         data, what = _read_bytes(source)
-        if not data:
-            raise ImageError(f"{what} is empty (0 bytes)")
-        try:
-            img = Image.open(io.BytesIO(data))  # lazy: reads the header only
-        except UnidentifiedImageError:
-            raise ImageError(f"{what} is not an image (unrecognised file format)") from None
-        except Image.DecompressionBombError as exc:  # Pillow's own fence, raised from the header alone
-            raise ImageError(_bomb_message(what, exc, max_pixels)) from None
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise ImageError(f"{what} is not a readable image: {exc}") from None
+        img = _open_header(data, what, max_pixels)
     width, height = img.size
     _check_size(width, height, what, max_pixels, min_side)
     try:

@@ -1,0 +1,235 @@
+"""Faults, for real: a worker killed mid-task (whole, or only its pool child), a Redis restart
+under an open dashboard, and a snapshot that kills every worker that takes it.
+
+The workers here are real `celery worker --pool prefork` processes on the test database and
+the session's broker; the Redis restart kills and restarts the session's embedded Valkey.
+"""
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import connection
+
+from faceapp.asgi import application
+from faceapp.celery import app
+from identity.models import MatchLog, Snapshot
+from identity.services import recognition
+from identity.services.realtime import redis_client
+from tests import faces_data
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DEADLINE = 120  # seconds: a deadline for slow machines, not a timing assertion
+GROUP_FACES = 5  # faces in bbt_group.jpg
+# kombu's Redis transport keeps each delivered, not yet acknowledged message here.
+UNACKED, QUEUE = "unacked", "celery"
+
+
+def _until(condition, what: str):
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"still waiting for {what} after {DEADLINE} s")
+
+
+def _worker_env(**overrides: str) -> dict[str, str]:
+    """This process's environment (same FACEAPP_DATA_DIR, so the same broker and media; same
+    REDIS_URL if set) pointed at the test database."""
+    env = dict(os.environ)
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{name}"
+    else:
+        env["DATABASE_URL"] = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}"))
+    env.update(overrides)
+    return env
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(30)
+
+
+@contextlib.contextmanager
+def _workers(log_dir: Path):
+    """start(name, **env) starts a prefork worker of one process in its own process group;
+    every group started is SIGKILLed on the way out."""
+    started: list[subprocess.Popen] = []
+
+    def start(name: str, **env: str) -> subprocess.Popen:
+        command = [
+            sys.executable, "-m", "celery", "-A", "faceapp", "worker", "--pool", "prefork", "--concurrency", "1",
+            "--loglevel", "INFO", "--hostname", f"{name}@%h", "--without-mingle", "--without-gossip",
+        ]  # fmt: skip
+        with open(log_dir / f"{name}.log", "wb") as log:
+            process = subprocess.Popen(
+                command, cwd=settings.BASE_DIR, env=_worker_env(**env), stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started.append(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:
+            _kill_group(process)
+
+
+def _pool_children(worker: subprocess.Popen) -> list[int]:
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
+    if not children.exists():
+        pytest.skip("this kernel does not list a process's children in /proc")
+    return [int(pid) for pid in children.read_text().split()]
+
+
+@pytest.fixture
+def empty_broker():
+    """No message left over from other tests, delivered or not."""
+    app.control.purge()
+    redis_client().delete(UNACKED, "unacked_index")
+
+
+@pytest.fixture
+def strangers_lock(empty_broker):
+    """Nobody is enrolled, so every face is a stranger and recognition takes the strangers
+    lock: held here, it keeps a task running (status PROCESSING) until the test lets go."""
+    lock = redis_client().lock(recognition.STRANGERS_LOCK, timeout=300)
+    assert lock.acquire(blocking_timeout=10)
+    yield lock
+    if lock.owned():
+        lock.release()
+
+
+def _processing(snapshot_id: int) -> bool:
+    return Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.PROCESSING).exists()
+
+
+def _done_once(snapshot_id: int) -> Snapshot:
+    """Wait until the snapshot is DONE and every delivery of its task is acknowledged."""
+    snapshot = _until(lambda: Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.DONE).first(), "DONE")
+    client = redis_client()
+    _until(lambda: client.hlen(UNACKED) == 0 and client.llen(QUEUE) == 0, "every delivery to be acknowledged")
+    return snapshot
+
+
+def test_it_processes_the_snapshot_of_a_sigkilled_worker_once_a_worker_is_back(tmp_path, strangers_lock):
+    with _workers(tmp_path) as start:
+        first = start("first")
+        snapshot = recognition.snapshot_submit(image=("group.jpg", faces_data.photo("bbt_group.jpg")))
+        _until(lambda: _processing(snapshot.pk), "the first worker to start the task")
+
+        _kill_group(first)  # the worker and its pool child, mid-task
+        strangers_lock.release()
+        snapshot.refresh_from_db()
+        assert (snapshot.status, snapshot.attempts, snapshot.logs.count()) == (Snapshot.PROCESSING, 1, 0)
+        # Not lost: still held for the dead worker, unacknowledged.
+        assert redis_client().hlen(UNACKED) == 1
+
+        # A live worker puts it back in the queue once it is older than the visibility timeout
+        # (at its start and on a periodic sweep); short here so the test need not wait 6 minutes.
+        start("second", FACEAPP_BROKER_VISIBILITY_TIMEOUT="2")
+        done = _done_once(snapshot.pk)
+
+    assert (done.attempts, done.error, done.face_count) == (2, "", GROUP_FACES)
+    logs = MatchLog.objects.filter(snapshot=done)
+    assert sorted(logs.values_list("face_index", flat=True)) == list(range(GROUP_FACES))  # no duplicate rows
+
+
+def test_it_runs_the_task_again_when_only_the_pool_child_is_killed(tmp_path, strangers_lock):
+    with _workers(tmp_path) as start:
+        worker = start("survivor")  # the production visibility timeout: redelivery must not wait for it
+        snapshot = recognition.snapshot_submit(image=("group.jpg", faces_data.photo("bbt_group.jpg")))
+        _until(lambda: _processing(snapshot.pk), "the worker to start the task")
+        (child,) = _pool_children(worker)
+
+        os.kill(child, signal.SIGKILL)  # as the OOM killer would: the parent sees WorkerLostError
+        strangers_lock.release()
+        done = _done_once(snapshot.pk)  # rejected with requeue (reject_on_worker_lost), run again
+        assert worker.poll() is None
+
+    assert (done.attempts, done.face_count, done.logs.count()) == (2, GROUP_FACES, GROUP_FACES)
+
+
+def test_it_gives_up_on_a_snapshot_whose_every_attempt_died(media_root):
+    snapshot = Snapshot(status=Snapshot.PROCESSING, attempts=recognition.MAX_ATTEMPTS)
+    snapshot.image.save("a.jpg", ContentFile(faces_data.photo("lfw_person_a_1.jpg")))
+
+    failed = recognition.snapshot_recognize(snapshot_id=snapshot.pk)
+
+    assert failed.status == Snapshot.FAILED
+    assert failed.error.startswith(f"gave up after {recognition.MAX_ATTEMPTS} attempts that ended without a result")
+    assert not failed.logs.exists()
+
+
+def _communicator(path: str, user, client) -> WebsocketCommunicator:
+    client.force_login(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", cookie.encode())]
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def _next_result(communicator: WebsocketCommunicator) -> dict:
+    while True:
+        event = await communicator.receive_json_from(timeout=DEADLINE)
+        if event["type"] == "recognition.result":
+            return event
+
+
+def _submit(name: str) -> Snapshot:
+    return recognition.snapshot_submit(image=(name, faces_data.photo(name)))
+
+
+def _dashboard_joined() -> bool:
+    return redis_client().zcard("faceapp-asgi:group:dashboard") > 0
+
+
+def test_it_keeps_open_dashboards_and_workers_going_across_a_redis_restart(
+    embedded_valkey, celery_worker, viewer_user, client, media_root, caplog
+):
+    communicator = _communicator("/ws/dashboard/", viewer_user, client)
+
+    async def scenario():
+        connected, _ = await communicator.connect(timeout=DEADLINE)
+        assert connected
+        await asyncio.to_thread(embedded_valkey.stop)  # killed: it comes back empty (no persistence)
+        stranded = await database_sync_to_async(_submit)("lfw_person_a_1.jpg")  # the broker is down
+        await asyncio.to_thread(embedded_valkey.start)
+
+        # The restarted Redis forgot the dashboard group: the open socket joins it again.
+        await asyncio.to_thread(_until, _dashboard_joined, "the dashboard to join its group again")
+        fresh = await database_sync_to_async(_submit)("lfw_person_b_1.jpg")
+        first = await _next_result(communicator)  # through the worker, reconnected
+
+        stranded_status = await database_sync_to_async(lambda: Snapshot.objects.get(pk=stranded.pk).status)()
+        requeued = await database_sync_to_async(recognition.snapshots_requeue_stale)(older_than=dt.timedelta(0))
+        second = await _next_result(communicator)
+        await communicator.disconnect()
+        return stranded, fresh, first, stranded_status, requeued, second
+
+    stranded, fresh, first, stranded_status, requeued, second = async_to_sync(scenario)()
+
+    assert f"could not queue identity.tasks.snapshot_recognize_task({stranded.pk}), it stays pending" in caplog.text
+    assert (first["snapshot"]["id"], first["snapshot"]["status"], len(first["faces"])) == (fresh.pk, "done", 1)
+    # Nothing stored was lost: the snapshot queued into the outage is in the database, and the
+    # stale-snapshot sweep queues it again.
+    assert (stranded_status, requeued) == (Snapshot.PENDING, [stranded.pk])
+    assert (second["snapshot"]["id"], second["snapshot"]["status"], len(second["faces"])) == (stranded.pk, "done", 1)

@@ -1,0 +1,347 @@
+"""Every URL and websocket route, walked from the resolver: anonymous visitors and users below
+a route's role are refused, for GET and POST. A route missing from EXPECTED fails the test, so
+a new page cannot ship without someone deciding who may see it.
+
+Refused means: a redirect to a login page (pages, admin), 401 (API without credentials) or
+403 (signed in without the role); websockets are closed with 4403.
+"""
+
+import datetime as dt
+import re
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from faceapp.asgi import application
+from identity.models import AttendanceRecord, Camera, Person
+from identity.roles import ADMIN, OPERATOR, VIEWER
+from identity.routing import websocket_urlpatterns
+from tests import review_data
+
+PUBLIC = "public"  # anyone: only health, the login pages (and static files, served before routing)
+SIGN_OUT = "sign-out"  # ends a session: gives an anonymous visitor nothing but a redirect
+
+ADMIN_MODELS = [
+    "auth_group", "auth_user", "authtoken_tokenproxy", "identity_matchlog", "identity_person",
+    "identity_facesample", "identity_camera", "identity_snapshot", "identity_provisionalidentity",
+    "identity_attendancerecord",
+]
+ADMIN_MODEL_ACTIONS = ["changelist", "add", "history", "delete", "change"]
+
+# Route name (or, for an unnamed route, its full pattern) -> the lowest role let in.
+EXPECTED: dict[str, str] = {
+    "healthz": PUBLIC,
+    "login": PUBLIC,
+    "admin:login": PUBLIC,
+    "logout": SIGN_OUT,
+    "admin:logout": SIGN_OUT,
+    # pages
+    "dashboard": VIEWER,
+    "snapshot-detail": VIEWER,
+    "media-sample-photo": VIEWER,
+    "media-sample-crop": VIEWER,
+    "media-log-crop": VIEWER,
+    "media-snapshot": VIEWER,
+    "person-list": OPERATOR,
+    "person-create": OPERATOR,
+    "person-detail": OPERATOR,
+    "person-edit": OPERATOR,
+    "person-add-photos": OPERATOR,
+    "person-delete": OPERATOR,
+    "upload": OPERATOR,
+    "snapshot-retry": OPERATOR,
+    "camera-list": OPERATOR,
+    "camera-view": OPERATOR,
+    "compare": OPERATOR,
+    "review-queue": OPERATOR,
+    "review-decide": OPERATOR,
+    "review-item": OPERATOR,
+    "attendance-today": OPERATOR,
+    "attendance-day": OPERATOR,
+    "attendance-export": OPERATOR,
+    "calibration": ADMIN,
+    # API
+    "api-schema": VIEWER,
+    "api-person-list": OPERATOR,
+    "api-person-detail": OPERATOR,
+    "api-recognize": OPERATOR,
+    "api-snapshot-detail": OPERATOR,
+    "api-log-list": OPERATOR,
+    "api-attendance": OPERATOR,
+    # Django admin
+    "admin:index": ADMIN,
+    "admin:password_change": ADMIN,
+    "admin:password_change_done": ADMIN,
+    "admin:autocomplete": ADMIN,
+    "admin:jsi18n": ADMIN,
+    "admin:view_on_site": ADMIN,
+    "admin:app_list": ADMIN,
+    "admin:auth_user_password_change": ADMIN,
+    "admin/(?P<url>.*)$": ADMIN,  # the admin's catch-all
+    **{f"admin:{model}_{action}": ADMIN for model in ADMIN_MODELS for action in ADMIN_MODEL_ACTIONS},
+    **{f"admin/{model.replace('_', '/', 1)}/<path:object_id>/": ADMIN for model in ADMIN_MODELS},
+}
+
+WS_EXPECTED: dict[str, str] = {
+    "ws/dashboard/": VIEWER,
+    "ws/people/<int:person_id>/enrolment/": OPERATOR,
+    "ws/cameras/<int:camera_id>/": OPERATOR,  # or that camera's token: see the camera tests
+}
+
+BELOW = {
+    VIEWER: ["anonymous", "no-role"],
+    OPERATOR: ["anonymous", "no-role", VIEWER],
+    ADMIN: ["anonymous", "no-role", VIEWER, OPERATOR],
+}
+FORBIDDEN_CLOSE = 4403
+TIMEOUT = 30  # a deadline for slow machines, not a timing assertion
+
+
+def _walk(patterns, prefix: str = "", namespace: str = ""):
+    """(key, full pattern, URLPattern) for every route, admin and API included."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        else:
+            full = prefix + str(pattern.pattern)
+            yield (namespace + pattern.name if pattern.name else full), full, pattern
+
+
+ROUTES = {key: (full, pattern) for key, full, pattern in _walk(get_resolver().url_patterns)}
+
+
+def _model_of(key: str, full: str):
+    """The model an admin route is about, from its name or its path."""
+    match = re.match(r"admin:(\w+?)_(\w+?)_(changelist|add|history|delete|change|password_change)$", key)
+    if match:
+        return apps.get_model(match.group(1), match.group(2))
+    match = re.match(r"admin/(\w+)/(\w+)/<path:object_id>/$", key)  # unnamed: keyed by pattern
+    return apps.get_model(match.group(1), match.group(2)) if match else None
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def objects(db, media_root, admin_user) -> dict:
+    """One real row of each kind a route can name."""
+    camera = review_data.make_camera("Front door")
+    person = review_data.make_person("Ada", code="A1")
+    log = review_data.make_log(seen_at=timezone.now(), person=person, camera=camera)
+    provisional = review_data.make_provisional("U-0001")
+    AttendanceRecord.objects.create(person=person, day=timezone.localdate(), first_seen=timezone.now(),
+                                    last_seen=timezone.now(), camera=camera)
+    Token.objects.get_or_create(user=admin_user)
+    return {
+        "person": person, "sample": person.samples.get(), "log": log, "snapshot": log.snapshot,
+        "camera": camera, "provisional": provisional,
+    }
+
+
+def _instance_of(model):
+    instance = model.objects.first()  # the objects fixture made one of each (groups come from a migration)
+    assert instance is not None, f"make a {model.__name__} in the objects fixture"
+    return instance
+
+
+def _path(key: str, objects: dict) -> str:
+    """A concrete path for the route: its converters filled with the ids of real rows."""
+    full, pattern = ROUTES[key]
+    if full == "admin/(?P<url>.*)$":
+        return "/admin/no-such-page/"
+    model = _model_of(key, full)
+    values = {
+        "person_id": objects["person"].pk, "sample_id": objects["sample"].pk, "log_id": objects["log"].pk,
+        "snapshot_id": objects["snapshot"].pk, "camera_id": objects["camera"].pk,
+        "day": dt.date.today().isoformat(), "app_label": "identity",
+        "content_type_id": ContentType.objects.get_for_model(Person).pk, "object_id": objects["person"].pk,
+        "pk": {"api-person-detail": objects["person"].pk}.get(key, objects["snapshot"].pk),
+    }
+    if model is not None:
+        values["object_id"] = values["id"] = _instance_of(model).pk
+    if pattern.name:
+        names = set(pattern.pattern.regex.groupindex) | set(getattr(pattern.pattern, "converters", {}))
+        return reverse(key, kwargs={name: values[name] for name in names})
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), full)
+
+
+def _user(role: str, django_user_model):
+    if role == "anonymous":
+        return None
+    user = django_user_model.objects.create_user(username=f"as-{role}")
+    if role != "no-role":
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def _login_paths() -> tuple[str, ...]:
+    return reverse("login"), reverse("admin:login")
+
+
+def _refused(response) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    return response.status_code == 302 and response["Location"].startswith(_login_paths())
+
+
+def _describe(response) -> str:
+    return f"{response.status_code} {response.get('Location', '')}"
+
+
+def test_it_knows_every_route():
+    """A new route fails here until EXPECTED says who may use it."""
+    unknown = sorted(set(ROUTES) - set(EXPECTED))
+    gone = sorted(set(EXPECTED) - set(ROUTES))
+    assert not unknown, f"routes without an expected role: {unknown}"
+    assert not gone, f"expectations for routes that no longer exist: {gone}"
+
+
+def test_it_knows_every_websocket_route():
+    routes = {str(route.pattern) for route in websocket_urlpatterns}
+    assert routes == set(WS_EXPECTED)
+
+
+@pytest.mark.parametrize("key", sorted(ROUTES))
+def test_it_refuses_visitors_below_the_routes_role(key, objects, django_user_model, client):
+    role = EXPECTED.get(key)
+    assert role is not None, f"{key} ({ROUTES[key][0]}) is not in EXPECTED"
+    path = _path(key, objects)
+    if role == PUBLIC:
+        return
+    if role == SIGN_OUT:
+        for method in ("get", "post"):
+            response = getattr(client, method)(path)
+            assert response.status_code in (302, 405), f"anonymous {method.upper()} {path}: {_describe(response)}"
+        return
+    for below in BELOW[role]:
+        user = _user(below, django_user_model)
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        for method in ("get", "post"):
+            response = getattr(client, method)(path)
+            assert _refused(response), f"{below} {method.upper()} {path} was let in: {_describe(response)}"
+        if key.startswith("api-") and user is not None:
+            api = APIClient()
+            api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+            for method in ("get", "post"):
+                response = getattr(api, method)(path)
+                assert response.status_code == 403, f"{below} token {method.upper()} {path}: {_describe(response)}"
+
+
+@pytest.mark.parametrize("key", sorted(k for k, role in EXPECTED.items() if role in BELOW))
+def test_it_lets_in_the_routes_role(key, objects, django_user_model, admin_user, client):
+    """The table is not too strict either: a user with exactly the role gets past the check."""
+    role = EXPECTED[key]
+    client.force_login(admin_user if role == ADMIN else _user(role, django_user_model))
+    response = client.get(_path(key, objects))
+    if key.startswith("admin"):
+        # Past the site's gate; a 403 there is a ModelAdmin saying no to everyone (read-only models).
+        assert not (response.status_code == 302 and response["Location"].startswith(_login_paths())), key
+    else:
+        assert not _refused(response), f"{role} GET {key}: {_describe(response)}"
+
+
+@pytest.mark.parametrize("key", ["healthz", "login", "admin:login"])
+def test_it_serves_the_public_routes_to_anyone(key, client, objects):
+    response = client.get(_path(key, objects))
+    assert response.status_code in (200, 503)  # healthz is 503 here: no worker runs
+
+
+def test_it_serves_static_files_to_anyone_but_never_media(client, objects, admin_user):
+    assert client.get("/static/faceapp/app.css").status_code == 200
+    stored = objects["sample"].photo.name
+    assert client.get(f"/media/{stored}").status_code == 404
+    client.force_login(admin_user)  # not even an admin: media only through the checked views
+    assert client.get(f"/media/{stored}").status_code == 404
+
+
+# ---------- websockets ----------
+
+
+def _communicator(path: str, user=None) -> WebsocketCommunicator:
+    from django.test import Client
+
+    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+    if user is not None:
+        session_client = Client()
+        session_client.force_login(user)
+        cookie = f"{settings.SESSION_COOKIE_NAME}={session_client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        headers.append((b"cookie", cookie.encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+def _closed_with(communicator: WebsocketCommunicator) -> int | None:
+    """The close code of a refused socket (accepted, then closed at once)."""
+
+    async def scenario():
+        connected, code = await communicator.connect(timeout=TIMEOUT)
+        if not connected:
+            return code
+        message = await communicator.receive_output(timeout=TIMEOUT)
+        await communicator.wait()
+        return message.get("code")
+
+    return async_to_sync(scenario)()
+
+
+def _stays_open(communicator: WebsocketCommunicator) -> bool:
+    async def scenario():
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        if not connected:
+            return False
+        quiet = await communicator.receive_nothing(timeout=0.5)
+        await communicator.disconnect()
+        return quiet
+
+    return async_to_sync(scenario)()
+
+
+def _ws_path(route: str, objects: dict, camera: Camera | None = None) -> str:
+    values = {"person_id": objects["person"].pk, "camera_id": (camera or objects["camera"]).pk}
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("route", sorted(WS_EXPECTED))
+def test_it_closes_websockets_for_visitors_below_the_role(route, objects, django_user_model):
+    role = WS_EXPECTED[route]
+    for below in BELOW[role]:
+        user = _user(below, django_user_model)
+        assert _closed_with(_communicator(_ws_path(route, objects), user)) == FORBIDDEN_CLOSE, below
+    allowed = _user(role, django_user_model)
+    assert _stays_open(_communicator(_ws_path(route, objects), allowed)), role
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_takes_a_camera_token_only_for_that_camera_while_active(objects):
+    door, hall = objects["camera"], Camera.objects.create(name="Hall")
+    route = "ws/cameras/<int:camera_id>/"
+
+    assert _stays_open(_communicator(_ws_path(route, objects, door) + f"?token={door.token}"))
+    assert _closed_with(_communicator(_ws_path(route, objects, hall) + f"?token={door.token}")) == FORBIDDEN_CLOSE
+    assert _closed_with(_communicator(_ws_path(route, objects, hall) + "?token=")) == FORBIDDEN_CLOSE
+    assert _closed_with(_communicator(_ws_path(route, objects, door) + "?token=guess")) == FORBIDDEN_CLOSE
+
+    Camera.objects.filter(pk=door.pk).update(active=False)
+    assert _closed_with(_communicator(_ws_path(route, objects, door) + f"?token={door.token}")) == FORBIDDEN_CLOSE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_refuses_an_operator_on_an_inactive_camera(objects, django_user_model):
+    Camera.objects.filter(pk=objects["camera"].pk).update(active=False)
+    operator = _user(OPERATOR, django_user_model)
+    path = _ws_path("ws/cameras/<int:camera_id>/", objects)
+    assert _closed_with(_communicator(path, operator)) == FORBIDDEN_CLOSE
