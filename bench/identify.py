@@ -9,7 +9,8 @@ model id, so reruns only redo the matching (the key is the embedder's model id o
 delete the file after changing the detector). Decisions use the production code:
 ``Gallery.search`` and ``PersonMatch.is_known(threshold=, margin=)``.
 
-Reported, at the engine's default threshold with margin 0.05 and 0:
+Reported, at faceapp's identification threshold (FACEAPP_MATCH_THRESHOLD, default 0.35;
+``--threshold``) with margin 0.05 and 0:
 
 - rank-1: known probes whose best person is right, whatever the threshold (closed set);
 - DIR: known probes named, and named right (open-set detection and identification rate);
@@ -288,6 +289,8 @@ def main() -> None:
     parser.add_argument("--cache", default=str(DEFAULT_CACHE), help="embedding cache (.npz)")
     parser.add_argument("--sizes", default=",".join(map(str, GALLERY_SIZES)), help="gallery sizes to time")
     parser.add_argument("--repeats", type=int, help="timing repeats per measurement (default: 30-200)")
+    parser.add_argument("--threshold", type=float, default=float(os.environ.get("FACEAPP_MATCH_THRESHOLD", "0.35")),
+                        help="the identification threshold reported first (the app's FACEAPP_MATCH_THRESHOLD)")
     parser.add_argument("--json", help="write the summary to this file")
     args = parser.parse_args()
 
@@ -309,7 +312,7 @@ def main() -> None:
     print(f"photos found only by the detector fallback: {fallbacks or 'none'}")
 
     vectors = lambda names: np.stack([cache.embeddings[n] for n in names])  # noqa: E731
-    headline, sweep = report_open_set(split, vectors, default=engine.config.threshold)
+    headline, sweep = report_open_set(split, vectors, default=args.threshold)
 
     # Timing: LFW embeddings in a fixed order (enrolled first), queries are known probes.
     lfw_vectors = vectors(split.enrolled + split.strangers + split.known_probes)
@@ -325,7 +328,7 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps({
             "model_id": engine.model_id, "enrolled": len(split.enrolled), "known_probes": len(split.known_probes),
-            "strangers": len(split.strangers), "fallbacks": fallbacks, "default_threshold": engine.config.threshold,
+            "strangers": len(split.strangers), "fallbacks": fallbacks, "default_threshold": args.threshold,
             "headline": [vars(r) for r in headline], "sweep": [vars(r) for r in sweep],
             "search": timings, "baseline": baseline,
         }, indent=1))

@@ -7,14 +7,16 @@ the pairs are embedded (about 7.7k). For every pipeline it reports accuracy,
 images where no face was detected (ours: how many the centre/low-threshold
 fallback rescued), and wall-clock milliseconds per image for
 decode + detect + align + embed, with the same ONNX Runtime thread count for
-both (``--threads``, default 1). Each pipeline embeds one face per photo, chosen by
+both (``--threads``, default 1). The pipelines take turns on chunks of 50 images (the order
+rotating), so a shared machine that changes speed during the run weighs on all alike; each
+handles one photo per call. Each pipeline embeds one face per photo, chosen by
 the same rule (largest, weighted towards the centre: LFW photos are centred on
 their subject, and the largest face is sometimes a bystander): ours
 ``analyze(..., fallback_center=True, max_faces=1, central_first=True)``,
 insightface ``FaceAnalysis.get(img, max_num=1)``. A photo where insightface finds no face scores -1 (counted as
 "different").
 
-    .venv/bin/python bench/lfw.py                  # full View 2 run, ~12 min on 2 cores
+    .venv/bin/python bench/lfw.py                  # full View 2 run, ~40 min (three pipelines)
     .venv/bin/python bench/lfw.py --limit 60       # quick: 60 pairs per fold
     .venv/bin/python bench/lfw.py --tune           # View 1 (pairsDevTrain): pick the default threshold
 
@@ -41,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from identity.vision import EngineConfig, FaceEngine  # noqa: E402
 
 DEFAULT_LFW = ROOT.parent / "shared" / "faces" / "lfw"
-BATCH_IMAGES = 32
+CHUNK_IMAGES = 50  # images per pipeline turn in the interleaved timing
 
 
 @dataclass
@@ -84,42 +86,66 @@ def read_pairs(path: Path, limit: int | None = None) -> list[Pair]:
     return pairs
 
 
-def run_ours(images: list[str], lfw: Path, config: EngineConfig, label: str) -> RunResult:
-    engine = FaceEngine(config).load()
-    engine.analyze(str(lfw / "images" / images[0]))  # warm-up, outside the timing
-    result = RunResult(label, {}, 0.0, fallbacks={})
-    start = time.perf_counter()
-    for i in range(0, len(images), BATCH_IMAGES):
-        chunk = images[i : i + BATCH_IMAGES]
-        for name, faces in zip(chunk, engine.analyze_many(
-            [str(lfw / "images" / n) for n in chunk], fallback_center=True, max_faces=1, central_first=True
-        )):
-            face = faces[0]  # largest
-            result.embeddings[name] = face.embedding
-            if face.fallback:  # no face at the normal threshold; the fallback found one
-                result.fallbacks[face.fallback_reason] = result.fallbacks.get(face.fallback_reason, 0) + 1
-    result.seconds = time.perf_counter() - start
-    return result
+class OursPipeline:
+    """faceapp's engine, one photo per call (as a camera frame or an upload is handled)."""
+
+    def __init__(self, lfw: Path, config: EngineConfig, name: str):
+        self.lfw, self.engine = lfw, FaceEngine(config).load()
+        self.result = RunResult(name, {}, 0.0, fallbacks={})
+
+    def warm_up(self, image: str) -> None:
+        self.engine.analyze(str(self.lfw / "images" / image))
+
+    def process(self, image: str) -> None:
+        faces = self.engine.analyze(
+            str(self.lfw / "images" / image), fallback_center=True, max_faces=1, central_first=True
+        )
+        face = faces[0]  # the fallback guarantees one
+        self.result.embeddings[image] = face.embedding
+        if face.fallback:  # no face at the normal threshold; the fallback found one
+            self.result.fallbacks[face.fallback_reason] = self.result.fallbacks.get(face.fallback_reason, 0) + 1
 
 
-def run_insightface(images: list[str], lfw: Path, threads: int) -> RunResult:
-    import cv2
-    from make_reference_embeddings import insightface_app
+class InsightfacePipeline:
+    """insightface's FaceAnalysis with the same two ONNX files, as a user would run it."""
 
-    app = insightface_app(threads=threads, det_size=(640, 640))
-    app.get(cv2.imread(str(lfw / "images" / images[0])))  # warm-up
-    result = RunResult("insightface", {}, 0.0)
-    start = time.perf_counter()
-    for name in images:
+    def __init__(self, lfw: Path, threads: int):
+        from make_reference_embeddings import insightface_app
+
+        self.lfw, self.app = lfw, insightface_app(threads=threads, det_size=(640, 640))
+        self.result = RunResult("insightface", {}, 0.0)
+
+    def warm_up(self, image: str) -> None:
+        import cv2
+
+        self.app.get(cv2.imread(str(self.lfw / "images" / image)))
+
+    def process(self, image: str) -> None:
+        import cv2
+
         # max_num=1: insightface keeps one face (its largest-and-most-central rule) and embeds only it
-        faces = app.get(cv2.imread(str(lfw / "images" / name)), max_num=1)
+        faces = self.app.get(cv2.imread(str(self.lfw / "images" / image)), max_num=1)
         if not faces:
-            result.no_face += 1
-            result.embeddings[name] = None
-            continue
-        result.embeddings[name] = faces[0].normed_embedding
-    result.seconds = time.perf_counter() - start
-    return result
+            self.result.no_face += 1
+        self.result.embeddings[image] = faces[0].normed_embedding if faces else None
+
+
+def run_interleaved(images: list[str], pipelines: list) -> list[RunResult]:
+    """Every pipeline on each chunk of images in turn, the order rotating, so that a machine that
+    speeds up or slows down during the run (shared cores) weighs on all of them alike."""
+    for pipeline in pipelines:
+        pipeline.warm_up(images[0])  # outside the timing
+    for number, start in enumerate(range(0, len(images), CHUNK_IMAGES)):
+        chunk = images[start : start + CHUNK_IMAGES]
+        shift = number % len(pipelines)
+        for pipeline in pipelines[shift:] + pipelines[:shift]:
+            began = time.perf_counter()
+            for image in chunk:
+                pipeline.process(image)
+            pipeline.result.seconds += time.perf_counter() - began
+        if number % 20 == 19:
+            print(f"  {start + len(chunk)}/{len(images)} images", flush=True)
+    return [pipeline.result for pipeline in pipelines]
 
 
 def similarities(pairs: list[Pair], embeddings: dict[str, np.ndarray | None]) -> np.ndarray:
@@ -160,7 +186,7 @@ def tune(args: argparse.Namespace) -> None:
     print(f"View 1: {len(train)} training pairs, {len(test)} test pairs, {len(images)} images")
     for flip in (False, True):
         config = EngineConfig(flip=flip, intra_op_threads=args.threads, inter_op_threads=1)
-        run = run_ours(images, lfw, config, "flip" if flip else "plain")
+        (run,) = run_interleaved(images, [OursPipeline(lfw, config, "flip" if flip else "plain")])
         threshold, train_acc = best_threshold(similarities(train, run.embeddings), np.array([p.same for p in train]))
         test_sims = similarities(test, run.embeddings)
         test_acc = ((test_sims >= threshold) == np.array([p.same for p in test])).mean()
@@ -186,14 +212,13 @@ def main() -> None:
     images = sorted({p.image1 for p in pairs} | {p.image2 for p in pairs})
     print(f"LFW View 2: {len(pairs)} pairs in {len(set(p.fold for p in pairs))} folds, {len(images)} images, "
           f"{args.threads} ORT thread(s)", flush=True)
-    runs: list[RunResult] = []
+    pipelines: list = []
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
         config = EngineConfig(flip=mode == "flip", intra_op_threads=args.threads, inter_op_threads=1)
-        runs.append(run_ours(images, lfw, config, f"faceapp {FaceEngine(config).model_id}"))
-        print(f"  done: {runs[-1].name} in {runs[-1].seconds:.0f} s", flush=True)
+        pipelines.append(OursPipeline(lfw, config, f"faceapp {FaceEngine(config).model_id}"))
     if not args.no_insightface:
-        runs.append(run_insightface(images, lfw, args.threads))
-        print(f"  done: insightface in {runs[-1].seconds:.0f} s", flush=True)
+        pipelines.append(InsightfacePipeline(lfw, args.threads))
+    runs = run_interleaved(images, pipelines)
 
     summary = []
     reference = runs[-1] if not args.no_insightface else None

@@ -59,6 +59,22 @@ def embedded_valkey(redis_server) -> EmbeddedValkey:
         _valkey.start()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def stray_connections_closed(django_db_setup, django_db_blocker):
+    """Worker and server threads keep their own PostgreSQL connections, which would stop the
+    test database from being dropped at the end: close them first."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
 @pytest.fixture(autouse=True)
 def fresh_gallery(redis_server):
     """Test databases roll back and reuse ids; the shared gallery version in Redis must move too."""

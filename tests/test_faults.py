@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,6 +29,7 @@ from identity.models import MatchLog, Snapshot
 from identity.services import recognition
 from identity.services.realtime import redis_client
 from tests import faces_data
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,14 +39,6 @@ GROUP_FACES = 5  # faces in bbt_group.jpg
 UNACKED, QUEUE = "unacked", "celery"
 
 
-def _until(condition, what: str):
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"still waiting for {what} after {DEADLINE} s")
 
 
 def _worker_env(**overrides: str) -> dict[str, str]:
@@ -125,9 +117,9 @@ def _processing(snapshot_id: int) -> bool:
 
 def _done_once(snapshot_id: int) -> Snapshot:
     """Wait until the snapshot is DONE and every delivery of its task is acknowledged."""
-    snapshot = _until(lambda: Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.DONE).first(), "DONE")
+    snapshot = wait_until(lambda: Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.DONE).first(), "DONE")
     client = redis_client()
-    _until(lambda: client.hlen(UNACKED) == 0 and client.llen(QUEUE) == 0, "every delivery to be acknowledged")
+    wait_until(lambda: client.hlen(UNACKED) == 0 and client.llen(QUEUE) == 0, "every delivery to be acknowledged")
     return snapshot
 
 
@@ -135,7 +127,7 @@ def test_it_processes_the_snapshot_of_a_sigkilled_worker_once_a_worker_is_back(t
     with _workers(tmp_path) as start:
         first = start("first")
         snapshot = recognition.snapshot_submit(image=("group.jpg", faces_data.photo("bbt_group.jpg")))
-        _until(lambda: _processing(snapshot.pk), "the first worker to start the task")
+        wait_until(lambda: _processing(snapshot.pk), "the first worker to start the task")
 
         _kill_group(first)  # the worker and its pool child, mid-task
         strangers_lock.release()
@@ -158,7 +150,7 @@ def test_it_runs_the_task_again_when_only_the_pool_child_is_killed(tmp_path, str
     with _workers(tmp_path) as start:
         worker = start("survivor")  # the production visibility timeout: redelivery must not wait for it
         snapshot = recognition.snapshot_submit(image=("group.jpg", faces_data.photo("bbt_group.jpg")))
-        _until(lambda: _processing(snapshot.pk), "the worker to start the task")
+        wait_until(lambda: _processing(snapshot.pk), "the worker to start the task")
         (child,) = _pool_children(worker)
 
         os.kill(child, signal.SIGKILL)  # as the OOM killer would: the parent sees WorkerLostError
@@ -215,7 +207,7 @@ def test_it_keeps_open_dashboards_and_workers_going_across_a_redis_restart(
         await asyncio.to_thread(embedded_valkey.start)
 
         # The restarted Redis forgot the dashboard group: the open socket joins it again.
-        await asyncio.to_thread(_until, _dashboard_joined, "the dashboard to join its group again")
+        await asyncio.to_thread(wait_until, _dashboard_joined, "the dashboard to join its group again")
         fresh = await database_sync_to_async(_submit)("lfw_person_b_1.jpg")
         first = await _next_result(communicator)  # through the worker, reconnected
 

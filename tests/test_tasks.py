@@ -4,7 +4,6 @@ retried, stale snapshots queued again, the scheduled purge."""
 
 import datetime as dt
 import logging
-import time
 
 import pytest
 from celery import Celery
@@ -26,6 +25,7 @@ from identity.tasks import (
     snapshot_recognize_task,
 )
 from tests import faces_data
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,14 +33,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DEADLINE = 90  # seconds: a deadline for slow machines, not a timing assertion
 
 
-def _until(condition, what: str):
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"still waiting for {what} after {DEADLINE} s")
 
 
 def test_it_processes_enrolment_photos_in_the_worker(celery_worker, media_root):
@@ -71,10 +63,10 @@ def test_it_recognises_camera_frames_one_at_a_time(request, media_root):
         snapshots = list(Snapshot.objects.order_by("id"))
         return snapshots if len(snapshots) == 2 and all(s.status == Snapshot.DONE for s in snapshots) else None
 
-    snapshots = _until(both_done, "both frames to be recognised")
+    snapshots = wait_until(both_done, "both frames to be recognised")
     assert Snapshot.objects.count() == 2  # the replaced frame never became a snapshot
     assert snapshots[1].image.read() == faces_data.photo("lfw_person_b_1.jpg")
-    _until(lambda: redis_client().get(cameras._keys(camera.pk)[0]) is None, "the camera to be idle")
+    wait_until(lambda: redis_client().get(cameras._keys(camera.pk)[0]) is None, "the camera to be idle")
 
 
 def test_it_does_nothing_for_rows_that_are_gone():
@@ -130,7 +122,7 @@ def test_it_marks_a_failing_snapshot_failed_then_retries_it_to_done(request, med
 
     fix_engine()
     assert recognition.snapshot_retry(snapshot=failed).status == Snapshot.PENDING
-    done = _until(lambda: Snapshot.objects.filter(pk=snapshot.pk, status=Snapshot.DONE).first(), "the retry")
+    done = wait_until(lambda: Snapshot.objects.filter(pk=snapshot.pk, status=Snapshot.DONE).first(), "the retry")
     assert (done.error, done.attempts, done.logs.count()) == ("", 1, 1)
     with pytest.raises(ValidationError, match="is done: only a failed or pending one can be retried"):
         recognition.snapshot_retry(snapshot=done)
@@ -170,7 +162,7 @@ def test_it_queues_stale_snapshots_again_and_processes_each_once(request, settin
     request.getfixturevalue("celery_worker")
 
     for snapshot in (pending, processing):
-        _until(lambda s=snapshot: Snapshot.objects.filter(pk=s.pk, status=Snapshot.DONE).exists(), f"{snapshot.pk} done")
+        wait_until(lambda s=snapshot: Snapshot.objects.filter(pk=s.pk, status=Snapshot.DONE).exists(), f"{snapshot.pk} done")
     assert MatchLog.objects.filter(snapshot=processing).count() == 1  # once, however often delivered
     assert Snapshot.objects.get(pk=processing.pk).attempts == 2
     assert Snapshot.objects.get(pk=recent.pk).status == Snapshot.PENDING
@@ -184,7 +176,7 @@ def test_it_purges_expired_data_in_the_worker(celery_worker, settings, media_roo
 
     purge_expired_task.delay()
 
-    _until(lambda: not Snapshot.objects.filter(pk=expired.pk).exists(), "the expired snapshot to be purged")
+    wait_until(lambda: not Snapshot.objects.filter(pk=expired.pk).exists(), "the expired snapshot to be purged")
     assert not image.exists()
     assert Snapshot.objects.filter(pk=kept.pk).exists()
 
