@@ -240,26 +240,34 @@ class MatchLogAdmin(admin.ModelAdmin):
         _run_on_each(self, request, queryset, "Enrolled", lambda log: review.log_add_as_sample(log=log, user=request.user))
 
 
+class _ErasingAdmin(admin.ModelAdmin):
+    """Deletion goes through the service that also erases the files (`erase(obj)`)."""
+
+    def erase(self, obj) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        self.erase(obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.erase(obj)
+
+
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(_ErasingAdmin):
     list_display = ("name", "code", "active", "consent_given_at", "created_at")
     list_filter = ("active",)
     search_fields = ("name", "code")
 
-    def delete_model(self, request, obj):
+    def erase(self, obj) -> None:
         from identity.services.enrolment import person_delete
 
         person_delete(person=obj)
 
-    def delete_queryset(self, request, queryset):
-        from identity.services.enrolment import person_delete
-
-        for person in queryset:
-            person_delete(person=person)
-
 
 @admin.register(FaceSample)
-class FaceSampleAdmin(admin.ModelAdmin):
+class FaceSampleAdmin(_ErasingAdmin):
     list_display = ("id", "face", "person", "status", "reason", "source", "model_id", "created_at")
     list_filter = ("status", "source", "model_id")
     search_fields = ("person__name", "person__code")
@@ -273,12 +281,8 @@ class FaceSampleAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def delete_model(self, request, obj):
+    def erase(self, obj) -> None:
         retention.sample_erase(sample=obj)
-
-    def delete_queryset(self, request, queryset):
-        for sample in queryset:
-            retention.sample_erase(sample=sample)
 
 
 @admin.register(Camera)
@@ -289,7 +293,7 @@ class CameraAdmin(admin.ModelAdmin):
 
 
 @admin.register(Snapshot)
-class SnapshotAdmin(admin.ModelAdmin):
+class SnapshotAdmin(_ErasingAdmin):
     list_display = ("id", "camera", "received_at", "status", "face_count", "attempts", "error_shown")
     list_filter = ("status", ("camera", admin.RelatedOnlyFieldListFilter))
     date_hierarchy = "received_at"
@@ -313,12 +317,8 @@ class SnapshotAdmin(admin.ModelAdmin):
             recognition.snapshot_retry(snapshot=snapshot)
         self.message_user(request, f"Queued {len(failed)} failed snapshot(s) again.", messages.SUCCESS)
 
-    def delete_model(self, request, obj):
+    def erase(self, obj) -> None:
         retention.snapshot_erase(snapshot=obj)
-
-    def delete_queryset(self, request, queryset):
-        for snapshot in queryset:
-            retention.snapshot_erase(snapshot=snapshot)
 
 
 @admin.register(ProvisionalIdentity)

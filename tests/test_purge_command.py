@@ -121,3 +121,22 @@ def test_it_deletes_a_person_leaving_no_file_and_no_row(
     assert not MatchLog.objects.filter(pk__in=[alone.pk, with_bob.pk, corrected.pk]).exists()
     assert not alice_files & set(media_files(media_root))
     assert Path(media_root, bob.samples.get().crop.name).is_file()  # Bob keeps his
+
+
+def test_it_erases_snapshot_files_when_the_admin_deletes_several(
+    admin_client, media_root, django_capture_on_commit_callbacks
+):
+    door = make_camera()
+    snapshots = [make_snapshot(_days_ago(1), door) for _ in range(2)]  # failed ones: no logs to keep
+    files = {snapshot.image.name for snapshot in snapshots}
+    assert files <= set(media_files(media_root))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/identity/snapshot/",
+            {"action": "delete_selected", "_selected_action": [str(s.pk) for s in snapshots], "post": "yes"},
+        )
+
+    assert response.status_code == 302
+    assert not Snapshot.objects.filter(pk__in=[s.pk for s in snapshots]).exists()
+    assert not files & set(media_files(media_root))
