@@ -35,6 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,13 +117,9 @@ class InsightfacePipeline:
         self.result = RunResult("insightface", {}, 0.0)
 
     def warm_up(self, image: str) -> None:
-        import cv2
-
         self.app.get(cv2.imread(str(self.lfw / "images" / image)))
 
     def process(self, image: str) -> None:
-        import cv2
-
         # max_num=1: insightface keeps one face (its largest-and-most-central rule) and embeds only it
         faces = self.app.get(cv2.imread(str(self.lfw / "images" / image)), max_num=1)
         if not faces:

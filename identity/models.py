@@ -121,6 +121,7 @@ class Snapshot(models.Model):
         (DONE, "Done"),
         (FAILED, "Failed"),
     ]
+    RETRYABLE = (FAILED, PENDING)  # a pending one may have lost its queued task
 
     camera = models.ForeignKey(Camera, on_delete=models.SET_NULL, null=True, blank=True)
     image = models.FileField(upload_to=snapshot_image_path)
@@ -139,6 +140,10 @@ class Snapshot(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["status", "received_at"])]
+
+    @property
+    def is_retryable(self) -> bool:
+        return self.status in self.RETRYABLE
 
 
 class ProvisionalIdentity(models.Model):

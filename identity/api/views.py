@@ -27,11 +27,7 @@ from identity.models import FaceSample, MatchLog, Person, Snapshot
 from identity.roles import OPERATOR
 from identity.services.attendance import attendance_payload
 from identity.services.enrolment import person_enroll, samples_wait
-from identity.services.recognition import (
-    snapshot_payload,
-    snapshot_submit,
-    snapshot_wait,
-)
+from identity.services.recognition import snapshot_payload, snapshot_submit, snapshot_wait
 from identity.services.uploads import ImageTooLarge
 from identity.vision import ImageError
 

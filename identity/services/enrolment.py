@@ -136,9 +136,7 @@ def sample_process(*, sample_id: int) -> FaceSample:
         sample.save()
         if sample.status == FaceSample.ACCEPTED:
             transaction.on_commit(gallery_changed)
-    event = {"type": "enrolment.sample", "sample": sample_payload(sample)}
-    push(person_enrolment_group(sample.person_id), event)
-    push(DASHBOARD_GROUP, event)
+    _sample_push(sample)
     return sample
 
 
@@ -150,10 +148,14 @@ def sample_fail(*, sample_id: int, error: str) -> FaceSample | None:
     )
     sample = FaceSample.objects.filter(pk=sample_id).first()
     if sample is not None:
-        event = {"type": "enrolment.sample", "sample": sample_payload(sample)}
-        push(person_enrolment_group(sample.person_id), event)
-        push(DASHBOARD_GROUP, event)
+        _sample_push(sample)
     return sample
+
+
+def _sample_push(sample: FaceSample) -> None:
+    event = {"type": "enrolment.sample", "sample": sample_payload(sample)}
+    push(person_enrolment_group(sample.person_id), event)
+    push(DASHBOARD_GROUP, event)
 
 
 def sample_payload(sample: FaceSample) -> dict:

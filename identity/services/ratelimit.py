@@ -54,11 +54,6 @@ def rate_limit_hit(*, key: str, limit: int, window_seconds: float) -> RateDecisi
     return RateDecision(allowed=False, count=count, retry_after=max(1, math.ceil(left_ms / 1000)))
 
 
-def rate_limit_reset(*, key: str) -> None:
-    """Forget a key's count (an admin lifting a limit; tests)."""
-    redis_client().delete(KEY_PREFIX + key)
-
-
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
 

@@ -85,7 +85,7 @@ def snapshot_retry(*, snapshot: Snapshot) -> Snapshot:
 
     # A worker picking it up before the reset commits would find it still FAILED and skip it.
     with transaction.atomic():
-        reset = Snapshot.objects.filter(pk=snapshot.pk, status__in=(Snapshot.FAILED, Snapshot.PENDING)).update(
+        reset = Snapshot.objects.filter(pk=snapshot.pk, status__in=Snapshot.RETRYABLE).update(
             status=Snapshot.PENDING, error="", processed_at=None, attempts=0
         )
         if not reset:

@@ -24,14 +24,14 @@ def compare_page(request):
     result = None
     if request.method == "POST" and form.is_valid():
         engine = get_face_engine()
-        images: dict[str, bytes] = {}
+        images: dict[str, np.ndarray] = {}
         for field in ("image1", "image2"):
             upload = form.cleaned_data[field]
             try:
                 # Byte cap and type sniffing first, then the pixel cap from the header, then decoding.
-                images[field] = image_read(upload)
-                image_check(images[field])
-                decode_image(images[field], max_pixels=engine.config.max_pixels)
+                data = image_read(upload)
+                image_check(data)
+                images[field] = decode_image(data, max_pixels=engine.config.max_pixels)
             except ImageError as error:
                 form.add_error(field, f"Unreadable photo ({upload.name}): {error}")
         verification = None
