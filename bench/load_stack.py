@@ -1,5 +1,7 @@
-"""bench/load.py's plumbing: the stack it starts, the web client it logs in with, and the
-memory sampler that reads the worker's and the server's RSS from /proc."""
+"""bench/load.py's plumbing: the stack it starts (and what it reads back from it through
+`manage.py shell -c`: stored rows and bytes, Redis frame counts, the engine's configuration),
+the web client it logs in with, and the memory sampler that reads the RSS of the stack's
+processes (both Celery workers, the camera readers, the server, Valkey) from /proc."""
 
 from __future__ import annotations
 
@@ -104,11 +106,77 @@ class LocalStack:
             print(f"data folder kept: {self.data_dir}")
 
 
-def replaced_counts(stack: LocalStack, camera_ids: list[int]) -> int:
-    """Sum of camera_replaced_count over the cameras, read by the service itself."""
-    code = ("import json; from identity.services.cameras import camera_replaced_count as c; "
-            f"print(json.dumps(sum(c(camera_id=i) for i in {camera_ids!r})))")  # fmt: skip
-    return int(json.loads(stack.manage("shell", "-c", code).strip().splitlines()[-1]))
+STORAGE_CODE = """
+import datetime as dt, json, os
+from django.conf import settings
+from django.db import connection
+from identity.models import AttendanceRecord, MatchLog, ProvisionalIdentity, Snapshot
+ids, since = {ids!r}, dt.datetime.fromtimestamp({since!r}, tz=dt.UTC)
+logs = MatchLog.objects.filter(snapshot__camera_id__in=ids, created_at__gte=since).select_related("snapshot")
+snapshots = Snapshot.objects.filter(camera_id__in=ids, received_at__gte=since)
+def size(field):
+    return os.path.getsize(field.path) if field and field.name and os.path.exists(field.path) else 0
+def folder(name):
+    root = settings.MEDIA_ROOT / name
+    return sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) if root.exists() else 0
+tables = {{}}
+if connection.vendor == "sqlite":
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT m.tbl_name, SUM(s.pgsize - s.unused) FROM dbstat s JOIN sqlite_master m ON m.name = s.name "
+                       "GROUP BY m.tbl_name")
+        tables = dict(cursor.fetchall())
+rows = {{"matchlog": MatchLog.objects.count(), "snapshot": Snapshot.objects.count()}}
+print(json.dumps({{
+    "visits": logs.count(), "snapshots": snapshots.count(),
+    "visits_known": logs.filter(decision=MatchLog.KNOWN).count(),
+    "visit_frames": sum(logs.values_list("frame_count", flat=True)),
+    "crop_bytes": sum(size(log.crop) for log in logs), "snapshot_bytes": sum(size(s.image) for s in snapshots),
+    "media_logs_folder_bytes": folder("crops/logs"), "media_snapshots_folder_bytes": folder("snapshots"),
+    "rows_in_tables": rows,
+    "table_bytes": {{name: tables.get("identity_" + name) for name in rows}},
+    "attendance_rows": AttendanceRecord.objects.filter(camera_id__in=ids).count(),
+    "provisional_identities": ProvisionalIdentity.objects.count(),
+}}))
+"""
+
+FRAME_COUNTS_CODE = """
+import json
+from identity.services.frames import frame_counts
+print(json.dumps({{i: frame_counts(camera_id=i) for i in {ids!r}}}))
+"""
+
+SETTINGS_CODE = """
+import dataclasses, json
+from django.conf import settings
+from identity.engine import get_face_engine
+names = ("FACEAPP_LIVE_SHARDS", "FACEAPP_LIVE_RUN_SECONDS", "FACEAPP_RATE_CAMERA_FPS", "FACEAPP_TRACK_TIMEOUT_SECONDS",
+         "FACEAPP_VISIT_COOLDOWN_SECONDS", "CELERY_WORKER_CONCURRENCY")
+print(json.dumps({"engine": dataclasses.asdict(get_face_engine().config),
+                  "settings": {name: getattr(settings, name) for name in names}}))
+"""
+
+
+def _shell_json(stack: LocalStack, code: str):
+    return json.loads(stack.manage("shell", "-c", code).strip().splitlines()[-1])
+
+
+def stored(stack: LocalStack, camera_ids: list[int], since: float) -> dict:
+    """What the stack stored for these cameras since `since` (epoch seconds): visits
+    (MatchLog rows), their snapshots, the bytes of their files, and the database's bytes
+    per table (SQLite's dbstat: the bytes its rows and indexes use in their pages, free
+    space left out)."""
+    return _shell_json(stack, STORAGE_CODE.format(ids=camera_ids, since=since))
+
+
+def frame_counts(stack: LocalStack, camera_ids: list[int]) -> dict[int, dict]:
+    """Per camera, frames received and replaced, as the service itself counted them in Redis."""
+    return {int(k): v for k, v in _shell_json(stack, FRAME_COUNTS_CODE.format(ids=camera_ids)).items()}
+
+
+def stack_settings(stack: LocalStack) -> dict:
+    """The stack's engine configuration (EngineConfig fields: the bench's bare-engine timing
+    runs the same models with the same threads) and the live path's settings."""
+    return _shell_json(stack, SETTINGS_CODE)
 
 
 class WebClient:
@@ -147,7 +215,7 @@ class WebClient:
                 raise SystemExit(f"could not create camera {name} ({response.status_code})")
         page = self.session.get(self.url + "/cameras/", timeout=30).text
         found = {}
-        for row in page.split("<tr>")[1:]:
+        for row in re.split(r"<tr[ >]", page)[1:]:
             match = re.search(
                 r'<td>([^<]+)</td>.*?<code class="token">([^<]+)</code>.*?href="/cameras/(\d+)/"', row, re.DOTALL
             )
@@ -180,9 +248,25 @@ class WebClient:
             time.sleep(0.5)
 
 
+GROUPS = ("worker", "live worker", "camera readers", "server", "valkey")
+
+
+def _group_of(command: str) -> str | None:
+    if "celery" in command and "worker" in command:
+        return "live worker" if "live@" in command else "worker"
+    if "camreaders" in command:
+        return "camera readers"
+    if "daphne" in command:
+        return "server"
+    if "valkey" in command or "redis-server" in command:
+        return "valkey"
+    return None
+
+
 def _processes(root_pid: int | None) -> dict[str, list[int]]:
-    """Pids of the worker (celery main + pool) and the server (daphne): the descendants of
-    root_pid, or (a server started elsewhere) every such process on this machine."""
+    """Pids per group (GROUPS): each child runstack started with all its descendants (a
+    Celery worker's pool processes count with it); or, for a server started elsewhere
+    (root_pid None), every process on this machine whose command line names its group."""
     parents, commands = {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -193,22 +277,24 @@ def _processes(root_pid: int | None) -> dict[str, list[int]]:
         except OSError:
             continue
         parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    if root_pid is not None:
-        family, queue = set(), [root_pid]
+    groups: dict[str, list[int]] = {name: [] for name in GROUPS}
+    if root_pid is None:
+        for pid, command in commands.items():
+            if (group := _group_of(command)) is not None:
+                groups[group].append(pid)
+        return groups
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    for top in children.get(root_pid, []):
+        group = _group_of(commands.get(top, ""))
+        if group is None:
+            continue
+        queue = [top]
         while queue:
             pid = queue.pop()
-            children = [child for child, parent in parents.items() if parent == pid]
-            family.update(children)
-            queue += children
-    else:
-        family = set(commands)
-    groups: dict[str, list[int]] = {"worker": [], "server": []}
-    for pid in family:
-        command = commands.get(pid, "")
-        if "celery" in command and "worker" in command:
-            groups["worker"].append(pid)
-        elif "daphne" in command:
-            groups["server"].append(pid)
+            groups[group].append(pid)
+            queue += children.get(pid, [])
     return groups
 
 
@@ -223,13 +309,30 @@ def _rss_mib(pids: list[int]) -> float | None:
     return round(total / 2**20, 1) if seen else None
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / CLOCK_TICKS
+
+
 class MemorySampler:
-    """RSS of the worker processes (summed) and of the server, once a second, in a thread."""
+    """RSS of each process group (GROUPS, summed over its processes), once a second, in a
+    thread; and their CPU time at each mark."""
 
     def __init__(self, root_pid: int | None):
         self.root_pid = root_pid
-        self.samples: list[tuple[float, float | None, float | None]] = []
+        self.samples: list[tuple[float, dict[str, float | None]]] = []
         self.marks: dict[str, float] = {}
+        self.cpu_marks: dict[str, dict[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -242,18 +345,48 @@ class MemorySampler:
 
     def mark(self, name: str) -> None:
         self.marks[name] = time.monotonic()
+        groups = _processes(self.root_pid)
+        self.cpu_marks[name] = {group: _cpu_seconds(pids) for group, pids in groups.items()}
+
+    def cpu(self, start: str, end: str) -> dict[str, float]:
+        """Per group, the share of one core it used between two marks (1.0 = a whole core)."""
+        if start not in self.marks or end not in self.marks:
+            return {}
+        elapsed = max(1e-6, self.marks[end] - self.marks[start])
+        return {group: round((self.cpu_marks[end][group] - self.cpu_marks[start].get(group, 0.0)) / elapsed, 2)
+                for group in self.cpu_marks[end]}  # fmt: skip
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             groups = _processes(self.root_pid)  # pool children may be replaced: look every time
-            self.samples.append((time.monotonic(), _rss_mib(groups["worker"]), _rss_mib(groups["server"])))
+            self.samples.append((time.monotonic(), {name: _rss_mib(pids) for name, pids in groups.items()}))
             self._stop.wait(1.0)
 
+    def series(self) -> list[list]:
+        """Every sample: [seconds since the load's start, {group: RSS MiB}]."""
+        start = self.marks.get("load_start", self.samples[0][0] if self.samples else 0.0)
+        return [[round(t - start, 1), {k: v for k, v in values.items() if v is not None}] for t, values in self.samples]
+
     def report(self, *, flat_pct: float, warm_after: float) -> dict:
+        """Per group: RSS at the load's start, `warm_after` seconds in, at the end (drained)
+        and the maximum; flat = the end is within `flat_pct` of the warm value. "all" sums
+        the groups the bench judges (not Valkey, whose size follows the data it holds)."""
         start, end = self.marks.get("load_start"), self.marks.get("drained")
+        if start is None or end is None:
+            return {}
+        window = [(t, values) for t, values in self.samples if start <= t <= end]
+        judged = [name for name in GROUPS if name != "valkey"]
         reports = {}
-        for index, name in ((1, "worker"), (2, "server")):
-            series = [(t, s[index]) for s in self.samples if start <= (t := s[0]) <= end and s[index] is not None]
+        for name in (*GROUPS, "all"):
+            series = []
+            for t, values in window:
+                if name == "all":
+                    parts = [values.get(g) for g in judged if values.get(g) is not None]
+                    value = round(sum(parts), 1) if parts else None
+                else:
+                    value = values.get(name)
+                if value is not None:
+                    series.append((t, value))
             if not series:
                 reports[name] = None
                 continue

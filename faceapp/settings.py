@@ -242,6 +242,25 @@ FACEAPP_CAMERA_FPS = envfloat("FACEAPP_CAMERA_FPS", 2.0)
 FACEAPP_RATE_CAMERA_FPS = envint("FACEAPP_RATE_CAMERA_FPS", 5)
 FACEAPP_RATE_API_PER_MINUTE = envint("FACEAPP_RATE_API_PER_MINUTE", 120)
 
+# Live cameras: frames wait in Redis (the newest replaces an older one); each shard of cameras
+# (camera id modulo FACEAPP_LIVE_SHARDS) is served by one live-worker process at a time.
+FACEAPP_LIVE_SHARDS = max(1, envint("FACEAPP_LIVE_SHARDS", 2))
+FACEAPP_LIVE_RUN_SECONDS = envfloat("FACEAPP_LIVE_RUN_SECONDS", 30.0)  # one live task's turn
+# Tracks: how a face followed over frames gets its identity (see identity/live/tracking.py).
+FACEAPP_UNKNOWN_THRESHOLD = envfloat("FACEAPP_UNKNOWN_THRESHOLD", 0.25)
+FACEAPP_STRANGER_THRESHOLD = envfloat("FACEAPP_STRANGER_THRESHOLD", FACEAPP_MATCH_THRESHOLD)
+FACEAPP_TRACK_STRONG_THRESHOLD = envfloat("FACEAPP_TRACK_STRONG_THRESHOLD", 0.6)
+FACEAPP_TRACK_CONFIRM_FRAMES = envint("FACEAPP_TRACK_CONFIRM_FRAMES", 3)
+FACEAPP_TRACK_MIN_FACE_PX = envfloat("FACEAPP_TRACK_MIN_FACE_PX", 32.0)
+FACEAPP_TRACK_MIN_BLUR = envfloat("FACEAPP_TRACK_MIN_BLUR", 15.0)
+FACEAPP_TRACK_REEMBED_FRAMES = envint("FACEAPP_TRACK_REEMBED_FRAMES", 8)
+FACEAPP_TRACK_TIMEOUT_SECONDS = envfloat("FACEAPP_TRACK_TIMEOUT_SECONDS", 3.0)
+# Video-file cameras play files from this folder only.
+FACEAPP_VIDEO_DIR = Path(envstr("FACEAPP_VIDEO_DIR", str(DATA_DIR / "videos"))).resolve()
+# The same identity seen again on the same camera this soon extends its visit.
+FACEAPP_VISIT_COOLDOWN_SECONDS = envfloat("FACEAPP_VISIT_COOLDOWN_SECONDS", 120.0)
+CELERY_TASK_ROUTES = {"identity.tasks.live_shard_task": {"queue": "live"}}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

@@ -126,6 +126,15 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     async def enrolment_sample(self, event: dict) -> None:
         await self.send_json(event)
 
+    async def camera_overlay(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def visit_update(self, event: dict) -> None:
+        await self.send_json(event)
+
+    async def camera_status(self, event: dict) -> None:
+        await self.send_json(event)
+
 
 class DashboardConsumer(_GroupConsumer):
     """ws/dashboard/ (viewer+): recognition results, attendance, enrolment progress."""
@@ -147,7 +156,7 @@ class EnrolmentConsumer(_GroupConsumer):
 
 class CameraConsumer(_GroupConsumer):
     """ws/cameras/<camera_id>/ (operator+, or ?token=<that camera's token>): binary messages
-    are JPEG frames, acked with camera.frame; recognition results of that camera come back."""
+    are JPEG frames, acked with camera.frame; that camera's overlays and visits come back."""
 
     camera: Camera | None = None
 

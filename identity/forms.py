@@ -119,10 +119,82 @@ class UploadForm(forms.Form):
         return photos
 
 
+STREAM_SCHEMES = {Camera.RTSP: ("rtsp", "rtsps"), Camera.MJPEG: ("http", "https"), Camera.SNAPSHOT: ("http", "https")}
+
+
 class CameraForm(forms.ModelForm):
+    """A camera and its source. The stored URL may hold credentials: it is never put back in
+    the form; left empty on an edit, the stored one is kept."""
+
+    source_url = forms.CharField(
+        label="Stream URL or file", required=False, widget=forms.PasswordInput(render_value=False),
+        help_text="rtsp://user:password@host/stream, an http(s) MJPEG or snapshot URL, or a video file in the "
+                  "videos folder. Stored, never shown again.",
+    )
+
     class Meta:
         model = Camera
-        fields = ["name", "kind"]
+        fields = ["name", "kind", "source_url", "fps", "poll_seconds"]
+        labels = {"fps": "Frames per second analysed", "poll_seconds": "Snapshot URL: seconds between requests"}
+
+    def __init__(self, *args, video_dir=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.video_dir = video_dir
+        for name in ("fps", "poll_seconds"):  # left empty: the model's default
+            self.fields[name].required = False
+
+    def clean_fps(self):
+        fps = self.cleaned_data["fps"]
+        if fps is None:
+            return Camera._meta.get_field("fps").default
+        if not 0.1 <= fps <= 30:
+            raise forms.ValidationError("between 0.1 and 30 frames a second")
+        return fps
+
+    def clean_poll_seconds(self):
+        seconds = self.cleaned_data["poll_seconds"]
+        if seconds is None:
+            return Camera._meta.get_field("poll_seconds").default
+        if not 0.2 <= seconds <= 3600:
+            raise forms.ValidationError("between 0.2 and 3600 seconds")
+        return seconds
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, url = cleaned.get("kind"), (cleaned.get("source_url") or "").strip()
+        if kind not in Camera.STREAM_KINDS:
+            cleaned["source_url"] = ""
+            return cleaned
+        if not url and self.instance.pk and self.instance.kind == kind:
+            cleaned["source_url"] = self.instance.source_url  # unchanged: keep the stored one
+            return cleaned
+        if not url:
+            self.add_error("source_url", "a stream camera needs its URL (or file)")
+        elif kind == Camera.FILE:
+            cleaned["source_url"] = self._video_path(url)
+        elif url.split("://", 1)[0].lower() not in STREAM_SCHEMES[kind]:
+            schemes = " or ".join(f"{s}://" for s in STREAM_SCHEMES[kind])
+            self.add_error("source_url", f"a {dict(Camera.KIND_CHOICES)[kind]} URL starts with {schemes}")
+        else:
+            cleaned["source_url"] = url
+        return cleaned
+
+    def _video_path(self, value: str) -> str:
+        # Only files in the videos folder: a camera must not become a way to read the server's files.
+        from pathlib import Path
+
+        folder = Path(self.video_dir).resolve()
+        path = (folder / value).resolve()
+        if folder not in path.parents:
+            self.add_error("source_url", f"the file must be in the videos folder ({folder})")
+        elif not path.is_file():
+            self.add_error("source_url", f"no such file in the videos folder: {value}")
+        return str(path)
+
+
+class CameraEditForm(CameraForm):
+    class Meta(CameraForm.Meta):
+        fields = [*CameraForm.Meta.fields, "active"]
 
 
 class CompareForm(forms.Form):

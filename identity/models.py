@@ -94,10 +94,19 @@ def new_camera_token() -> str:
 
 class Camera(models.Model):
     WEBCAM, UPLOAD, API = "webcam", "upload", "api"
-    KIND_CHOICES = [(WEBCAM, "Browser webcam"), (UPLOAD, "Upload"), (API, "API")]
+    RTSP, MJPEG, SNAPSHOT, FILE = "rtsp", "mjpeg", "snapshot", "file"  # read by the server
+    KIND_CHOICES = [
+        (WEBCAM, "Browser webcam"), (RTSP, "RTSP stream"), (MJPEG, "HTTP MJPEG stream"),
+        (SNAPSHOT, "HTTP snapshot URL"), (FILE, "Video file"), (UPLOAD, "Upload"), (API, "API"),
+    ]
+    STREAM_KINDS = (RTSP, MJPEG, SNAPSHOT, FILE)
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=10, choices=KIND_CHOICES, default=WEBCAM)
+    # Stream kinds: the URL (or file path). It may hold credentials: never shown back or logged.
+    source_url = models.TextField(blank=True)
+    fps = models.FloatField(default=5.0)  # frames a second taken from a stream
+    poll_seconds = models.FloatField(default=2.0)  # snapshot URLs: one request every this many seconds
     token = models.CharField(max_length=64, unique=True, default=new_camera_token)
     active = models.BooleanField(default=True)
     # Per-camera override of the global match threshold (set by calibration).
@@ -109,6 +118,10 @@ class Camera(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_stream(self) -> bool:
+        return self.kind in self.STREAM_KINDS
 
 
 class Snapshot(models.Model):
@@ -169,7 +182,9 @@ class ProvisionalIdentity(models.Model):
 
 
 class MatchLog(models.Model):
-    """One detected face in a snapshot and what the system decided about it."""
+    """A visit: one face followed over the frames of one appearance (a camera track, or a
+    face of an uploaded photo: a one-frame visit) and what the system decided about it.
+    Its snapshot holds the best frame as evidence, its crop the best face."""
 
     KNOWN, UNKNOWN = "known", "unknown"
     DECISION_CHOICES = [(KNOWN, "Known"), (UNKNOWN, "Unknown")]
@@ -202,7 +217,9 @@ class MatchLog(models.Model):
     )
     assigned_id = models.CharField(max_length=64)
     decision = models.CharField(max_length=10, choices=DECISION_CHOICES)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)  # first seen
+    last_seen = models.DateTimeField()  # unset: the same as created_at (a one-frame visit)
+    frame_count = models.PositiveIntegerField(default=1)
     review_status = models.CharField(max_length=12, choices=REVIEW_CHOICES, default=UNREVIEWED)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -224,6 +241,11 @@ class MatchLog(models.Model):
             models.Index(fields=["review_status", "created_at"]),
             models.Index(fields=["person", "created_at"]),
         ]
+
+    def save(self, *args, **kwargs):
+        if self.last_seen is None:
+            self.last_seen = self.created_at
+        super().save(*args, **kwargs)
 
 
 class AttendanceRecord(models.Model):

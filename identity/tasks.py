@@ -23,7 +23,7 @@ from redis.exceptions import LockError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from identity.models import FaceSample, Snapshot
-from identity.services import cameras, enrolment, recognition, retention
+from identity.services import enrolment, live, recognition, retention
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +52,7 @@ class SnapshotTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         snapshot_id = _object_id(args, kwargs, "snapshot_id")
         try:
-            snapshot = recognition.snapshot_fail(snapshot_id=snapshot_id, error=f"recognition failed: {_error_text(exc)}")
-            if snapshot is not None and snapshot.camera_id:
-                cameras.camera_frame_done(camera_id=snapshot.camera_id, snapshot_id=snapshot.pk)
+            recognition.snapshot_fail(snapshot_id=snapshot_id, error=f"recognition failed: {_error_text(exc)}")
         except Exception:  # the database is what failed: the stale requeue will find it later
             logger.exception("could not mark snapshot %s failed", snapshot_id)
 
@@ -81,12 +79,15 @@ def sample_process_task(sample_id: int) -> None:
 @shared_task(base=SnapshotTask, **RETRY)
 def snapshot_recognize_task(snapshot_id: int) -> None:
     try:
-        snapshot = recognition.snapshot_recognize(snapshot_id=snapshot_id)
+        recognition.snapshot_recognize(snapshot_id=snapshot_id)
     except Snapshot.DoesNotExist:
         logger.info("snapshot %s is gone: nothing to do", snapshot_id)
-        return
-    if snapshot.camera_id:
-        cameras.camera_frame_done(camera_id=snapshot.camera_id, snapshot_id=snapshot.pk)
+
+
+# One turn of a live loop: camera frames of one shard, while this process holds its lease.
+@shared_task(time_limit=settings.FACEAPP_LIVE_RUN_SECONDS + 120, soft_time_limit=settings.FACEAPP_LIVE_RUN_SECONDS + 60)
+def live_shard_task(shard: int) -> dict:
+    return live.live_shard_run(shard=shard, seconds=settings.FACEAPP_LIVE_RUN_SECONDS)
 
 
 @shared_task

@@ -1,10 +1,11 @@
-"""Identify the faces of a video file or a webcam, frame by frame, with the worker's ID
-assignment: enrolled people get their names, strangers get IDs that stay stable for the
-run ("S-1", "S-2", ... from an in-memory StrangerRegistry, never stored). Plain Python
-(OpenCV, numpy), no Django: ``manage.py identify_video`` supplies the gallery and names.
+"""Identify the faces of a video file or a webcam with the live cameras' recognizer and
+tracks: faces are followed across frames and each track's identity is decided from all its
+frames; enrolled people get their names, strangers get IDs that stay stable for the run
+("S-1", "S-2", ..., never stored). Plain Python (OpenCV, numpy), no Django:
+``manage.py identify_video`` supplies the gallery and names.
 
-Writes an annotated copy of the video (boxes and labels, mp4v) and/or a CSV with one row
-per face of each analysed frame.
+Writes an annotated copy of the video (boxes and labels, mp4v), a CSV with one row per face
+of each analysed frame (with its track's decided ID) and a CSV with one row per visit (track).
 """
 
 from __future__ import annotations
@@ -20,11 +21,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from identity.matching import Assignment, Gallery, StrangerRegistry, assign_identities
+from identity.live.pipeline import CameraPipeline
+from identity.live.recognizer import Recognizer, Thresholds
+from identity.live.tracking import FaceView, Track, TrackSettings
+from identity.matching import Gallery
 from identity.vision import FaceEngine
 
 CSV_COLUMNS = ["frame", "time_s", "id", "label", "decision", "x1", "y1", "x2", "y2", "similarity",
-               "stranger_similarity"]
+               "stranger_similarity", "track"]
+VISIT_COLUMNS = ["track", "id", "label", "decision", "first_frame", "last_frame", "first_s", "last_s", "frames",
+                 "similarity"]
+# Offline, every analysed frame is embedded, and every face ends in a decided track.
+VIDEO_TRACKING = TrackSettings(reembed_frames=1, min_frames=1)
 STRANGER_PREFIX = "S-"
 WEBCAM_FPS = 15.0  # written-video rate when the camera does not report one
 KNOWN_COLOUR, STRANGER_COLOUR = (60, 180, 60), (0, 140, 255)  # BGR
@@ -52,11 +60,19 @@ class FaceRow:
     box: tuple[int, int, int, int]
     similarity: float  # cosine to the closest enrolled person (-1.0 with an empty gallery)
     stranger_similarity: float | None  # to the stranger ID it joined; None when known or new
+    track: int = 0
 
     def as_csv(self) -> list[object]:
         stranger = "" if self.stranger_similarity is None else f"{self.stranger_similarity:.4f}"
         return [self.frame, f"{self.time_s:.3f}", self.id, self.label, self.decision, *self.box,
-                f"{self.similarity:.4f}", stranger]
+                f"{self.similarity:.4f}", stranger, self.track]
+
+
+@dataclass
+class TrackRows:
+    """The faces of one track, written once the track ends and its identity is final."""
+
+    faces: list[tuple[int, float, FaceView]] = field(default_factory=list)  # (frame, time_s, view)
 
 
 @dataclass
@@ -68,6 +84,7 @@ class VideoSummary:
     size: tuple[int, int] = (0, 0)  # width, height
     ids: Counter = field(default_factory=Counter)  # id -> faces seen with it
     labels: dict[str, str] = field(default_factory=dict)  # id -> label (name or stranger ID)
+    visits: int = 0  # tracks
     interrupted: bool = False
 
 
@@ -93,21 +110,23 @@ def stranger_labels(prefix: str = STRANGER_PREFIX) -> Callable[[], str]:
     return lambda: f"{prefix}{next(counter)}"
 
 
-def face_rows(frame: int, time_s: float, boxes: list[np.ndarray], assignments: list[Assignment],
-              people: Mapping[int, EnrolledPerson]) -> list[FaceRow]:
-    rows = []
-    for box, a in zip(boxes, assignments):
-        if a.known:
-            person = people.get(a.person_id, EnrolledPerson(f"P-{a.person_id}", f"P-{a.person_id}"))
-            assigned_id, label = person.display_id, person.name
-        else:
-            assigned_id = label = str(a.stranger_label)
-        rows.append(FaceRow(
-            frame=frame, time_s=time_s, id=assigned_id, label=label, decision="known" if a.known else "unknown",
-            box=tuple(int(round(float(v))) for v in box), similarity=a.match.similarity,
-            stranger_similarity=a.stranger_similarity,
-        ))
-    return rows
+def identity_of(track: Track, people: Mapping[int, EnrolledPerson]) -> tuple[str, str, str]:
+    """(id, label, decision) of a track: the enrolled person's, the stranger's, or pending."""
+    identity = track.identity
+    if identity is None:
+        return "", "…", "pending"
+    if identity.known:
+        person = people.get(identity.person_id, EnrolledPerson(f"P-{identity.person_id}", f"P-{identity.person_id}"))
+        return person.display_id, person.name, "known"
+    return str(identity.stranger_label), str(identity.stranger_label), "unknown"
+
+
+def face_row(frame: int, time_s: float, track: Track, view: FaceView, people: Mapping[int, EnrolledPerson]) -> FaceRow:
+    assigned_id, label, decision = identity_of(track, people)
+    similarity = view.match.similarity if view.match else track.best_similarity
+    return FaceRow(frame=frame, time_s=time_s, id=assigned_id, label=label, decision=decision,
+                   box=tuple(int(round(float(v))) for v in view.box), similarity=similarity,
+                   stranger_similarity=None, track=track.track_id)
 
 
 def draw_faces(image: np.ndarray, rows: list[FaceRow]) -> None:
@@ -140,6 +159,7 @@ def identify_video(
     csv_path: str | Path | None = None,
     max_frames: int | None = None,
     on_row: Callable[[FaceRow], None] | None = None,
+    visits_path: str | Path | None = None,
 ) -> VideoSummary:
     """Analyse every `every`-th frame; frames in between are written with the last boxes.
 
@@ -149,7 +169,7 @@ def identify_video(
     if every < 1:
         raise ValueError("every must be 1 or more")
     capture = open_video(source)
-    writer = table = csv_file = None
+    writer = table = csv_file = pipeline = None
     summary = VideoSummary()
     try:
         ok, image = capture.read()
@@ -167,28 +187,34 @@ def identify_video(
             csv_file = open(csv_path, "w", newline="")
             table = csv.writer(csv_file)
             table.writerow(CSV_COLUMNS)
-        strangers, new_label = StrangerRegistry(), stranger_labels()
+        recognizer = Recognizer(gallery=gallery, new_stranger=stranger_labels(),
+                                thresholds=Thresholds(name=threshold, margin=margin, stranger=threshold))
+        pipeline = CameraPipeline(engine=engine, recognizer=recognizer, settings=VIDEO_TRACKING)
+        pending: dict[int, TrackRows] = {}
         started, rows = time.monotonic(), []
+        face_rows: list[FaceRow] = []
+        visit_rows: list[list[object]] = []
+
+        def close(ended: list[Track]) -> None:
+            for track in ended:
+                faces = pending.pop(track.track_id, TrackRows()).faces
+                face_rows.extend(face_row(frame, t, track, view, people) for frame, t, view in faces)
+                assigned_id, label, decision = identity_of(track, people)
+                summary.visits += 1
+                visit_rows.append([track.track_id, assigned_id, label, decision, faces[0][0], faces[-1][0],
+                                   f"{faces[0][1]:.3f}", f"{faces[-1][1]:.3f}", len(faces),
+                                   f"{track.identity.similarity:.4f}" if track.identity else ""])
+
         while ok and (max_frames is None or summary.frames < max_frames):
             index = summary.frames
             time_s = time.monotonic() - started if is_webcam or not summary.fps else index / summary.fps
             if index % every == 0:
-                faces = engine.analyze(image)
-                embeddings = np.stack([f.embedding for f in faces]) if faces else np.zeros((0, 0), np.float32)
-                assignments = assign_identities(
-                    embeddings, gallery=gallery, strangers=strangers, new_label=new_label,
-                    threshold=threshold, margin=margin,
-                )
-                rows = face_rows(index, time_s, [f.box for f in faces], assignments, people)
+                result = pipeline.process(image, now=time_s)
+                for track, view in result.views:
+                    pending.setdefault(track.track_id, TrackRows()).faces.append((index, time_s, view))
+                rows = [face_row(index, time_s, track, view, people) for track, view in result.views]
+                close(result.ended)
                 summary.analysed_frames += 1
-                summary.faces += len(rows)
-                for row in rows:
-                    summary.ids[row.id] += 1
-                    summary.labels[row.id] = row.label
-                    if table is not None:
-                        table.writerow(row.as_csv())
-                    if on_row is not None:
-                        on_row(row)
             if writer is not None:
                 draw_faces(image, rows)
                 writer.write(image)
@@ -197,9 +223,30 @@ def identify_video(
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:
+        if pipeline is not None:
+            close(pipeline.finish())
+            _write_rows(sorted(face_rows, key=lambda r: (r.frame, r.box)), visit_rows, summary, table,
+                        visits_path, on_row)
         capture.release()
         if writer is not None:
             writer.release()
         if csv_file is not None:
             csv_file.close()
     return summary
+
+
+def _write_rows(face_rows: list[FaceRow], visit_rows: list[list[object]], summary: VideoSummary, table,
+                visits_path: str | Path | None, on_row: Callable[[FaceRow], None] | None) -> None:
+    for row in face_rows:
+        summary.faces += 1
+        summary.ids[row.id] += 1
+        summary.labels[row.id] = row.label
+        if table is not None:
+            table.writerow(row.as_csv())
+        if on_row is not None:
+            on_row(row)
+    if visits_path is not None:
+        with open(visits_path, "w", newline="") as handle:
+            visits = csv.writer(handle)
+            visits.writerow(VISIT_COLUMNS)
+            visits.writerows(visit_rows)

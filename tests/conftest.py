@@ -90,8 +90,28 @@ def celery_worker(redis_server):
 
     from faceapp.celery import app
 
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=["celery"]) as worker:
         yield worker
+
+
+@pytest.fixture
+def live_worker(redis_server, settings):
+    """A real Celery worker on the live queue (camera shards) and the default one, in a thread
+    of this process (kombu's event loop is one per process: never two in-thread workers at
+    once); short live turns, so that enrolment photos wait little and it stops soon."""
+    from celery.contrib.testing.worker import start_worker
+
+    from faceapp.celery import app
+    from identity.services import live
+
+    settings.FACEAPP_LIVE_RUN_SECONDS = 5.0
+    # Live tasks queued by earlier tests (no live worker ran then) are stale: drop them.
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete("live", *client.keys("faceapp:live:s:*"))  # and their leases and "starting" marks
+    live._cameras.clear()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=["celery", "live"]) as worker:
+        yield worker
+    live._cameras.clear()
 
 
 @pytest.fixture

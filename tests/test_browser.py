@@ -7,6 +7,7 @@ import contextlib
 import pytest
 from celery.contrib.testing.worker import start_worker
 
+from tests import live_data
 from tests.browser import (
     fake_camera_args,
     fake_camera_file,
@@ -94,20 +95,22 @@ def test_it_enrols_and_recognises_live_in_the_browser(
 
 @pytest.mark.django_db(transaction=True)
 def test_it_enrols_from_the_webcam_and_recognises_camera_frames(
-    operator_user, tmp_path, celery_worker, async_unsafe_allowed
+    operator_user, tmp_path, live_worker, async_unsafe_allowed
 ):
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
-    from identity.models import Camera, FaceSample, Person
+    from identity.models import Camera, FaceSample, MatchLog, Person
 
     camera = Camera.objects.create(name="Lobby webcam", kind=Camera.WEBCAM)
+    live_data.live_keys_clear(camera)
     video = fake_camera_file(FIXTURES / "lfw_person_a_1.jpg", tmp_path / "face.y4m")
     with contextlib.ExitStack() as stack:
         base_url = stack.enter_context(live_server(tmp_path))
         browser = launch_chromium(stack.enter_context(sync_playwright()), fake_camera_args(video))
         stack.callback(browser.close)
-        page = browser.new_context(permissions=["camera"]).new_page()
+        context = browser.new_context(permissions=["camera"])
+        page = context.new_page()
         log_in(page, base_url, "operator", "pw-operator")
 
         # Enrol with two captures from the (fake) webcam and no file.
@@ -134,7 +137,19 @@ def test_it_enrols_from_the_webcam_and_recognises_camera_frames(
         label = page.locator("#camera [data-boxes] .face-box.known .face-label")
         expect(label).to_contain_text("Aaron Peirsol", timeout=WAIT_MS)
         expect(page.locator("#camera [data-stats]")).to_contain_text("last ack: ")
+        expect(page.locator("#camera [data-visits] .visit.known")).to_contain_text("Aaron Peirsol", timeout=WAIT_MS)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "camera.png"), full_page=True)
+
+        # While the camera streams, the dashboard draws its boxes and lists the visit.
+        dashboard = context.new_page()
+        dashboard.goto(f"{base_url}/")
+        boxes = dashboard.locator("#live-cameras .face-box.known .face-label")
+        expect(boxes).to_contain_text("Aaron Peirsol", timeout=WAIT_MS)
+        expect(dashboard.locator("#feed .feed-item.known").first).to_contain_text("Aaron Peirsol")
+        dashboard.screenshot(path=str(ARTIFACTS / "dashboard_live.png"), full_page=True)
+        dashboard.set_viewport_size({"width": 390, "height": 844})
+        dashboard.screenshot(path=str(ARTIFACTS / "dashboard_live_narrow.png"), full_page=True)
         page.click("#camera [data-stop]")
-    assert camera.snapshot_set.filter(logs__person=person).exists()
+    # One visit for the whole time in front of the camera, not one row per frame.
+    assert MatchLog.objects.filter(person=person, snapshot__camera=camera).count() == 1

@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 from faceapp.asgi import application
 from identity.engine import get_face_engine
 from identity.models import Camera, FaceSample, MatchLog, Snapshot
-from tests import faces_data
+from tests import faces_data, live_data
 from tests.api import api_client
 
 CAP_BYTES = 1024 * 1024  # the byte cap these tests run under (settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
@@ -299,6 +299,7 @@ def _acks(camera: Camera, frames: list[bytes]) -> list[dict]:
 def test_it_rejects_hostile_camera_frames_with_a_reason(settings, media_root):
     settings.FACEAPP_RATE_CAMERA_FPS = 0  # no rate limit: this burst is about content
     camera = Camera.objects.create(name="Door")
+    live_data.live_keys_clear(camera)
     names = ["text", "html", "zero-bytes", "one-pixel", "30000x30000", "over-the-cap"]
 
     acks = _acks(camera, [CORPUS[name].data for name in names] + [faces_data.photo("lfw_person_a_1.jpg")])
@@ -307,7 +308,7 @@ def test_it_rejects_hostile_camera_frames_with_a_reason(settings, media_root):
         assert ack["type"] == "camera.frame" and ack["status"] == "rejected", (name, ack)
         assert CORPUS[name].reason in ack["error"], (name, ack)
     assert acks[-1]["status"] == "queued"  # the socket still takes good frames
-    assert camera.snapshot_set.count() == 1
+    assert camera.snapshot_set.count() == 0  # the good frame waits in memory for the live worker
     assert set(_stored_files(media_root)) == _referenced_files()
 
 
@@ -318,14 +319,16 @@ def test_it_rejects_hostile_camera_frames_with_a_reason(settings, media_root):
 def test_it_drops_a_cameras_frames_over_the_rate_limit(settings, media_root):
     settings.FACEAPP_RATE_CAMERA_FPS = 2
     door, hall = Camera.objects.create(name="Door"), Camera.objects.create(name="Hall")
+    live_data.live_keys_clear(door)
+    live_data.live_keys_clear(hall)
     frame = faces_data.photo("lfw_person_a_1.jpg")
 
     acks = _acks(door, [frame] * 6)
 
     statuses = [ack["status"] for ack in acks]
-    assert statuses[:2] == ["queued", "waiting"]
+    assert statuses[:2] == ["queued", "replaced"]
     assert statuses[2:] == ["rate-limited"] * 4
-    assert door.snapshot_set.count() == 1
+    assert door.snapshot_set.count() == 0  # frames are not stored
     assert _acks(hall, [frame])[0]["status"] == "queued"  # one camera's flood does not silence another
 
 

@@ -88,6 +88,7 @@ def test_it_gives_one_stable_id_per_person(shared_faces, three_people_video, tmp
     assert all(r["decision"] == "unknown" and r["label"] == r["id"] for r in rows if r["id"].startswith("S-"))
     assert "frames: 24 (24 analysed), faces: 24" in output
     assert "IDs seen: 3" in output and "EMP-7" in output and "Colin Powell" in output
+    assert {r["track"] for r in rows} and all(r["track"] for r in rows)
 
     annotated = cv2.VideoCapture(str(out_video))
     assert int(annotated.get(cv2.CAP_PROP_FRAME_COUNT)) == len(frame_people)
@@ -135,3 +136,26 @@ def test_it_rejects_an_unreadable_video(tmp_path):
         run_identify_video(tmp_path / "missing.mp4")
     with pytest.raises(CommandError, match="--every must be 1 or more"):
         run_identify_video(text, "--every", "0")
+
+
+@pytest.mark.django_db
+def test_it_writes_one_row_per_visit(shared_faces, three_people_video, tmp_path):
+    video, frame_people = three_people_video
+    enrol(shared_faces, ENROLLED, "EMP-7")
+    faces_csv, visits_csv = tmp_path / "faces.csv", tmp_path / "visits.csv"
+    run_identify_video(video, "--csv", faces_csv, "--visits", visits_csv)
+
+    faces, visits = read_rows(faces_csv), read_rows(visits_csv)
+    assert sum(int(v["frames"]) for v in visits) == len(faces) == len(frame_people)
+    for visit in visits:  # each face row carries its visit's decided ID
+        assert {r["id"] for r in faces if r["track"] == visit["track"]} == {visit["id"]}
+    assert {v["id"] for v in visits} == {"EMP-7", "S-1", "S-2"}
+
+
+@pytest.mark.django_db
+def test_it_uses_the_identification_threshold_by_default(shared_faces, three_people_video, settings):
+    settings.FACEAPP_MATCH_THRESHOLD = 0.99  # nobody is that close: the 1:N default is what is used
+    video, _ = three_people_video
+    enrol(shared_faces, ENROLLED, "EMP-7")
+    output = run_identify_video(video)
+    assert "threshold 0.990" in output and "EMP-7" not in output

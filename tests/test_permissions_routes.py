@@ -61,6 +61,8 @@ EXPECTED: dict[str, str] = {
     "snapshot-retry": OPERATOR,
     "camera-list": OPERATOR,
     "camera-view": OPERATOR,
+    "camera-edit": OPERATOR,
+    "camera-test": OPERATOR,
     "compare": OPERATOR,
     "review-queue": OPERATOR,
     "review-decide": OPERATOR,

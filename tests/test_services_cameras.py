@@ -1,13 +1,13 @@
-"""Camera backpressure with the real Redis: one frame in flight per camera, newer frames
-replace a waiting one, finishing a frame queues the waiting one."""
+"""Camera frames with the real Redis: each camera's newest frame waits for the live worker,
+a newer one replaces it, bad frames and floods are refused, cameras are kept apart."""
 
 import pytest
 
 from identity.models import Camera, Snapshot
-from identity.services import cameras
+from identity.services import cameras, frames
 from identity.services.realtime import redis_client
 from identity.vision import ImageError
-from tests import faces_data
+from tests import faces_data, live_data
 
 pytestmark = pytest.mark.django_db
 
@@ -16,67 +16,65 @@ FRAME_A, FRAME_B, FRAME_C = (
 )
 
 
-@pytest.fixture
-def camera(media_root):
-    camera = Camera.objects.create(name="Door")
-    # Camera ids come back after the test database rolls back: start from a clean slate.
-    redis_client().delete(*cameras._keys(camera.pk))
+def _clean(camera: Camera) -> Camera:
+    live_data.live_keys_clear(camera)
     return camera
 
 
-def _in_flight(camera) -> str | None:
-    value = redis_client().get(cameras._keys(camera.pk)[0])
-    return value.decode() if value else None
+@pytest.fixture
+def camera(media_root):
+    return _clean(Camera.objects.create(name="Door"))
 
 
-def test_it_queues_one_frame_and_keeps_only_the_newest_waiting(camera, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as queued:
-        statuses = [cameras.camera_frame_receive(camera=camera, jpeg=frame) for frame in (FRAME_A, FRAME_B, FRAME_C)]
-
-    assert statuses == ["queued", "waiting", "replaced"]
-    first = Snapshot.objects.get()
-    assert (first.camera, first.status, len(queued)) == (camera, "pending", 1)
-    assert _in_flight(camera) == str(first.pk)
-    assert redis_client().get(cameras._keys(camera.pk)[1]) == FRAME_C
-    assert cameras.camera_replaced_count(camera_id=camera.pk) == 1
+def _waiting(shard: int) -> dict[int, bytes]:
+    return {camera_id: jpeg for camera_id, _, jpeg in frames.frames_take(shard=shard)}
 
 
-def test_it_queues_the_waiting_frame_when_the_one_in_flight_is_done(camera, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as queued:
-        cameras.camera_frame_receive(camera=camera, jpeg=FRAME_A)
-        cameras.camera_frame_receive(camera=camera, jpeg=FRAME_B)
-        first = Snapshot.objects.get()
+def test_it_keeps_only_the_newest_frame_of_a_camera_waiting(camera):
+    statuses = [cameras.camera_frame_receive(camera=camera, jpeg=frame) for frame in (FRAME_A, FRAME_B, FRAME_C)]
 
-        cameras.camera_frame_done(camera_id=camera.pk, snapshot_id=first.pk)
-
-    second = Snapshot.objects.exclude(pk=first.pk).get()
-    assert second.image.read() == FRAME_B and len(queued) == 2
-    assert _in_flight(camera) == str(second.pk)
-
-    cameras.camera_frame_done(camera_id=camera.pk, snapshot_id=second.pk)
-
-    assert _in_flight(camera) is None  # idle: the next frame goes straight in
-    assert cameras.camera_frame_receive(camera=camera, jpeg=FRAME_C) == "queued"
+    assert statuses == ["queued", "replaced", "replaced"]
+    assert _waiting(frames.shard_of(camera.pk)) == {camera.pk: FRAME_C}
+    assert cameras.camera_replaced_count(camera_id=camera.pk) == 2
+    assert frames.frame_counts(camera_id=camera.pk) == {"received": 3, "replaced": 2}
 
 
-def test_it_keeps_the_slot_when_another_snapshot_of_that_camera_finishes(camera):
+def test_it_stores_no_frame(camera):
     cameras.camera_frame_receive(camera=camera, jpeg=FRAME_A)
-    live = Snapshot.objects.get()
-
-    cameras.camera_frame_done(camera_id=camera.pk, snapshot_id=live.pk + 1000)  # e.g. an upload to that camera
-
-    assert _in_flight(camera) == str(live.pk)
-    assert cameras.camera_frame_receive(camera=camera, jpeg=FRAME_B) == "waiting"
+    assert Snapshot.objects.count() == 0
 
 
-def test_it_refuses_a_frame_that_is_not_an_image_without_taking_the_slot(camera):
+def test_it_queues_the_next_frame_once_the_waiting_one_was_taken(camera):
+    cameras.camera_frame_receive(camera=camera, jpeg=FRAME_A)
+    assert _waiting(frames.shard_of(camera.pk)) == {camera.pk: FRAME_A}
+    assert cameras.camera_frame_receive(camera=camera, jpeg=FRAME_B) == "queued"
+
+
+def test_it_refuses_a_frame_that_is_not_an_image(camera):
     with pytest.raises(ImageError, match="not an image"):
         cameras.camera_frame_receive(camera=camera, jpeg=b"hello")
-    assert _in_flight(camera) is None and Snapshot.objects.count() == 0
+    assert _waiting(frames.shard_of(camera.pk)) == {}
 
 
-def test_it_keeps_cameras_apart(camera):
-    other = Camera.objects.create(name="Hall")
-    redis_client().delete(*cameras._keys(other.pk))
+def test_it_keeps_cameras_apart(camera, settings):
+    settings.FACEAPP_LIVE_SHARDS = 1  # both cameras in one shard
+    other = _clean(Camera.objects.create(name="Hall"))
     assert cameras.camera_frame_receive(camera=camera, jpeg=FRAME_A) == "queued"
     assert cameras.camera_frame_receive(camera=other, jpeg=FRAME_B) == "queued"
+    assert _waiting(0) == {camera.pk: FRAME_A, other.pk: FRAME_B}
+
+
+def test_it_drops_frames_over_the_camera_rate(camera, settings):
+    settings.FACEAPP_RATE_CAMERA_FPS = 2
+    statuses = [cameras.camera_frame_receive(camera=camera, jpeg=FRAME_A) for _ in range(4)]
+    assert statuses.count("rate-limited") == 2
+
+
+def test_it_gives_a_shard_to_one_owner_at_a_time(camera):
+    shard = frames.shard_of(camera.pk)
+    redis_client().delete(f"faceapp:live:s:{shard}:lease")
+    token = frames.lease_take(shard=shard)
+    assert token and frames.lease_take(shard=shard) is None
+    assert frames.lease_renew(shard=shard, token=token) and not frames.lease_renew(shard=shard, token="other")
+    frames.lease_release(shard=shard, token=token)
+    assert frames.lease_take(shard=shard) is not None

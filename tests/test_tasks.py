@@ -14,8 +14,8 @@ from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from faceapp.celery import app
-from identity.models import Camera, FaceSample, MatchLog, Snapshot
-from identity.services import cameras, enrolment, recognition
+from identity.models import FaceSample, MatchLog, Snapshot
+from identity.services import enrolment, recognition
 from identity.services.realtime import redis_client
 from identity.services.uploads import task_enqueue
 from identity.tasks import (
@@ -46,27 +46,6 @@ def test_it_processes_enrolment_photos_in_the_worker(celery_worker, media_root):
     assert [(s.status, s.reason) for s in done] == [
         (FaceSample.ACCEPTED, ""), (FaceSample.REJECTED, "5 faces found: use a photo with one face")
     ]
-
-
-def test_it_recognises_camera_frames_one_at_a_time(request, media_root):
-    camera = Camera.objects.create(name="Door")
-    redis_client().delete(*cameras._keys(camera.pk))
-    statuses = [
-        cameras.camera_frame_receive(camera=camera, jpeg=faces_data.photo(name))
-        for name in ("lfw_person_a_1.jpg", "lfw_person_a_2.jpg", "lfw_person_b_1.jpg")
-    ]
-    assert statuses == ["queued", "waiting", "replaced"]
-
-    request.getfixturevalue("celery_worker")  # the worker starts only now: the order above is certain
-
-    def both_done():
-        snapshots = list(Snapshot.objects.order_by("id"))
-        return snapshots if len(snapshots) == 2 and all(s.status == Snapshot.DONE for s in snapshots) else None
-
-    snapshots = wait_until(both_done, "both frames to be recognised")
-    assert Snapshot.objects.count() == 2  # the replaced frame never became a snapshot
-    assert snapshots[1].image.read() == faces_data.photo("lfw_person_b_1.jpg")
-    wait_until(lambda: redis_client().get(cameras._keys(camera.pk)[0]) is None, "the camera to be idle")
 
 
 def test_it_does_nothing_for_rows_that_are_gone():

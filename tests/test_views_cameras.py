@@ -38,7 +38,7 @@ def test_it_shows_tokens_to_admins_only(client, operator_user, admin_user):
 @pytest.mark.django_db
 def test_it_creates_a_camera(client, operator_user):
     client.force_login(operator_user)
-    response = client.post(reverse("camera-list"), {"name": "Lobby", "kind": "webcam"})
+    response = client.post(reverse("camera-list"), {"name": "Lobby", "kind": "webcam", "fps": 5, "poll_seconds": 2})
     assert response.status_code == 302
     assert Camera.objects.get(name="Lobby").kind == "webcam"
 
@@ -47,7 +47,7 @@ def test_it_creates_a_camera(client, operator_user):
 def test_it_refuses_a_duplicate_name(client, operator_user):
     Camera.objects.create(name="Lobby")
     client.force_login(operator_user)
-    response = client.post(reverse("camera-list"), {"name": "Lobby", "kind": "webcam"})
+    response = client.post(reverse("camera-list"), {"name": "Lobby", "kind": "webcam", "fps": 5, "poll_seconds": 2})
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
     assert Camera.objects.filter(name="Lobby").count() == 1
@@ -69,3 +69,59 @@ def test_it_renders_the_camera_page_with_the_frame_rate(client, operator_user, s
 def test_it_answers_404_for_a_missing_camera(client, operator_user):
     client.force_login(operator_user)
     assert client.get(reverse("camera-view", args=[999])).status_code == 404
+
+
+def _stream(**fields) -> dict:
+    return {"name": "Gate", "kind": "rtsp", "fps": 5, "poll_seconds": 2, **fields}
+
+
+@pytest.mark.django_db
+def test_it_creates_an_rtsp_camera_and_never_shows_its_password(client, operator_user):
+    client.force_login(operator_user)
+    url = "rtsp://admin:s3cret-pw@127.0.0.1:8554/cam"
+    assert client.post(reverse("camera-list"), _stream(source_url=url)).status_code == 302
+    camera = Camera.objects.get(name="Gate")
+    assert camera.source_url == url and camera.is_stream
+    for page in (reverse("camera-list"), reverse("camera-view", args=[camera.pk]), reverse("camera-edit", args=[camera.pk])):
+        body = client.get(page).content.decode()
+        assert "s3cret-pw" not in body, page
+    assert "rtsp://***@127.0.0.1:8554/cam" in client.get(reverse("camera-view", args=[camera.pk])).content.decode()
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_stored_url_when_an_edit_leaves_it_empty(client, operator_user):
+    camera = Camera.objects.create(name="Gate", kind="rtsp", source_url="rtsp://u:p@127.0.0.1/cam")
+    client.force_login(operator_user)
+    response = client.post(reverse("camera-edit", args=[camera.pk]), _stream(fps=2, active="on"))
+    assert response.status_code == 302
+    camera.refresh_from_db()
+    assert (camera.source_url, camera.fps, camera.active) == ("rtsp://u:p@127.0.0.1/cam", 2.0, True)
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_stream_without_a_url_or_with_the_wrong_scheme(client, operator_user):
+    client.force_login(operator_user)
+    assert "needs its URL" in client.post(reverse("camera-list"), _stream()).content.decode()
+    body = client.post(reverse("camera-list"), _stream(kind="mjpeg", source_url="rtsp://127.0.0.1/x")).content.decode()
+    assert "starts with http:// or https://" in body
+    assert not Camera.objects.filter(name="Gate").exists()
+
+
+@pytest.mark.django_db
+def test_it_takes_video_files_from_the_videos_folder_only(client, operator_user, settings, tmp_path):
+    settings.FACEAPP_VIDEO_DIR = tmp_path / "videos"
+    settings.FACEAPP_VIDEO_DIR.mkdir()
+    (settings.FACEAPP_VIDEO_DIR / "door.mp4").write_bytes(b"x")
+    client.force_login(operator_user)
+    body = client.post(reverse("camera-list"), _stream(kind="file", source_url="../../etc/passwd")).content.decode()
+    assert "must be in the videos folder" in body
+    assert client.post(reverse("camera-list"), _stream(kind="file", source_url="door.mp4")).status_code == 302
+    assert Camera.objects.get(name="Gate").source_url == str(settings.FACEAPP_VIDEO_DIR / "door.mp4")
+
+
+@pytest.mark.django_db
+def test_it_shows_why_a_connection_test_failed_without_the_password(client, operator_user):
+    camera = Camera.objects.create(name="Gate", kind="rtsp", source_url="rtsp://u:hidden-pw@127.0.0.1:9/cam")
+    client.force_login(operator_user)
+    body = client.post(reverse("camera-test", args=[camera.pk])).content.decode()
+    assert "Connection failed" in body and "hidden-pw" not in body

@@ -36,7 +36,7 @@ def test_it_renders_an_empty_dashboard_for_viewers(client, viewer_user):
     response = client.get(reverse("dashboard"))
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Nobody recognised yet" in page and "No photo or camera frame recognised yet" in page
+    assert "Nobody seen yet" in page and "No photo or camera frame recognised yet" in page
     assert "faceapp/dashboard.js" in page
     # Viewers see the dashboard only.
     assert reverse("person-list") not in page and reverse("upload") not in page

@@ -1,10 +1,10 @@
 """Attendance: one record per (person, day), always rebuildable from the match logs.
 
-A log is "present evidence" for its *effective person*: the decided person while it is
-unreviewed, else the person the reviewer settled on (`reviewed_person`: the decided person
-when confirmed, the new person when reassigned, nobody when rejected). A sighting's time is
-its snapshot's `received_at` (when the photo was taken, not when the worker got to it); days
-are calendar days in settings.TIME_ZONE. A record's camera is the camera of the last sighting.
+A visit (match log) is "present evidence" for its *effective person*: the decided person while
+it is unreviewed, else the person the reviewer settled on (`reviewed_person`: the decided person
+when confirmed, the new person when reassigned, nobody when rejected). A visit spans its first
+and last sighting (`created_at`, `last_seen`: when the frames were taken, not when the worker
+got to them); days are calendar days in settings.TIME_ZONE. A record's camera is the camera of the last sighting.
 
 Recognition marks sightings as they come (`attendance_mark` / `attendance_record_sighting`);
 review and retention rebuild a (person, day) from the evidence (`attendance_recompute`).
@@ -90,19 +90,19 @@ def attendance_recompute(*, person_id: int, day: dt.date) -> AttendanceRecord | 
     # A worker recording a sighting meanwhile: lock the record before reading the evidence.
     with transaction.atomic():
         list(AttendanceRecord.objects.select_for_update().filter(person_id=person_id, day=day))
-        sightings = list(
+        visits = list(
             evidence_logs(person_id=person_id)
-            .filter(snapshot__received_at__gte=start, snapshot__received_at__lt=end)
-            .order_by("snapshot__received_at", "id")
-            .values_list("snapshot__received_at", "snapshot__camera_id")
+            .filter(created_at__gte=start, created_at__lt=end)
+            .values_list("created_at", "last_seen", "snapshot__camera_id")
         )
-        if not sightings or not Person.objects.filter(pk=person_id).exists():
+        if not visits or not Person.objects.filter(pk=person_id).exists():
             AttendanceRecord.objects.filter(person_id=person_id, day=day).delete()
             return None
+        last = max(visits, key=lambda visit: visit[1])
         record, _ = AttendanceRecord.objects.update_or_create(
             person_id=person_id,
             day=day,
-            defaults={"first_seen": sightings[0][0], "last_seen": sightings[-1][0], "camera_id": sightings[-1][1]},
+            defaults={"first_seen": min(visit[0] for visit in visits), "last_seen": last[1], "camera_id": last[2]},
         )
     return record
 

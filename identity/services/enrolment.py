@@ -2,7 +2,6 @@
 
 import time
 
-import cv2
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -22,7 +21,7 @@ from identity.models import (
 from identity.services.gallery import gallery_changed
 from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, push
 from identity.services.uploads import ImageInput, image_check, image_read, task_enqueue
-from identity.vision import ImageError, quality_problem
+from identity.vision import ImageError, encode_jpeg, quality_problem
 
 PhotoInput = ImageInput  # an upload, or (filename, bytes)
 
@@ -115,7 +114,7 @@ def sample_process(*, sample_id: int) -> FaceSample:
         problem = _face_problem(faces)
     except (ImageError, FileNotFoundError) as exc:
         problem = f"unreadable image: {exc}"
-    crop_jpeg = None if problem else cv2.imencode(".jpg", faces[0].crop, [cv2.IMWRITE_JPEG_QUALITY, 92])[1]
+    crop_jpeg = None if problem else encode_jpeg(faces[0].crop, quality=92)
 
     with transaction.atomic():
         # Two deliveries of the same task: only the first one to lock a pending sample writes.
@@ -132,7 +131,7 @@ def sample_process(*, sample_id: int) -> FaceSample:
             sample.status, sample.reason = FaceSample.ACCEPTED, ""
             sample.embedding = embedding_to_bytes(face.embedding)
             sample.model_id = face.model_id
-            sample.crop.save("crop.jpg", ContentFile(crop_jpeg.tobytes()), save=False)
+            sample.crop.save("crop.jpg", ContentFile(crop_jpeg), save=False)
         sample.save()
         if sample.status == FaceSample.ACCEPTED:
             transaction.on_commit(gallery_changed)

@@ -5,7 +5,6 @@ import datetime as dt
 import logging
 import time
 
-import cv2
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,7 +29,7 @@ from identity.services.calibration import threshold_for
 from identity.services.gallery import gallery_current, gallery_forget
 from identity.services.realtime import DASHBOARD_GROUP, camera_group, push, redis_client
 from identity.services.uploads import ImageInput, image_check, image_read, task_enqueue
-from identity.vision import ImageError
+from identity.vision import ImageError, encode_jpeg
 
 __all__ = [
     "attendance_today", "snapshot_fail", "snapshot_payload", "snapshot_recognize", "snapshot_retry", "snapshot_submit",
@@ -164,10 +163,6 @@ def _stranger_create(model_id: str, seen_at, rows: dict[str, ProvisionalIdentity
     return row.label
 
 
-def _jpeg(crop: np.ndarray) -> bytes:
-    return cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
-
-
 def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
     """The worker's job: detect all faces, embed in one batch, match against the gallery,
     assign IDs (identity.matching.assign_identities), store MatchLog rows + crops, update
@@ -200,7 +195,7 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
         logger.exception("recognition of snapshot %s failed", snapshot_id)
         return snapshot_fail(snapshot_id=snapshot_id, error=f"recognition failed: {type(exc).__name__}: {exc}")
     embeddings = np.stack([face.embedding for face in faces]) if faces else np.zeros((0, 512), np.float32)
-    crops = [_jpeg(face.crop) for face in faces]
+    crops = [encode_jpeg(face.crop) for face in faces]
     camera = snapshot.camera
     threshold = threshold_for(camera)  # the camera's own, else the calibrated global, else the engine's
     margin = settings.FACEAPP_MATCH_MARGIN

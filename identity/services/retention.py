@@ -93,7 +93,7 @@ def snapshot_erase(*, snapshot: Snapshot) -> None:
     for log in snapshot.logs.all():
         person_id = attendance.effective_person_id(log)
         if person_id is not None:
-            touched.add((person_id, attendance.local_day(snapshot.received_at)))
+            touched.add((person_id, attendance.local_day(log.created_at)))
         _delete_file(log.crop)
     _delete_file(snapshot.image)
     # Attendance must not keep counting logs that are gone: delete and recompute together.

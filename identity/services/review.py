@@ -57,7 +57,7 @@ def _review(
     MatchLogReview.objects.create(
         log=log, action=action, user=user, from_person_id=from_person_id, to_person=to_person, note=note[:200]
     )
-    day = attendance.local_day(log.snapshot.received_at)
+    day = attendance.local_day(log.created_at)
     return log, {(from_person_id, day), (to_person.pk if to_person else None, day)}
 
 
@@ -234,5 +234,7 @@ def review_item(log: MatchLog) -> dict:
         "margin": log.margin,
         "threshold": log.threshold,
         "camera": log.snapshot.camera.name if log.snapshot.camera else None,
-        "seen_at": log.snapshot.received_at.isoformat(),
+        "seen_at": log.created_at.isoformat(),
+        "last_seen": log.last_seen.isoformat(),
+        "frame_count": log.frame_count,
     }

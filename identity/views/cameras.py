@@ -1,27 +1,71 @@
-"""Cameras: the list (tokens for admins only) and the browser-webcam camera page."""
+"""Cameras: the list with each camera's live status (tokens for admins only), adding and
+editing a camera and its source, "test connection" for streams, and the camera page (the
+browser's webcam, or a stream's live boxes)."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
-from identity.forms import CameraForm, posted
+from identity.forms import CameraEditForm, CameraForm, posted
 from identity.models import Camera
+from identity.live.sources import redact_url
+from identity.presenters import jpeg_data_url
 from identity.roles import OPERATOR, role_required
+from identity.selectors import camera_statuses
+from identity.services.readers import camera_frame_test
+
+
+def _form(request, instance=None) -> CameraForm:
+    form_class = CameraEditForm if instance is not None else CameraForm
+    return form_class(posted(request)[0], instance=instance, video_dir=settings.FACEAPP_VIDEO_DIR)
 
 
 @role_required(OPERATOR)
 def camera_list(request):
-    form = CameraForm(posted(request)[0])
+    form = _form(request)
     if request.method == "POST" and form.is_valid():
         camera = form.save()
         messages.success(request, f"Camera {camera.name} created.")
         return redirect("camera-list")
-    context = {"cameras": Camera.objects.all(), "form": form}
+    cameras = list(Camera.objects.all())
+    statuses = camera_statuses(cameras=cameras)
+    context = {"rows": [(camera, statuses[camera.pk]) for camera in cameras], "form": form}
     return render(request, "identity/camera_list.html", context)
+
+
+@role_required(OPERATOR)
+def camera_edit(request, camera_id: int):
+    camera = get_object_or_404(Camera, pk=camera_id)
+    form = _form(request, instance=camera)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Camera {camera.name} saved.")
+        return redirect("camera-view", camera.pk)
+    context = {"camera": camera, "form": form, "source": redact_url(camera.source_url)}
+    return render(request, "identity/camera_edit.html", context)
 
 
 @role_required(OPERATOR)
 def camera_view(request, camera_id: int):
     camera = get_object_or_404(Camera, pk=camera_id)
-    context = {"camera": camera, "camera_fps": settings.FACEAPP_CAMERA_FPS}
+    context = {
+        "camera": camera, "camera_fps": settings.FACEAPP_CAMERA_FPS, "source": redact_url(camera.source_url),
+        "status": camera_statuses(cameras=[camera])[camera.pk],
+    }
+    return render(request, "identity/camera_view.html", context)
+
+
+@role_required(OPERATOR)
+@require_POST
+def camera_test(request, camera_id: int):
+    """One frame from the stream, or the reason there is none, shown on the camera page."""
+    camera = get_object_or_404(Camera, pk=camera_id, kind__in=Camera.STREAM_KINDS)
+    test = camera_frame_test(camera=camera)
+    if "jpeg" in test:
+        test["image"] = jpeg_data_url(test.pop("jpeg"))
+    context = {
+        "camera": camera, "camera_fps": settings.FACEAPP_CAMERA_FPS, "source": redact_url(camera.source_url),
+        "status": camera_statuses(cameras=[camera])[camera.pk], "test": test,
+    }
     return render(request, "identity/camera_view.html", context)

@@ -1,21 +1,18 @@
 """Compare two photos: are they the same person? Nothing is stored."""
 
-import base64
-
-import cv2
 import numpy as np
 from django.shortcuts import render
 
 from identity.engine import get_face_engine
 from identity.forms import CompareForm, posted
+from identity.presenters import jpeg_data_url
 from identity.roles import OPERATOR, role_required
 from identity.services.uploads import image_check, image_read
-from identity.vision import ImageError, NoFaceError, decode_image
+from identity.vision import ImageError, NoFaceError, decode_image, encode_jpeg
 
 
 def _crop_data_url(crop: np.ndarray) -> str:
-    ok, encoded = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    return "data:image/jpeg;base64," + base64.b64encode(encoded.tobytes()).decode() if ok else ""
+    return jpeg_data_url(encode_jpeg(crop))
 
 
 @role_required(OPERATOR)

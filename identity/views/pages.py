@@ -24,7 +24,9 @@ def _feed_item(log: MatchLog) -> dict:
         "similarity": log.similarity,
         "crop_url": reverse("media-log-crop", args=[log.pk]) if log.crop else "",
         "camera": camera.name if camera else "",
-        "time": log.snapshot.received_at,
+        "time": log.created_at,
+        "last_seen": log.last_seen,
+        "frame_count": log.frame_count,
         "snapshot_id": log.snapshot_id,
     }
 

@@ -16,14 +16,14 @@ from .engine import (
     cosine_matrix,
     get_engine,
 )
-from .image import DEFAULT_MAX_PIXELS, ImageError, decode_image, probe_image
+from .image import DEFAULT_MAX_PIXELS, ImageError, decode_image, encode_jpeg, probe_image
 from .quality import FaceQuality, estimate_yaw, measure_quality, quality_problem
 from .registry import ModelError, ModelSpec, resolve_model
 
 __all__ = [
     "ARCFACE_DST", "ArcFaceEmbedder", "DEFAULT_MAX_PIXELS", "Detection", "EngineConfig", "Face", "FaceEngine",
     "FaceQuality", "ImageError", "ModelError", "ModelSpec", "NoFaceError", "ScrfdDetector", "Verification",
-    "align_face", "alignment_matrix", "choose_input_size", "cosine_matrix", "decode_image", "estimate_yaw",
+    "align_face", "alignment_matrix", "choose_input_size", "cosine_matrix", "decode_image", "encode_jpeg", "estimate_yaw",
     "get_engine", "l2_normalize", "measure_quality", "probe_image", "quality_problem", "resolve_model",
     "similarity_transform",
 ]

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Union
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -142,6 +143,14 @@ def decode_image(
         pass
     rgb = _to_rgb_array(img)
     return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def encode_jpeg(image: np.ndarray, *, quality: int = 90) -> bytes:
+    """A BGR (or gray) uint8 array as JPEG bytes: crops, evidence frames, live frames."""
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ImageError(f"cannot encode an image of shape {image.shape} as JPEG")
+    return encoded.tobytes()
 
 
 def _from_array(array: np.ndarray, *, max_pixels: int, min_side: int) -> np.ndarray:

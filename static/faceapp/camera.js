@@ -3,8 +3,10 @@
    recognition result over the video. */
 (function () {
   "use strict";
-  const { connect, showStatus, drawBoxes, formatTime } = window.faceapp;
+  const { connect, showStatus, drawBoxes, showCameraStatus, showVisit } = window.faceapp;
   const root = document.getElementById("camera");
+  const visits = root.querySelector("[data-visits]");
+  const isStream = root.dataset.stream === "1";
   const video = root.querySelector("video");
   const boxes = root.querySelector("[data-boxes]");
   const start = root.querySelector("[data-start]");
@@ -24,7 +26,8 @@
   let lastStatus = "–";
 
   function showStats() {
-    stats.textContent = "Frames sent: " + sent + " · results: " + results + " · last ack: " + lastStatus;
+    stats.textContent = (isStream ? "" : "Frames sent: " + sent + " · last ack: " + lastStatus + " · ") +
+      "frames analysed: " + results;
   }
 
   const socket = connect("/ws/cameras/" + root.dataset.cameraId + "/", {
@@ -33,12 +36,14 @@
       if (data.type === "camera.frame") {
         awaitingAck = false;
         lastStatus = data.status;
-      } else if (data.type === "recognition.result") {
+      } else if (data.type === "camera.overlay") {
         results += 1;
-        const snapshot = data.snapshot;
-        drawBoxes(boxes, data.faces, snapshot.width, snapshot.height);
-        note.textContent = data.faces.length + " face(s) at " + formatTime(snapshot.received_at) +
-          (snapshot.error ? " · " + snapshot.error : "");
+        drawBoxes(boxes, data.faces, data.width, data.height);
+        if (note) note.textContent = data.faces.length + " face(s) · " + data.latency_ms + " ms behind";
+      } else if (data.type === "visit.update") {
+        showVisit(visits, data);
+      } else if (data.type === "camera.status") {
+        showCameraStatus(root, data.camera);
       }
       showStats();
     },
@@ -69,6 +74,8 @@
     start.hidden = false;
     stop.hidden = true;
   }
+
+  if (isStream) { showStats(); return; }  // the server reads this camera: nothing to send
 
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     start.disabled = true;

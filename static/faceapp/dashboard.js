@@ -47,6 +47,43 @@
     while (feed.children.length > feedLength) feed.lastElementChild.remove();
   }
 
+  /* A visit (visit.update) as a feed row: the same row as a recognised face, replaced as the visit goes on. */
+  function onVisit(event) {
+    const visit = event.visit;
+    const face = { log_id: visit.id, decision: visit.decision, label: visit.label, assigned_id: visit.assigned_id,
+                   similarity: visit.similarity, crop_url: visit.crop_url };
+    const item = feedItem(face, { id: visit.snapshot_id, camera: visit.camera,
+                                  received_at: visit.first_seen });
+    item.querySelector(".feed-meta.muted").append(el("span", { class: "visit-span", text:
+      "–" + formatTime(visit.last_seen) + " · " + visit.frame_count + " frame(s)" + (event.event === "ended" ? "" : " · in view") }));
+    const old = feed.querySelector('[data-log-id="' + visit.id + '"]');
+    if (old) old.replaceWith(item); else feed.prepend(item);
+    document.getElementById("feed-empty").hidden = true;
+    while (feed.children.length > feedLength) feed.lastElementChild.remove();
+  }
+
+  /* Each camera's current boxes, drawn as its frames are processed (never stored). */
+  const cameraCards = document.getElementById("live-cameras");
+  function cameraStage(camera) {
+    let stage = cameraCards.querySelector('[data-camera-id="' + camera.id + '"]');
+    if (!stage) {
+      stage = el("figure", { class: "live-camera", dataset: { cameraId: camera.id } },
+        el("div", { class: "frame-stage stream-stage" }, el("div", { class: "box-layer" })),
+        el("figcaption", { class: "muted" }));
+      cameraCards.append(stage);
+      document.getElementById("cameras-empty").hidden = true;
+    }
+    return stage;
+  }
+  function onOverlay(event) {
+    const stage = cameraStage(event.camera);
+    stage.querySelector(".stream-stage").style.aspectRatio = event.width + " / " + event.height;
+    drawBoxes(stage.querySelector(".box-layer"), event.faces.map((face) =>
+      ({ ...face, label: face.label + " #" + face.track_id })), event.width, event.height);
+    stage.querySelector("figcaption").textContent = event.camera.name + " · " + event.faces.length + " face(s) · " +
+      event.latency_ms + " ms behind";
+  }
+
   function attendanceRow(person, seen) {
     const row = el("li", { dataset: { personId: person.person_id } },
       el("span", { class: "att-name", text: person.name }),
@@ -76,6 +113,8 @@
     onStatus: showStatus,
     onEvent(data) {
       if (data.type === "recognition.result") onRecognition(data);
+      else if (data.type === "visit.update") onVisit(data);
+      else if (data.type === "camera.overlay") onOverlay(data);
       else if (data.type === "attendance.update") onAttendance(data.attendance);
       else if (data.type === "enrolment.sample") onSample(data.sample);
     },

@@ -98,7 +98,7 @@
     for (const face of faces) {
       const [x1, y1, x2, y2] = face.box;
       const box = el("div", {
-        class: "face-box " + (face.decision === "known" ? "known" : "unknown"),
+        class: "face-box " + (face.decision === "known" || face.state === "named" ? "known" : (face.state === "pending" ? "pending" : "unknown")),
         style: {
           left: (100 * x1 / width) + "%", top: (100 * y1 / height) + "%",
           width: (100 * (x2 - x1) / width) + "%", height: (100 * (y2 - y1) / height) + "%",
@@ -108,6 +108,34 @@
     }
   }
 
-  window.faceapp = { el, formatTime, formatTimes, similarityText, connect, showStatus, drawBoxes };
+  /* A camera's live status (a camera.status event's "camera") into the [data-field] nodes of root. */
+  function showCameraStatus(root, status) {
+    if (!root) return;
+    for (const node of root.querySelectorAll("[data-field]")) {
+      const value = status[node.dataset.field];
+      if (value === undefined) continue;
+      node.textContent = value === null ? "–" : String(value);
+      if (node.dataset.field === "state") node.dataset.state = value;
+    }
+  }
+
+  /* One line of a visit feed, from a visit.update event's "visit"; the newest replaces its older line. */
+  function showVisit(list, event) {
+    const visit = event.visit;
+    const empty = list.querySelector("[data-empty]");
+    if (empty) empty.remove();
+    const old = list.querySelector('[data-visit-id="' + visit.id + '"]');
+    const state = event.event === "ended" ? "left" : "in view";
+    const item = el("li", { class: "visit " + (visit.decision === "known" ? "known" : "unknown"), dataset: { visitId: visit.id } },
+      el("img", { src: visit.crop_url, alt: "", width: 48, height: 48 }),
+      el("strong", { text: visit.label }),
+      el("span", { class: "muted", text: " " + (visit.assigned_id !== visit.label ? visit.assigned_id + " · " : "") +
+        visit.camera.name + " · " + formatTime(visit.first_seen) + "–" + formatTime(visit.last_seen) + " · " +
+        visit.frame_count + " frame(s) · " + state }));
+    if (old) old.replaceWith(item); else list.prepend(item);
+    while (list.children.length > 50) list.lastElementChild.remove();
+  }
+
+  window.faceapp = { el, formatTime, formatTimes, similarityText, connect, showStatus, drawBoxes, showCameraStatus, showVisit };
   document.addEventListener("DOMContentLoaded", () => formatTimes(document));
 })();

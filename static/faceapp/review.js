@@ -34,7 +34,9 @@
       setImage($("review-candidate-face"), item.candidate_crop_url);
       $("review-no-candidate").hidden = Boolean(item.candidate_crop_url);
       $("review-candidate").textContent = item.candidate ? item.candidate.name + (item.candidate.code ? " (" + item.candidate.code + ")" : "") : "nobody enrolled";
-      $("review-seen").textContent = new Date(item.seen_at).toLocaleString() + (item.camera ? " · " + item.camera : "");
+      $("review-seen").textContent = new Date(item.seen_at).toLocaleString() +
+        (item.frame_count > 1 ? " – " + new Date(item.last_seen).toLocaleTimeString() + " · " + item.frame_count + " frames" : "") +
+        (item.camera ? " · " + item.camera : "");
       $("review-facts").textContent = "Decided " + item.decision + " as " + item.assigned_id + " · similarity " + number(item.similarity) +
         " (threshold " + number(item.threshold) + ") · margin " + number(item.margin);
     } else {

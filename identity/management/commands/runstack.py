@@ -1,5 +1,5 @@
 """Run the whole stack in the foreground: embedded Valkey (when REDIS_URL is unset),
-one Celery worker and the Daphne ASGI server. Ctrl-C (or SIGTERM) stops all of them."""
+a Celery worker, a live worker for the cameras, the camera readers and the Daphne ASGI server. Ctrl-C (or SIGTERM) stops all of them."""
 
 import ctypes
 import os
@@ -57,9 +57,14 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             beat_file = str(settings.DATA_DIR / "celerybeat-schedule")
             self._spawn("worker", [python, "-m", "celery", "-A", "faceapp", "worker", "--beat",
-                                   "--schedule", beat_file, "--loglevel", "INFO",
+                                   "--schedule", beat_file, "--loglevel", "INFO", "--queues", "celery",
                                    "--concurrency", str(options["concurrency"]),
                                    "--hostname", "worker@%h"])  # fmt: skip
+            # Live cameras: one process per shard, each looping over its cameras' frames.
+            self._spawn("live worker", [python, "-m", "celery", "-A", "faceapp", "worker", "--loglevel", "INFO",
+                                        "--queues", "live", "--concurrency", str(settings.FACEAPP_LIVE_SHARDS),
+                                        "--hostname", "live@%h"])  # fmt: skip
+            self._spawn("camera readers", [python, str(settings.BASE_DIR / "manage.py"), "camreaders"])
         self._spawn("server", [python, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]),
                                "faceapp.asgi:application"])  # fmt: skip
         self.stdout.write(self.style.SUCCESS(

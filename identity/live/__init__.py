@@ -1,0 +1,1 @@
+"""Live cameras: the recognizer, tracks and stream sources (plain Python, no Django)."""

@@ -1,0 +1,107 @@
+"""The recognizer: the enrolled gallery, the strangers' registry and the thresholds, kept in
+memory by the process that uses them. Plain Python, no Django: workers, `identify_video`
+and the benchmarks build one and call it for every frame (one gallery search a frame).
+
+New strangers get their label from `new_stranger()`, which the caller supplies
+(the worker creates a database row, whose primary key keeps labels unique across processes).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from identity.matching import Assignment, Gallery, PersonMatch, StrangerRegistry, assign_identities, normalize_rows
+
+# 1:N naming threshold: stricter than 1:1 verification's, since a stranger searched against
+# many people gets many chances to pass one (bench/identify.py measures it).
+DEFAULT_NAME_THRESHOLD = 0.35
+DEFAULT_MARGIN = 0.05
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """name: cosine to an enrolled person needed to name a face; margin: its lead over the
+    runner-up; unknown: a face scoring below this is evidence of a stranger (between the two
+    it is evidence of nothing); stranger: cosine to join an existing provisional identity;
+    strong: one frame this close names a track at once."""
+
+    name: float = DEFAULT_NAME_THRESHOLD
+    margin: float = DEFAULT_MARGIN
+    unknown: float = 0.25
+    stranger: float = DEFAULT_NAME_THRESHOLD
+    strong: float = 0.6
+
+    def names(self, match: PersonMatch, *, name: float | None = None) -> bool:
+        return match.is_known(threshold=self.name if name is None else name, margin=self.margin)
+
+
+@dataclass(frozen=True)
+class StrangerMatch:
+    label: str
+    similarity: float | None  # to the provisional identity joined; None when it is new
+    new: bool
+
+
+class Recognizer:
+    """Thread-safe: a worker's threads share one recognizer."""
+
+    def __init__(
+        self,
+        *,
+        gallery: Gallery,
+        new_stranger: Callable[[], str],
+        thresholds: Thresholds | None = None,
+        strangers: StrangerRegistry | None = None,
+    ):
+        self.gallery = gallery
+        self.thresholds = thresholds or Thresholds()
+        self.strangers = strangers if strangers is not None else StrangerRegistry()
+        self._new_stranger = new_stranger
+        self._lock = threading.Lock()
+
+    def set_gallery(self, gallery: Gallery) -> None:
+        self.gallery = gallery
+
+    def set_strangers(self, strangers: StrangerRegistry) -> None:
+        with self._lock:
+            self.strangers = strangers
+
+    def search(self, embeddings: np.ndarray) -> list[PersonMatch]:
+        """Best and runner-up enrolled person for each embedding (one matrix product)."""
+        if len(embeddings) == 0:
+            return []
+        return self.gallery.search(embeddings)
+
+    def assign(self, embeddings: np.ndarray, *, name_threshold: float | None = None) -> list[Assignment]:
+        """One frame decided on its own (an uploaded photo): every face named or given a
+        stranger's label, never two faces of the frame on one ID."""
+        with self._lock:
+            return assign_identities(
+                embeddings, gallery=self.gallery, strangers=self.strangers,
+                new_label=self._new_stranger,
+                threshold=self.thresholds.name if name_threshold is None else name_threshold,
+                margin=self.thresholds.margin, stranger_threshold=self.thresholds.stranger,
+            ) if len(embeddings) else []
+
+    def stranger_for(self, embedding: np.ndarray, *, exclude: set[str] = frozenset()) -> StrangerMatch:
+        """The provisional identity of a face decided unknown: the closest stranger at or above
+        the stranger threshold, else a new one (labels in `exclude` are taken by other faces)."""
+        vector = normalize_rows(np.atleast_2d(embedding))
+        with self._lock:
+            if len(self.strangers):
+                scores = self.strangers.scores(vector)[0]
+                for column in np.argsort(-scores):
+                    score = float(scores[column])
+                    if score < self.thresholds.stranger:
+                        break
+                    label = self.strangers.labels[column]
+                    if label not in exclude:
+                        self.strangers.remember(label, vector[0])
+                        return StrangerMatch(label, score, False)
+            label = self._new_stranger()
+            self.strangers.add(label, vector)
+            return StrangerMatch(label, None, True)

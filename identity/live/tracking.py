@@ -1,0 +1,294 @@
+"""Faces followed across the frames of one camera, each track's identity decided from all of
+its frames. Plain Python, no Django: the process that owns a camera keeps its Tracker.
+
+Detections are linked to tracks by box overlap; a face whose box overlaps no track is
+embedded and linked by its embedding to a track unseen for a moment, else it starts a track.
+Every embedded frame votes, weighted by face size and detector score (blurred faces do not
+vote); a track is named after several agreeing frames or one very strong one, and called a
+stranger after several frames too far from everyone. Confirmed tracks are embedded again
+only every few frames or when a clearly better face appears, so the CPU goes to new faces.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from identity.live.recognizer import Recognizer
+from identity.matching import PersonMatch, normalize_rows
+from identity.vision import Detection
+from identity.vision.quality import FaceQuality, measure_quality
+
+# embed(image, detections) -> ((N, D) unit embeddings, N aligned crops), in one model call.
+Embed = Callable[[np.ndarray, list[Detection]], tuple[np.ndarray, list[np.ndarray]]]
+
+
+@dataclass(frozen=True)
+class TrackSettings:
+    min_face_px: float = 32.0  # smaller faces are not followed
+    min_blur: float = 15.0  # blurrier faces (Laplacian variance of the crop) are followed but do not vote
+    full_weight_px: float = 96.0  # a face this large (smaller side) votes with full weight
+    iou_match: float = 0.3  # box overlap that continues a track
+    relink_similarity: float = 0.45  # embedding cosine that gives a face back its unseen track
+    split_similarity: float = 0.2  # an overlapping face this far from its track's embedding is someone else
+    timeout_seconds: float = 3.0  # a track unseen this long has ended
+    confirm_frames: int = 3  # agreeing frames that decide a track
+    confirm_share: float = 0.6  # of the track's vote weight
+    reembed_frames: int = 8  # a decided track is embedded again every this many frames
+    better_face: float = 1.5  # ... or when a face this much heavier than its best appears
+    min_frames: int = 2  # shorter tracks are noise: no identity, no visit
+
+
+@dataclass
+class FaceView:
+    """One face of one frame as the tracker saw it; embedding fields are None on frames where
+    the track was not embedded."""
+
+    box: np.ndarray
+    keypoints: np.ndarray
+    score: float
+    weight: float = 0.0
+    embedding: np.ndarray | None = None
+    crop: np.ndarray | None = None
+    quality: FaceQuality | None = None
+    match: PersonMatch | None = None
+
+
+@dataclass(frozen=True)
+class TrackIdentity:
+    person_id: int | None  # set when named
+    stranger_label: str | None  # set when a stranger
+    similarity: float  # to the named person, or to the best enrolled one for a stranger
+
+    @property
+    def known(self) -> bool:
+        return self.person_id is not None
+
+
+@dataclass
+class BestFace:
+    view: FaceView
+    image: np.ndarray  # the whole frame it was seen in: the visit's evidence
+    seen_at: float
+
+
+@dataclass
+class Track:
+    track_id: int
+    box: np.ndarray
+    first_seen: float
+    last_seen: float
+    frames: int = 0
+    embedded: int = 0
+    since_embedded: int = 0
+    total_weight: float = 0.0
+    person_weight: Counter = field(default_factory=Counter)
+    person_frames: Counter = field(default_factory=Counter)
+    person_best: dict = field(default_factory=dict)  # person id -> best similarity
+    unknown_weight: float = 0.0
+    unknown_frames: int = 0
+    best_similarity: float = -1.0  # to anyone enrolled
+    embedding_sum: np.ndarray | None = None
+    best: BestFace | None = None
+    identity: TrackIdentity | None = None
+    visit: object = None  # what the owner stored for this track (a visit's id)
+
+    @property
+    def embedding(self) -> np.ndarray | None:
+        """The weighted mean of the track's embeddings, unit length."""
+        return None if self.embedding_sum is None else normalize_rows(self.embedding_sum[None])[0]
+
+    def vote(self, view: FaceView, *, recognizer: Recognizer, name_threshold: float | None) -> None:
+        thresholds = recognizer.thresholds
+        match = view.match
+        self.embedded += 1
+        self.since_embedded = 0
+        if view.weight <= 0 or match is None:
+            return
+        self.total_weight += view.weight
+        self.best_similarity = max(self.best_similarity, match.similarity)
+        weighted = view.embedding * view.weight
+        self.embedding_sum = weighted if self.embedding_sum is None else self.embedding_sum + weighted
+        if thresholds.names(match, name=name_threshold):
+            self.person_weight[match.person_id] += view.weight
+            self.person_frames[match.person_id] += 1
+            self.person_best[match.person_id] = max(self.person_best.get(match.person_id, -1.0), match.similarity)
+        elif match.similarity < thresholds.unknown:
+            self.unknown_weight += view.weight
+            self.unknown_frames += 1
+
+    def leading_person(self) -> int | None:
+        return self.person_weight.most_common(1)[0][0] if self.person_weight else None
+
+    def named_by_votes(self, settings: TrackSettings, *, strong: float, final: bool) -> int | None:
+        """The person the votes name, or None: several agreeing frames (two at the end of a
+        short track) or one very strong frame, holding most of the vote weight."""
+        person = self.leading_person()
+        if person is None or self.person_weight[person] < settings.confirm_share * self.total_weight:
+            return None
+        needed = min(2, settings.confirm_frames) if final else settings.confirm_frames
+        if self.person_frames[person] >= needed or self.person_best[person] >= strong:
+            return person
+        return None
+
+    def unknown_by_votes(self, settings: TrackSettings, *, final: bool) -> bool:
+        if final:
+            return self.embedding_sum is not None
+        return (self.unknown_frames >= settings.confirm_frames
+                and self.unknown_weight >= settings.confirm_share * self.total_weight)
+
+
+@dataclass
+class StepResult:
+    views: list[tuple[Track, FaceView]]  # every followed face of the frame
+    decided: list[Track]  # tracks whose identity was set or changed on this frame
+    ended: list[Track]  # tracks that ended (unseen too long), decided or not
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) intersection over union of x1, y1, x2, y2 boxes."""
+    a, b = np.asarray(a, np.float32).reshape(-1, 4), np.asarray(b, np.float32).reshape(-1, 4)
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area = lambda boxes: (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])  # noqa: E731
+    union = area(a)[:, None] + area(b)[None, :] - inter
+    return inter / np.maximum(union, 1e-6)
+
+
+def greedy_pairs(scores: np.ndarray, minimum: float) -> list[tuple[int, int]]:
+    """Highest-scoring (row, column) pairs first, each row and column used once."""
+    pairs, rows, cols = [], set(), set()
+    for flat in np.argsort(-scores, axis=None):
+        row, col = (int(v) for v in np.unravel_index(flat, scores.shape))
+        if scores[row, col] < minimum:
+            break
+        if row not in rows and col not in cols:
+            rows.add(row)
+            cols.add(col)
+            pairs.append((row, col))
+    return pairs
+
+
+class Tracker:
+    """The tracks of one camera. Not thread-safe: one camera's frames come one at a time."""
+
+    def __init__(self, settings: TrackSettings | None = None):
+        self.settings = settings or TrackSettings()
+        self.tracks: list[Track] = []
+        self._ids = itertools.count(1)
+
+    def _weight(self, detection: Detection, quality: FaceQuality | None) -> float:
+        if quality is not None and quality.blur < self.settings.min_blur:
+            return 0.0
+        size = float(min(detection.box[2] - detection.box[0], detection.box[3] - detection.box[1]))
+        return min(1.0, size / self.settings.full_weight_px) * float(np.clip(detection.score, 0.0, 1.0))
+
+    def _needs_embedding(self, track: Track, detection: Detection) -> bool:
+        if track.identity is None or track.best is None:
+            return True
+        if track.since_embedded + 1 >= self.settings.reembed_frames:
+            return True
+        return self._weight(detection, None) > self.settings.better_face * track.best.view.weight
+
+    def step(
+        self, image: np.ndarray, detections: list[Detection], *, now: float, embed: Embed, recognizer: Recognizer,
+        name_threshold: float | None = None,
+    ) -> StepResult:
+        """Follow the faces of one frame: link, embed what needs it (one batch), search the
+        gallery once, vote, decide; tracks unseen for `timeout_seconds` end."""
+        s = self.settings
+        faces = [d for d in detections if min(d.box[2] - d.box[0], d.box[3] - d.box[1]) >= s.min_face_px]
+        live = [t for t in self.tracks if now - t.last_seen <= s.timeout_seconds]
+        owner: dict[int, Track] = {}
+        if faces and live:
+            overlap = box_iou(np.stack([f.box for f in faces]), np.stack([t.box for t in live]))
+            owner = {row: live[col] for row, col in greedy_pairs(overlap, s.iou_match)}
+        to_embed = [i for i, face in enumerate(faces) if i not in owner or self._needs_embedding(owner[i], face)]
+        views = [FaceView(box=f.box, keypoints=f.keypoints, score=float(f.score)) for f in faces]
+        if to_embed:
+            embeddings, crops = embed(image, [faces[i] for i in to_embed])
+            matches = recognizer.search(embeddings)
+            for i, embedding, crop, match in zip(to_embed, embeddings, crops, matches):
+                view = views[i]
+                view.embedding, view.crop, view.match = embedding, crop, match
+                view.quality = measure_quality(faces[i].box, faces[i].keypoints, faces[i].score, crop)
+        for i, (view, face) in enumerate(zip(views, faces)):
+            view.weight = self._weight(face, view.quality) if view.embedding is not None else 0.0
+            track = owner.get(i)
+            if track is not None and view.weight > 0 and track.embedding_sum is not None:
+                if float(view.embedding @ track.embedding) < s.split_similarity:
+                    del owner[i]  # another person stepped into the box: a track of their own
+        self._relink(views, owner, live)
+        result = StepResult(views=[], decided=[], ended=[])
+        for i, view in enumerate(views):
+            track = owner.get(i)
+            if track is None:
+                track = Track(track_id=next(self._ids), box=view.box, first_seen=now, last_seen=now)
+                self.tracks.append(track)
+            self._observe(track, view, image, now, recognizer, name_threshold)
+            result.views.append((track, view))
+        taken = {t.identity.person_id for t, _ in result.views if t.identity and t.identity.known}
+        for track, _ in result.views:
+            if self._decide(track, recognizer, name_threshold, taken, final=False):
+                result.decided.append(track)
+        result.ended = self.expire(now=now, recognizer=recognizer, name_threshold=name_threshold)
+        return result
+
+    def _relink(self, views: list[FaceView], owner: dict[int, Track], live: list[Track]) -> None:
+        # A face that moved too far for its box to overlap keeps its track by its embedding.
+        loose = [i for i, v in enumerate(views) if i not in owner and v.embedding is not None]
+        idle = [t for t in live if t not in owner.values() and t.embedding_sum is not None]
+        if not loose or not idle:
+            return
+        scores = np.stack([views[i].embedding for i in loose]) @ np.stack([t.embedding for t in idle]).T
+        for row, col in greedy_pairs(scores, self.settings.relink_similarity):
+            owner[loose[row]] = idle[col]
+
+    def _observe(self, track: Track, view: FaceView, image: np.ndarray, now: float, recognizer: Recognizer,
+                 name_threshold: float | None) -> None:
+        track.box, track.last_seen = view.box, now
+        track.frames += 1
+        if view.embedding is None:
+            track.since_embedded += 1
+            return
+        track.vote(view, recognizer=recognizer, name_threshold=name_threshold)
+        if view.weight > 0 and (track.best is None or view.weight >= track.best.view.weight):
+            track.best = BestFace(view=view, image=image, seen_at=now)
+
+    def _decide(self, track: Track, recognizer: Recognizer, name_threshold: float | None, taken: set[int], *,
+                final: bool) -> bool:
+        """Set the track's identity when its votes allow; True when it changed. A named track
+        stays named; a stranger's track is named later if the votes come to name it."""
+        if track.identity is not None and track.identity.known:
+            return False
+        strong = recognizer.thresholds.strong
+        person = track.named_by_votes(self.settings, strong=strong, final=final)
+        if person is not None and person not in taken:
+            track.identity = TrackIdentity(person, None, float(track.person_best[person]))
+            taken.add(person)
+            return True
+        if track.identity is None and track.unknown_by_votes(self.settings, final=final):
+            others = {t.identity.stranger_label for t in self.tracks if t is not track and t.identity}
+            stranger = recognizer.stranger_for(track.embedding, exclude=others - {None})
+            track.identity = TrackIdentity(None, stranger.label, float(track.best_similarity))
+            return True
+        return False
+
+    def expire(self, *, now: float, recognizer: Recognizer, name_threshold: float | None = None) -> list[Track]:
+        """End the tracks unseen for `timeout_seconds` (all of them with now=inf), deciding the
+        undecided ones from the votes they have; tracks shorter than min_frames get no identity."""
+        ended = [t for t in self.tracks if now - t.last_seen > self.settings.timeout_seconds]
+        if not ended:
+            return []
+        for track in ended:  # decided while still listed, so that they keep apart from each other
+            if track.identity is None and track.frames >= self.settings.min_frames:
+                self._decide(track, recognizer, name_threshold, set(), final=True)
+        self.tracks = [t for t in self.tracks if t not in ended]
+        return ended

@@ -1,0 +1,115 @@
+"""Web JSON for live cameras, built from what the live worker holds in memory (no re-read of
+the rows it just wrote): per-frame overlays, visit events, camera status. The websocket
+events and the API share these shapes; services never build URLs or payloads themselves."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+from django.urls import reverse
+
+from identity.live.tracking import FaceView, Track
+
+PENDING, NAMED, STRANGER = "pending", "named", "stranger"
+
+
+def _iso(seconds: float | None) -> str | None:
+    return None if seconds is None else dt.datetime.fromtimestamp(seconds, tz=dt.UTC).isoformat()
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def jpeg_data_url(jpeg: bytes) -> str:
+    """An inline image for a page that must not store it (a compare crop, a test frame)."""
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
+
+
+def track_face(track: Track, view: FaceView) -> dict:
+    """One box of an overlay: the track, its state and label as decided so far."""
+    state = track.visit
+    identity = track.identity
+    if identity is None:
+        status, label, assigned_id = PENDING, "…", None
+    else:
+        status = NAMED if identity.known else STRANGER
+        label = state.label if state else (identity.stranger_label or f"P-{identity.person_id}")
+        assigned_id = state.assigned_id if state else (identity.stranger_label or f"P-{identity.person_id}")
+    return {
+        "track_id": track.track_id,
+        "box": [round(float(v), 1) for v in view.box],
+        "state": status,
+        "label": label,
+        "assigned_id": assigned_id,
+        "similarity": _round(view.match.similarity if view.match else None),
+        "visit_id": state.log_id if state else None,
+    }
+
+
+def overlay_event(*, camera_id: int, camera_name: str, width: int, height: int, captured_at: float,
+                  processed_at: float, faces: list[tuple[Track, FaceView]]) -> dict:
+    """`camera.overlay`: the boxes of one processed frame (pushed, never stored)."""
+    return {
+        "type": "camera.overlay",
+        "camera": {"id": camera_id, "name": camera_name},
+        "width": width,
+        "height": height,
+        "captured_at": _iso(captured_at),
+        "latency_ms": round((processed_at - captured_at) * 1000.0, 1),
+        "faces": [track_face(track, view) for track, view in faces],
+    }
+
+
+def visit_event(*, event: str, camera_id: int, camera_name: str, track: Track) -> dict:
+    """`visit.update`: a visit opened, was named, or ended (event), from the track's state."""
+    state = track.visit
+    identity = track.identity
+    return {
+        "type": "visit.update",
+        "event": event,
+        "visit": {
+            "id": state.log_id,
+            "camera": {"id": camera_id, "name": camera_name},
+            "track_id": track.track_id,
+            "first_seen": _iso(track.first_seen),
+            "last_seen": _iso(track.last_seen),
+            "frame_count": state.base_frames + track.frames,
+            "decision": "known" if identity.known else "unknown",
+            "assigned_id": state.assigned_id,
+            "label": state.label,
+            "person_id": state.person_id,
+            "provisional": state.stranger_label,
+            "similarity": _round(identity.similarity),
+            "crop_url": reverse("media-log-crop", args=[state.log_id]),
+            "snapshot_id": state.snapshot_id,
+            "snapshot_url": reverse("snapshot-detail", args=[state.snapshot_id]),
+        },
+    }
+
+
+def camera_status(*, camera, reader: dict | None, live: dict | None, counts: dict | None) -> dict:
+    """A camera's state for the cameras page and the dashboard: the reader's (streams) or the
+    browser's, and the live worker's processing figures."""
+    reader = reader or {}
+    live = live or {}
+    counts = counts or {}
+    if camera.is_stream:
+        state = reader.get("state", "stopped" if not camera.active else "starting")
+    else:
+        state = "online" if live.get("last_processed_at") else "idle"
+    return {
+        "id": camera.pk,
+        "name": camera.name,
+        "kind": camera.kind,
+        "state": state,
+        "error": reader.get("error", ""),
+        "last_frame_at": _iso(reader.get("last_frame_at")),
+        "fps_in": _round(reader.get("fps_in"), 2),
+        "fps_processed": _round(live.get("fps"), 2),
+        "last_processed_at": _iso(live.get("last_processed_at")),
+        "frames_received": counts.get("received", 0),
+        "frames_replaced": counts.get("replaced", 0),
+        "reconnects": reader.get("reconnects", 0),
+    }

@@ -1,0 +1,178 @@
+"""Live frames in memory: each camera's newest JPEG waits in Redis (a newer frame replaces
+it, so at most one waits per camera), and the cameras of one shard are served by one
+live-worker process at a time, which holds the shard's lease.
+
+Keys (camera c, shard s = c mod FACEAPP_LIVE_SHARDS), under faceapp:live:
+  c:{c}:frame     the waiting frame: 8-byte capture time + JPEG, short-lived
+  c:{c}:counts    hash: received, replaced (dropped for a newer frame)
+  s:{s}:cameras   set of the shard's cameras that sent frames
+  s:{s}:wake      a one-item list the shard's loop blocks on
+  s:{s}:lease     the owning loop's token (expires unless renewed)
+  s:{s}:starting  set while a queued live task has not taken the lease yet
+"""
+
+import json
+import struct
+import threading
+import time
+import uuid
+
+from django.conf import settings
+
+from identity.services.realtime import redis_client
+
+FRAME_SECONDS = 10  # an older waiting frame is stale: dropped
+LEASE_SECONDS = 10  # a loop that stops renewing (killed worker) loses its shard this soon
+STARTING_SECONDS = 30  # a queued live task not started by then may be queued again
+_HEADER = struct.Struct(">d")
+
+# KEYS: frame, counts, shard cameras, wake. ARGV: payload, frame ttl, camera id.
+_PUT = """
+local old = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('HINCRBY', KEYS[2], 'received', 1)
+redis.call('SADD', KEYS[3], ARGV[3])
+if old then redis.call('HINCRBY', KEYS[2], 'replaced', 1) return 'replaced' end
+redis.call('LPUSH', KEYS[4], '1')
+redis.call('LTRIM', KEYS[4], 0, 0)
+return 'queued'
+"""
+
+_TAKE = """
+local frame = redis.call('GET', KEYS[1])
+if frame then redis.call('DEL', KEYS[1]) end
+return frame
+"""
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+_ensured: dict[int, float] = {}  # shard -> when this process last checked it had a loop
+_ensured_lock = threading.Lock()
+ENSURE_EVERY_SECONDS = 1.0
+
+
+def shard_of(camera_id: int) -> int:
+    return camera_id % settings.FACEAPP_LIVE_SHARDS
+
+
+def _camera_key(camera_id: int, what: str) -> str:
+    return f"faceapp:live:c:{camera_id}:{what}"
+
+
+def _shard_key(shard: int, what: str) -> str:
+    return f"faceapp:live:s:{shard}:{what}"
+
+
+def frame_put(*, camera_id: int, jpeg: bytes, captured_at: float | None = None) -> str:
+    """Leave a camera's newest frame for its shard's loop: "queued", or "replaced" when it
+    replaced a frame still waiting. Makes sure a live task serves the shard."""
+    shard = shard_of(camera_id)
+    payload = _HEADER.pack(time.time() if captured_at is None else captured_at) + jpeg
+    keys = (_camera_key(camera_id, "frame"), _camera_key(camera_id, "counts"), _shard_key(shard, "cameras"),
+            _shard_key(shard, "wake"))
+    status = redis_client().eval(_PUT, 4, *keys, payload, FRAME_SECONDS, camera_id)
+    shard_ensure(shard=shard)
+    return status.decode() if isinstance(status, bytes) else status
+
+
+def frames_take(*, shard: int) -> list[tuple[int, float, bytes]]:
+    """(camera id, capture time, JPEG) of every frame waiting in the shard, oldest camera first."""
+    client = redis_client()
+    taken = []
+    for member in client.smembers(_shard_key(shard, "cameras")):
+        camera_id = int(member)
+        payload = client.eval(_TAKE, 1, _camera_key(camera_id, "frame"))
+        if payload:
+            (captured_at,) = _HEADER.unpack_from(payload)
+            taken.append((camera_id, captured_at, payload[_HEADER.size:]))
+    return sorted(taken, key=lambda frame: frame[1])
+
+
+def frames_wait(*, shard: int, timeout: float) -> None:
+    """Block until a frame is put in the shard or `timeout` seconds pass."""
+    redis_client().blpop([_shard_key(shard, "wake")], timeout=max(timeout, 0.01))
+
+
+def frame_counts(*, camera_id: int) -> dict[str, int]:
+    """Frames received from the camera and frames replaced by a newer one before processing."""
+    counts = redis_client().hgetall(_camera_key(camera_id, "counts"))
+    return {key.decode(): int(value) for key, value in counts.items()}
+
+
+def lease_take(*, shard: int) -> str | None:
+    """The lease's token when this caller now owns the shard, else None."""
+    token = uuid.uuid4().hex
+    client = redis_client()
+    if not client.set(_shard_key(shard, "lease"), token, nx=True, ex=LEASE_SECONDS):
+        return None
+    client.delete(_shard_key(shard, "starting"))
+    return token
+
+
+def lease_renew(*, shard: int, token: str) -> bool:
+    """False when the lease expired or was taken: the caller no longer owns the shard."""
+    return bool(redis_client().eval(_RENEW, 1, _shard_key(shard, "lease"), token, LEASE_SECONDS))
+
+
+def lease_release(*, shard: int, token: str) -> None:
+    redis_client().eval(_RELEASE, 1, _shard_key(shard, "lease"), token)
+
+
+def shard_ensure(*, shard: int, force: bool = False) -> bool:
+    """Queue a live task for the shard if no loop holds it and none is queued; True when
+    queued. Checked at most once a second per process unless `force`."""
+    from identity.services.uploads import task_enqueue
+    from identity.tasks import live_shard_task
+
+    now = time.monotonic()
+    with _ensured_lock:
+        if not force and now - _ensured.get(shard, -ENSURE_EVERY_SECONDS) < ENSURE_EVERY_SECONDS:
+            return False
+        _ensured[shard] = now
+    client = redis_client()
+    if client.exists(_shard_key(shard, "lease")):
+        return False
+    if not client.set(_shard_key(shard, "starting"), 1, nx=True, ex=STARTING_SECONDS):
+        return False
+    if task_enqueue(live_shard_task, shard):
+        return True
+    client.delete(_shard_key(shard, "starting"))
+    return False
+
+
+STATUS_SECONDS = 60  # a status not refreshed this long is gone (its process stopped)
+
+
+def _status_put(key: str, status: dict) -> None:
+    redis_client().set(key, json.dumps(status), ex=STATUS_SECONDS)
+
+
+def _status_get(key: str) -> dict | None:
+    data = redis_client().get(key)
+    return json.loads(data) if data else None
+
+
+def live_stats_put(*, camera_id: int, stats: dict) -> None:
+    """The live worker's figures for a camera: fps processed, last processed time."""
+    _status_put(_camera_key(camera_id, "live"), stats)
+
+
+def live_stats(*, camera_id: int) -> dict | None:
+    return _status_get(_camera_key(camera_id, "live"))
+
+
+def reader_status_put(*, camera_id: int, status: dict) -> None:
+    """A stream reader's state: online / reconnecting / error, last frame time, fps read."""
+    _status_put(_camera_key(camera_id, "reader"), status)
+
+
+def reader_status(*, camera_id: int) -> dict | None:
+    return _status_get(_camera_key(camera_id, "reader"))

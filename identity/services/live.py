@@ -1,0 +1,192 @@
+"""The live worker: the loop that serves one shard of cameras while it holds the shard's
+lease. Per-camera state (tracks, votes, open visits) lives in this process; frames come from
+Redis in memory (identity.services.frames), and only visits are written.
+
+A camera whose shard moves to another process (this one died or its turn ended while another
+took the lease) starts with fresh tracks there: their visits extend the open ones through the
+visit cooldown, so a takeover does not double a visit.
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from identity.live.pipeline import CameraPipeline
+from identity.live.tracking import StepResult, TrackSettings
+from identity.models import Camera
+from identity.presenters import overlay_event, visit_event
+from identity.services import frames
+from identity.services.calibration import threshold_for
+from identity.services.realtime import DASHBOARD_GROUP, camera_group, push
+from identity.services.recognizer import recognizer_current
+from identity.services.visits import visit_close, visit_record
+from identity.vision import ImageError
+
+logger = logging.getLogger(__name__)
+
+CONFIG_SECONDS = 5.0  # a camera's settings (threshold, active) are read again this often
+STATS_SECONDS = 1.0
+IDLE_EXIT_SECONDS = 20.0  # a loop with no frame and no open track for this long ends its turn
+WAIT_SECONDS = 0.5
+
+
+def track_settings() -> TrackSettings:
+    return TrackSettings(
+        min_face_px=settings.FACEAPP_TRACK_MIN_FACE_PX, min_blur=settings.FACEAPP_TRACK_MIN_BLUR,
+        timeout_seconds=settings.FACEAPP_TRACK_TIMEOUT_SECONDS, confirm_frames=settings.FACEAPP_TRACK_CONFIRM_FRAMES,
+        reembed_frames=settings.FACEAPP_TRACK_REEMBED_FRAMES,
+    )
+
+
+@dataclass
+class LiveCamera:
+    camera: Camera
+    threshold: float
+    pipeline: CameraPipeline
+    config_at: float
+    processed: int = 0
+    errors: int = 0
+    fps: float = 0.0
+    stats_at: float = 0.0
+    window: list = field(default_factory=list)  # processing times of the last frames
+
+
+_cameras: dict[int, LiveCamera] = {}  # camera id -> state, for the cameras this process served
+
+
+def _live_camera(camera_id: int) -> LiveCamera | None:
+    state = _cameras.get(camera_id)
+    now = time.monotonic()
+    if state is not None and now - state.config_at < CONFIG_SECONDS:
+        return state
+    camera = Camera.objects.filter(pk=camera_id, active=True).first()
+    if camera is None:
+        if state is not None:
+            _finish(state)
+            del _cameras[camera_id]
+        return None
+    if state is None:
+        from identity.engine import get_face_engine
+
+        pipeline = CameraPipeline(engine=get_face_engine(), recognizer=recognizer_current(), settings=track_settings())
+        state = _cameras[camera_id] = LiveCamera(camera=camera, threshold=0.0, pipeline=pipeline, config_at=now)
+    state.camera, state.threshold, state.config_at = camera, threshold_for(camera), now
+    return state
+
+
+def _push(camera: Camera, event: dict) -> None:
+    push(camera_group(camera.pk), event)
+    push(DASHBOARD_GROUP, event)
+
+
+def _record(state: LiveCamera, result: StepResult) -> None:
+    """Write the visits of decided and ended tracks, and tell the pages."""
+    camera = state.camera
+    recognizer = state.pipeline.recognizer
+    # A track that ended undecided was decided from the votes it had: it opens its visit now.
+    late = [t for t in result.ended if t.identity is not None and t.visit is None and t not in result.decided]
+    for track in result.decided + late:
+        opened = track.visit is None
+        visit = visit_record(
+            camera=camera, track=track, threshold=state.threshold, recognizer=recognizer,
+            model_id=state.pipeline.engine.model_id, cooldown_seconds=settings.FACEAPP_VISIT_COOLDOWN_SECONDS,
+        )
+        if visit is None:
+            continue
+        track.visit = visit
+        _push(camera, visit_event(event="opened" if opened else "named", camera_id=camera.pk,
+                                  camera_name=camera.name, track=track))
+    for track in result.ended:
+        if track.visit is None:
+            continue
+        visit_close(camera=camera, track=track)
+        _push(camera, visit_event(event="ended", camera_id=camera.pk, camera_name=camera.name, track=track))
+
+
+def _finish(state: LiveCamera) -> None:
+    _record(state, StepResult(views=[], decided=[], ended=state.pipeline.finish(name_threshold=state.threshold)))
+
+
+def live_frame_process(*, camera_id: int, captured_at: float, jpeg: bytes) -> bool:
+    """Follow the faces of one camera frame; False when the camera is gone or the frame is
+    not an image (counted, logged, nothing else lost)."""
+    state = _live_camera(camera_id)
+    if state is None:
+        return False
+    pipeline = state.pipeline
+    pipeline.recognizer = recognizer_current()
+    try:
+        image = pipeline.engine.load_image(jpeg)
+    except ImageError as exc:
+        state.errors += 1
+        logger.warning("camera %s sent a frame that is not an image: %s", camera_id, exc)
+        return False
+    result = pipeline.process(image, now=captured_at, name_threshold=state.threshold)
+    _record(state, result)
+    processed_at = time.time()
+    camera = state.camera
+    _push(camera, overlay_event(
+        camera_id=camera.pk, camera_name=camera.name, width=image.shape[1], height=image.shape[0],
+        captured_at=captured_at, processed_at=processed_at, faces=result.views,
+    ))
+    _count(state, processed_at)
+    return True
+
+
+def _count(state: LiveCamera, processed_at: float) -> None:
+    state.processed += 1
+    state.window = [t for t in state.window if processed_at - t < 5.0] + [processed_at]
+    if processed_at - state.stats_at >= STATS_SECONDS:
+        span = max(state.window[-1] - state.window[0], 1e-3) if len(state.window) > 1 else 0.0
+        state.fps = (len(state.window) - 1) / span if span else 0.0
+        state.stats_at = processed_at
+        frames.live_stats_put(camera_id=state.camera.pk, stats={
+            "fps": state.fps, "processed": state.processed, "errors": state.errors,
+            "last_processed_at": processed_at,
+        })
+
+
+def _expire_idle(shard: int, now: float, busy: set[int]) -> bool:
+    """End the tracks of this shard's cameras that sent nothing; True while any track is open."""
+    open_tracks = False
+    for camera_id, state in list(_cameras.items()):
+        if frames.shard_of(camera_id) != shard:
+            continue
+        if camera_id not in busy:
+            ended = state.pipeline.idle(now=now, name_threshold=state.threshold)
+            if ended:
+                _record(state, StepResult(views=[], decided=[], ended=ended))
+        open_tracks |= bool(state.pipeline.tracker.tracks)
+    return open_tracks
+
+
+def live_shard_run(*, shard: int, seconds: float) -> dict:
+    """Serve the shard's cameras for up to `seconds` while holding its lease; returns counts.
+    Ends early when the lease is lost or nothing happened for IDLE_EXIT_SECONDS."""
+    token = frames.lease_take(shard=shard)
+    if token is None:
+        return {"owned": False, "processed": 0}
+    processed, started = 0, time.monotonic()
+    quiet_since = started
+    try:
+        while time.monotonic() - started < seconds:
+            if not frames.lease_renew(shard=shard, token=token):
+                logger.warning("live shard %s: lease lost, another worker serves it now", shard)
+                break
+            waiting = frames.frames_take(shard=shard)
+            for camera_id, captured_at, jpeg in waiting:
+                processed += live_frame_process(camera_id=camera_id, captured_at=captured_at, jpeg=jpeg)
+            open_tracks = _expire_idle(shard, time.time(), {camera_id for camera_id, _, _ in waiting})
+            if waiting or open_tracks:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since > IDLE_EXIT_SECONDS:
+                break
+            if not waiting:
+                frames.frames_wait(shard=shard, timeout=WAIT_SECONDS)
+    finally:
+        frames.lease_release(shard=shard, token=token)
+    if time.monotonic() - quiet_since <= IDLE_EXIT_SECONDS:
+        frames.shard_ensure(shard=shard, force=True)  # frames still come: the next turn starts now
+    return {"owned": True, "processed": processed}

@@ -1,0 +1,31 @@
+"""Frames for the live-camera tests: a face photo placed on a 640x480 grey canvas, as a
+person standing in front of a door camera."""
+
+import cv2
+import numpy as np
+
+from tests import faces_data
+
+SIZE = (640, 480)
+
+
+def scene(name: str | None, *, x: int = 170, side: int = 300) -> np.ndarray:
+    """A 640x480 frame with the fixture photo `name` (None: nobody) `side` px tall at `x`."""
+    canvas = np.full((SIZE[1], SIZE[0], 3), 128, np.uint8)
+    if name is not None:
+        top = (SIZE[1] - side) // 2
+        canvas[top : top + side, x : x + side] = cv2.resize(faces_data.bgr(name), (side, side))
+    return canvas
+
+
+def scene_jpeg(name: str | None, **placement) -> bytes:
+    return faces_data.jpeg(scene(name, **placement), quality=85)
+
+
+def live_keys_clear(camera) -> None:
+    """Camera ids come back after a test database rolls back: clear that camera's live keys."""
+    from identity.services import frames
+    from identity.services.realtime import redis_client
+
+    client = redis_client()
+    client.delete(*client.keys(f"faceapp:live:c:{camera.pk}:*"), f"faceapp:live:s:{frames.shard_of(camera.pk)}:cameras")

@@ -1,0 +1,94 @@
+"""The live worker's frame path on real photos: tracks become visits (one row per appearance,
+one crop, the best frame as evidence, no stored frames), the cooldown, strangers, overlays."""
+
+import pytest
+
+from identity.models import AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot
+from identity.services import live
+from identity.services.recognizer import recognizer_forget
+from tests import faces_data, live_data
+from tests.test_services_recognition import aaron  # noqa: F401  (enrolled in this thread, no worker)
+
+pytestmark = pytest.mark.django_db
+
+FRAME_SECONDS = 0.2  # 5 fps
+
+
+@pytest.fixture(autouse=True)
+def fresh_live_state():
+    recognizer_forget()
+    live._cameras.clear()
+    yield
+    live._cameras.clear()
+    recognizer_forget()
+
+
+@pytest.fixture
+def door():
+    return Camera.objects.create(name="Door", kind=Camera.RTSP, source_url="rtsp://127.0.0.1:9/none")
+
+
+def _show(camera: Camera, name: str | None, frames: int, start: float) -> float:
+    """`frames` frames of `name` (moving a little, as a person does), from time `start`."""
+    for index in range(frames):
+        jpeg = live_data.scene_jpeg(name, x=150 + 2 * index)
+        assert live.live_frame_process(camera_id=camera.pk, captured_at=start, jpeg=jpeg)
+        start += FRAME_SECONDS
+    return start
+
+
+def test_it_stores_one_visit_for_twenty_frames_of_one_person(aaron, door, media_root):
+    snapshots_before = Snapshot.objects.count()
+    end = _show(door, "lfw_person_a_2.jpg", 20, 1_000_000.0)
+    _show(door, None, 20, end)  # the person left: the track ends
+
+    (visit,) = MatchLog.objects.all()
+    assert (visit.person, visit.decision, visit.assigned_id, visit.frame_count) == (aaron, "known", "AP", 20)
+    assert (visit.last_seen - visit.created_at).total_seconds() == pytest.approx(19 * FRAME_SECONDS, abs=0.01)
+    assert Snapshot.objects.count() == snapshots_before + 1  # the evidence frame, not 20 frames
+    stored = faces_data.media_files(media_root)
+    assert stored == sorted([visit.crop.name, visit.snapshot.image.name])
+    assert (visit.snapshot.width, visit.snapshot.height) == (640, 480)
+    assert AttendanceRecord.objects.filter(person=aaron).count() == 1
+
+
+def test_it_extends_the_visit_within_the_cooldown_and_opens_another_after_it(aaron, door, settings, media_root):
+    settings.FACEAPP_VISIT_COOLDOWN_SECONDS = 30.0
+    end = _show(door, "lfw_person_a_2.jpg", 6, 1_000_000.0)
+    end = _show(door, None, 20, end)  # gone 4 s: the track ended
+    end = _show(door, "lfw_person_a_2.jpg", 6, end)  # back within 30 s: same visit
+    end = _show(door, None, 20, end)
+    (visit,) = MatchLog.objects.all()
+    assert visit.frame_count == 12
+
+    end = _show(door, None, 20, end + 60.0)  # away for over a minute
+    _show(door, "lfw_person_a_2.jpg", 6, end)
+    _show(door, None, 20, end + 10)
+    assert MatchLog.objects.filter(person=aaron).count() == 2
+
+
+def test_it_gives_a_stranger_one_provisional_id_for_the_whole_visit(aaron, door, media_root):
+    end = _show(door, "lfw_person_b_1.jpg", 10, 1_000_000.0)
+    _show(door, None, 20, end)
+
+    (visit,) = MatchLog.objects.all()
+    (stranger,) = ProvisionalIdentity.objects.all()
+    assert (visit.decision, visit.person, visit.provisional, visit.assigned_id) == ("unknown", None, stranger, stranger.label)
+    assert stranger.sightings == 1 and stranger.embeddings
+
+
+def test_it_pushes_an_overlay_per_frame_and_the_visit_as_it_opens_and_ends(aaron, door, media_root):
+    group = f"camera-{door.pk}"
+
+    def work():
+        end = _show(door, "lfw_person_a_2.jpg", 4, 1_000_000.0)
+        _show(door, None, 20, end)
+
+    events, _ = faces_data.events_during([group], work)
+    kinds = [e["type"] for e in events[group]]
+    assert kinds.count("camera.overlay") == 24
+    visits = [e for e in events[group] if e["type"] == "visit.update"]
+    assert [v["event"] for v in visits] == ["opened", "ended"]
+    assert visits[0]["visit"]["label"] == "Aaron Peirsol" and visits[1]["visit"]["frame_count"] == 4
+    named = [e for e in events[group] if e["type"] == "camera.overlay" and e["faces"]]
+    assert named[-1]["faces"][0]["label"] == "Aaron Peirsol" and named[-1]["faces"][0]["state"] == "named"
