@@ -67,10 +67,13 @@ def _open_av(config: SourceConfig):
 
     options = {"rtsp_transport": "tcp"} if config.kind == "rtsp" else {}
     kwargs = {"format": "mpjpeg"} if config.kind == "mjpeg" else {}
+    started = time.monotonic()
     try:
         container = av.open(config.url, options=options, timeout=(config.timeout, config.timeout), **kwargs)
     except (av.FFmpegError, OSError, ValueError) as exc:
-        raise _error(config, f"cannot open ({exc})") from None
+        # FFmpeg reports its own timeout as "invalid data" or "exit requested": say what happened.
+        timed_out = time.monotonic() - started >= config.timeout * 0.9
+        raise _error(config, f"no answer within {config.timeout:g} s" if timed_out else f"cannot open ({exc})") from None
     if not container.streams.video:
         container.close()
         raise _error(config, "has no video stream")
@@ -106,6 +109,8 @@ def _av_frames(config: SourceConfig, stop: threading.Event) -> Iterator[Frame]:
                         continue  # sampling: this frame comes before the next one is due
                     next_at = max(next_at + period, clock)
                     yield Frame(frame.to_ndarray(format="bgr24"), time.time())
+            except av.ExitError:  # the read timeout's interrupt
+                raise _error(config, f"no frame within {config.timeout:g} s") from None
             except (av.FFmpegError, OSError, ValueError) as exc:
                 raise _error(config, f"read failed ({exc})") from None
             if config.kind != "file":
@@ -233,6 +238,8 @@ class CameraReader(threading.Thread):
                 if self._read():
                     break
             except Exception as exc:  # SourceError, or a bug: either way the reader goes on
+                if self._stop_event.is_set():
+                    break  # the error is the interrupted read of a stop
                 if isinstance(exc, SourceError):
                     message = str(exc)
                 else:

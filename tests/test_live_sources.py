@@ -1,0 +1,190 @@
+"""Camera sources against real streams on 127.0.0.1 (tests/streams.py): video files, an
+HTTP MJPEG server with a snapshot URL, and GStreamer's RTSP server. No mocks."""
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from identity.live.sources import CameraReader, SourceConfig, SourceError, grab_frame, open_frames, redact_url
+from tests import streams
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PERSON_A = FIXTURES / "lfw_person_a_1.jpg"
+PERSON_B = FIXTURES / "lfw_person_b_1.jpg"
+SHAPE = (480, 640, 3)
+
+
+@pytest.fixture(scope="module")
+def short_video(tmp_path_factory) -> Path:
+    """2 s at 10 fps: person A, then nobody, then person B."""
+    path = tmp_path_factory.mktemp("videos") / "short.mp4"
+    return streams.make_video(path, [(PERSON_A, 0.8), (None, 0.4), (PERSON_B, 0.8)], fps=10)
+
+
+@pytest.fixture(scope="module")
+def long_video(tmp_path_factory) -> Path:
+    """30 s: each RTSP client plays it from the start, long enough for a reconnect test."""
+    path = tmp_path_factory.mktemp("videos") / "long.mp4"
+    return streams.make_video(path, [(PERSON_A, 10), (None, 5), (PERSON_B, 15)], fps=10)
+
+
+@pytest.fixture
+def rtsp_server(long_video):
+    reason = streams.rtsp_available()
+    if reason:
+        pytest.skip(reason)
+    with streams.RtspServer(long_video) as server:
+        yield server
+
+
+def take(config: SourceConfig, count: int) -> list:
+    frames = []
+    for frame in open_frames(config):
+        frames.append(frame)
+        if len(frames) == count:
+            break
+    return frames
+
+
+def wait_for(condition, seconds: float = 20.0, what: str = "the condition") -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {seconds:.0f} s")
+        time.sleep(0.05)
+
+
+class Recorder:
+    """A CameraReader's callbacks: frames counted, every status kept."""
+
+    def __init__(self):
+        self.frames, self.states, self.lock = 0, [], threading.Lock()
+
+    def on_frame(self, frame) -> None:
+        assert frame.image.shape == SHAPE
+        with self.lock:
+            self.frames += 1
+
+    def on_status(self, status) -> None:
+        with self.lock:
+            self.states.append(status)
+
+    def saw(self, state: str, after: int = 0) -> bool:
+        with self.lock:
+            return any(status.state == state for status in self.states[after:])
+
+
+def reader_survives_an_outage(server, config: SourceConfig) -> None:
+    """Online, server gone -> reconnecting, server back -> online again with frames."""
+    recorder = Recorder()
+    reader = CameraReader(config, on_frame=recorder.on_frame, on_status=recorder.on_status,
+                          backoff_initial=0.2, backoff_max=1.0)
+    reader.start()
+    try:
+        wait_for(lambda: recorder.saw("online"), what="the reader going online")
+        server.stop()
+        wait_for(lambda: reader.status.state == "reconnecting", what="the reader noticing the outage")
+        assert reader.status.error and reader.status.reconnects >= 1
+        mark = len(recorder.states)
+        server.start()
+        wait_for(lambda: recorder.saw("online", after=mark), what="the reader coming back online")
+        frames = recorder.frames
+        wait_for(lambda: recorder.frames >= frames + 3, what="frames flowing again")
+        assert reader.status.state == "online" and reader.status.error == ""
+    finally:
+        reader.stop()
+        reader.join(15)
+    assert not reader.is_alive() and reader.status.state == "stopped"
+
+
+def test_it_samples_a_file_source_to_the_configured_fps(short_video):
+    frames = list(open_frames(SourceConfig(kind="file", url=str(short_video), fps=5, loop=False)))
+
+    assert 6 <= len(frames) <= 14  # 2 s of 10 fps video sampled to 5 fps: about 10
+    assert all(frame.image.shape == SHAPE and frame.image.dtype == np.uint8 for frame in frames)
+
+
+def test_it_names_a_missing_file(tmp_path):
+    missing = tmp_path / "gone.mp4"
+
+    with pytest.raises(SourceError, match="file not found") as error:
+        list(open_frames(SourceConfig(kind="file", url=str(missing))))
+    assert str(missing) in str(error.value)
+
+
+def test_it_reads_an_mjpeg_stream(short_video):
+    with streams.MjpegServer(short_video) as server:
+        frames = take(SourceConfig(kind="mjpeg", url=server.stream_url, fps=10, timeout=5), 5)
+
+    assert len(frames) == 5 and all(frame.image.shape == SHAPE for frame in frames)
+
+
+def test_it_polls_a_snapshot_url(short_video):
+    with streams.MjpegServer(short_video) as server:
+        frames = take(SourceConfig(kind="snapshot", url=server.snapshot_url, poll_seconds=0.1, timeout=5), 3)
+
+    assert len(frames) == 3 and all(frame.image.shape == SHAPE for frame in frames)
+
+
+def test_it_says_when_a_snapshot_url_returns_a_web_page(short_video):
+    with streams.MjpegServer(short_video) as server, pytest.raises(SourceError, match="did not return an image"):
+        take(SourceConfig(kind="snapshot", url=server.page_url, timeout=5), 1)
+
+
+def test_it_reads_an_rtsp_stream(rtsp_server):
+    frames = take(SourceConfig(kind="rtsp", url=rtsp_server.url, fps=5, timeout=10), 3)
+
+    assert len(frames) == 3 and all(frame.image.shape == SHAPE for frame in frames)
+
+
+def test_it_reconnects_to_an_mjpeg_camera_that_comes_back(short_video):
+    with streams.MjpegServer(short_video) as server:
+        reader_survives_an_outage(server, SourceConfig(kind="mjpeg", url=server.stream_url, fps=10, timeout=3))
+
+
+def test_it_reconnects_to_an_rtsp_camera_that_comes_back(rtsp_server):
+    reader_survives_an_outage(rtsp_server, SourceConfig(kind="rtsp", url=rtsp_server.url, fps=5, timeout=5))
+
+
+def test_it_keeps_reading_when_the_frame_handler_raises(short_video):
+    calls = []
+
+    def on_frame(frame):
+        calls.append(frame)
+        raise RuntimeError("handler bug")
+
+    with streams.MjpegServer(short_video) as server:
+        reader = CameraReader(SourceConfig(kind="mjpeg", url=server.stream_url, fps=10, timeout=3), on_frame=on_frame)
+        reader.start()
+        try:
+            wait_for(lambda: len(calls) >= 3, what="three frames despite the failing handler")
+            assert reader.is_alive() and reader.status.state == "online"
+        finally:
+            reader.stop()
+            reader.join(15)
+
+
+def test_it_redacts_credentials_in_urls():
+    assert redact_url("rtsp://user:pw@host:554/x") == "rtsp://***@host:554/x"
+    assert redact_url("rtsp://admin:p@ss@cam.local/live") == "rtsp://***@cam.local/live"
+    assert redact_url("rtsp://host:554/x") == "rtsp://host:554/x"
+    assert redact_url("http://cam/snap.jpg?user=a&pwd=s3cret&token=abc") == "http://cam/snap.jpg?user=a&pwd=***&token=***"
+    assert redact_url("/videos/door.mp4") == "/videos/door.mp4"
+
+
+def test_it_keeps_the_password_out_of_a_connection_error():
+    url = f"rtsp://admin:hunter2@127.0.0.1:{streams.free_port()}/cam"
+
+    with pytest.raises(SourceError) as error:
+        grab_frame(SourceConfig(kind="rtsp", url=url, timeout=3))
+    assert "hunter2" not in str(error.value) and "127.0.0.1" in str(error.value)
+
+
+def test_it_grabs_one_frame(short_video):
+    with streams.MjpegServer(short_video) as server:
+        image = grab_frame(SourceConfig(kind="mjpeg", url=server.stream_url, timeout=5))
+
+    assert isinstance(image, np.ndarray) and image.shape == SHAPE and image.dtype == np.uint8
