@@ -122,8 +122,8 @@ def folder(name):
 tables = {{}}
 if connection.vendor == "sqlite":
     with connection.cursor() as cursor:
-        cursor.execute("SELECT m.tbl_name, SUM(s.pgsize - s.unused) FROM dbstat s JOIN sqlite_master m ON m.name = s.name "
-                       "GROUP BY m.tbl_name")
+        cursor.execute("SELECT m.tbl_name, SUM(s.pgsize - s.unused) FROM dbstat s "
+                       "JOIN sqlite_master m ON m.name = s.name GROUP BY m.tbl_name")
         tables = dict(cursor.fetchall())
 rows = {{"matchlog": MatchLog.objects.count(), "snapshot": Snapshot.objects.count()}}
 print(json.dumps({{
@@ -324,6 +324,12 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / CLOCK_TICKS
 
 
+def _machine_busy_seconds() -> float:
+    """CPU time all cores of this machine spent busy so far (/proc/stat, not idle or iowait)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / CLOCK_TICKS
+
+
 class MemorySampler:
     """RSS of each process group (GROUPS, summed over its processes), once a second, in a
     thread; and their CPU time at each mark."""
@@ -347,9 +353,11 @@ class MemorySampler:
         self.marks[name] = time.monotonic()
         groups = _processes(self.root_pid)
         self.cpu_marks[name] = {group: _cpu_seconds(pids) for group, pids in groups.items()}
+        self.cpu_marks[name]["machine"] = _machine_busy_seconds()
 
     def cpu(self, start: str, end: str) -> dict[str, float]:
-        """Per group, the share of one core it used between two marks (1.0 = a whole core)."""
+        """Per group, the share of one core it used between two marks (1.0 = a whole core);
+        "machine": every process on this machine together (other work on it shows here)."""
         if start not in self.marks or end not in self.marks:
             return {}
         elapsed = max(1e-6, self.marks[end] - self.marks[start])
