@@ -247,6 +247,13 @@ class MatchLog(models.Model):
             self.last_seen = self.created_at
         super().save(*args, **kwargs)
 
+    @property
+    def label(self) -> str:
+        """What the pages call this face: the person's name, else the stranger's label."""
+        if self.person is not None:
+            return self.person.name
+        return self.provisional.label if self.provisional is not None else self.assigned_id
+
 
 class AttendanceRecord(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attendance")

@@ -1,6 +1,7 @@
-"""Web JSON for live cameras, built from what the live worker holds in memory (no re-read of
-the rows it just wrote): per-frame overlays, visit events, camera status. The websocket
-events and the API share these shapes; services never build URLs or payloads themselves."""
+"""Web JSON, built from what the caller holds in memory (the worker passes the rows it just
+wrote, never re-read): recognition results of snapshots, per-frame overlays, visit events,
+camera status. The websocket events and the API share these shapes; services never build
+URLs or payloads themselves."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ import datetime as dt
 from django.urls import reverse
 
 from identity.live.tracking import FaceView, Track
+from identity.models import MatchLog, Snapshot
 
 PENDING, NAMED, STRANGER = "pending", "named", "stranger"
 
 
 def _iso(seconds: float | None) -> str | None:
     return None if seconds is None else dt.datetime.fromtimestamp(seconds, tz=dt.UTC).isoformat()
+
+
+def _iso_time(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
@@ -25,6 +31,48 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 def jpeg_data_url(jpeg: bytes) -> str:
     """An inline image for a page that must not store it (a compare crop, a test frame)."""
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
+
+
+def _snapshot_face(log: MatchLog) -> dict:
+    person = log.person
+    return {
+        "log_id": log.pk,
+        "face_index": log.face_index,
+        "box": log.box,
+        "decision": log.decision,
+        "assigned_id": log.assigned_id,
+        "label": log.label,
+        "person": {"id": person.pk, "name": person.name, "code": person.code} if person else None,
+        "provisional": log.provisional.label if log.provisional else None,
+        "similarity": _round(log.similarity),
+        "margin": _round(log.margin),
+        "crop_url": reverse("media-log-crop", args=[log.pk]) if log.crop else None,
+    }
+
+
+def snapshot_payload(snapshot: Snapshot, *, logs: list[MatchLog]) -> dict:
+    """A snapshot's recognition result, for the API and the websocket (see README "Events"):
+    {"snapshot": {...}, "faces": [...]} from its logs (person and provisional loaded)."""
+    camera = snapshot.camera
+    return {
+        "snapshot": {
+            "id": snapshot.pk,
+            "camera": {"id": camera.pk, "name": camera.name} if camera else None,
+            "received_at": _iso_time(snapshot.received_at),
+            "processed_at": _iso_time(snapshot.processed_at),
+            "width": snapshot.width,
+            "height": snapshot.height,
+            "status": snapshot.status,
+            "error": snapshot.error,
+            "image_url": reverse("media-snapshot", args=[snapshot.pk]),
+        },
+        "faces": [_snapshot_face(log) for log in sorted(logs, key=lambda log: log.face_index)],
+    }
+
+
+def recognition_event(snapshot: Snapshot, *, logs: list[MatchLog]) -> dict:
+    """`recognition.result`: a snapshot just decided (or failed)."""
+    return {"type": "recognition.result", **snapshot_payload(snapshot, logs=logs)}
 
 
 def track_face(track: Track, view: FaceView) -> dict:
@@ -113,3 +161,8 @@ def camera_status(*, camera, reader: dict | None, live: dict | None, counts: dic
         "frames_replaced": counts.get("replaced", 0),
         "reconnects": reader.get("reconnects", 0),
     }
+
+
+def camera_status_event(status: dict) -> dict:
+    """`camera.status`: a camera's state (camera_status) changed or was refreshed."""
+    return {"type": "camera.status", "camera": status}

@@ -77,10 +77,13 @@ def stray_connections_closed(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def fresh_gallery(redis_server):
-    """Test databases roll back and reuse ids; the shared gallery version in Redis must move too."""
+    """Test databases roll back and reuse ids; the shared gallery and strangers' versions in
+    Redis must move too, so that no process keeps the last test's people or strangers."""
     from identity.services.gallery import gallery_changed
+    from identity.services.recognizer import strangers_changed
 
     gallery_changed()
+    strangers_changed()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
-"""A test RTSP server: serves a folder of numbered JPEG frames (0000.jpg, 0001.jpg, ...) as
-H.264 at rtsp://127.0.0.1:PORT/cam, at FPS, looping, in real time. Run by Debian's
-/usr/bin/python3 (GStreamer's RTSP server through python3-gi); imports nothing from the
-project. Usage: rtsp_server.py PORT FOLDER FPS"""
+"""GStreamer's RTSP server for the tests (tests/streams.py starts it): rtsp://127.0.0.1:PORT/cam
+plays the H.264 MP4 FILE once, in real time, as it is (no re-encoding). Run by Debian's
+/usr/bin/python3 (python3-gi); imports nothing from the project. Usage: rtsp_server.py PORT FILE"""
 
 import sys
 
@@ -11,20 +10,16 @@ gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
-port, folder, fps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+port, path = sys.argv[1], sys.argv[2]
 Gst.init(None)
 server = GstRtspServer.RTSPServer()
 server.set_address("127.0.0.1")
 server.set_service(port)
 factory = GstRtspServer.RTSPMediaFactory()
-# Each client gets its own pipeline, from the first frame; images loop, timestamped at FPS.
-factory.set_launch(
-    f'( multifilesrc location="{folder}/%04d.jpg" loop=true caps="image/jpeg,framerate={fps}/1" ! jpegparse ! '
-    f"jpegdec ! videoconvert ! videorate ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} ! "
-    "rtph264pay name=pay0 pt=96 )"
-)
-factory.set_shared(False)
+# config-interval=1: SPS/PPS with every keyframe, so that a client can start decoding there.
+factory.set_launch(f'( filesrc location="{path}" ! qtdemux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )')
+factory.set_shared(False)  # each client gets its own pipeline, from the start of the file
 server.get_mount_points().add_factory("/cam", factory)
-server.attach(None)
-print("ready", flush=True)
+if server.attach(None) == 0:
+    sys.exit(f"cannot listen on 127.0.0.1:{port}")
 GLib.MainLoop().run()

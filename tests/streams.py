@@ -1,47 +1,25 @@
-"""Real camera streams on 127.0.0.1 for the tests (helpers, not tests): H.264 videos made
-from photos, an HTTP MJPEG server with a snapshot URL (a thread), and GStreamer's RTSP server
-(a subprocess of Debian's python3). Servers stop and start again on the same port, so that a
-test can take a camera away and bring it back; everything stops on context exit."""
+"""Real camera streams on 127.0.0.1 for the camera tests (helpers, not tests): H.264 videos of
+frames, an HTTP MJPEG server with a snapshot URL (a thread), and GStreamer's RTSP server
+(tests/rtsp_server.py, run by Debian's python3). A server stops and starts again on the same
+port, so that a test can take a camera away and bring it back; both stop on context exit."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 
+from tests import faces_data
+
 DEBIAN_PYTHON = "/usr/bin/python3"
-GREY = 128
-
-# Run by Debian's python3; imports nothing from the project. argv: PORT FILE.
-RTSP_SCRIPT = r'''
-import sys
-import gi
-gi.require_version("Gst", "1.0")
-gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer
-
-port, path = sys.argv[1], sys.argv[2]
-Gst.init(None)
-server = GstRtspServer.RTSPServer()
-server.set_address("127.0.0.1")
-server.set_service(port)
-factory = GstRtspServer.RTSPMediaFactory()
-# Not shared: each client gets its own pipeline, from the start of the file.
-factory.set_launch(f'( filesrc location="{path}" ! qtdemux ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=1 )')
-factory.set_shared(False)
-server.get_mount_points().add_factory("/cam", factory)
-if server.attach(None) == 0:
-    sys.exit("cannot listen on port " + port)
-print("ready", flush=True)
-GLib.MainLoop().run()
-'''
+RTSP_SCRIPT = Path(__file__).with_name("rtsp_server.py")
 
 
 def free_port() -> int:
@@ -50,59 +28,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def scene(photo: Path | str | None, size: tuple[int, int] = (640, 480), height: int = 300) -> np.ndarray:
-    """A grey BGR frame of `size` (w, h) with `photo` centred, `height` px tall (None: nobody)."""
-    width, frame_height = size
-    canvas = np.full((frame_height, width, 3), GREY, np.uint8)
-    if photo is not None:
-        image = cv2.imread(str(photo), cv2.IMREAD_COLOR)
-        if image is None:
-            raise FileNotFoundError(photo)
-        side_h = min(height, frame_height)
-        side_w = min(width, round(image.shape[1] * side_h / image.shape[0]))
-        top, left = (frame_height - side_h) // 2, (width - side_w) // 2
-        canvas[top : top + side_h, left : left + side_w] = cv2.resize(image, (side_w, side_h))
-    return canvas
-
-
-def video_codec() -> str:
-    return "libx264" if "libx264" in av.codecs_available else "mpeg4"
-
-
-def make_video(path: Path | str, segments: list[tuple[Path | str | None, float]], *, fps: int = 10,
-               size: tuple[int, int] = (640, 480)) -> Path:
-    """An MP4 of `segments` [(photo or None, seconds)], a keyframe every second (RTSP clients join there)."""
-    path = Path(path)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream(video_codec(), rate=fps)
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        stream.gop_size = fps
-        if stream.codec_context.name == "libx264":
-            stream.options = {"preset": "ultrafast", "g": str(fps), "keyint_min": str(fps), "bf": "0"}
-        for photo, seconds in segments:
-            frame = av.VideoFrame.from_ndarray(scene(photo, size), format="bgr24")
-            for _ in range(max(1, round(seconds * fps))):
-                container.mux(stream.encode(frame))
-        container.mux(stream.encode())
-    return path
-
-
-def video_frames(path: Path | str) -> list[np.ndarray]:
-    with av.open(str(path)) as container:
-        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
-
-
-def wait_port(port: int, seconds: float = 15.0, process: subprocess.Popen | None = None) -> None:
+def wait_port(port: int, *, seconds: float = 20.0, process: subprocess.Popen | None = None) -> None:
+    """Returns once 127.0.0.1:`port` accepts; RuntimeError when `process` exits first or after `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the server exited ({process.returncode}): {process.stderr.read()[-500:]!r}")
+            raise RuntimeError(f"the server exited with {process.returncode} before listening on port {port}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
         time.sleep(0.05)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {seconds:.0f} s")
+
+
+def write_video(path: Path | str, frames: list[np.ndarray], *, fps: int = 10) -> Path:
+    """An H.264 MP4 of BGR `frames`, a keyframe every second (where an RTSP client joins)."""
+    path = Path(path)
+    # bf=0: no B-frames, so that RTP carries the frames in display order.
+    options = {"preset": "ultrafast", "g": str(fps), "bf": "0"}
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps, options=options)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = "yuv420p"
+        for image in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        container.mux(stream.encode())
+    return path
 
 
 def rtsp_available() -> str | None:
@@ -119,31 +70,32 @@ def rtsp_available() -> str | None:
 
 
 class RtspServer:
-    """rtsp://127.0.0.1:PORT/cam serving an H.264 MP4; each client plays it from the start."""
+    """rtsp://127.0.0.1:PORT/cam: an H.264 MP4 played once in real time, from the start for each client."""
 
-    def __init__(self, video_path: Path | str, *, port: int | None = None):
-        self.video_path, self.port = Path(video_path), port or free_port()
+    def __init__(self, video: Path | str):
+        self.video, self.port = Path(video), free_port()
         self.url = f"rtsp://127.0.0.1:{self.port}/cam"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> RtspServer:
-        self.process = subprocess.Popen([DEBIAN_PYTHON, "-c", RTSP_SCRIPT, str(self.port), str(self.video_path)],
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        text=True)
-        try:
-            wait_port(self.port, process=self.process)
-        except BaseException:
-            self.stop()
-            raise
+        # stderr to a file, not a pipe: an unread pipe could fill up and stall the server.
+        with tempfile.TemporaryFile() as log:
+            self.process = subprocess.Popen([DEBIAN_PYTHON, str(RTSP_SCRIPT), str(self.port), str(self.video)],
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+            try:
+                wait_port(self.port, process=self.process)
+            except BaseException as exc:
+                self.stop()
+                log.seek(0)
+                exc.add_note(f"the RTSP server's stderr: {log.read()[-500:]!r}")
+                raise
         return self
 
     def stop(self) -> None:
         process, self.process = self.process, None
         if process is not None:
-            if process.poll() is None:
-                process.kill()
+            process.kill()
             process.wait(10)
-            process.stderr.close()
 
     def __enter__(self) -> RtspServer:
         return self.start()
@@ -152,92 +104,84 @@ class RtspServer:
         self.stop()
 
 
-class _Server(ThreadingHTTPServer):
-    allow_reuse_address = True  # start() again on the same port while old sockets linger
-    daemon_threads = True
-
-
 class MjpegServer:
-    """/stream.mjpg: multipart JPEG frames at `fps`; /snapshot.jpg: the current frame; /: an HTML page."""
+    """/stream.mjpg: the frames as multipart JPEGs at `fps`, looping, from the first for each client;
+    /snapshot.jpg: the current frame; /: a camera's web page (what a wrong snapshot URL gives)."""
 
-    def __init__(self, source: Path | str | list[np.ndarray], *, fps: float = 10, loop: bool = True):
-        frames = source if isinstance(source, list) else video_frames(source)
-        self.jpegs = [cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes() for frame in frames]
-        self.fps, self.loop, self.port = fps, loop, free_port()
-        self.stream_url = f"http://127.0.0.1:{self.port}/stream.mjpg"
-        self.snapshot_url = f"http://127.0.0.1:{self.port}/snapshot.jpg"
-        self.page_url = f"http://127.0.0.1:{self.port}/"
-        self.httpd: _Server | None = None
-        self.thread: threading.Thread | None = None
+    def __init__(self, frames: list[np.ndarray], *, fps: float = 10):
+        self.jpegs, self.fps, self.port = [faces_data.jpeg(f, quality=85) for f in frames], fps, free_port()
+        base = f"http://127.0.0.1:{self.port}"
+        self.stream_url, self.snapshot_url, self.page_url = f"{base}/stream.mjpg", f"{base}/snapshot.jpg", f"{base}/"
+        self.httpd: _Httpd | None = None
         self.started = time.monotonic()
 
-    def frame_at(self, index: int) -> bytes | None:
-        if index >= len(self.jpegs) and not self.loop:
-            return None
-        return self.jpegs[index % len(self.jpegs)]
-
     def current(self) -> bytes:
-        index = int((time.monotonic() - self.started) * self.fps)
-        return self.frame_at(index) or self.jpegs[-1]
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                if self.path == "/snapshot.jpg":
-                    self._send(server.current(), "image/jpeg")
-                elif self.path == "/stream.mjpg":
-                    self._stream()
-                elif self.path == "/":  # a camera's web page, as a wrong snapshot URL gives
-                    self._send(b"<html><body>camera login</body></html>", "text/html; charset=utf-8")
-                else:
-                    self.send_error(404)
-
-            def _send(self, data: bytes, content_type: str, status: int = 200) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _stream(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.end_headers()
-                index, started = 0, time.monotonic()
-                try:
-                    while server.httpd is not None and (data := server.frame_at(index)) is not None:
-                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
-                                         + f"Content-Length: {len(data)}\r\n\r\n".encode() + data + b"\r\n")
-                        self.wfile.flush()
-                        index += 1
-                        time.sleep(max(0.0, started + index / server.fps - time.monotonic()))
-                except OSError:  # the client went away
-                    pass
-                self.close_connection = True
-
-        return Handler
+        return self.jpegs[int((time.monotonic() - self.started) * self.fps) % len(self.jpegs)]
 
     def start(self) -> MjpegServer:
-        self.httpd = _Server(("127.0.0.1", self.port), self._handler())
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
+        self.httpd = _Httpd(self)
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        """Stops listening and ends the open streams (their handlers see httpd gone)."""
+        """Stops listening and ends the open streams (their handlers see that their server is gone)."""
         httpd, self.httpd = self.httpd, None
         if httpd is not None:
             httpd.shutdown()
             httpd.server_close()
-            self.thread.join(5)
 
     def __enter__(self) -> MjpegServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class _Httpd(ThreadingHTTPServer):
+    allow_reuse_address = True  # start() again on the same port while old connections linger
+    daemon_threads = True
+
+    def __init__(self, camera: MjpegServer):
+        super().__init__(("127.0.0.1", camera.port), _Handler)
+        self.camera = camera
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Httpd
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/snapshot.jpg":
+            self._send(self.server.camera.current(), "image/jpeg")
+        elif self.path == "/stream.mjpg":
+            self._stream()
+        elif self.path == "/":
+            self._send(b"<html><body>camera login</body></html>", "text/html; charset=utf-8")
+        else:
+            self.send_error(404)
+
+    def _send(self, data: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _stream(self) -> None:
+        camera, started, index = self.server.camera, time.monotonic(), 0
+        self.send_response(200)
+        self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+        self.end_headers()
+        try:
+            while camera.httpd is self.server:  # not after stop(), nor after a start() again
+                data = camera.jpegs[index % len(camera.jpegs)]
+                self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\n"
+                                 + f"Content-Length: {len(data)}\r\n\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+                index += 1
+                time.sleep(max(0.0, started + index / camera.fps - time.monotonic()))
+        except OSError:  # the client went away
+            pass
+        self.close_connection = True

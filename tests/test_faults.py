@@ -101,14 +101,30 @@ def empty_broker():
 
 
 @pytest.fixture
-def strangers_lock(empty_broker):
-    """Nobody is enrolled, so every face is a stranger and recognition takes the strangers
-    lock: held here, it keeps a task running (status PROCESSING) until the test lets go."""
-    lock = redis_client().lock(recognition.STRANGERS_LOCK, timeout=300)
-    assert lock.acquire(blocking_timeout=10)
-    yield lock
-    if lock.owned():
-        lock.release()
+def stalled_photo(empty_broker):
+    """submit() stores the group photo as a snapshot whose file is a FIFO: a worker that opens
+    it waits there (as on a stalled network disk) with the snapshot PROCESSING, until
+    release() puts the photo back."""
+    stalled: list[Path] = []
+    data = faces_data.photo("bbt_group.jpg")
+
+    def submit() -> Snapshot:
+        snapshot = recognition.snapshot_submit(image=("group.jpg", data))
+        path = Path(snapshot.image.path)
+        path.unlink()
+        os.mkfifo(path)
+        stalled.append(path)
+        return snapshot
+
+    def release() -> None:
+        for path in stalled:
+            spare = path.with_name(path.name + ".part")
+            spare.write_bytes(data)
+            os.replace(spare, path)  # a worker still waiting on the FIFO keeps waiting on the old one
+
+    submit.release = release
+    yield submit
+    release()
 
 
 def _processing(snapshot_id: int) -> bool:
@@ -123,14 +139,14 @@ def _done_once(snapshot_id: int) -> Snapshot:
     return snapshot
 
 
-def test_it_processes_the_snapshot_of_a_sigkilled_worker_once_a_worker_is_back(tmp_path, strangers_lock):
+def test_it_processes_the_snapshot_of_a_sigkilled_worker_once_a_worker_is_back(tmp_path, stalled_photo):
     with _workers(tmp_path) as start:
+        snapshot = stalled_photo()
         first = start("first")
-        snapshot = recognition.snapshot_submit(image=("group.jpg", faces_data.photo("bbt_group.jpg")))
         wait_until(lambda: _processing(snapshot.pk), "the first worker to start the task")
 
         _kill_group(first)  # the worker and its pool child, mid-task
-        strangers_lock.release()
+        stalled_photo.release()
         snapshot.refresh_from_db()
         assert (snapshot.status, snapshot.attempts, snapshot.logs.count()) == (Snapshot.PROCESSING, 1, 0)
         # Not lost: still held for the dead worker, unacknowledged.
@@ -146,15 +162,15 @@ def test_it_processes_the_snapshot_of_a_sigkilled_worker_once_a_worker_is_back(t
     assert sorted(logs.values_list("face_index", flat=True)) == list(range(GROUP_FACES))  # no duplicate rows
 
 
-def test_it_runs_the_task_again_when_only_the_pool_child_is_killed(tmp_path, strangers_lock):
+def test_it_runs_the_task_again_when_only_the_pool_child_is_killed(tmp_path, stalled_photo):
     with _workers(tmp_path) as start:
+        snapshot = stalled_photo()
         worker = start("survivor")  # the production visibility timeout: redelivery must not wait for it
-        snapshot = recognition.snapshot_submit(image=("group.jpg", faces_data.photo("bbt_group.jpg")))
         wait_until(lambda: _processing(snapshot.pk), "the worker to start the task")
         (child,) = _pool_children(worker)
 
         os.kill(child, signal.SIGKILL)  # as the OOM killer would: the parent sees WorkerLostError
-        strangers_lock.release()
+        stalled_photo.release()
         done = _done_once(snapshot.pk)  # rejected with requeue (reject_on_worker_lost), run again
         assert worker.poll() is None
 

@@ -3,32 +3,42 @@ HTTP MJPEG server with a snapshot URL, and GStreamer's RTSP server. No mocks."""
 
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from identity.live.sources import CameraReader, SourceConfig, SourceError, grab_frame, open_frames, redact_url
-from tests import streams
+from tests import live_data, streams
 
-FIXTURES = Path(__file__).parent / "fixtures"
-PERSON_A = FIXTURES / "lfw_person_a_1.jpg"
-PERSON_B = FIXTURES / "lfw_person_b_1.jpg"
+PERSON_A, PERSON_B = "lfw_person_a_1.jpg", "lfw_person_b_1.jpg"
 SHAPE = (480, 640, 3)
+FPS = 10
+
+
+def clip(segments: list[tuple[str | None, float]]) -> list[np.ndarray]:
+    """Frames at FPS of `segments` [(fixture photo or None: nobody, seconds)]."""
+    frames = []
+    for name, seconds in segments:
+        frames += [live_data.scene(name)] * round(seconds * FPS)  # one array per segment, shared
+    return frames
 
 
 @pytest.fixture(scope="module")
-def short_video(tmp_path_factory) -> Path:
-    """2 s at 10 fps: person A, then nobody, then person B."""
-    path = tmp_path_factory.mktemp("videos") / "short.mp4"
-    return streams.make_video(path, [(PERSON_A, 0.8), (None, 0.4), (PERSON_B, 0.8)], fps=10)
+def short_clip() -> list[np.ndarray]:
+    """2 s: person A, then nobody, then person B."""
+    return clip([(PERSON_A, 0.8), (None, 0.4), (PERSON_B, 0.8)])
 
 
 @pytest.fixture(scope="module")
-def long_video(tmp_path_factory) -> Path:
+def short_video(short_clip, tmp_path_factory):
+    return streams.write_video(tmp_path_factory.mktemp("videos") / "short.mp4", short_clip, fps=FPS)
+
+
+@pytest.fixture(scope="module")
+def long_video(tmp_path_factory):
     """30 s: each RTSP client plays it from the start, long enough for a reconnect test."""
-    path = tmp_path_factory.mktemp("videos") / "long.mp4"
-    return streams.make_video(path, [(PERSON_A, 10), (None, 5), (PERSON_B, 15)], fps=10)
+    frames = clip([(PERSON_A, 10), (None, 5), (PERSON_B, 15)])
+    return streams.write_video(tmp_path_factory.mktemp("videos") / "long.mp4", frames, fps=FPS)
 
 
 @pytest.fixture
@@ -115,22 +125,22 @@ def test_it_names_a_missing_file(tmp_path):
     assert str(missing) in str(error.value)
 
 
-def test_it_reads_an_mjpeg_stream(short_video):
-    with streams.MjpegServer(short_video) as server:
+def test_it_reads_an_mjpeg_stream(short_clip):
+    with streams.MjpegServer(short_clip) as server:
         frames = take(SourceConfig(kind="mjpeg", url=server.stream_url, fps=10, timeout=5), 5)
 
     assert len(frames) == 5 and all(frame.image.shape == SHAPE for frame in frames)
 
 
-def test_it_polls_a_snapshot_url(short_video):
-    with streams.MjpegServer(short_video) as server:
+def test_it_polls_a_snapshot_url(short_clip):
+    with streams.MjpegServer(short_clip) as server:
         frames = take(SourceConfig(kind="snapshot", url=server.snapshot_url, poll_seconds=0.1, timeout=5), 3)
 
     assert len(frames) == 3 and all(frame.image.shape == SHAPE for frame in frames)
 
 
-def test_it_says_when_a_snapshot_url_returns_a_web_page(short_video):
-    with streams.MjpegServer(short_video) as server, pytest.raises(SourceError, match="did not return an image"):
+def test_it_says_when_a_snapshot_url_returns_a_web_page(short_clip):
+    with streams.MjpegServer(short_clip) as server, pytest.raises(SourceError, match="did not return an image"):
         take(SourceConfig(kind="snapshot", url=server.page_url, timeout=5), 1)
 
 
@@ -140,8 +150,8 @@ def test_it_reads_an_rtsp_stream(rtsp_server):
     assert len(frames) == 3 and all(frame.image.shape == SHAPE for frame in frames)
 
 
-def test_it_reconnects_to_an_mjpeg_camera_that_comes_back(short_video):
-    with streams.MjpegServer(short_video) as server:
+def test_it_reconnects_to_an_mjpeg_camera_that_comes_back(short_clip):
+    with streams.MjpegServer(short_clip) as server:
         reader_survives_an_outage(server, SourceConfig(kind="mjpeg", url=server.stream_url, fps=10, timeout=3))
 
 
@@ -149,14 +159,14 @@ def test_it_reconnects_to_an_rtsp_camera_that_comes_back(rtsp_server):
     reader_survives_an_outage(rtsp_server, SourceConfig(kind="rtsp", url=rtsp_server.url, fps=5, timeout=5))
 
 
-def test_it_keeps_reading_when_the_frame_handler_raises(short_video):
+def test_it_keeps_reading_when_the_frame_handler_raises(short_clip):
     calls = []
 
     def on_frame(frame):
         calls.append(frame)
         raise RuntimeError("handler bug")
 
-    with streams.MjpegServer(short_video) as server:
+    with streams.MjpegServer(short_clip) as server:
         reader = CameraReader(SourceConfig(kind="mjpeg", url=server.stream_url, fps=10, timeout=3), on_frame=on_frame)
         reader.start()
         try:
@@ -183,8 +193,8 @@ def test_it_keeps_the_password_out_of_a_connection_error():
     assert "hunter2" not in str(error.value) and "127.0.0.1" in str(error.value)
 
 
-def test_it_grabs_one_frame(short_video):
-    with streams.MjpegServer(short_video) as server:
+def test_it_grabs_one_frame(short_clip):
+    with streams.MjpegServer(short_clip) as server:
         image = grab_frame(SourceConfig(kind="mjpeg", url=server.stream_url, timeout=5))
 
     assert isinstance(image, np.ndarray) and image.shape == SHAPE and image.dtype == np.uint8

@@ -10,14 +10,14 @@ import pytest
 from identity.models import Camera, MatchLog, ProvisionalIdentity
 from identity.services import frames
 from identity.services.readers import ReaderSupervisor
-from tests import live_data
-from tests.stream_servers import MjpegServer, RtspServer, rtsp_available, write_video
+from tests import live_data, streams
 from tests.test_live_worker import aaron  # noqa: F401  (the enrolled person, through the real worker)
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FPS = 10
+RTSP_LOOPS = 10  # the RTSP server plays its file once: a minute of the loop, longer than the test
 
 
 def _scenario() -> list:
@@ -61,10 +61,11 @@ def settle(settings):
 
 
 def test_it_reads_an_rtsp_camera_and_reconnects(aaron, live_worker, readers, media_root, settle, tmp_path):  # noqa: F811
-    missing = rtsp_available()
+    missing = streams.rtsp_available()
     if missing:
         pytest.skip(missing)
-    with RtspServer(_scenario(), tmp_path / "frames", fps=FPS) as server:
+    video = streams.write_video(tmp_path / "gate.mp4", _scenario() * RTSP_LOOPS, fps=FPS)
+    with streams.RtspServer(video) as server:
         camera = _camera(Camera.RTSP, server.url)
         wait_until(lambda: _state(camera) == "online", "the RTSP camera to be online")
         _assert_named_once_and_one_stranger(camera, aaron)
@@ -76,7 +77,7 @@ def test_it_reads_an_rtsp_camera_and_reconnects(aaron, live_worker, readers, med
 
 
 def test_it_reads_an_mjpeg_camera_and_reconnects(aaron, live_worker, readers, media_root, settle):  # noqa: F811
-    with MjpegServer(_scenario(), fps=FPS) as server:
+    with streams.MjpegServer(_scenario(), fps=FPS) as server:
         camera = _camera(Camera.MJPEG, server.stream_url)
         _assert_named_once_and_one_stranger(camera, aaron)
         server.stop()
@@ -86,6 +87,6 @@ def test_it_reads_an_mjpeg_camera_and_reconnects(aaron, live_worker, readers, me
 
 
 def test_it_plays_a_video_file_camera(aaron, live_worker, readers, media_root, settle, tmp_path):  # noqa: F811
-    video = write_video(tmp_path / "door.mp4", _scenario(), fps=FPS)
+    video = streams.write_video(tmp_path / "door.mp4", _scenario(), fps=FPS)
     camera = _camera(Camera.FILE, str(video))
     _assert_named_once_and_one_stranger(camera, aaron)

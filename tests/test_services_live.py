@@ -1,10 +1,13 @@
 """The live worker's frame path on real photos: tracks become visits (one row per appearance,
 one crop, the best frame as evidence, no stored frames), the cooldown, strangers, overlays."""
 
+import time
+
 import pytest
 
 from identity.models import AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot
-from identity.services import live
+from identity.services import frames, live
+from identity.services.realtime import redis_client
 from identity.services.recognizer import recognizer_forget
 from tests import faces_data, live_data
 from tests.test_services_recognition import aaron  # noqa: F401  (enrolled in this thread, no worker)
@@ -92,3 +95,46 @@ def test_it_pushes_an_overlay_per_frame_and_the_visit_as_it_opens_and_ends(aaron
     assert visits[0]["visit"]["label"] == "Aaron Peirsol" and visits[1]["visit"]["frame_count"] == 4
     named = [e for e in events[group] if e["type"] == "camera.overlay" and e["faces"]]
     assert named[-1]["faces"][0]["label"] == "Aaron Peirsol" and named[-1]["faces"][0]["state"] == "named"
+
+
+@pytest.fixture
+def one_shard(settings, door):
+    """Every camera in shard 0, which no earlier test's lease still holds."""
+    settings.FACEAPP_LIVE_SHARDS = 1
+    live_data.live_keys_clear(door)
+    redis_client().delete("faceapp:live:s:0:lease", "faceapp:live:s:0:starting")
+
+
+def _turn(shard: int) -> None:
+    """Another live-worker process takes the shard's lease, and gives it back."""
+    lease = frames.lease_take(shard=shard)
+    frames.lease_release(shard=shard, token=lease.token)
+
+
+def test_it_drops_the_tracks_of_a_shard_that_another_process_served_meanwhile(aaron, door, media_root, one_shard):
+    live.live_shard_run(shard=0, seconds=0)  # this process's turn
+    _show(door, "lfw_person_a_2.jpg", 6, time.time() - 2)
+    (visit,) = MatchLog.objects.all()
+    _turn(0)  # another process served the camera (and owns the visit's track now)
+
+    live.live_shard_run(shard=0, seconds=0)
+
+    assert door.pk not in live._cameras
+    assert MatchLog.objects.get().frame_count == visit.frame_count  # our stale track did not close it
+
+
+def test_it_keeps_its_tracks_when_nobody_served_the_shard_between_its_turns(aaron, door, media_root, one_shard):
+    live.live_shard_run(shard=0, seconds=0)
+    _show(door, "lfw_person_a_2.jpg", 6, time.time() - 2)
+
+    live.live_shard_run(shard=0, seconds=0)
+
+    assert live._cameras[door.pk].pipeline.tracker.tracks
+
+
+def test_it_pushes_the_cameras_status_as_it_processes_frames(aaron, door, media_root):
+    events, _ = faces_data.events_during(["dashboard"], lambda: _show(door, None, 2, time.time()))
+
+    statuses = [e["camera"] for e in events["dashboard"] if e["type"] == "camera.status"]
+    assert statuses and statuses[0]["id"] == door.pk and statuses[0]["fps_processed"] is not None
+    assert statuses[0]["last_processed_at"]

@@ -6,8 +6,10 @@ import re
 import pytest
 from django.utils import timezone
 
-from identity.models import AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot
-from identity.services import enrolment, recognition
+from identity.engine import get_face_engine
+from identity.models import AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot, embedding_to_bytes
+from identity.selectors import snapshot_result
+from identity.services import enrolment, recognition, recognizer
 from identity.vision import ImageError
 from tests import faces_data
 
@@ -72,8 +74,31 @@ def test_it_gives_a_stranger_the_same_provisional_id_each_time():
     assert log1.assigned_id == log2.assigned_id == stranger.label
     assert log1.decision == log2.decision == "unknown" and log2.provisional == stranger
     assert stranger.sightings == 2
-    face = recognition.snapshot_payload(second)["faces"][0]
+    face = snapshot_result(snapshot=second)["faces"][0]
     assert (face["label"], face["provisional"], face["person"]) == (stranger.label, stranger.label, None)
+
+
+def test_it_knows_a_stranger_that_another_process_met_without_reloading(django_capture_on_commit_callbacks):
+    _recognise(faces_data.photo("lfw_person_a_1.jpg"))  # this process's recognizer holds its strangers now
+    engine = get_face_engine()
+    (face,) = engine.analyze(engine.load_image(faces_data.photo("lfw_person_b_1.jpg")))
+    with django_capture_on_commit_callbacks(execute=True):  # what another worker commits for its new stranger
+        label = recognizer.stranger_create(model_id=engine.model_id)
+        ProvisionalIdentity.objects.filter(label=label).update(embeddings=embedding_to_bytes(face.embedding[None]))
+
+    snapshot = _recognise(faces_data.photo("lfw_person_b_1.jpg"))
+
+    assert snapshot.logs.get().assigned_id == label
+    assert ProvisionalIdentity.objects.count() == 2
+
+
+def test_it_pushes_the_same_result_the_api_reads_later(aaron):
+    snapshot = recognition.snapshot_submit(image=("group.jpg", faces_data.photo("bbt_group.jpg")))
+
+    events, done = faces_data.events_during(["dashboard"], lambda: recognition.snapshot_recognize(snapshot_id=snapshot.pk))
+
+    (result,) = [e for e in events["dashboard"] if e["type"] == "recognition.result"]
+    assert result == {"type": "recognition.result", **snapshot_result(snapshot=done)}
 
 
 def test_it_never_gives_two_faces_of_one_frame_the_same_id(aaron):
@@ -123,13 +148,13 @@ def test_it_marks_an_unreadable_image_failed_with_the_reason():
     snapshot = _recognise(faces_data.truncated_jpeg())
     assert snapshot.status == "failed" and snapshot.error.startswith("unreadable image")
     assert "truncated" in snapshot.error and not snapshot.logs.exists()
-    assert recognition.snapshot_payload(snapshot)["snapshot"]["error"] == snapshot.error
+    assert snapshot_result(snapshot=snapshot)["snapshot"]["error"] == snapshot.error
 
 
 def test_it_finds_nobody_in_a_photo_without_faces():
     snapshot = _recognise(faces_data.no_face_jpeg())
     assert (snapshot.status, snapshot.face_count) == ("done", 0)
-    assert recognition.snapshot_payload(snapshot)["faces"] == []
+    assert snapshot_result(snapshot=snapshot)["faces"] == []
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """API serializers: multipart inputs, query filters, and the JSON the API answers with.
 
-The recognition result is built by `identity.services.recognition.snapshot_payload` (shared
+The recognition result is built by `identity.presenters.snapshot_payload` (shared
 with the websocket events); its serializers here only document it in the OpenAPI schema.
 """
 
@@ -150,9 +150,7 @@ class MatchLogSerializer(serializers.ModelSerializer):
         return log.provisional.label if log.provisional else None
 
     def get_label(self, log: MatchLog) -> str:
-        if log.person:
-            return log.person.name
-        return log.provisional.label if log.provisional else log.assigned_id
+        return log.label
 
     def get_crop_url(self, log: MatchLog) -> str | None:
         return reverse("media-log-crop", args=[log.id]) if log.crop else None
@@ -181,7 +179,7 @@ class AttendanceSerializer(serializers.Serializer):
     absent = AttendanceAbsentSerializer(many=True)
 
 
-# Schema-only: the shape of `snapshot_payload` (built by the recognition service).
+# Schema-only: the shape of `identity.presenters.snapshot_payload`.
 
 
 class SnapshotInfoSerializer(serializers.Serializer):

@@ -25,9 +25,10 @@ from identity.api import serializers as s
 from identity.api.permissions import HasRole
 from identity.models import FaceSample, MatchLog, Person, Snapshot
 from identity.roles import OPERATOR
+from identity.selectors import snapshot_result
 from identity.services.attendance import attendance_payload
 from identity.services.enrolment import person_enroll, samples_wait
-from identity.services.recognition import snapshot_payload, snapshot_submit, snapshot_wait
+from identity.services.recognition import snapshot_submit, snapshot_wait
 from identity.services.uploads import ImageTooLarge
 from identity.vision import ImageError
 
@@ -60,7 +61,7 @@ def _status_url(request: Request, name: str, pk: int) -> str:
 
 
 def _snapshot_response(request: Request, snapshot: Snapshot) -> Response:
-    payload = snapshot_payload(snapshot)
+    payload = snapshot_result(snapshot=snapshot)
     if snapshot.status == Snapshot.DONE:
         return Response(payload)
     if snapshot.status == Snapshot.FAILED:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -20,6 +21,8 @@ from identity.matching import Assignment, Gallery, PersonMatch, StrangerRegistry
 # many people gets many chances to pass one (bench/identify.py measures it).
 DEFAULT_NAME_THRESHOLD = 0.35
 DEFAULT_MARGIN = 0.05
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,11 @@ class Recognizer:
     def set_strangers(self, strangers: StrangerRegistry) -> None:
         with self._lock:
             self.strangers = strangers
+
+    def strangers_update(self, change: Callable[[StrangerRegistry], T]) -> T:
+        """Run `change` on the strangers' registry while no face is being decided."""
+        with self._lock:
+            return change(self.strangers)
 
     def search(self, embeddings: np.ndarray) -> list[PersonMatch]:
         """Best and runner-up enrolled person for each embedding (one matrix product)."""

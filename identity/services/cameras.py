@@ -4,11 +4,16 @@ that owns the camera's shard takes them; a newer frame replaces one still waitin
 FACEAPP_RATE_CAMERA_FPS frames a second from a browser, the extra ones are dropped unread.
 """
 
+RATE_WINDOW_SECONDS = 2  # the rate is counted over 2 s, so a camera's jitter at the limit is not cut
+
 from django.conf import settings
 
 from identity.models import Camera
+from identity.presenters import camera_status_event
+from identity.selectors import camera_statuses
 from identity.services.frames import frame_counts, frame_put
 from identity.services.ratelimit import camera_rate_key, rate_limit_hit
+from identity.services.realtime import DASHBOARD_GROUP, camera_group, push
 from identity.services.uploads import image_check
 
 QUEUED, REPLACED, RATE_LIMITED = "queued", "replaced", "rate-limited"
@@ -16,12 +21,14 @@ QUEUED, REPLACED, RATE_LIMITED = "queued", "replaced", "rate-limited"
 
 def camera_frame_receive(*, camera: Camera, jpeg: bytes) -> str:
     """Returns "queued" (the frame waits for the live worker), "replaced" (it replaced a
-    frame still waiting), or "rate-limited" (over FACEAPP_RATE_CAMERA_FPS frames this second:
-    dropped unread). A frame that is not an acceptable image raises identity.vision.ImageError."""
+    frame still waiting), or "rate-limited" (over FACEAPP_RATE_CAMERA_FPS frames a second,
+    counted over RATE_WINDOW_SECONDS: dropped unread). A frame that is not an acceptable
+    image raises identity.vision.ImageError."""
     # Counted before any check: a flooding camera costs one Redis call per extra frame.
     limit = settings.FACEAPP_RATE_CAMERA_FPS
     key = camera_rate_key(camera_id=camera.pk, camera_token=camera.token)
-    if not rate_limit_hit(key=key, limit=limit, window_seconds=1).allowed:
+    allowed = limit * RATE_WINDOW_SECONDS
+    if not rate_limit_hit(key=key, limit=allowed, window_seconds=RATE_WINDOW_SECONDS).allowed:
         return RATE_LIMITED
     image_check(jpeg)
     return frame_put(camera_id=camera.pk, jpeg=jpeg)
@@ -30,3 +37,10 @@ def camera_frame_receive(*, camera: Camera, jpeg: bytes) -> str:
 def camera_replaced_count(*, camera_id: int) -> int:
     """How many frames of this camera were dropped for a newer one (the load bench reads it)."""
     return frame_counts(camera_id=camera_id).get("replaced", 0)
+
+
+def camera_status_push(*, camera: Camera) -> None:
+    """Tell the cameras page, the camera's page and the dashboard where the camera stands now."""
+    event = camera_status_event(camera_statuses(cameras=[camera])[camera.pk])
+    push(camera_group(camera.pk), event)
+    push(DASHBOARD_GROUP, event)

@@ -8,6 +8,7 @@ Keys (camera c, shard s = c mod FACEAPP_LIVE_SHARDS), under faceapp:live:
   s:{s}:cameras   set of the shard's cameras that sent frames
   s:{s}:wake      a one-item list the shard's loop blocks on
   s:{s}:lease     the owning loop's token (expires unless renewed)
+  s:{s}:turns     counts the takes of the lease
   s:{s}:starting  set while a queued live task has not taken the lease yet
 """
 
@@ -16,6 +17,7 @@ import struct
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -107,14 +109,20 @@ def frame_counts(*, camera_id: int) -> dict[str, int]:
     return {key.decode(): int(value) for key, value in counts.items()}
 
 
-def lease_take(*, shard: int) -> str | None:
-    """The lease's token when this caller now owns the shard, else None."""
+@dataclass(frozen=True)
+class Lease:
+    token: str
+    turn: int  # the shard's turns so far: two turns of one process in a row had nobody between
+
+
+def lease_take(*, shard: int) -> Lease | None:
+    """The lease when this caller now owns the shard, else None."""
     token = uuid.uuid4().hex
     client = redis_client()
     if not client.set(_shard_key(shard, "lease"), token, nx=True, ex=LEASE_SECONDS):
         return None
     client.delete(_shard_key(shard, "starting"))
-    return token
+    return Lease(token=token, turn=client.incr(_shard_key(shard, "turns")))
 
 
 def lease_renew(*, shard: int, token: str) -> bool:

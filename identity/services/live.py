@@ -4,7 +4,8 @@ Redis in memory (identity.services.frames), and only visits are written.
 
 A camera whose shard moves to another process (this one died or its turn ended while another
 took the lease) starts with fresh tracks there: their visits extend the open ones through the
-visit cooldown, so a takeover does not double a visit.
+visit cooldown, so a takeover does not double a visit. A process that gets a shard back after
+another served it drops the tracks it still had of it: they are the other's now.
 """
 
 import logging
@@ -19,6 +20,7 @@ from identity.models import Camera
 from identity.presenters import overlay_event, visit_event
 from identity.services import frames
 from identity.services.calibration import threshold_for
+from identity.services.cameras import camera_status_push
 from identity.services.realtime import DASHBOARD_GROUP, camera_group, push
 from identity.services.recognizer import recognizer_current
 from identity.services.visits import visit_close, visit_record
@@ -54,6 +56,14 @@ class LiveCamera:
 
 
 _cameras: dict[int, LiveCamera] = {}  # camera id -> state, for the cameras this process served
+_turns: dict[int, int] = {}  # shard -> the lease turn this process served last
+
+
+def _turn_begin(shard: int, turn: int) -> None:
+    if _turns.get(shard) != turn - 1:
+        for camera_id in [c for c in _cameras if frames.shard_of(c) == shard]:
+            del _cameras[camera_id]  # unwritten: whoever served the shard meanwhile owns those visits
+    _turns[shard] = turn
 
 
 def _live_camera(camera_id: int) -> LiveCamera | None:
@@ -146,6 +156,7 @@ def _count(state: LiveCamera, processed_at: float) -> None:
             "fps": state.fps, "processed": state.processed, "errors": state.errors,
             "last_processed_at": processed_at,
         })
+        camera_status_push(camera=state.camera)
 
 
 def _expire_idle(shard: int, now: float, busy: set[int]) -> bool:
@@ -165,9 +176,11 @@ def _expire_idle(shard: int, now: float, busy: set[int]) -> bool:
 def live_shard_run(*, shard: int, seconds: float) -> dict:
     """Serve the shard's cameras for up to `seconds` while holding its lease; returns counts.
     Ends early when the lease is lost or nothing happened for IDLE_EXIT_SECONDS."""
-    token = frames.lease_take(shard=shard)
-    if token is None:
+    lease = frames.lease_take(shard=shard)
+    if lease is None:
         return {"owned": False, "processed": 0}
+    _turn_begin(shard, lease.turn)
+    token = lease.token
     processed, started = 0, time.monotonic()
     quiet_since = started
     try:

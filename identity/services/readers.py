@@ -11,8 +11,8 @@ from dataclasses import asdict
 
 from identity.live.sources import CameraReader, Frame, ReaderStatus, SourceConfig, SourceError, grab_frame, redact_url
 from identity.models import Camera
+from identity.services.cameras import camera_status_push
 from identity.services.frames import frame_put, reader_status_put
-from identity.services.realtime import DASHBOARD_GROUP, push
 from identity.vision import encode_jpeg
 
 logger = logging.getLogger(__name__)
@@ -41,10 +41,12 @@ def status_dict(status: ReaderStatus) -> dict:
 class ReaderSupervisor:
     def __init__(self):
         self.readers: dict[int, tuple[SourceConfig, CameraReader]] = {}
+        self.cameras: dict[int, Camera] = {}
 
     def sync(self) -> None:
         """Start, restart or stop readers to match the active stream cameras."""
-        wanted = {c.pk: source_config(c) for c in Camera.objects.filter(active=True, kind__in=Camera.STREAM_KINDS)}
+        self.cameras = {c.pk: c for c in Camera.objects.filter(active=True, kind__in=Camera.STREAM_KINDS)}
+        wanted = {pk: source_config(camera) for pk, camera in self.cameras.items()}
         for camera_id, (config, reader) in list(self.readers.items()):
             if wanted.get(camera_id) != config:
                 reader.stop()
@@ -58,9 +60,8 @@ class ReaderSupervisor:
 
     def publish(self) -> None:
         for camera_id, (_, reader) in self.readers.items():
-            status = status_dict(reader.status)
-            reader_status_put(camera_id=camera_id, status=status)
-            push(DASHBOARD_GROUP, {"type": "camera.status", "camera_id": camera_id, "reader": status})
+            reader_status_put(camera_id=camera_id, status=status_dict(reader.status))
+            camera_status_push(camera=self.cameras[camera_id])
 
     def run(self, stop: threading.Event) -> None:
         synced = 0.0

@@ -1,46 +1,36 @@
 """Recognition: snapshots in, match logs, provisional IDs and attendance out."""
 
-import contextlib
 import datetime as dt
 import logging
 import time
 
 import numpy as np
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
-from identity.matching import Gallery, StrangerRegistry, assign_identities
-from identity.models import (
-    Camera,
-    MatchLog,
-    Person,
-    ProvisionalIdentity,
-    Snapshot,
-    embedding_from_bytes,
-    embedding_to_bytes,
-)
+from identity.live.recognizer import Recognizer
+from identity.matching import Assignment
+from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snapshot, embedding_to_bytes
+from identity.presenters import recognition_event
 from identity.services.attendance import attendance_mark, attendance_today
 from identity.services.calibration import threshold_for
 from identity.services.gallery import gallery_current, gallery_forget
+from identity.services.recognizer import recognizer_current, stranger_seen
 from identity.services.realtime import DASHBOARD_GROUP, camera_group, push, redis_client
 from identity.services.uploads import ImageInput, image_check, image_read, task_enqueue
 from identity.vision import ImageError, encode_jpeg
 
 __all__ = [
-    "attendance_today", "snapshot_fail", "snapshot_payload", "snapshot_recognize", "snapshot_retry", "snapshot_submit",
-    "snapshot_wait", "snapshots_requeue_stale",
+    "attendance_today", "snapshot_fail", "snapshot_recognize", "snapshot_retry", "snapshot_submit", "snapshot_wait",
+    "snapshots_requeue_stale",
 ]
 
 logger = logging.getLogger(__name__)
 
 FINISHED = (Snapshot.DONE, Snapshot.FAILED)
-STRANGER_MEMORY = 2000  # most recently seen provisional identities a new face is compared with
-STRANGERS_LOCK = "faceapp:strangers-lock"
 # Starts of one snapshot that may end without a result (worker killed, time limit) before it
 # is given up: above the task's 1 + 5 retries, so only a poison image ever reaches it.
 MAX_ATTEMPTS = 8
@@ -73,7 +63,7 @@ def snapshot_fail(*, snapshot_id: int, error: str) -> Snapshot | None:
     )
     snapshot = Snapshot.objects.select_related("camera").filter(pk=snapshot_id).first()
     if snapshot is not None:
-        _snapshot_push(snapshot, attendance_changed=False)
+        _snapshot_push(snapshot, logs=[], attendance_changed=False)
     return snapshot
 
 
@@ -121,54 +111,31 @@ def snapshots_requeue_stale(*, older_than: dt.timedelta) -> list[int]:
     return requeued
 
 
-def _gallery_checked(embeddings: np.ndarray) -> Gallery:
-    """The current gallery, reloaded if a person it would name was deleted or deactivated."""
-    gallery = gallery_current()
-    if not len(embeddings):
-        return gallery
-    candidates = {m.person_id for m in gallery.search(embeddings) if m.person_id is not None}
-    if candidates and Person.objects.filter(pk__in=candidates, active=True).count() < len(candidates):
+def _active_people(assignments: list[Assignment]) -> dict[int, Person]:
+    named = [a.person_id for a in assignments if a.known]
+    return Person.objects.filter(pk__in=named, active=True).in_bulk() if named else {}
+
+
+def _assign(recognizer: Recognizer, embeddings: np.ndarray, threshold: float) -> tuple[list[Assignment], dict]:
+    """Every face named or given a stranger's label, and the active people named. A person
+    deleted or deactivated since this process's gallery was loaded is dropped from it first."""
+    assignments = recognizer.assign(embeddings, name_threshold=threshold)
+    people = _active_people(assignments)
+    if len(people) < len({a.person_id for a in assignments if a.known}):
         gallery_forget()  # the version bump for that change has not reached us yet
-        gallery = gallery_current()
-    return gallery
-
-
-def _needs_strangers(gallery: Gallery, embeddings: np.ndarray, threshold: float, margin: float) -> bool:
-    matches = gallery.search(embeddings) if len(embeddings) else []
-    known = [m.person_id for m in matches if m.is_known(threshold=threshold, margin=margin)]
-    return len(known) < len(matches) or len(set(known)) < len(known)
-
-
-def _strangers_load(model_id: str, dim: int) -> tuple[StrangerRegistry, dict[str, ProvisionalIdentity]]:
-    registry = StrangerRegistry()
-    rows = ProvisionalIdentity.objects.filter(promoted_to__isnull=True, model_id=model_id).order_by("-last_seen")
-    by_label = {}
-    for row in rows[:STRANGER_MEMORY]:
-        examples = embedding_from_bytes(row.embeddings)
-        if examples.size:
-            registry.add(row.label, examples.reshape(-1, dim))
-            by_label[row.label] = row
-    return registry, by_label
-
-
-def _stranger_create(model_id: str, seen_at, rows: dict[str, ProvisionalIdentity]) -> str:
-    # The label comes from the row's pk, so two workers can never hand out the same one.
-    row = ProvisionalIdentity.objects.create(
-        label=f"new-{time.monotonic_ns()}", embeddings=b"", model_id=model_id, first_seen=seen_at, last_seen=seen_at,
-        sightings=0,
-    )
-    row.label = f"U-{row.pk:04d}"
-    row.save(update_fields=["label"])
-    rows[row.label] = row
-    return row.label
+        recognizer.set_gallery(gallery_current())
+        assignments = recognizer.assign(embeddings, name_threshold=threshold)
+        people = _active_people(assignments)
+    return assignments, people
 
 
 def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
-    """The worker's job: detect all faces, embed in one batch, match against the gallery,
-    assign IDs (identity.matching.assign_identities), store MatchLog rows + crops, update
-    attendance, then push a `recognition.result` event (see snapshot_payload) to the
-    dashboard group and the camera's group. Idempotent: a re-delivered snapshot that is
-    DONE is not processed again and never gets duplicate logs. Bad images → FAILED + error."""
+    """The worker's job: detect all faces, embed in one batch, decide each with the process's
+    recognizer (identity.services.recognizer), store MatchLog rows + crops (each face a
+    one-frame visit), update attendance, then push a `recognition.result` event
+    (identity.presenters) to the dashboard group and the camera's group. Idempotent: a
+    re-delivered snapshot that is DONE is not processed again and never gets duplicate logs.
+    Bad images → FAILED + error."""
     from identity.engine import get_face_engine
 
     snapshot = Snapshot.objects.select_related("camera").get(pk=snapshot_id)
@@ -197,38 +164,29 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
     embeddings = np.stack([face.embedding for face in faces]) if faces else np.zeros((0, 512), np.float32)
     crops = [encode_jpeg(face.crop) for face in faces]
     camera = snapshot.camera
-    threshold = threshold_for(camera)  # the camera's own, else the calibrated global, else the engine's
-    margin = settings.FACEAPP_MATCH_MARGIN
-    gallery = _gallery_checked(embeddings)
-    needs_strangers = _needs_strangers(gallery, embeddings, threshold, margin)
-    # Two workers meeting the same new stranger at once would give them two labels.
-    lock = redis_client().lock(STRANGERS_LOCK, timeout=60, blocking_timeout=30) if needs_strangers else None
+    threshold = threshold_for(camera)  # the camera's own, else the calibrated global, else the 1:N default
+    recognizer = recognizer_current()
+    # Outside the transaction: a new stranger's row commits at once, so its label stays valid
+    # in this process's memory even if the snapshot's writes roll back.
+    assignments, people = _assign(recognizer, embeddings, threshold)
+    labels = {a.stranger_label for a in assignments if a.stranger_label}
     saved: list[str] = []
+    logs: list[MatchLog] = []
     try:
-        with lock or contextlib.nullcontext(), transaction.atomic():
+        with transaction.atomic():
             # A re-delivered task (acks_late) may run beside or after the first delivery: the
             # row lock (SQLite: the IMMEDIATE transaction) lets one of them write, once.
-            snapshot = Snapshot.objects.select_for_update().get(pk=snapshot_id)
+            snapshot = Snapshot.objects.select_related("camera").select_for_update(of=("self",)).get(pk=snapshot_id)
             if snapshot.status in FINISHED:
                 return snapshot
             seen_at = snapshot.received_at
-            registry, rows = StrangerRegistry(), {}
-            if needs_strangers:
-                registry, rows = _strangers_load(engine.model_id, embeddings.shape[1])
-            assignments = assign_identities(
-                embeddings, gallery=gallery, strangers=registry, threshold=threshold, margin=margin,
-                new_label=lambda: _stranger_create(engine.model_id, seen_at, rows),
-            )
-            people = Person.objects.in_bulk([a.person_id for a in assignments if a.known])
+            strangers = ProvisionalIdentity.objects.in_bulk(labels, field_name="label") if labels else {}
+            for label in strangers:
+                stranger_seen(recognizer=recognizer, label=label, seen_at=seen_at)
             for face, crop, assignment in zip(faces, crops, assignments):
                 match = assignment.match
-                stranger = rows.get(assignment.stranger_label) if assignment.stranger_label else None
-                if stranger is not None:
-                    stranger.embeddings = embedding_to_bytes(registry.examples(stranger.label))
-                    stranger.last_seen = max(stranger.last_seen, seen_at)
-                    stranger.sightings += 1
-                    stranger.save(update_fields=["embeddings", "last_seen", "sightings"])
                 person = people.get(assignment.person_id) if assignment.known else None
+                stranger = strangers.get(assignment.stranger_label) if person is None else None
                 log = MatchLog(
                     snapshot=snapshot, face_index=assignment.face_index,
                     box=[round(float(v), 1) for v in face.box], embedding=embedding_to_bytes(face.embedding),
@@ -242,6 +200,7 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
                 log.crop.save("crop.jpg", ContentFile(crop), save=False)
                 saved.append(log.crop.name)
                 log.save()
+                logs.append(log)
             attendance_changed = attendance_mark(person_ids=list(people), seen_at=seen_at, camera=camera)
             snapshot.status, snapshot.error, snapshot.processed_at = Snapshot.DONE, "", timezone.now()
             snapshot.face_count = len(faces)
@@ -252,60 +211,17 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
         for name in saved:
             MatchLog.crop.field.storage.delete(name)
         raise
-    _snapshot_push(snapshot, attendance_changed=attendance_changed)
+    _snapshot_push(snapshot, logs=logs, attendance_changed=attendance_changed)
     return snapshot
 
 
-def _snapshot_push(snapshot: Snapshot, *, attendance_changed: bool) -> None:
-    event = {"type": "recognition.result", **snapshot_payload(snapshot)}
+def _snapshot_push(snapshot: Snapshot, *, logs: list[MatchLog], attendance_changed: bool) -> None:
+    event = recognition_event(snapshot, logs=logs)
     push(DASHBOARD_GROUP, event)
     if snapshot.camera_id:
         push(camera_group(snapshot.camera_id), event)
     if attendance_changed:
         push(DASHBOARD_GROUP, {"type": "attendance.update", "attendance": attendance_today()})
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _face_payload(log: MatchLog) -> dict:
-    person = log.person
-    label = person.name if person else (log.provisional.label if log.provisional else log.assigned_id)
-    return {
-        "log_id": log.pk,
-        "face_index": log.face_index,
-        "box": log.box,
-        "decision": log.decision,
-        "assigned_id": log.assigned_id,
-        "label": label,
-        "person": {"id": person.pk, "name": person.name, "code": person.code} if person else None,
-        "provisional": log.provisional.label if log.provisional else None,
-        "similarity": None if log.similarity is None else round(log.similarity, 4),
-        "margin": None if log.margin is None else round(log.margin, 4),
-        "crop_url": reverse("media-log-crop", args=[log.pk]) if log.crop else None,
-    }
-
-
-def snapshot_payload(snapshot: Snapshot) -> dict:
-    """The JSON-ready result shared by the websocket events and the API (see README "Events"):
-    {"snapshot": {...}, "faces": [...]}; the events add "type"."""
-    camera = snapshot.camera
-    logs = snapshot.logs.select_related("person", "provisional").order_by("face_index")
-    return {
-        "snapshot": {
-            "id": snapshot.pk,
-            "camera": {"id": camera.pk, "name": camera.name} if camera else None,
-            "received_at": _iso(snapshot.received_at),
-            "processed_at": _iso(snapshot.processed_at),
-            "width": snapshot.width,
-            "height": snapshot.height,
-            "status": snapshot.status,
-            "error": snapshot.error,
-            "image_url": reverse("media-snapshot", args=[snapshot.pk]),
-        },
-        "faces": [_face_payload(log) for log in logs],
-    }
 
 
 def snapshot_wait(*, snapshot_id: int, timeout: float) -> Snapshot:

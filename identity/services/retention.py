@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from identity.models import FaceSample, MatchLog, ProvisionalIdentity, Snapshot
 from identity.services import attendance
+from identity.services.recognizer import strangers_changed
 
 
 def _delete_file(field_file: FieldFile) -> None:
@@ -76,6 +77,8 @@ def purge_expired(*, now: dt.datetime | None = None, dry_run: bool = False) -> d
             for stranger in strangers.iterator():
                 counts["stranger_log_crops"] += _erase_log_biometrics(stranger_logs.filter(provisional=stranger))
                 stranger.delete()
+            if counts["strangers"]:
+                strangers_changed()  # their embeddings leave every process's memory too
 
     crops_before = _cutoff(now, settings.FACEAPP_KEEP_CROPS_DAYS)
     if crops_before:

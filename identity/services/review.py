@@ -19,6 +19,7 @@ from django.utils import timezone
 from identity.models import FaceSample, MatchLog, MatchLogReview, Person, ProvisionalIdentity
 from identity.services import attendance
 from identity.services.calibration import threshold_for
+from identity.services.recognizer import strangers_changed
 
 PROMOTE_SAMPLES = 3  # best faces of a promoted stranger that become their enrolled samples
 
@@ -160,6 +161,7 @@ def provisional_promote(
             raise ValidationError(f"The code {code} is already used.") from error
         provisional.promoted_to = person
         provisional.save(update_fields=["promoted_to"])
+        transaction.on_commit(strangers_changed)  # no process may give that label to a face again
         pairs: set = set()
         moved = []
         for log in provisional.logs.select_related("snapshot").order_by("id"):

@@ -106,41 +106,49 @@ def visit_record(*, camera: Camera, track: Track, threshold: float, recognizer: 
     if stranger is not None:
         stranger_seen(recognizer=recognizer, label=stranger.label, seen_at=last_seen)
     state: VisitState | None = track.visit
-    with transaction.atomic():
-        if state is None:
-            log = _recent_visit(camera, person, stranger, first_seen - dt.timedelta(seconds=cooldown_seconds))
-            if log is not None:
-                MatchLog.objects.filter(pk=log.pk).update(
-                    last_seen=Greatest(F("last_seen"), last_seen), frame_count=log.frame_count + track.frames
-                )
-                state = _state(log, log.frame_count, float("inf"), person, stranger)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            if state is None:
+                log = _recent_visit(camera, person, stranger, first_seen - dt.timedelta(seconds=cooldown_seconds))
+                if log is not None:
+                    MatchLog.objects.filter(pk=log.pk).update(
+                        last_seen=Greatest(F("last_seen"), last_seen), frame_count=F("frame_count") + track.frames
+                    )
+                    state = _state(log, log.frame_count, float("inf"), person, stranger)
+                else:
+                    log, snapshot = _visit_rows(camera, track, person, stranger, threshold, model_id, first_seen,
+                                                last_seen)
+                    written = _evidence(log, snapshot, track)
+                    snapshot.save()
+                    log.snapshot = snapshot
+                    log.save()
+                    state = _state(log, 0, track.best.view.weight, person, stranger)
             else:
-                state = _visit_create(camera, track, person, stranger, threshold, model_id, first_seen, last_seen)
-        else:
-            fields = _decision_fields(track, person, stranger, threshold)
-            MatchLog.objects.filter(pk=state.log_id).update(**fields)
-            log = MatchLog(pk=state.log_id, snapshot_id=state.snapshot_id, assigned_id=fields["assigned_id"])
-            state = _state(log, state.base_frames, state.evidence_weight, person, stranger)
-        if person is not None:
-            attendance_mark(person_ids=[person.pk], seen_at=first_seen, camera=camera)
+                fields = _decision_fields(track, person, stranger, threshold)
+                MatchLog.objects.filter(pk=state.log_id).update(**fields)
+                log = MatchLog(pk=state.log_id, snapshot_id=state.snapshot_id, assigned_id=fields["assigned_id"])
+                state = _state(log, state.base_frames, state.evidence_weight, person, stranger)
+            if person is not None:
+                attendance_mark(person_ids=[person.pk], seen_at=first_seen, camera=camera)
+    except BaseException:
+        _files_delete(written)  # rolled back: the crop and frame belong to no row
+        raise
     return state
 
 
-def _visit_create(camera, track, person, stranger, threshold, model_id, first_seen, last_seen) -> VisitState:
+def _files_delete(names: list[str]) -> None:
+    for name in names:
+        if name:
+            MatchLog.crop.field.storage.delete(name)
+
+
+def _visit_rows(camera, track, person, stranger, threshold, model_id, first_seen, last_seen):
     snapshot = Snapshot(camera=camera, received_at=first_seen, processed_at=timezone.now(), status=Snapshot.DONE,
                         face_count=1)
     log = MatchLog(face_index=0, model_id=model_id, created_at=first_seen, last_seen=last_seen,
                    frame_count=track.frames, **_decision_fields(track, person, stranger, threshold))
-    written = _evidence(log, snapshot, track)
-    try:
-        snapshot.save()
-        log.snapshot = snapshot
-        log.save()
-    except BaseException:
-        for name in written:
-            MatchLog.crop.field.storage.delete(name)
-        raise
-    return _state(log, 0, track.best.view.weight, person, stranger)
+    return log, snapshot
 
 
 def visit_close(*, camera: Camera, track: Track) -> None:
@@ -149,8 +157,10 @@ def visit_close(*, camera: Camera, track: Track) -> None:
     if state is None:
         return
     last_seen = _when(track.last_seen)
+    # Greatest: a process that took the camera over may have extended this visit meanwhile.
+    frame_count = state.base_frames + track.frames
     MatchLog.objects.filter(pk=state.log_id).update(
-        last_seen=Greatest(F("last_seen"), last_seen), frame_count=state.base_frames + track.frames
+        last_seen=Greatest(F("last_seen"), last_seen), frame_count=Greatest(F("frame_count"), frame_count)
     )
     if track.best is not None and track.best.view.weight > state.evidence_weight:
         _evidence_replace(state, track)
@@ -168,10 +178,7 @@ def _evidence_replace(state: VisitState, track: Track) -> None:
         log.snapshot.save(update_fields=["image", "width", "height"])
         log.save(update_fields=["box", "embedding", "quality", "crop"])
     except BaseException:
-        for name in written:
-            MatchLog.crop.field.storage.delete(name)
+        _files_delete(written)
         raise
-    for name in old:
-        if name:
-            MatchLog.crop.field.storage.delete(name)
+    _files_delete(old)
     state.evidence_weight = track.best.view.weight

@@ -6,9 +6,10 @@ The page is rendered once here; afterwards it changes only through `ws/dashboard
 from django.shortcuts import render
 from django.urls import reverse
 
-from identity.models import MatchLog, Snapshot
+from identity.models import Camera, MatchLog, Snapshot
 from identity.roles import VIEWER, role_required
-from identity.services.recognition import attendance_today, snapshot_payload
+from identity.selectors import camera_statuses, snapshot_result
+from identity.services.recognition import attendance_today
 
 FEED_LENGTH = 30
 
@@ -19,7 +20,7 @@ def _feed_item(log: MatchLog) -> dict:
     return {
         "log_id": log.pk,
         "decision": log.decision,
-        "label": log.person.name if log.person else (log.provisional.label if log.provisional else log.assigned_id),
+        "label": log.label,
         "assigned_id": log.assigned_id,
         "similarity": log.similarity,
         "crop_url": reverse("media-log-crop", args=[log.pk]) if log.crop else "",
@@ -45,7 +46,7 @@ def _latest_frame() -> dict | None:
     snapshot = Snapshot.objects.filter(status=Snapshot.DONE).select_related("camera").first()
     if snapshot is None or not snapshot.width or not snapshot.height:
         return None
-    payload = snapshot_payload(snapshot)
+    payload = snapshot_result(snapshot=snapshot)
     for face in payload["faces"]:
         face["place"] = _box_percent(face["box"], snapshot.width, snapshot.height)
     return payload
@@ -58,6 +59,7 @@ def dashboard(request):
         "feed": [_feed_item(log) for log in logs],
         "attendance": attendance_today(),
         "latest": _latest_frame(),
+        "cameras": list(camera_statuses(cameras=list(Camera.objects.filter(active=True).order_by("name"))).values()),
         "feed_length": FEED_LENGTH,
     }
     return render(request, "identity/dashboard.html", context)

@@ -1,7 +1,7 @@
 /* Dashboard: rendered once by the server, then changed only by ws/dashboard/ events. */
 (function () {
   "use strict";
-  const { el, formatTime, similarityText, connect, showStatus, drawBoxes } = window.faceapp;
+  const { el, formatTime, similarityText, connect, showStatus, drawBoxes, showCameraStatus } = window.faceapp;
 
   const feed = document.getElementById("feed");
   const feedLength = Number(feed.dataset.length) || 30;
@@ -69,7 +69,13 @@
     if (!stage) {
       stage = el("figure", { class: "live-camera", dataset: { cameraId: camera.id } },
         el("div", { class: "frame-stage stream-stage" }, el("div", { class: "box-layer" })),
-        el("figcaption", { class: "muted" }));
+        el("figcaption", { class: "muted" },
+          el("strong", { text: camera.name }), " · ",
+          el("span", { class: "camera-state", dataset: { field: "state" } }), " ",
+          el("small", { class: "muted", dataset: { field: "error" } }), " · ",
+          el("span", { dataset: { field: "fps_in" } }), " frames/s read, ",
+          el("span", { dataset: { field: "fps_processed" } }), " analysed · ",
+          el("span", { dataset: { overlay: "" }, text: "no face yet" })));
       cameraCards.append(stage);
       document.getElementById("cameras-empty").hidden = true;
     }
@@ -80,8 +86,10 @@
     stage.querySelector(".stream-stage").style.aspectRatio = event.width + " / " + event.height;
     drawBoxes(stage.querySelector(".box-layer"), event.faces.map((face) =>
       ({ ...face, label: face.label + " #" + face.track_id })), event.width, event.height);
-    stage.querySelector("figcaption").textContent = event.camera.name + " · " + event.faces.length + " face(s) · " +
-      event.latency_ms + " ms behind";
+    stage.querySelector("[data-overlay]").textContent = event.faces.length + " face(s) · " + event.latency_ms + " ms behind";
+  }
+  function onCameraStatus(status) {
+    showCameraStatus(cameraStage(status), status);
   }
 
   function attendanceRow(person, seen) {
@@ -115,6 +123,7 @@
       if (data.type === "recognition.result") onRecognition(data);
       else if (data.type === "visit.update") onVisit(data);
       else if (data.type === "camera.overlay") onOverlay(data);
+      else if (data.type === "camera.status") onCameraStatus(data.camera);
       else if (data.type === "attendance.update") onAttendance(data.attendance);
       else if (data.type === "enrolment.sample") onSample(data.sample);
     },
