@@ -1,4 +1,9 @@
-"""ASGI entry point: Django for http, Channels consumers for websockets."""
+"""ASGI entry point: Django for http, Channels consumers for websockets.
+
+In front of both (faceapp/middleware.py): request bodies over FACEAPP_MAX_REQUEST_MB are
+refused while they arrive (inside Daphne too), and websockets only open from this site's own
+origin or CSRF_TRUSTED_ORIGINS.
+"""
 
 import os
 
@@ -10,15 +15,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from faceapp.middleware import BodySizeLimit, WebsocketOriginCheck, daphne_body_cap_install  # noqa: E402
 from identity.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
-    }
+daphne_body_cap_install()
+application = BodySizeLimit(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": WebsocketOriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    )
 )

@@ -288,6 +288,23 @@ if FACEAPP_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_AGE = envint("FACEAPP_SESSION_HOURS", 12) * 3600
 
+# ---- Hardening (issue 13): request size caps, login throttling, security headers. ----
+# Enforced by faceapp/middleware.py (and Daphne's command line in manage.py runstack).
+# Largest request body, refused with 413 while it arrives: the largest legitimate one is an API
+# enrolment of 20 photos of FACEAPP_MAX_UPLOAD_MB each, plus its multipart framing.
+FACEAPP_MAX_REQUEST_BYTES = envint("FACEAPP_MAX_REQUEST_MB", 20 * (DATA_UPLOAD_MAX_MEMORY_SIZE // 2**20) + 1) * 2**20
+# Largest websocket message Daphne buffers: room over the upload cap, so that a camera frame a
+# little too large is answered "frame too large" by its consumer instead of being cut off.
+FACEAPP_WS_MAX_MESSAGE_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE + 2**20
+# Failed sign-ins per account and per client address in one lockout window; past them a
+# sign-in is refused (429) until the window, which starts at the first failure, ends.
+FACEAPP_LOGIN_FAILURES_PER_ACCOUNT = envint("FACEAPP_LOGIN_FAILURES_PER_ACCOUNT", 5)
+FACEAPP_LOGIN_FAILURES_PER_ADDRESS = envint("FACEAPP_LOGIN_FAILURES_PER_ADDRESS", 20)
+FACEAPP_LOGIN_LOCKOUT_MINUTES = envint("FACEAPP_LOGIN_LOCKOUT_MINUTES", 15)
+# Content-Security-Policy, Permissions-Policy and no-store on every response Django makes.
+MIDDLEWARE = [*MIDDLEWARE, "faceapp.middleware.SecurityHeadersMiddleware"]
+# ---- end of the hardening block ----
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -151,6 +151,7 @@ def camera_status(*, camera, reader: dict | None, live: dict | None, counts: dic
         "id": camera.pk,
         "name": camera.name,
         "kind": camera.kind,
+        "is_stream": camera.is_stream,
         "state": state,
         "error": reader.get("error", ""),
         "last_frame_at": _iso(reader.get("last_frame_at")),

@@ -20,9 +20,15 @@ def _current(page) -> str:
 
 
 def _wait_current(page, log_id) -> None:
-    page.wait_for_function(
-        "id => document.getElementById('review-card').dataset.logId === id", arg=str(log_id or ""), timeout=15000
-    )
+    from playwright.sync_api import expect
+
+    expect(page.locator("#review-card")).to_have_attribute("data-log-id", str(log_id or ""), timeout=15000)
+
+
+def _wait_live(page) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#review-card")).to_have_attribute("data-live", "open", timeout=15000)
 
 
 def _status(log: MatchLog) -> tuple[str, int | None]:
@@ -90,7 +96,7 @@ def _review_in_browser(playwright, base_url, alice, bob, first, second, third) -
     assert page.is_visible("#review-empty")
 
     # A new unknown face arrives while the page is open.
-    page.wait_for_function("document.getElementById('review-card').dataset.live === 'open'", timeout=15000)
+    _wait_live(page)
     arrived = make_log(seen_at=at(DAY, 12), best_person=bob, similarity=0.12, threshold=0.3)
     event = {
         "type": "recognition.result",

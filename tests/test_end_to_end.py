@@ -85,7 +85,8 @@ def test_it_enrols_people_and_recognises_them_live(
     client.force_login(operator_user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
     dashboard = WebsocketCommunicator(
-        application, "/ws/dashboard/", headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie.encode())]
+        application, "/ws/dashboard/",
+        headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", cookie.encode())],
     )
 
     async def scenario():

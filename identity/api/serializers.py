@@ -48,10 +48,18 @@ class RecognizeSerializer(serializers.Serializer):
     )
 
 
+# A row id is a signed 64-bit integer: a larger number names no row (and overflows SQLite).
+MAX_ROW_ID = 2**63 - 1
+
+
+def _row_id(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(required=False, min_value=1, max_value=MAX_ROW_ID, help_text=help_text)
+
+
 class LogFilterSerializer(serializers.Serializer):
-    person = serializers.IntegerField(required=False, help_text="Only faces matched to this person id.")
+    person = _row_id("Only faces matched to this person id.")
     decision = serializers.ChoiceField(choices=[MatchLog.KNOWN, MatchLog.UNKNOWN], required=False)
-    camera = serializers.IntegerField(required=False, help_text="Only faces seen by this camera id.")
+    camera = _row_id("Only faces seen by this camera id.")
     since = serializers.DateTimeField(required=False, help_text="Only faces logged at or after this ISO 8601 time.")
 
 

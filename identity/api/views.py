@@ -21,6 +21,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from faceapp.sizes import size_text
 from identity.api import serializers as s
 from identity.api.permissions import HasRole
 from identity.models import FaceSample, MatchLog, Person, Snapshot
@@ -48,7 +49,7 @@ def _too_large(request: Request, *, files: int) -> Response | None:
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length <= limit:
         return None
-    reason = f"upload too large: {length / 2**20:.1f} MB; the limit is {per_file / 2**20:.0f} MB per photo"
+    reason = f"upload too large: {size_text(length)}; the limit is {size_text(per_file)} per photo"
     return Response({"error": reason}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
 

@@ -1,5 +1,5 @@
 """Rate limits: a fixed-window counter per key in Redis (camera frames per second, API
-requests per minute per token or user).
+requests per minute per token or user, failed sign-ins per account and per address).
 
 A window starts at a key's first hit and lasts `window_seconds`; within it at most `limit`
 hits pass. One Lua script counts and sets the expiry, so concurrent web processes share the
@@ -8,6 +8,7 @@ limit protects the service, it must not be what takes it down.
 """
 
 import hashlib
+import ipaddress
 import logging
 import math
 from dataclasses import dataclass
@@ -27,6 +28,12 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local left = redis.call('PTTL', KEYS[1])
 if left < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) left = tonumber(ARGV[1]) end
 return {count, left}
+"""
+
+
+# KEYS: the counter. Returns {count, ms left in the window}, counting nothing.
+_PEEK = """
+return {tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('PTTL', KEYS[1])}
 """
 
 
@@ -54,6 +61,22 @@ def rate_limit_hit(*, key: str, limit: int, window_seconds: float) -> RateDecisi
     return RateDecision(allowed=False, count=count, retry_after=max(1, math.ceil(left_ms / 1000)))
 
 
+def rate_limit_peek(*, key: str, limit: int) -> RateDecision:
+    """Whether one more hit on `key` would be allowed now, without counting it (count: the hits
+    so far). Unreachable Redis lets it through, as rate_limit_hit does."""
+    if limit <= 0:
+        return RateDecision(allowed=True, count=0, retry_after=0)
+    try:
+        count, left_ms = redis_client().eval(_PEEK, 1, KEY_PREFIX + key)
+    except (RedisError, OSError) as exc:
+        logger.warning("rate limiter unreachable, letting %s through: %s", key, exc)
+        return RateDecision(allowed=True, count=0, retry_after=0)
+    count, left_ms = int(count), int(left_ms)
+    if count < limit:
+        return RateDecision(allowed=True, count=count, retry_after=0)
+    return RateDecision(allowed=False, count=count, retry_after=max(1, math.ceil(left_ms / 1000)))
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()[:16]
 
@@ -70,3 +93,18 @@ def api_rate_key(*, token_key: str | None, user_id: int | None, user_joined: flo
     if token_key:
         return f"api:token:{_digest(token_key)}"
     return f"api:user:{user_id}:{user_joined or 0:.6f}"
+
+
+def login_account_key(*, username: str) -> str:
+    """Per account name, case-folded (as a digest: Redis holds no names)."""
+    return f"login:account:{_digest(username.strip().casefold())}"
+
+
+def login_address_key(*, address: str) -> str:
+    """Per client address; an IPv6 client's whole /64 counts as one address (one host holds it all)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"login:address:{_digest(address)}"
+    network = ipaddress.ip_network(f"{ip}/64", strict=False) if ip.version == 6 else ip
+    return f"login:address:{_digest(str(network))}"

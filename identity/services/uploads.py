@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
+from faceapp.sizes import size_text
 from identity.vision import ImageError, probe_image
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def image_read(image: ImageInput) -> bytes:
 
 
 def _too_big(size: int, limit: int) -> str:
-    return f"file is too large ({size / 1e6:.1f} MB), the limit is {limit / 1e6:.0f} MB"
+    return f"file is too large ({size_text(size)}), the limit is {size_text(limit)}"
 
 
 def image_kind(data: bytes) -> str | None:

@@ -17,20 +17,23 @@ from identity.services.attendance import (
 )
 
 MAX_EXPORT_DAYS = 366
+# A day's bounds, its neighbours' links and the time-zone shift must stay inside Python's dates.
+FIRST_DAY, LAST_DAY = dt.date.min + dt.timedelta(days=2), dt.date.max - dt.timedelta(days=2)
 
 
 def _parse_day(text: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except (TypeError, ValueError):
         return None
+    return day if FIRST_DAY <= day <= LAST_DAY else None
 
 
 @role_required(OPERATOR)
 def attendance_day(request, day: str | None = None):
     the_day = timezone.localdate() if day is None else _parse_day(day)
     if the_day is None:
-        raise Http404("A day is written YYYY-MM-DD.")
+        raise Http404(f"A day is written YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}.")
     attendance = attendance_payload(day=the_day)
     arrivals = arrivals_per_hour(day=the_day)
     context = {
@@ -57,7 +60,9 @@ def attendance_export(request):
     today = timezone.localdate().isoformat()
     start, end = _parse_day(request.GET.get("start") or today), _parse_day(request.GET.get("end") or today)
     if start is None or end is None:
-        return HttpResponseBadRequest("start and end are days written YYYY-MM-DD.", content_type="text/plain")
+        return HttpResponseBadRequest(
+            f"start and end are days written YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}.", content_type="text/plain"
+        )
     if end < start or (end - start).days >= MAX_EXPORT_DAYS:
         return HttpResponseBadRequest(
             f"end must be on or after start, at most {MAX_EXPORT_DAYS} days later.", content_type="text/plain"

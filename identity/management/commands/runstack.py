@@ -23,6 +23,19 @@ def _die_with_parent():
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def daphne_command(*, host: str, port: int) -> list[str]:
+    """How the stack starts Daphne (the tests start it the same way)."""
+    # A camera frame over the upload cap is answered "frame too large" by its consumer; only
+    # far larger messages are cut off here, before Daphne buffers them.
+    ws_limit = str(settings.FACEAPP_WS_MAX_MESSAGE_BYTES)
+    # Behind the TLS proxy, the client's address (login throttling counts per address) is the
+    # one the proxy forwards, as its X-Forwarded-Proto is already trusted for the scheme.
+    proxy = ["--proxy-headers"] if settings.FACEAPP_HTTPS else []
+    return [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), *proxy,
+            "--websocket-max-message-size", ws_limit, "--websocket-max-frame-size", ws_limit,
+            "faceapp.asgi:application"]  # fmt: skip
+
+
 class Command(BaseCommand):
     help = "Migrate, ensure an admin account, then run Valkey, a Celery worker and Daphne."
 
@@ -65,8 +78,7 @@ class Command(BaseCommand):
                                         "--queues", "live", "--concurrency", str(settings.FACEAPP_LIVE_SHARDS),
                                         "--hostname", "live@%h"])  # fmt: skip
             self._spawn("camera readers", [python, str(settings.BASE_DIR / "manage.py"), "camreaders"])
-        self._spawn("server", [python, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]),
-                               "faceapp.asgi:application"])  # fmt: skip
+        self._spawn("server", daphne_command(host=options["host"], port=options["port"]))
         self.stdout.write(self.style.SUCCESS(
             f"faceapp is running at http://{options['host']}:{options['port']}/ — Ctrl-C stops it."
         ))  # fmt: skip

@@ -1,0 +1,46 @@
+"""Login throttling: failed sign-ins are counted per account and per client address in Redis
+(the fixed-window limiter of identity/services/ratelimit.py, shared by every web process).
+Past either limit a sign-in is refused until the window ends, before any password is checked:
+a flood then costs a Redis round trip, not a password hash, and does not starve other pages.
+
+Every failure and refusal is an audit line on the `faceapp.audit` logger (never the password).
+"""
+
+import logging
+
+from django.conf import settings
+
+from identity.services.ratelimit import login_account_key, login_address_key, rate_limit_hit, rate_limit_peek
+
+# Security events on one logger of their own, so that they can be routed apart.
+audit = logging.getLogger("faceapp.audit")
+
+
+def _limits(*, username: str, address: str) -> list[tuple[str, str, int]]:
+    """(what, key, most failures in a window) for the account and for the address."""
+    return [
+        ("account", login_account_key(username=username), settings.FACEAPP_LOGIN_FAILURES_PER_ACCOUNT),
+        ("address", login_address_key(address=address), settings.FACEAPP_LOGIN_FAILURES_PER_ADDRESS),
+    ]
+
+
+def login_retry_after(*, username: str, address: str) -> int:
+    """Seconds before this account, from this address, may try to sign in again; 0: now."""
+    waits = {what: rate_limit_peek(key=key, limit=limit).retry_after for what, key, limit in _limits(
+        username=username, address=address)}  # fmt: skip
+    wait = max(waits.values())
+    if wait:
+        locked = ", ".join(what for what, seconds in waits.items() if seconds)
+        audit.warning("sign-in refused for %r from %s: too many failures (%s), %d s left",
+                      username, address, locked, wait)  # fmt: skip
+    return wait
+
+
+def login_failure_record(*, username: str, address: str) -> None:
+    """Count one failed sign-in against the account and the address."""
+    window = settings.FACEAPP_LOGIN_LOCKOUT_MINUTES * 60
+    for what, key, limit in _limits(username=username, address=address):
+        decision = rate_limit_hit(key=key, limit=limit, window_seconds=window)
+        if decision.count == limit:
+            audit.warning("sign-in locked by %s for %r from %s: %d failures", what, username, address, limit)
+    audit.info("sign-in failed for %r from %s", username, address)
