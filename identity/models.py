@@ -300,7 +300,7 @@ class ThresholdChange(models.Model):
     row is in force. Rows are history: applying again adds a row."""
 
     camera = models.ForeignKey(Camera, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    threshold = models.FloatField(null=True, blank=True)  # None: back to the engine's default
+    threshold = models.FloatField(null=True, blank=True)  # None: back to FACEAPP_MATCH_THRESHOLD
     applied_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -51,7 +51,7 @@ def _snapshot_face(log: MatchLog) -> dict:
 
 
 def snapshot_payload(snapshot: Snapshot, *, logs: list[MatchLog]) -> dict:
-    """A snapshot's recognition result, for the API and the websocket (see README "Events"):
+    """A snapshot's recognition result, for the API and the websocket (README "Events (websockets)"):
     {"snapshot": {...}, "faces": [...]} from its logs (person and provisional loaded)."""
     camera = snapshot.camera
     return {

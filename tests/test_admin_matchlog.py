@@ -143,7 +143,6 @@ def test_it_registers_the_other_models_without_embeddings(people, admin_client):
 
 
 def test_it_retries_failed_snapshots(media_root, admin_client, django_capture_on_commit_callbacks):
-    pytest.importorskip("identity.tasks", reason="identity/tasks.py (the backend's) is not there yet")
     log = make_log(seen_at=at(DAY, 9), similarity=0.02)
     failed = log.snapshot
     Snapshot.objects.filter(pk=failed.pk).update(status=Snapshot.FAILED, error="boom")

@@ -138,3 +138,15 @@ def test_it_pushes_the_cameras_status_as_it_processes_frames(aaron, door, media_
     statuses = [e["camera"] for e in events["dashboard"] if e["type"] == "camera.status"]
     assert statuses and statuses[0]["id"] == door.pk and statuses[0]["fps_processed"] is not None
     assert statuses[0]["last_processed_at"]
+
+
+def test_it_tells_the_dashboards_when_a_visit_marks_someone_present(aaron, door, media_root,
+                                                                    django_capture_on_commit_callbacks):
+    def work():
+        with django_capture_on_commit_callbacks(execute=True):
+            _show(door, "lfw_person_a_2.jpg", 4, time.time())
+
+    events, _ = faces_data.events_during(["dashboard"], work)
+
+    (update,) = [e for e in events["dashboard"] if e["type"] == "attendance.update"]
+    assert [p["name"] for p in update["attendance"]["present"]] == ["Aaron Peirsol"]

@@ -77,10 +77,14 @@ def attendance_record_sighting(*, person_id: int, seen_at: dt.datetime, camera_i
 
 
 def attendance_mark(*, person_ids: list[int], seen_at: dt.datetime, camera: Camera | None) -> bool:
-    """Record a new sighting of each person; True when any record was created or moved."""
+    """Record a new sighting of each person; True when any record was created or moved, and
+    then the dashboards are told once it commits (every path that sees people: photos, cameras)."""
     changed = False
     for person_id in person_ids:
         changed |= _record_sighting(person_id, seen_at, camera.pk if camera else None)[1]
+    if changed:
+        day = local_day(seen_at)
+        transaction.on_commit(lambda: attendance_push(day=day))
     return changed
 
 

@@ -19,7 +19,7 @@ def default_match_threshold() -> float:
 
 
 def global_threshold() -> float | None:
-    """The newest globally applied threshold, or None (the engine default is in force)."""
+    """The newest globally applied threshold, or None (FACEAPP_MATCH_THRESHOLD is in force)."""
     change = ThresholdChange.objects.filter(camera__isnull=True).order_by("-applied_at", "-id").first()
     return change.threshold if change else None
 

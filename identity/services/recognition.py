@@ -15,7 +15,7 @@ from identity.live.recognizer import Recognizer
 from identity.matching import Assignment
 from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snapshot, embedding_to_bytes
 from identity.presenters import recognition_event
-from identity.services.attendance import attendance_mark, attendance_today
+from identity.services.attendance import attendance_mark
 from identity.services.calibration import threshold_for
 from identity.services.gallery import gallery_current, gallery_forget
 from identity.services.recognizer import recognizer_current, stranger_seen
@@ -24,8 +24,7 @@ from identity.services.uploads import ImageInput, image_check, image_read, task_
 from identity.vision import ImageError, encode_jpeg
 
 __all__ = [
-    "attendance_today", "snapshot_fail", "snapshot_recognize", "snapshot_retry", "snapshot_submit", "snapshot_wait",
-    "snapshots_requeue_stale",
+    "snapshot_fail", "snapshot_recognize", "snapshot_retry", "snapshot_submit", "snapshot_wait", "snapshots_requeue_stale",
 ]
 
 logger = logging.getLogger(__name__)
@@ -63,7 +62,7 @@ def snapshot_fail(*, snapshot_id: int, error: str) -> Snapshot | None:
     )
     snapshot = Snapshot.objects.select_related("camera").filter(pk=snapshot_id).first()
     if snapshot is not None:
-        _snapshot_push(snapshot, logs=[], attendance_changed=False)
+        _snapshot_push(snapshot, logs=[])
     return snapshot
 
 
@@ -201,7 +200,7 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
                 saved.append(log.crop.name)
                 log.save()
                 logs.append(log)
-            attendance_changed = attendance_mark(person_ids=list(people), seen_at=seen_at, camera=camera)
+            attendance_mark(person_ids=list(people), seen_at=seen_at, camera=camera)
             snapshot.status, snapshot.error, snapshot.processed_at = Snapshot.DONE, "", timezone.now()
             snapshot.face_count = len(faces)
             snapshot.height, snapshot.width = pixels.shape[:2]
@@ -211,17 +210,15 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
         for name in saved:
             MatchLog.crop.field.storage.delete(name)
         raise
-    _snapshot_push(snapshot, logs=logs, attendance_changed=attendance_changed)
+    _snapshot_push(snapshot, logs=logs)
     return snapshot
 
 
-def _snapshot_push(snapshot: Snapshot, *, logs: list[MatchLog], attendance_changed: bool) -> None:
+def _snapshot_push(snapshot: Snapshot, *, logs: list[MatchLog]) -> None:
     event = recognition_event(snapshot, logs=logs)
     push(DASHBOARD_GROUP, event)
     if snapshot.camera_id:
         push(camera_group(snapshot.camera_id), event)
-    if attendance_changed:
-        push(DASHBOARD_GROUP, {"type": "attendance.update", "attendance": attendance_today()})
 
 
 def snapshot_wait(*, snapshot_id: int, timeout: float) -> Snapshot:

@@ -9,7 +9,7 @@ from django.urls import reverse
 from identity.models import Camera, MatchLog, Snapshot
 from identity.roles import VIEWER, role_required
 from identity.selectors import camera_statuses, snapshot_result
-from identity.services.recognition import attendance_today
+from identity.services.attendance import attendance_today
 
 FEED_LENGTH = 30
 

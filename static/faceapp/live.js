@@ -138,8 +138,4 @@
 
   window.faceapp = { el, formatTime, formatTimes, similarityText, connect, showStatus, drawBoxes, showCameraStatus, showVisit };
   document.addEventListener("DOMContentLoaded", () => formatTimes(document));
-  // A choice that reloads its page (the CSP allows no inline handler).
-  document.addEventListener("change", (event) => {
-    if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
-  });
 })();
