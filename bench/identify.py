@@ -9,6 +9,14 @@ model id, so reruns only redo the matching (the key is the embedder's model id o
 delete the file after changing the detector). Decisions use the production code:
 ``Gallery.search`` and ``PersonMatch.is_known(threshold=, margin=)``.
 
+With ``FACEAPP_FLIP=adaptive`` the photos are embedded plain and mirrored in one pass (both
+cached: the mirrored ones as flip mode's ``+flip`` embeddings) and the decisions are adaptive
+mode's (``Gallery.search``, then ``refine_matches`` for the probes whose decision lies within
+the band of the threshold or margin, searched by flip embeddings against the enrolled photos'
+flip embeddings); plain and flip mode are reported beside it from the same embeddings, with
+the share of probes mirrored, and the time per face of plain and adaptive is measured on
+``--time-probes`` photos (detect + embed + search + the adaptive step, taking turns).
+
 Reported, at faceapp's identification threshold (FACEAPP_MATCH_THRESHOLD, default 0.35;
 ``--threshold``) with margin 0.05 and 0:
 
@@ -28,6 +36,7 @@ descheduled threads even on one query, so also try ``OPENBLAS_NUM_THREADS=1``
     .venv/bin/python bench/identify.py                # ~13.2k photos to embed the first time
     .venv/bin/python bench/identify.py --limit 50     # quick: 50 known people + 50 strangers
     .venv/bin/python bench/identify.py --threads 2 --json out.json
+    FACEAPP_FLIP=adaptive .venv/bin/python bench/identify.py   # adaptive beside plain and flip
 """
 
 from __future__ import annotations
@@ -35,7 +44,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -46,8 +54,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from identity.matching import Gallery, PersonMatch, normalize_rows  # noqa: E402
+from identity.matching import Gallery, PersonMatch, refine_face_matches, refine_matches  # noqa: E402
 from identity.vision import EngineConfig, FaceEngine, get_engine  # noqa: E402
+from search_timing import baseline_timing, report_search, search_timings  # noqa: E402
 
 DEFAULT_LFW = ROOT.parent / "shared" / "faces" / "lfw"
 DEFAULT_CACHE = ROOT / "bench" / "out" / "lfw_embeddings.npz"
@@ -55,7 +64,6 @@ BATCH_IMAGES = 32
 SAVE_EVERY = 1024  # images between cache writes, so an interrupted run keeps its work
 SWEEP = (0.15, 0.18, 0.20, 0.22, 0.25, 0.28, 0.30, 0.35, 0.40, 0.45)
 GALLERY_SIZES = (1_000, 10_000, 100_000)
-QUERY_BATCHES = (1, 64)
 
 
 @dataclass
@@ -92,51 +100,65 @@ def split_lfw(images_dir: Path, limit: int | None) -> Split:
 
 
 class EmbeddingCache:
-    """Embeddings of LFW photos (relative paths), per model id, in one .npz file."""
+    """Embeddings of LFW photos (relative paths), per model id, in one .npz file; with
+    ``flip_model_id`` also each photo's flip embedding (``flips``), kept under that model id."""
 
-    def __init__(self, path: Path, model_id: str):
-        self.path, self.model_id = path, model_id
+    def __init__(self, path: Path, model_id: str, *, flip_model_id: str | None = None):
+        self.path, self.model_id, self.flip_model_id = path, model_id, flip_model_id
         self.others: dict[str, np.ndarray] = {}
         self.embeddings: dict[str, np.ndarray] = {}
         self.fallbacks: dict[str, str] = {}
+        self.flips: dict[str, np.ndarray] = {}
         if not path.exists():
             return
+        mine = [m for m in (model_id, flip_model_id) if m]
         with np.load(path, allow_pickle=False) as data:
             for key in data.files:
-                if not key.startswith(f"{model_id}::"):
+                if not any(key.startswith(f"{m}::") for m in mine):
                     self.others[key] = data[key]
-            prefix = f"{model_id}::"
-            if prefix + "paths" in data.files:
-                paths = [str(p) for p in data[prefix + "paths"]]
-                self.embeddings = dict(zip(paths, data[prefix + "embeddings"]))
-                self.fallbacks = dict(zip(paths, (str(r) for r in data[prefix + "fallbacks"])))
+            for model, embeddings in ((model_id, self.embeddings), (flip_model_id, self.flips)):
+                prefix = f"{model}::"
+                if model and prefix + "paths" in data.files:
+                    paths = [str(p) for p in data[prefix + "paths"]]
+                    embeddings.update(zip(paths, data[prefix + "embeddings"]))
+                    self.fallbacks.update(zip(paths, (str(r) for r in data[prefix + "fallbacks"])))
+
+    def missing(self, images: list[str]) -> list[str]:
+        return [n for n in images if n not in self.embeddings or (self.flip_model_id and n not in self.flips)]
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        paths = sorted(self.embeddings)
-        prefix = f"{self.model_id}::"
         arrays = dict(self.others)
-        arrays[prefix + "paths"] = np.array(paths)
-        arrays[prefix + "embeddings"] = np.stack([self.embeddings[p] for p in paths]).astype(np.float32)
-        arrays[prefix + "fallbacks"] = np.array([self.fallbacks[p] for p in paths])
+        for model, embeddings in ((self.model_id, self.embeddings), (self.flip_model_id, self.flips)):
+            if not model or not embeddings:
+                continue
+            paths = sorted(embeddings)
+            arrays[f"{model}::paths"] = np.array(paths)
+            arrays[f"{model}::embeddings"] = np.stack([embeddings[p] for p in paths]).astype(np.float32)
+            arrays[f"{model}::fallbacks"] = np.array([self.fallbacks[p] for p in paths])
         temporary = self.path.with_name(self.path.stem + ".tmp.npz")
         np.savez(temporary, **arrays)
         temporary.replace(self.path)  # atomic: a killed run never leaves a half-written cache
 
 
 def embed_missing(engine: FaceEngine, images: list[str], images_dir: Path, cache: EmbeddingCache) -> float:
-    """Embed the photos not cached yet (largest face each); returns the seconds spent."""
-    missing = [name for name in images if name not in cache.embeddings]
+    """Embed the photos not cached yet (largest face each; mirrored too when the cache keeps
+    flip embeddings); returns the seconds spent."""
+    missing = cache.missing(images)
     if not missing:
         return 0.0
-    print(f"embedding {len(missing)} photos ({len(images) - len(missing)} cached) with {engine.model_id}", flush=True)
+    spaces = engine.model_id + (f" and {cache.flip_model_id}" if cache.flip_model_id else "")
+    print(f"embedding {len(missing)} photos ({len(images) - len(missing)} cached) with {spaces}", flush=True)
     start, since_save = time.perf_counter(), 0
     for i in range(0, len(missing), BATCH_IMAGES):
         chunk = missing[i : i + BATCH_IMAGES]
-        results = engine.analyze_many([str(images_dir / n) for n in chunk], fallback_center=True, max_faces=1)
+        results = engine.analyze_many([str(images_dir / n) for n in chunk], fallback_center=True, max_faces=1,
+                                      with_flip=cache.flip_model_id is not None)
         for name, faces in zip(chunk, results):
             cache.embeddings[name] = faces[0].embedding
             cache.fallbacks[name] = faces[0].fallback_reason or ""
+            if cache.flip_model_id:
+                cache.flips[name] = faces[0].flip_embedding
         since_save += len(chunk)
         if since_save >= SAVE_EVERY or i + BATCH_IMAGES >= len(missing):
             cache.save()
@@ -155,6 +177,7 @@ class Rates:
     dir: float
     wrong_name: float
     far: float
+    mirrored: float = 0.0  # share of the probes whose flip embedding decided (adaptive mode)
 
 
 def open_set_rates(
@@ -174,80 +197,37 @@ def open_set_rates(
     )
 
 
-def naive_search(queries: np.ndarray, samples_by_person: list[tuple[int, np.ndarray]]) -> list[PersonMatch]:
-    """The baseline: loop over people in Python, one dot product per person."""
-    results = []
-    for query in normalize_rows(queries):
-        best, best_score, second_score = None, -1.0, -1.0
-        for person_id, samples in samples_by_person:
-            score = float(np.max(samples @ query))
-            if score > best_score:
-                best, best_score, second_score = person_id, score, best_score
-            elif score > second_score:
-                second_score = score
-        results.append(PersonMatch(best, best_score, second_score))
-    return results
-
-
-def median_seconds(function, repeats: int) -> float:
-    function()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def search_timings(
-    lfw_vectors: np.ndarray, queries: np.ndarray, sizes: tuple[int, ...], *, seed: int, repeats: int | None,
-) -> list[dict]:
-    """Gallery.search per-face time at each size; LFW embeddings first, then random unit vectors."""
-    rng = np.random.default_rng(seed)
-    largest = max(sizes)
-    synthetic = max(0, largest - len(lfw_vectors))
-    pool = np.vstack([lfw_vectors, normalize_rows(rng.standard_normal((synthetic, lfw_vectors.shape[1])))])
-    rows = []
-    for size in sizes:
-        gallery = Gallery(pool[:size], np.arange(size))
-        real = min(size, len(lfw_vectors))
-        row = {"enrolled": size, "lfw": real, "random": size - real}
-        for batch in QUERY_BATCHES:
-            chunk = queries[:batch]
-            times = repeats or (200 if size * batch <= 64_000 else 30)
-            row[f"search_ms_per_face_b{batch}"] = 1000 * median_seconds(lambda: gallery.search(chunk), times) / batch
-        rows.append(row)
-    return rows
-
-
-def baseline_timing(lfw_vectors: np.ndarray, queries: np.ndarray, size: int, *, repeats: int | None) -> dict:
-    """Naive per-person loop vs Gallery.search at `size`, same data, same queries."""
-    gallery = Gallery(lfw_vectors[:size], np.arange(size))
-    by_person = [(i, lfw_vectors[i : i + 1]) for i in range(size)]
-    chunk = queries[:8]
-    agree = all(
-        a.person_id == b.person_id for a, b in zip(naive_search(chunk, by_person), gallery.search(chunk))
-    )
-    naive_ms = 1000 * median_seconds(lambda: naive_search(chunk, by_person), repeats or 5) / len(chunk)
-    fast = {b: 1000 * median_seconds(lambda b=b: gallery.search(queries[:b]), repeats or 100) / b
-            for b in QUERY_BATCHES}
-    return {"enrolled": size, "naive_ms_per_face": naive_ms, "same_answers": agree,
-            **{f"speedup_b{b}": naive_ms / ms for b, ms in fast.items()},
-            **{f"search_ms_per_face_b{b}": ms for b, ms in fast.items()}}
-
-
 def pct(x: float) -> str:
     return f"{100 * x:6.2f}"
 
 
-def report_open_set(split: Split, vectors, *, default: float) -> tuple[list[Rates], list[Rates]]:
-    """Print (and return) the rates at the default threshold and over the sweep."""
-    gallery = Gallery(vectors(split.enrolled), split.enrolled_person)
-    known_matches = gallery.search(vectors(split.known_probes))
-    stranger_matches = gallery.search(vectors(split.strangers))
-    rates = lambda t, m: open_set_rates(  # noqa: E731
-        known_matches, split.known_probe_person, stranger_matches, threshold=t, margin=m)
+def mode_rates(split: Split, vectors, flip_vectors=None, *, band: float | None = None):
+    """rates(threshold, margin) of one mode: the gallery searched with `vectors` (plain, or flip
+    mode's), or with `band` adaptive mode (plain, then `flip_vectors` for close decisions)."""
+    adaptive = band is not None
+    gallery = Gallery(vectors(split.enrolled), split.enrolled_person,
+                      flip_embeddings=flip_vectors(split.enrolled) if adaptive else None)
+    probes = {"known": split.known_probes, "strangers": split.strangers}
+    plain = {kind: gallery.search(vectors(names)) for kind, names in probes.items()}
 
+    def rates(threshold: float, margin: float) -> Rates:
+        matches, mirrored = dict(plain), 0
+        if adaptive:
+            for kind, names in probes.items():
+                refined = refine_matches(
+                    plain[kind], gallery=gallery, threshold=threshold, margin=margin, band=band,
+                    flip_embeddings=lambda indices, names=names: flip_vectors([names[i] for i in indices]))
+                matches[kind], mirrored = refined.matches, mirrored + len(refined.mirrored)
+        result = open_set_rates(matches["known"], split.known_probe_person, matches["strangers"],
+                                threshold=threshold, margin=margin)
+        result.mirrored = mirrored / max(1, len(split.known_probes) + len(split.strangers))
+        return result
+
+    return rates
+
+
+def report_open_set(rates, *, default: float) -> tuple[list[Rates], list[Rates]]:
+    """Print (and return) the rates at the default threshold and over the sweep."""
     print(f"\nAt the default threshold ({default}):")
     print(f"{'threshold':>10}{'margin':>8}{'rank-1 %':>10}{'DIR %':>9}{'wrong name %':>14}{'FAR %':>9}")
     headline = [rates(default, m) for m in (0.05, 0.0)]
@@ -267,18 +247,51 @@ def report_open_set(split: Split, vectors, *, default: float) -> tuple[list[Rate
     return headline, sweep
 
 
-def report_search(timings: list[dict], baseline: dict, *, lfw_count: int) -> None:
-    blas_threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
-    print(f"\nGallery.search time per face (median; one sample per enrolled person; "
-          f"{lfw_count} LFW embeddings, then random unit vectors; OPENBLAS_NUM_THREADS={blas_threads}):")
-    print(f"{'enrolled':>10}{'LFW':>8}{'random':>8}{'batch 1 ms':>12}{'batch 64 ms':>13}")
-    for row in timings:
-        print(f"{row['enrolled']:>10}{row['lfw']:>8}{row['random']:>8}"
-              f"{row['search_ms_per_face_b1']:>12.4f}{row['search_ms_per_face_b64']:>13.4f}")
-    print(f"\nBaseline, same run: naive per-person Python loop at {baseline['enrolled']} enrolled: "
-          f"{baseline['naive_ms_per_face']:.3f} ms/face; Gallery.search is {baseline['speedup_b1']:.0f}x faster "
-          f"(batch 1, {baseline['search_ms_per_face_b1']:.4f} ms) and {baseline['speedup_b64']:.0f}x faster "
-          f"(batch 64, {baseline['search_ms_per_face_b64']:.4f} ms); same answers: {baseline['same_answers']}")
+def report_modes(modes: dict, *, default: float) -> dict[str, list[dict]]:
+    """Plain, flip and adaptive side by side at the default threshold, margin 0.05 and 0."""
+    print(f"\nFlip modes at the default threshold ({default}), same photos:")
+    print(f"{'mode':>10}{'margin':>8}{'rank-1 %':>10}{'DIR %':>9}{'wrong name %':>14}{'FAR %':>9}{'mirrored %':>12}")
+    table = {}
+    for name, rates in modes.items():
+        table[name] = [vars(rates(default, m)) for m in (0.05, 0.0)]
+        for r in table[name]:
+            print(f"{name:>10}{r['margin']:>8.2f}{pct(r['rank1']):>10}{pct(r['dir']):>9}{pct(r['wrong_name']):>14}"
+                  f"{pct(r['far']):>9}{pct(1.0 if name == 'flip' else r['mirrored']):>12}")
+    return table
+
+
+def time_per_face(split: Split, cache: EmbeddingCache, images_dir: Path, *, photos: int, threads: int,
+                  threshold: float, margin: float) -> dict:
+    """ms per face, photo to decision (decode, detect, embed, search, the adaptive step), of plain
+    and adaptive mode on the same probe photos, taking turns in chunks (the order rotating)."""
+    vectors = lambda names, d: np.stack([d[n] for n in names])  # noqa: E731
+    gallery = Gallery(vectors(split.enrolled, cache.embeddings), split.enrolled_person,
+                      flip_embeddings=vectors(split.enrolled, cache.flips))
+    step = max(1, (len(split.known_probes) + len(split.strangers)) // max(photos, 1))
+    chosen = [str(images_dir / n) for n in (split.known_probes[::step] + split.strangers[::step])[:photos]]
+    engines = {mode: FaceEngine(EngineConfig.from_env(flip=mode, intra_op_threads=threads, inter_op_threads=1)).load()
+               for mode in ("plain", "adaptive")}
+    seconds, faces, mirrored = dict.fromkeys(engines, 0.0), dict.fromkeys(engines, 0), 0
+    for mode, engine in engines.items():  # warm-up, not timed: the first calls allocate
+        engine.flip_embeddings(np.stack([engine.analyze(chosen[0], fallback_center=True)[0].crop] * 2),
+                               np.zeros((2, gallery.matrix.shape[1]), np.float32))
+    for number, start in enumerate(range(0, len(chosen), 25)):
+        for mode in (list(engines) if number % 2 == 0 else list(engines)[::-1]):
+            engine, began = engines[mode], time.perf_counter()
+            for photo in chosen[start : start + 25]:
+                found = engine.analyze(photo, fallback_center=True, max_faces=1)
+                matches = gallery.search(np.stack([f.embedding for f in found]))
+                refined = refine_face_matches(engine=engine, faces=found, matches=matches, gallery=gallery,
+                                              threshold=threshold, margin=margin)
+                faces[mode] += len(found)
+                mirrored += len(refined.mirrored)
+            seconds[mode] += time.perf_counter() - began
+    result = {"photos": len(chosen), "mirrored": mirrored / max(1, faces["adaptive"]),
+              **{f"{mode}_ms_per_face": 1000 * seconds[mode] / max(1, faces[mode]) for mode in engines}}
+    print(f"\nTime per face, photo to decision ({len(chosen)} probe photos, plain and adaptive taking turns, "
+          f"{threads} ORT thread(s)): plain {result['plain_ms_per_face']:.1f} ms, adaptive "
+          f"{result['adaptive_ms_per_face']:.1f} ms ({pct(result['mirrored']).strip()} % of these faces mirrored)")
+    return result
 
 
 def main() -> None:
@@ -291,6 +304,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, help="timing repeats per measurement (default: 30-200)")
     parser.add_argument("--threshold", type=float, default=float(os.environ.get("FACEAPP_MATCH_THRESHOLD", "0.35")),
                         help="the identification threshold reported first (the app's FACEAPP_MATCH_THRESHOLD)")
+    parser.add_argument("--time-probes", type=int, default=400,
+                        help="adaptive mode: probe photos timed photo to decision, plain vs adaptive")
     parser.add_argument("--json", help="write the summary to this file")
     args = parser.parse_args()
 
@@ -303,7 +318,8 @@ def main() -> None:
           f"{len(split.known_probes)} known probes, {len(split.strangers)} strangers; "
           f"model {engine.model_id}, {args.threads} ORT thread(s)", flush=True)
 
-    cache = EmbeddingCache(Path(args.cache), engine.model_id)
+    flip_model_id = engine.flip_model_id if engine.adaptive else None  # adaptive: plain and mirrored, one pass
+    cache = EmbeddingCache(Path(args.cache), engine.model_id, flip_model_id=flip_model_id)
     seconds = embed_missing(engine, split.images, images_dir, cache)
     fallbacks: dict[str, int] = {}
     for name in split.images:
@@ -312,7 +328,18 @@ def main() -> None:
     print(f"photos found only by the detector fallback: {fallbacks or 'none'}")
 
     vectors = lambda names: np.stack([cache.embeddings[n] for n in names])  # noqa: E731
-    headline, sweep = report_open_set(split, vectors, default=args.threshold)
+    flip_vectors = lambda names: np.stack([cache.flips[n] for n in names])  # noqa: E731
+    modes, timing = {}, None
+    if engine.adaptive:
+        band = engine.config.flip_band
+        modes = {"plain": mode_rates(split, vectors), "flip": mode_rates(split, flip_vectors),
+                 "adaptive": mode_rates(split, vectors, flip_vectors, band=band)}
+        print(f"adaptive band {band:g} around the threshold and the margin")
+    headline, sweep = report_open_set(modes.get("adaptive") or mode_rates(split, vectors), default=args.threshold)
+    table = report_modes(modes, default=args.threshold) if modes else None
+    if engine.adaptive and args.time_probes:
+        timing = time_per_face(split, cache, images_dir, photos=args.time_probes, threads=args.threads,
+                               threshold=args.threshold, margin=0.05)
 
     # Timing: LFW embeddings in a fixed order (enrolled first), queries are known probes.
     lfw_vectors = vectors(split.enrolled + split.strangers + split.known_probes)
@@ -330,7 +357,7 @@ def main() -> None:
             "model_id": engine.model_id, "enrolled": len(split.enrolled), "known_probes": len(split.known_probes),
             "strangers": len(split.strangers), "fallbacks": fallbacks, "default_threshold": args.threshold,
             "headline": [vars(r) for r in headline], "sweep": [vars(r) for r in sweep],
-            "search": timings, "baseline": baseline,
+            "search": timings, "baseline": baseline, "modes": table, "time_per_face": timing,
         }, indent=1))
 
 

@@ -16,14 +16,25 @@ their subject, and the largest face is sometimes a bystander): ours
 insightface ``FaceAnalysis.get(img, max_num=1)``. A photo where insightface finds no face scores -1 (counted as
 "different").
 
-    .venv/bin/python bench/lfw.py                  # full View 2 run, ~40 min (three pipelines)
-    .venv/bin/python bench/lfw.py --limit 60       # quick: 60 pairs per fold
-    .venv/bin/python bench/lfw.py --tune           # View 1 (pairsDevTrain): pick the default threshold
+Our modes (``--modes``): plain, flip (every face mirrored too) and adaptive, which decides each
+pair as soon as its two photos are embedded, at the engine's threshold: a plain similarity
+within the band (``--band``) of it is taken again on flip embeddings, the photos' mirrored
+crops embedded then (both in one call), inside the pipeline's timed turn; "mirrored" is the
+share of photos whose mirror was embedded.
 
-``--tune`` prints the threshold with the best accuracy on View 1's training
-pairs (and that threshold's accuracy on pairsDevTest); that value is
-``DEFAULT_THRESHOLD`` in identity/vision/engine.py. Nothing is cached or
-written into the repository (``--json`` writes a summary where you ask).
+    .venv/bin/python bench/lfw.py                  # full View 2 run, ~45 min (four pipelines)
+    .venv/bin/python bench/lfw.py --limit 60       # quick: 60 pairs per fold
+    .venv/bin/python bench/lfw.py --tune           # View 1: pick the default threshold and flip band
+    .venv/bin/python bench/lfw.py --batching       # what batching faces in one ONNX call gives
+
+``--tune`` embeds View 1's photos once, plain and mirrored, and prints the threshold with the
+best accuracy on View 1's training pairs (and that threshold's accuracy on pairsDevTest); that
+value is ``DEFAULT_THRESHOLD`` in identity/vision/config.py. It then chooses the adaptive band:
+the largest change the mirror made to any View 1 pair's similarity, plus how far the best
+threshold moved between pairsDevTrain and pairsDevTest (the threshold in force is never known
+better), rounded up to 0.01: ``DEFAULT_FLIP_BAND`` in identity/vision/adaptive.py. View 2 is never
+used to choose either. Nothing is cached or written into the repository (``--json`` writes a
+summary where you ask).
 """
 
 from __future__ import annotations
@@ -41,10 +52,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from identity.vision import EngineConfig, FaceEngine  # noqa: E402
+from identity.vision import EngineConfig, Face, FaceEngine, near  # noqa: E402
 
 DEFAULT_LFW = ROOT.parent / "shared" / "faces" / "lfw"
 CHUNK_IMAGES = 50  # images per pipeline turn in the interleaved timing
+BATCH_SIZES = (1, 2, 8)  # faces per ONNX call timed by --batching
 
 
 @dataclass
@@ -62,6 +74,8 @@ class RunResult:
     seconds: float
     no_face: int = 0
     fallbacks: dict[str, int] = field(default_factory=dict)
+    pair_scores: dict[int, float] | None = None  # adaptive: decided per pair (index into the pairs)
+    mirrored: int = 0  # photos whose mirrored crop was embedded
 
 
 def image_path(name: str, number: str) -> str:
@@ -90,21 +104,60 @@ def read_pairs(path: Path, limit: int | None = None) -> list[Pair]:
 class OursPipeline:
     """faceapp's engine, one photo per call (as a camera frame or an upload is handled)."""
 
-    def __init__(self, lfw: Path, config: EngineConfig, name: str):
-        self.lfw, self.engine = lfw, FaceEngine(config).load()
+    def __init__(self, lfw: Path, config: EngineConfig, name: str, *, with_flip: bool = False):
+        self.lfw, self.engine, self.with_flip = lfw, FaceEngine(config).load(), with_flip
         self.result = RunResult(name, {}, 0.0, fallbacks={})
+        self.flips: dict[str, np.ndarray] = {}  # with_flip: each photo's flip embedding too
 
     def warm_up(self, image: str) -> None:
         self.engine.analyze(str(self.lfw / "images" / image))
 
-    def process(self, image: str) -> None:
+    def process(self, image: str) -> Face:
         faces = self.engine.analyze(
-            str(self.lfw / "images" / image), fallback_center=True, max_faces=1, central_first=True
+            str(self.lfw / "images" / image), fallback_center=True, max_faces=1, central_first=True,
+            with_flip=self.with_flip,
         )
         face = faces[0]  # the fallback guarantees one
         self.result.embeddings[image] = face.embedding
+        if face.flip_embedding is not None:
+            self.flips[image] = face.flip_embedding
         if face.fallback:  # no face at the normal threshold; the fallback found one
             self.result.fallbacks[face.fallback_reason] = self.result.fallbacks.get(face.fallback_reason, 0) + 1
+        return face
+
+
+class AdaptivePipeline(OursPipeline):
+    """Adaptive flip mode: each pair is decided once both photos are embedded, mirroring the two
+    faces (one call) when the plain similarity is within the band of the engine's threshold."""
+
+    def __init__(self, lfw: Path, config: EngineConfig, name: str, pairs: list[Pair]):
+        super().__init__(lfw, config, name)
+        self.pairs, self.faces = pairs, {}
+        self.pairs_of: dict[str, list[int]] = {}
+        for index, pair in enumerate(pairs):
+            for image in {pair.image1, pair.image2}:
+                self.pairs_of.setdefault(image, []).append(index)
+        self.result.pair_scores = {}
+
+    def warm_up(self, image: str) -> None:
+        face = self.engine.analyze(str(self.lfw / "images" / image))[0]
+        self.engine.flip_embeddings(np.stack([face.crop] * 2), np.stack([face.embedding] * 2))  # a two-crop mirror call
+
+    def process(self, image: str) -> Face:
+        self.faces[image] = super().process(image)
+        threshold, band = self.engine.config.threshold, self.engine.config.flip_band
+        for index in self.pairs_of[image]:
+            pair = self.pairs[index]
+            if index in self.result.pair_scores or pair.image1 not in self.faces or pair.image2 not in self.faces:
+                continue  # decided already, or its other photo is still to come
+            both = [self.faces[pair.image1], self.faces[pair.image2]]
+            score = float(both[0].embedding @ both[1].embedding)
+            if near(score, threshold=threshold, band=band):
+                self.result.mirrored += sum(f.flip_embedding is None for f in both)
+                flip1, flip2 = self.engine.mirror(both)  # the missing mirrors, in one call
+                score = float(flip1 @ flip2)
+            self.result.pair_scores[index] = score
+        return self.faces[image]
 
 
 class InsightfacePipeline:
@@ -145,7 +198,14 @@ def run_interleaved(images: list[str], pipelines: list) -> list[RunResult]:
     return [pipeline.result for pipeline in pipelines]
 
 
-def similarities(pairs: list[Pair], embeddings: dict[str, np.ndarray | None]) -> np.ndarray:
+def similarities(pairs: list[Pair], run: RunResult) -> np.ndarray:
+    """Each pair's score: the run's own per-pair decision (adaptive), else the photos' cosine."""
+    if run.pair_scores is not None:
+        return np.array([run.pair_scores[i] for i in range(len(pairs))])
+    return pair_cosines(pairs, run.embeddings)
+
+
+def pair_cosines(pairs: list[Pair], embeddings: dict[str, np.ndarray | None]) -> np.ndarray:
     sims = []
     for p in pairs:
         a, b = embeddings[p.image1], embeddings[p.image2]
@@ -176,19 +236,89 @@ def ten_fold(pairs: list[Pair], sims: np.ndarray) -> tuple[float, float, float]:
 
 
 def tune(args: argparse.Namespace) -> None:
+    """View 1 only: the plain threshold, then the adaptive band (see the module docstring)."""
     lfw = Path(args.lfw)
     train = read_pairs(lfw / "pairsDevTrain.txt", args.limit)
     test = read_pairs(lfw / "pairsDevTest.txt", args.limit)
     images = sorted({p.image1 for p in train + test} | {p.image2 for p in train + test})
     print(f"View 1: {len(train)} training pairs, {len(test)} test pairs, {len(images)} images")
-    for flip in (False, True):
-        config = EngineConfig(flip=flip, intra_op_threads=args.threads, inter_op_threads=1)
-        (run,) = run_interleaved(images, [OursPipeline(lfw, config, "flip" if flip else "plain")])
-        threshold, train_acc = best_threshold(similarities(train, run.embeddings), np.array([p.same for p in train]))
-        test_sims = similarities(test, run.embeddings)
-        test_acc = ((test_sims >= threshold) == np.array([p.same for p in test])).mean()
-        print(f"{run.name:>6}: best threshold {threshold:.4f}  train accuracy {100 * train_acc:.2f}%  "
-              f"DevTest accuracy at it {100 * test_acc:.2f}%  fallbacks {run.fallbacks or 0}")
+    config = EngineConfig(intra_op_threads=args.threads, inter_op_threads=1)
+    pipeline = OursPipeline(lfw, config, "plain", with_flip=True)  # plain and flip embeddings in one pass
+    (run,) = run_interleaved(images, [pipeline])
+    best: dict[str, tuple[float, float]] = {}
+    for mode, embeddings in (("plain", run.embeddings), ("flip", pipeline.flips)):
+        threshold, train_acc = best_threshold(pair_cosines(train, embeddings), np.array([p.same for p in train]))
+        test_threshold, _ = best_threshold(pair_cosines(test, embeddings), np.array([p.same for p in test]))
+        test_acc = ((pair_cosines(test, embeddings) >= threshold) == np.array([p.same for p in test])).mean()
+        best[mode] = (threshold, test_threshold)
+        print(f"{mode:>6}: best threshold {threshold:.4f}  train accuracy {100 * train_acc:.2f}%  "
+              f"DevTest accuracy at it {100 * test_acc:.2f}% (DevTest's own best threshold {test_threshold:.4f})  "
+              f"fallbacks {run.fallbacks or 0}")
+    everything = train + test
+    plain, flip = pair_cosines(everything, run.embeddings), pair_cosines(everything, pipeline.flips)
+    largest_move = float(np.abs(flip - plain).max())
+    threshold_moves = abs(best["plain"][0] - best["plain"][1])
+    band = float(np.ceil((largest_move + threshold_moves) * 100) / 100)
+    print(f"adaptive band: the mirror moved a pair's similarity by at most {largest_move:.4f} (99th percentile "
+          f"{np.percentile(np.abs(flip - plain), 99):.4f}); the best plain threshold moved {threshold_moves:.4f} "
+          f"between DevTrain and DevTest -> band {band:.2f}")
+    threshold, same = best["plain"][0], np.array([p.same for p in everything])
+    close = near(plain, threshold=threshold, band=band)
+    adaptive = np.where(close, flip, plain)
+    mirrored = {p.image1 for p, c in zip(everything, close) if c} | {p.image2 for p, c in zip(everything, close) if c}
+    for name, scores in (("plain", plain), ("flip", flip), ("adaptive", adaptive)):
+        print(f"  View 1 errors at threshold {threshold:.4f}, {name:>8}: {int(((scores >= threshold) != same).sum())}"
+              f" of {len(everything)}")
+    print(f"  adaptive mirrors {100 * close.mean():.1f}% of View 1 pairs, "
+          f"{100 * len(mirrored) / len(images):.1f}% of photos")
+
+
+def batching(args: argparse.Namespace) -> None:
+    """ms per face of one ONNX call of N aligned crops against N calls of one, and what the
+    mirrored crops add as a second call or inside the same call. The variants take turns
+    within each round (the order rotating); medians over the rounds, of CPU time (one ORT
+    thread: the work itself, steadier than wall time on a shared machine) and of wall time."""
+    lfw = Path(args.lfw)
+    engine = FaceEngine(EngineConfig(intra_op_threads=args.threads, inter_op_threads=1)).load()
+    names = sorted(p.image1 for p in read_pairs(lfw / "pairsDevTrain.txt"))[:: 50][: max(BATCH_SIZES)]
+    crops = np.stack([engine.analyze(str(lfw / "images" / n), fallback_center=True, max_faces=1)[0].crop
+                      for n in names])
+    embedder = engine.embedder
+    print(f"ONNX Runtime {args.threads} thread(s), {len(crops)} LFW crops, median of {args.repeats} rounds, "
+          f"ms per face, CPU (wall):")
+    print(f"{'faces':>6}{'a call per face':>20}{'one call for all':>20}{'gain':>6}{'+ mirror, 2nd call':>22}"
+          f"{'+ mirror, same call':>22}")
+    for size in BATCH_SIZES:
+        chunk = crops[:size]
+        variants = {
+            "alone": lambda: [embedder.embed(c[None]) for c in chunk],
+            "together": lambda: embedder.embed(chunk),
+            "mirror after": lambda: (embedder.embed(chunk), embedder.embed_mirrored(chunk)),
+            "mirror with": lambda: embedder.embed_both(chunk),
+        }
+        cpu, wall = _interleaved_medians(variants, args.repeats)
+        cell = lambda key, base=None: (  # noqa: E731  ms per face, less the `base` variant's
+            f"{(cpu[key] - cpu.get(base, 0)) / size:.2f} ({(wall[key] - wall.get(base, 0)) / size:.2f})")
+        print(f"{size:>6}{cell('alone'):>20}{cell('together'):>20}{100 * (1 - cpu['together'] / cpu['alone']):>5.0f}%"
+              f"{cell('mirror after', 'together'):>22}{cell('mirror with', 'together'):>22}")
+
+
+def _interleaved_medians(variants: dict, repeats: int) -> tuple[dict[str, float], dict[str, float]]:
+    """(CPU ms, wall ms) medians per variant; one untimed warm-up each (ORT allocates per shape)."""
+    for function in variants.values():
+        function()
+    cpu: dict[str, list[float]] = {k: [] for k in variants}
+    wall: dict[str, list[float]] = {k: [] for k in variants}
+    keys = list(variants)
+    for round_number in range(repeats):
+        shift = round_number % len(keys)
+        for key in keys[shift:] + keys[:shift]:
+            began_cpu, began = time.process_time(), time.perf_counter()
+            variants[key]()
+            cpu[key].append(time.process_time() - began_cpu)
+            wall[key].append(time.perf_counter() - began)
+    median = lambda times: {k: 1000 * float(np.median(v)) for k, v in times.items()}  # noqa: E731
+    return median(cpu), median(wall)
 
 
 def main() -> None:
@@ -196,13 +326,18 @@ def main() -> None:
     parser.add_argument("--lfw", default=str(DEFAULT_LFW), help="LFW folder (pairs.txt, images/)")
     parser.add_argument("--limit", type=int, default=None, help="pairs per fold (half same, half different)")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads, both pipelines")
-    parser.add_argument("--tune", action="store_true", help="choose the threshold on View 1 instead")
+    parser.add_argument("--tune", action="store_true", help="choose the threshold and flip band on View 1 instead")
+    parser.add_argument("--batching", action="store_true", help="time 1, 2 and 8 faces per ONNX call instead")
+    parser.add_argument("--repeats", type=int, default=30, help="--batching: rounds per measurement")
     parser.add_argument("--no-insightface", action="store_true", help="skip the insightface run")
-    parser.add_argument("--modes", default="plain,flip", help="our embedding modes to run: plain,flip")
+    parser.add_argument("--modes", default="plain,flip,adaptive", help="our flip modes to run: plain,flip,adaptive")
+    parser.add_argument("--band", type=float, help="adaptive: the flip band (default: the engine's)")
     parser.add_argument("--json", help="write the summary to this file")
     args = parser.parse_args()
     if args.tune:
         return tune(args)
+    if args.batching:
+        return batching(args)
 
     lfw = Path(args.lfw)
     pairs = read_pairs(lfw / "pairs.txt", args.limit)
@@ -210,25 +345,38 @@ def main() -> None:
     print(f"LFW View 2: {len(pairs)} pairs in {len(set(p.fold for p in pairs))} folds, {len(images)} images, "
           f"{args.threads} ORT thread(s)", flush=True)
     pipelines: list = []
+    band = {} if args.band is None else {"flip_band": args.band}
     for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-        config = EngineConfig(flip=mode == "flip", intra_op_threads=args.threads, inter_op_threads=1)
-        pipelines.append(OursPipeline(lfw, config, f"faceapp {FaceEngine(config).model_id}"))
+        config = EngineConfig(flip=mode, intra_op_threads=args.threads, inter_op_threads=1, **band)
+        name = f"faceapp {FaceEngine(config).model_id}"
+        if mode == "adaptive":
+            pipelines.append(AdaptivePipeline(lfw, config, f"{name} adaptive {config.flip_band:g}", pairs))
+        else:
+            pipelines.append(OursPipeline(lfw, config, name))
     if not args.no_insightface:
         pipelines.append(InsightfacePipeline(lfw, args.threads))
     runs = run_interleaved(images, pipelines)
 
     summary = []
     reference = runs[-1] if not args.no_insightface else None
-    print(f"\n{'pipeline':<24}{'accuracy %':>16}{'thr':>8}{'no face':>9}{'fallbacks':>28}{'ms/img':>9}{'time ratio':>12}")
-    for run in runs:
-        mean, std, threshold = ten_fold(pairs, similarities(pairs, run.embeddings))
+    fixed = EngineConfig().threshold  # the threshold our engine decides at (chosen on View 1)
+    print(f"\n{'pipeline':<34}{'accuracy %':>16}{'thr':>8}{f'acc@{fixed:g}':>10}{'no face':>9}{'fallbacks':>24}"
+          f"{'mirrored':>10}{'ms/img':>9}{'time ratio':>12}")
+    for pipeline, run in zip(pipelines, runs):
+        sims = similarities(pairs, run)
+        mean, std, threshold = ten_fold(pairs, sims)
+        at_fixed = ((sims >= fixed) == np.array([p.same for p in pairs])).mean() if run.name != "insightface" else None
         ms = 1000 * run.seconds / len(images)
         ratio = run.seconds / reference.seconds if reference else float("nan")
         fallbacks = ", ".join(f"{k} {v}" for k, v in sorted(run.fallbacks.items())) or "-"
-        print(f"{run.name:<24}{100 * mean:>10.2f} ±{100 * std:4.2f}{threshold:>8.3f}{run.no_face:>9}"
-              f"{fallbacks:>28}{ms:>9.1f}{ratio:>12.2f}")
+        if isinstance(pipeline, OursPipeline) and pipeline.engine.config.flip == "flip":
+            run.mirrored = len(images)
+        print(f"{run.name:<34}{100 * mean:>10.2f} ±{100 * std:4.2f}{threshold:>8.3f}"
+              f"{'-' if at_fixed is None else f'{100 * at_fixed:.2f}':>10}{run.no_face:>9}{fallbacks:>24}"
+              f"{100 * run.mirrored / len(images):>9.1f}%{ms:>9.1f}{ratio:>12.2f}")
         summary.append({"pipeline": run.name, "accuracy": mean, "std": std, "mean_threshold": threshold,
-                        "no_face": run.no_face, "fallbacks": run.fallbacks, "ms_per_image": ms,
+                        "accuracy_at_engine_threshold": at_fixed, "no_face": run.no_face, "fallbacks": run.fallbacks,
+                        "mirrored_share": run.mirrored / len(images), "ms_per_image": ms,
                         "time_ratio_vs_insightface": ratio})
     if args.json:
         Path(args.json).write_text(json.dumps({"pairs": len(pairs), "images": len(images),

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "identity",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -226,7 +227,6 @@ FACEAPP_ENGINE = {
     "models_dir": str(BASE_DIR / "models"),
     "detector": envstr("FACEAPP_DETECTOR", "scrfd_500m_bnkps"),
     "embedder": envstr("FACEAPP_EMBEDDER", "w600k_mbf"),
-    "flip": envbool("FACEAPP_FLIP", False),
     "intra_op_threads": envint("FACEAPP_ORT_THREADS", 1),
     "max_pixels": envint("FACEAPP_MAX_PIXELS", 40_000_000),
 }
@@ -312,3 +312,43 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}},
 }
+
+# ---- Events, webhooks and alerts (issue 15: integrations/) ----
+# Every event is also appended to this Redis stream (XADD faceapp:events MAXLEN ~ this many).
+FACEAPP_EVENTS_STREAM_MAX = envint("FACEAPP_EVENTS_STREAM_MAX", 10000)
+FACEAPP_KEEP_EVENTS_DAYS = envint("FACEAPP_KEEP_EVENTS_DAYS", 30)  # events and their deliveries; 0 keeps forever
+# Webhook deliveries: timeouts (s), retries with doubling delays, a destination failing this long is paused.
+FACEAPP_WEBHOOK_CONNECT_TIMEOUT = envfloat("FACEAPP_WEBHOOK_CONNECT_TIMEOUT", 5.0)
+FACEAPP_WEBHOOK_READ_TIMEOUT = envfloat("FACEAPP_WEBHOOK_READ_TIMEOUT", 10.0)
+FACEAPP_WEBHOOK_MAX_ATTEMPTS = envint("FACEAPP_WEBHOOK_MAX_ATTEMPTS", 30)
+FACEAPP_WEBHOOK_RETRY_SECONDS = envfloat("FACEAPP_WEBHOOK_RETRY_SECONDS", 10.0)
+FACEAPP_WEBHOOK_RETRY_MAX_SECONDS = envfloat("FACEAPP_WEBHOOK_RETRY_MAX_SECONDS", 3600.0)
+FACEAPP_WEBHOOK_PAUSE_AFTER = envfloat("FACEAPP_WEBHOOK_PAUSE_AFTER", 86400.0)
+FACEAPP_WEBHOOK_CROP_URL_SECONDS = envint("FACEAPP_WEBHOOK_CROP_URL_SECONDS", 600)
+FACEAPP_WEBHOOK_QUEUE = envstr("FACEAPP_WEBHOOK_QUEUE", "celery")  # a slow receiver must not hold up photos: a queue of its own
+# Where receivers fetch signed crop URLs from: this server as the outside world reaches it.
+FACEAPP_PUBLIC_URL = envstr(
+    "FACEAPP_PUBLIC_URL", f"http://{envstr('FACEAPP_HOST', '127.0.0.1')}:{envstr('FACEAPP_PORT', '8000')}"
+).rstrip("/")
+CELERY_TASK_ROUTES = {**CELERY_TASK_ROUTES, "integrations.tasks.webhook_deliver_task": {"queue": FACEAPP_WEBHOOK_QUEUE}}
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,
+    "alerts-not-arrived": {"task": "integrations.tasks.alerts_not_arrived_task", "schedule": 60},
+    "webhooks-due": {"task": "integrations.tasks.webhooks_due_task", "schedule": 30},
+    "purge-expired-events": {"task": "integrations.tasks.events_purge_task", "schedule": 3600},
+}
+# ---- end of the events, webhooks and alerts block ----
+
+# ---- MQTT and Home Assistant (issue 15, part 3: integrations/mqtt, `manage.py mqttbridge`) ----
+# The broker: mqtt://[user:pass@]host[:port] (1883), or mqtts://... (TLS, 8883); empty: MQTT off
+# (runstack starts the bridge only when set). Credentials are never logged or shown.
+FACEAPP_MQTT_URL = envstr("FACEAPP_MQTT_URL")
+FACEAPP_MQTT_TLS_CA = envstr("FACEAPP_MQTT_TLS_CA")  # CA file for mqtts://; empty: the system's CAs
+FACEAPP_MQTT_CLIENT_ID = envstr("FACEAPP_MQTT_CLIENT_ID", "faceapp-bridge")
+# Topics: <prefix>/events/<type>, <prefix>/person/<id>/present, <prefix>/camera/<id>/..., and Home
+# Assistant discovery configs under the discovery prefix (empty: no discovery).
+FACEAPP_MQTT_PREFIX = envstr("FACEAPP_MQTT_PREFIX", "faceapp")
+FACEAPP_MQTT_DISCOVERY_PREFIX = envstr("FACEAPP_MQTT_DISCOVERY_PREFIX", "homeassistant")
+# A person stays present ("on") this long after their last visit ended; 0: off at visit.ended.
+FACEAPP_MQTT_PRESENCE_TIMEOUT_SECONDS = envfloat("FACEAPP_MQTT_PRESENCE_TIMEOUT_SECONDS", 300.0)
+# ---- end of the MQTT block ----

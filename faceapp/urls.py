@@ -14,5 +14,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include("identity.api.urls")),
+    path("integrations/", include("integrations.urls")),
     path("", include("identity.urls")),
 ]

@@ -135,6 +135,9 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     async def camera_status(self, event: dict) -> None:
         await self.send_json(event)
 
+    async def integration_event(self, event: dict) -> None:  # integrations.events: the dashboard lists alerts
+        await self.send_json(event)
+
 
 class DashboardConsumer(_GroupConsumer):
     """ws/dashboard/ (viewer+): recognition results, attendance, enrolment progress."""

@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from identity.vision.adaptive import near
+
+if TYPE_CHECKING:
+    from identity.vision import Face, FaceEngine
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:
@@ -38,15 +44,22 @@ class PersonMatch:
 
 
 class Gallery:
-    """The enrolled samples as one normalised matrix; a person scores their best sample."""
+    """The enrolled samples as one normalised matrix; a person scores their best sample.
 
-    def __init__(self, embeddings: np.ndarray, person_ids: Sequence[int], *, version: str = ""):
+    ``flip_embeddings`` (same rows as ``embeddings``) are the samples' flip embeddings, which
+    adaptive mode searches for faces close to a decision (``search(..., flip=True)``);
+    without them that search uses ``embeddings``."""
+
+    def __init__(self, embeddings: np.ndarray, person_ids: Sequence[int], *,
+                 flip_embeddings: np.ndarray | None = None, version: str = ""):
         person_ids = np.asarray(person_ids, dtype=np.int64)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         embeddings = embeddings.reshape(len(person_ids), embeddings.shape[-1])
         # Samples sorted by person so that each person's columns are one contiguous run.
         order = np.argsort(person_ids, kind="stable")
         self.matrix = normalize_rows(embeddings[order]) if len(order) else embeddings
+        flips = None if flip_embeddings is None else np.asarray(flip_embeddings, np.float32).reshape(embeddings.shape)
+        self.flip_matrix = self.matrix if flips is None or not len(order) else normalize_rows(flips[order])
         sorted_ids = person_ids[order]
         starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]]) if len(order) else []
         self._run_starts = np.asarray(starts, dtype=np.int64)
@@ -65,24 +78,29 @@ class Gallery:
     def person_count(self) -> int:
         return int(len(self.person_ids))
 
-    def person_scores(self, queries: np.ndarray) -> np.ndarray:
-        """(faces, people) cosine of each face to each person's closest sample."""
-        similarities = normalize_rows(np.atleast_2d(queries)) @ self.matrix.T
+    def person_scores(self, queries: np.ndarray, *, flip: bool = False) -> np.ndarray:
+        """(faces, people) cosine of each face to each person's closest sample (flip: the
+        queries are flip embeddings, scored against the samples' flip embeddings)."""
+        similarities = normalize_rows(np.atleast_2d(queries)) @ (self.flip_matrix if flip else self.matrix).T
         if len(self._run_starts) == self.sample_count:
             return similarities  # one sample per person: nothing to reduce
         return np.maximum.reduceat(similarities, self._run_starts, axis=1)
 
-    def search(self, queries: np.ndarray) -> list[PersonMatch]:
-        """Best and runner-up person for each query row, in one matrix product."""
+    def search(self, queries: np.ndarray, *, flip: bool = False, exclude: int | None = None) -> list[PersonMatch]:
+        """Best and runner-up person for each query row, in one matrix product (flip: see
+        :meth:`person_scores`); ``exclude``: a person left out of the search."""
         queries = np.atleast_2d(queries)
-        if self.person_count == 0:
+        left_out = exclude is not None and exclude in self.person_ids
+        if self.person_count - left_out == 0:
             return [PersonMatch(None, -1.0, -1.0) for _ in range(len(queries))]
-        scores = self.person_scores(queries)
+        scores = self.person_scores(queries, flip=flip)
+        if left_out:
+            scores[:, self.person_ids == exclude] = -np.inf
         rows = np.arange(len(scores))
         # Two linear argmax passes beat a partial sort on wide (100k-person) score rows.
         best = scores.argmax(axis=1)
         best_scores = scores[rows, best].copy()
-        if self.person_count == 1:
+        if self.person_count - left_out == 1:
             second_scores = np.full(len(scores), -1.0, np.float32)
         else:
             scores[rows, best] = -np.inf
@@ -91,6 +109,53 @@ class Gallery:
             PersonMatch(int(self.person_ids[b]), float(b_score), float(s_score))
             for b, b_score, s_score in zip(best, best_scores, second_scores)
         ]
+
+
+def decision_close(match: PersonMatch, *, threshold: float, margin: float, band: float) -> bool:
+    """Could mirroring the face change this open-set decision? Its similarity lies within
+    `band` of the threshold, or it passes the threshold with a lead within `band` of `margin`."""
+    if match.person_id is None:
+        return False
+    return near(match.similarity, threshold=threshold, band=band) or (
+        match.similarity >= threshold and near(match.margin, threshold=margin, band=band))
+
+
+@dataclass(frozen=True)
+class Refined:
+    """Matches after the adaptive step, and which faces it mirrored (indices into them)."""
+
+    matches: list[PersonMatch]
+    mirrored: list[int]
+
+
+def refine_matches(
+    matches: Sequence[PersonMatch], *, gallery: Gallery, threshold: float, margin: float, band: float,
+    flip_embeddings: Callable[[list[int]], np.ndarray], exclude: int | None = None,
+) -> Refined:
+    """The adaptive step on plain matches: the faces whose decision is close (see
+    :func:`decision_close`) are searched again by their flip embeddings against the samples'
+    flip embeddings. `flip_embeddings(indices)` gives those faces' flip embeddings (one ONNX
+    call for all of them); it is not called when no decision is close."""
+    close = [i for i, m in enumerate(matches) if decision_close(m, threshold=threshold, margin=margin, band=band)]
+    refined = list(matches)
+    if close:
+        for index, match in zip(close, gallery.search(flip_embeddings(close), flip=True, exclude=exclude)):
+            refined[index] = match
+    return Refined(refined, close)
+
+
+def refine_face_matches(
+    *, engine: FaceEngine, faces: Sequence[Face], matches: Sequence[PersonMatch], gallery: Gallery,
+    threshold: float, margin: float, exclude: int | None = None,
+) -> Refined:
+    """:func:`refine_matches` for faces from ``engine.analyze`` (uploads, enrolment), with the
+    engine's band; the matches unchanged unless the engine is in adaptive mode."""
+    if not engine.adaptive:
+        return Refined(list(matches), [])
+    return refine_matches(
+        matches, gallery=gallery, threshold=threshold, margin=margin, band=engine.config.flip_band,
+        flip_embeddings=lambda indices: engine.mirror([faces[i] for i in indices]), exclude=exclude,
+    )
 
 
 class StrangerRegistry:
@@ -176,6 +241,7 @@ def assign_identities(
     threshold: float,
     margin: float = 0.05,
     stranger_threshold: float | None = None,
+    matches: Sequence[PersonMatch] | None = None,
 ) -> list[Assignment]:
     """Give every face of one frame an ID: an enrolled person's, or a stranger's.
 
@@ -183,13 +249,15 @@ def assign_identities(
     margin: minimum lead of the best person over the runner-up (ambiguous faces are unknown).
     stranger_threshold: minimum cosine to join an existing provisional identity
         (defaults to `threshold`); below it the face gets a new label from `new_label()`.
+    matches: the faces' gallery matches when already known (e.g. from :func:`refine_face_matches`);
+        by default `gallery` is searched here.
     Two faces in one frame never get the same ID; `strangers` is updated in place.
     """
     embeddings = normalize_rows(np.atleast_2d(embeddings)) if len(embeddings) else embeddings
     if len(embeddings) == 0:
         return []
     stranger_threshold = threshold if stranger_threshold is None else stranger_threshold
-    matches = gallery.search(embeddings)
+    matches = gallery.search(embeddings) if matches is None else list(matches)
     known = [m.is_known(threshold=threshold, margin=margin) for m in matches]
     # One person cannot be two faces of the same frame: the closer face keeps the name.
     by_person: dict[int, int] = {}

@@ -75,6 +75,8 @@ class FaceSample(models.Model):
     photo = models.FileField(upload_to=sample_photo_path, blank=True)
     crop = models.FileField(upload_to=sample_crop_path, blank=True)
     embedding = models.BinaryField(null=True, blank=True)
+    # The flip embedding (model_id + "+flip") beside a plain one, for adaptive mode: services/gallery.py
+    flip_embedding = models.BinaryField(null=True, blank=True)
     model_id = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
     reason = models.CharField(max_length=200, blank=True)

@@ -5,7 +5,15 @@ import itertools
 import numpy as np
 import pytest
 
-from identity.matching import Gallery, StrangerRegistry, assign_identities, normalize_rows
+from identity.matching import (
+    Gallery,
+    PersonMatch,
+    StrangerRegistry,
+    assign_identities,
+    decision_close,
+    normalize_rows,
+    refine_matches,
+)
 
 RNG = np.random.default_rng(7)
 
@@ -94,3 +102,60 @@ def test_it_keeps_a_few_diverse_examples_per_stranger(people):
     for _ in range(5):
         strangers.remember("U-0001", _near(people[0], 1.0))
     assert len(strangers.examples("U-0001")) == 3
+
+
+def test_flip_search_scores_flip_queries_against_the_samples_flip_embeddings(people):
+    plain, flips = people[:3], normalize_rows(people[:3] + 0.5 * people[3])
+    gallery = Gallery(plain, [7, 8, 9], flip_embeddings=flips)
+    [by_plain] = gallery.search(flips[1])
+    [by_flip] = gallery.search(flips[1], flip=True)
+    assert by_flip.person_id == 8 and by_flip.similarity == pytest.approx(1.0, abs=1e-5)
+    assert by_plain.similarity < 0.95
+    assert np.allclose(Gallery(plain, [7, 8, 9]).flip_matrix, plain)  # no flip embeddings: the plain ones stand in
+
+
+def test_search_can_leave_one_person_out(people):
+    gallery = Gallery(np.vstack([people[0], _near(people[0]), people[1]]), [1, 1, 2])
+    [match] = gallery.search(people[0], exclude=1)
+    assert match.person_id == 2 and match.second_similarity == -1.0
+    [alone] = Gallery(people[:1], [1]).search(people[0], exclude=1)
+    assert alone.person_id is None
+    [unaffected] = gallery.search(people[0], exclude=99)
+    assert unaffected.person_id == 1
+
+
+def test_a_decision_is_close_near_the_threshold_or_near_the_margin():
+    close = lambda similarity, second=0.0: decision_close(  # noqa: E731
+        PersonMatch(1, similarity, second), threshold=0.35, margin=0.05, band=0.07)
+    assert close(0.30) and close(0.42) and close(0.35)
+    assert not close(0.27) and not close(0.43)
+    assert close(0.6, 0.5) and not close(0.6, 0.3)  # a lead of 0.1 is close to the margin, 0.3 is not
+    assert not decision_close(PersonMatch(None, -1.0, -1.0), threshold=-1.0, margin=0.05, band=0.07)
+
+
+def test_refine_searches_only_the_close_faces_by_their_flip_embeddings(people):
+    flips = normalize_rows(people[:2] + 0.5 * people[3])
+    gallery = Gallery(people[:2], [1, 2], flip_embeddings=flips)
+    matches = [PersonMatch(1, 0.9, 0.0), PersonMatch(2, 0.36, 0.0), PersonMatch(1, 0.1, 0.0)]
+    asked: list[list[int]] = []
+
+    def flip_embeddings(indices):
+        asked.append(indices)
+        return flips[[1]]
+
+    refined = refine_matches(matches, gallery=gallery, threshold=0.35, margin=0.05, band=0.07,
+                             flip_embeddings=flip_embeddings)
+    assert asked == [[1]] and refined.mirrored == [1]
+    assert refined.matches[0] == matches[0] and refined.matches[2] == matches[2]
+    assert refined.matches[1].person_id == 2 and refined.matches[1].similarity == pytest.approx(1.0, abs=1e-5)
+    none = refine_matches(matches[:1], gallery=gallery, threshold=0.35, margin=0.05, band=0.07,
+                          flip_embeddings=flip_embeddings)
+    assert none.mirrored == [] and asked == [[1]]  # never asked when nothing is close
+
+
+def test_assign_takes_matches_already_refined(people):
+    gallery = Gallery(people[:2], [1, 2])
+    face = _near(people[0])
+    [result] = assign_identities(face[None], gallery=gallery, strangers=StrangerRegistry(), new_label=_labels(),
+                                 threshold=0.4, matches=[PersonMatch(2, 0.8, 0.1)])
+    assert result.assigned_id == "P-2"  # the given match decides, not a new search

@@ -25,10 +25,13 @@ from faceapp.asgi import application
 from identity.models import AttendanceRecord, Camera, Person
 from identity.roles import ADMIN, OPERATOR, VIEWER
 from identity.routing import websocket_urlpatterns
+from integrations.models import AlertRule, Destination
+from integrations.signing import crop_token
 from tests import review_data
 
 PUBLIC = "public"  # anyone: only health, the login pages (and static files, served before routing)
 SIGN_OUT = "sign-out"  # ends a session: gives an anonymous visitor nothing but a redirect
+SIGNED = "signed-url"  # no session: a valid signed URL is the permission; forged or expired ones are refused (403)
 
 ADMIN_MODELS = [
     "auth_group", "auth_user", "authtoken_tokenproxy", "identity_matchlog", "identity_person",
@@ -71,6 +74,18 @@ EXPECTED: dict[str, str] = {
     "attendance-day": OPERATOR,
     "attendance-export": OPERATOR,
     "calibration": ADMIN,
+    # integrations: webhooks and alert rules (admins); the crop links that webhook receivers fetch
+    "webhook-list": ADMIN,
+    "webhook-detail": ADMIN,
+    "webhook-edit": ADMIN,
+    "webhook-test": ADMIN,
+    "webhook-resume": ADMIN,
+    "webhook-secret": ADMIN,
+    "webhook-delete": ADMIN,
+    "alert-list": ADMIN,
+    "alert-edit": ADMIN,
+    "alert-delete": ADMIN,
+    "integrations-crop": SIGNED,
     # API
     "api-schema": VIEWER,
     "api-person-list": OPERATOR,
@@ -146,9 +161,13 @@ def objects(db, media_root, admin_user) -> dict:
     AttendanceRecord.objects.create(person=person, day=timezone.localdate(), first_seen=timezone.now(),
                                     last_seen=timezone.now(), camera=camera)
     Token.objects.get_or_create(user=admin_user)
+    destination = Destination.objects.create(name="Register", url="https://register.example.org/hook",
+                                             event_types=["visit.named"])
+    rule = AlertRule.objects.create(name="Ada seen", kind=AlertRule.PERSON_SEEN, person=person)
     return {
         "person": person, "sample": person.samples.get(), "log": log, "snapshot": log.snapshot,
-        "camera": camera, "provisional": provisional,
+        "camera": camera, "provisional": provisional, "destination": destination, "rule": rule,
+        "admin": admin_user,
     }
 
 
@@ -170,6 +189,8 @@ def _path(key: str, objects: dict) -> str:
         "day": dt.date.today().isoformat(), "app_label": "identity",
         "content_type_id": ContentType.objects.get_for_model(Person).pk, "object_id": objects["person"].pk,
         "pk": {"api-person-detail": objects["person"].pk}.get(key, objects["snapshot"].pk),
+        "destination_id": objects["destination"].pk, "rule_id": objects["rule"].pk,
+        "token": "forged:token",
     }
     if model is not None:
         values["object_id"] = values["id"] = _instance_of(model).pk
@@ -222,6 +243,15 @@ def test_it_refuses_visitors_below_the_routes_role(key, objects, django_user_mod
     path = _path(key, objects)
     if role == PUBLIC:
         return
+    if role == SIGNED:
+        for below in ["anonymous", "no-role", ADMIN]:  # a forged link is refused even to an admin
+            client.logout()
+            if below != "anonymous":
+                client.force_login(_user(below, django_user_model) if below != ADMIN else objects["admin"])
+            for method in ("get", "post"):
+                response = getattr(client, method)(path)
+                assert response.status_code == 403, f"{below} {method.upper()} {path}: {_describe(response)}"
+        return
     if role == SIGN_OUT:
         for method in ("get", "post"):
             response = getattr(client, method)(path)
@@ -260,6 +290,15 @@ def test_it_lets_in_the_routes_role(key, objects, django_user_model, admin_user,
 def test_it_serves_the_public_routes_to_anyone(key, client, objects):
     response = client.get(_path(key, objects))
     assert response.status_code in (200, 503)  # healthz is 503 here: no worker runs
+
+
+def test_it_serves_a_signed_crop_url_to_anyone_until_it_expires(client, objects, settings):
+    url = reverse("integrations-crop", args=[crop_token(visit_id=objects["log"].pk)])
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+
+    settings.FACEAPP_WEBHOOK_CROP_URL_SECONDS = -1  # every link has expired
+    assert client.get(url).status_code == 403
 
 
 def test_it_serves_static_files_to_anyone_but_never_media(client, objects, admin_user):

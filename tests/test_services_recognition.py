@@ -3,11 +3,14 @@ crash recovery, bad images, the upload checks, attendance and the pushed result.
 
 import re
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
 from identity.engine import get_face_engine
-from identity.models import AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot, embedding_to_bytes
+from identity.models import (
+    AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot, embedding_from_bytes, embedding_to_bytes,
+)
 from identity.selectors import snapshot_result
 from identity.services import enrolment, recognition, recognizer
 from identity.vision import ImageError
@@ -16,14 +19,24 @@ from tests import faces_data
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def aaron(django_capture_on_commit_callbacks):
+def _enrol_aaron(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         person, (sample,) = enrolment.person_enroll(
             name="Aaron Peirsol", code="AP", consent=True, photos=[("a1.jpg", faces_data.photo("lfw_person_a_1.jpg"))]
         )
     assert enrolment.sample_process(sample_id=sample.pk).status == "accepted"
     return person
+
+
+@pytest.fixture
+def aaron(django_capture_on_commit_callbacks):
+    return _enrol_aaron(django_capture_on_commit_callbacks)
+
+
+def _embedding_of(name: str) -> np.ndarray:
+    engine = get_face_engine()
+    (face,) = engine.analyze(engine.load_image(faces_data.photo(name)))
+    return face.embedding
 
 
 def _recognise(data: bytes, camera: Camera | None = None) -> Snapshot:
@@ -209,3 +222,18 @@ def test_it_uses_the_cameras_own_threshold(aaron):
     log = MatchLog.objects.get(snapshot=snapshot)
     assert (log.decision, log.threshold, log.best_person) == ("unknown", 0.99, aaron)
     assert not AttendanceRecord.objects.filter(person=aaron).exists()
+
+
+def test_it_mirrors_an_uploaded_face_only_where_its_decision_is_close(settings, django_capture_on_commit_callbacks):
+    settings.FACEAPP_ENGINE = {**settings.FACEAPP_ENGINE, "flip": "adaptive"}
+    recognizer.recognizer_forget()
+    aaron = _enrol_aaron(django_capture_on_commit_callbacks)
+    sample = aaron.samples.get()
+    plain = float(np.dot(_embedding_of("lfw_person_a_2.jpg"), embedding_from_bytes(sample.embedding)))
+
+    far = _recognise(faces_data.photo("lfw_person_a_2.jpg"), Camera.objects.create(name="Far", threshold=0.05))
+    close = _recognise(faces_data.photo("lfw_person_a_2.jpg"), Camera.objects.create(name="Close", threshold=plain))
+
+    assert far.logs.get().similarity == pytest.approx(plain, abs=1e-5)  # far from 0.05: decided on the plain face
+    assert close.logs.get().similarity != pytest.approx(plain, abs=1e-5)  # at its threshold: mirrored, decided again
+    recognizer.recognizer_forget()

@@ -160,7 +160,11 @@ def test_it_purges_expired_data_in_the_worker(celery_worker, settings, media_roo
     assert Snapshot.objects.filter(pk=kept.pk).exists()
 
 
-def test_it_schedules_the_purge_and_the_stale_snapshot_sweep():
+def test_it_schedules_the_purges_sweeps_and_alert_checks():
     scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
-    assert scheduled == {"identity.tasks.purge_expired_task", "identity.tasks.requeue_stale_snapshots_task"}
+    assert scheduled == {
+        "identity.tasks.purge_expired_task", "identity.tasks.requeue_stale_snapshots_task",
+        "integrations.tasks.alerts_not_arrived_task", "integrations.tasks.webhooks_due_task",
+        "integrations.tasks.events_purge_task",
+    }
     assert scheduled <= set(app.tasks)

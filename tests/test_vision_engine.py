@@ -221,11 +221,23 @@ def test_config_from_env():
     env = {"FACEAPP_THRESHOLD": "0.31", "FACEAPP_FLIP": "yes", "FACEAPP_ORT_THREADS": "2",
            "FACEAPP_MAX_PIXELS": "1000000", "FACEAPP_EMBEDDER": "w600k_mbf"}
     config = EngineConfig.from_env(env)
-    assert (config.threshold, config.flip, config.intra_op_threads, config.max_pixels) == (0.31, True, 2, 1_000_000)
+    assert (config.threshold, config.flip, config.intra_op_threads, config.max_pixels) == (0.31, "flip", 2, 1_000_000)
     assert EngineConfig.from_env({}) == EngineConfig()
     assert EngineConfig.from_env(env, threshold=0.5).threshold == 0.5
     with pytest.raises(ValueError, match="FACEAPP_FLIP"):
         EngineConfig.from_env({"FACEAPP_FLIP": "maybe"})
+
+
+@pytest.mark.parametrize("value, mode", [("0", "plain"), ("false", "plain"), ("1", "flip"), ("on", "flip"),
+                                         ("plain", "plain"), ("flip", "flip"), ("Adaptive", "adaptive")])
+def test_flip_setting_takes_modes_and_the_old_booleans(value, mode):
+    config = EngineConfig.from_env({"FACEAPP_FLIP": value, "FACEAPP_FLIP_BAND": "0.04"})
+    assert (config.flip, config.flip_band) == (mode, 0.04)
+    assert EngineConfig(flip=True) == EngineConfig(flip="flip") and EngineConfig(flip=False) == EngineConfig()
+    with pytest.raises(ValueError, match="FACEAPP_FLIP_BAND"):
+        EngineConfig.from_env({"FACEAPP_FLIP_BAND": "wide"})
+    with pytest.raises(ValueError, match="flip_band"):
+        EngineConfig(flip_band=-0.1)
     with pytest.raises(ValueError, match="FACEAPP_THRESHOLD"):
         EngineConfig.from_env({"FACEAPP_THRESHOLD": "high"})
 

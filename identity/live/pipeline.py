@@ -1,6 +1,10 @@
 """One camera's live pipeline: detect the faces of a frame, follow them (Tracker), embed
 only what needs it, decide identities over tracks. Plain Python, no Django: the worker that
-owns a camera, `identify_video` and bench/walkby.py run the same object."""
+owns a camera, `identify_video` and bench/walkby.py run the same object.
+
+In adaptive flip mode the faces embedded in a frame are searched plain first; those whose
+decision is close to the naming threshold are searched again by their flip embeddings (all
+their mirrored crops in one model call). Tracks keep plain embeddings, as in plain mode."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import numpy as np
 
 from identity.live.recognizer import Recognizer
 from identity.live.tracking import StepResult, Track, Tracker, TrackSettings
+from identity.matching import PersonMatch, refine_matches
 from identity.vision import Detection, FaceEngine, align_face
 
 
@@ -21,17 +26,61 @@ def engine_embed(engine: FaceEngine):
     return embed
 
 
+class AdaptiveSearch:
+    """The recognizer as the tracker sees it in adaptive mode: searching the embeddings just
+    made by :meth:`embed` refines the close decisions with the mirrored crops; everything
+    else is the recognizer's own."""
+
+    def __init__(self, *, engine: FaceEngine, recognizer: Recognizer):
+        self.engine, self.recognizer = engine, recognizer
+        self.name_threshold: float | None = None  # the frame's (camera's) naming threshold
+        self.mirrored = 0  # faces mirrored so far, for benches and logs
+        self._plain = engine_embed(engine)
+        self._last: tuple[np.ndarray, list[np.ndarray]] | None = None
+
+    def __getattr__(self, name: str):
+        if name == "recognizer":  # not set yet (copying): never recurse
+            raise AttributeError(name)
+        return getattr(self.recognizer, name)
+
+    def embed(self, image: np.ndarray, detections: list[Detection]) -> tuple[np.ndarray, list[np.ndarray]]:
+        self._last = self._plain(image, detections)
+        return self._last
+
+    def search(self, embeddings: np.ndarray) -> list[PersonMatch]:
+        gallery = self.recognizer.gallery  # one gallery for both searches, even if it is swapped meanwhile
+        matches = gallery.search(embeddings) if len(embeddings) else []
+        last = self._last
+        if last is None or last[0] is not embeddings or not matches:
+            return matches  # not the faces just embedded (a track's mean face): no crops to mirror
+        self._last = None
+        crops = np.stack(last[1])
+        thresholds = self.recognizer.thresholds
+        refined = refine_matches(
+            matches, gallery=gallery, margin=thresholds.margin, band=self.engine.config.flip_band,
+            threshold=thresholds.name if self.name_threshold is None else self.name_threshold,
+            flip_embeddings=lambda indices: self.engine.flip_embeddings(crops[indices], embeddings[indices]),
+        )
+        self.mirrored += len(refined.mirrored)
+        return refined.matches
+
+
 class CameraPipeline:
     def __init__(self, *, engine: FaceEngine, recognizer: Recognizer, settings: TrackSettings | None = None):
         self.engine = engine
         self.recognizer = recognizer
         self.tracker = Tracker(settings)
-        self._embed = engine_embed(engine)
+        self.adaptive = AdaptiveSearch(engine=engine, recognizer=recognizer) if engine.adaptive else None
+        self._embed = self.adaptive.embed if self.adaptive else engine_embed(engine)
 
     def process(self, image: np.ndarray, *, now: float, name_threshold: float | None = None) -> StepResult:
         """Detect, follow and decide the faces of one BGR frame seen at `now` (seconds)."""
         detections = self.engine.detect(image)
-        return self.tracker.step(image, detections, now=now, embed=self._embed, recognizer=self.recognizer,
+        searcher = self.recognizer
+        if self.adaptive is not None:
+            self.adaptive.recognizer, self.adaptive.name_threshold = self.recognizer, name_threshold
+            searcher = self.adaptive
+        return self.tracker.step(image, detections, now=now, embed=self._embed, recognizer=searcher,
                                  name_threshold=name_threshold)
 
     def idle(self, *, now: float, name_threshold: float | None = None) -> list[Track]:

@@ -84,15 +84,17 @@ class Recognizer:
             return []
         return self.gallery.search(embeddings)
 
-    def assign(self, embeddings: np.ndarray, *, name_threshold: float | None = None) -> list[Assignment]:
+    def assign(self, embeddings: np.ndarray, *, name_threshold: float | None = None,
+               matches: list[PersonMatch] | None = None) -> list[Assignment]:
         """One frame decided on its own (an uploaded photo): every face named or given a
-        stranger's label, never two faces of the frame on one ID."""
+        stranger's label, never two faces of the frame on one ID. `matches`: this frame's
+        gallery matches when the caller has them already (refined by the adaptive flip)."""
         with self._lock:
             return assign_identities(
                 embeddings, gallery=self.gallery, strangers=self.strangers,
                 new_label=self._new_stranger,
                 threshold=self.thresholds.name if name_threshold is None else name_threshold,
-                margin=self.thresholds.margin, stranger_threshold=self.thresholds.stranger,
+                margin=self.thresholds.margin, stranger_threshold=self.thresholds.stranger, matches=matches,
             ) if len(embeddings) else []
 
     def stranger_for(self, embedding: np.ndarray, *, exclude: set[str] = frozenset()) -> StrangerMatch:

@@ -18,6 +18,7 @@ from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
 from identity.models import AttendanceRecord, Camera, MatchLog, Person
+from integrations.hooks import person_arrived
 
 EXPORT_COLUMNS = ["person", "code", "day", "first_seen", "last_seen", "camera"]
 
@@ -58,6 +59,7 @@ def _record_sighting(person_id: int, seen_at: dt.datetime, camera_id: int | None
             defaults={"first_seen": seen_at, "last_seen": seen_at, "camera_id": camera_id},
         )
         if created:
+            person_arrived(person_id=person_id, seen_at=seen_at, camera_id=camera_id)  # once they commit
             return record, True
         changed = []
         if seen_at < record.first_seen:

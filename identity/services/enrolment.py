@@ -2,6 +2,7 @@
 
 import time
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -18,10 +19,12 @@ from identity.models import (
     Snapshot,
     embedding_to_bytes,
 )
-from identity.services.gallery import gallery_changed
+from identity.matching import refine_face_matches
+from identity.services.gallery import gallery_changed, gallery_current, gallery_forget
 from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, push
 from identity.services.uploads import ImageInput, image_check, image_read, task_enqueue
-from identity.vision import ImageError, encode_jpeg, quality_problem
+from identity.vision import Face, FaceEngine, ImageError, encode_jpeg, quality_problem
+from integrations.hooks import enrolment_check
 
 PhotoInput = ImageInput  # an upload, or (filename, bytes)
 
@@ -96,10 +99,30 @@ def _face_problem(faces) -> str | None:
     return quality_problem(faces[0].quality)
 
 
+def sample_duplicate(*, engine: FaceEngine, face: Face, person_id: int) -> str | None:
+    """The quality gate's duplicate check: a warning when this face would be named as another
+    enrolled person (identification threshold and margin, adaptive step included), else None.
+    The sample is still accepted: look-alikes and twins exist, the operator decides."""
+    from identity.services.calibration import threshold_for
+
+    gallery = gallery_current()
+    threshold, margin = threshold_for(None), settings.FACEAPP_MATCH_MARGIN
+    matches = gallery.search(face.embedding, exclude=person_id)
+    (match,) = refine_face_matches(engine=engine, faces=[face], matches=matches, gallery=gallery,
+                                   threshold=threshold, margin=margin, exclude=person_id).matches
+    if not match.is_known(threshold=threshold, margin=margin):
+        return None
+    other = Person.objects.filter(pk=match.person_id).values_list("name", flat=True).first()
+    warning = f"looks like {other}, already enrolled (similarity {match.similarity:.2f}): check whose photo this is"
+    return warning[: FaceSample._meta.get_field("reason").max_length]
+
+
 def sample_process(*, sample_id: int) -> FaceSample:
     """The worker's job for one enrolment photo: detect → exactly one face → quality gate →
     embed → save aligned crop; ACCEPTED, or REJECTED with a reason ("no face found",
     "2 faces found: use a photo with one face", "face too small", "face blurred", ...).
+    An accepted face that matches another enrolled person keeps a warning as its reason
+    (:func:`sample_duplicate`).
     Idempotent. Marks the gallery changed, pushes an `enrolment.sample` event."""
     from identity.engine import get_face_engine
 
@@ -110,11 +133,12 @@ def sample_process(*, sample_id: int) -> FaceSample:
     faces, problem = [], None
     try:
         with sample.photo.open("rb") as handle:
-            faces = engine.analyze(handle.read())
+            faces = engine.analyze(handle.read(), with_flip=True)  # samples keep both embeddings
         problem = _face_problem(faces)
     except (ImageError, FileNotFoundError) as exc:
         problem = f"unreadable image: {exc}"
     crop_jpeg = None if problem else encode_jpeg(faces[0].crop, quality=92)
+    warning = None if problem else sample_duplicate(engine=engine, face=faces[0], person_id=sample.person_id)
 
     with transaction.atomic():
         # Two deliveries of the same task: only the first one to lock a pending sample writes.
@@ -128,14 +152,19 @@ def sample_process(*, sample_id: int) -> FaceSample:
             sample.status, sample.reason = FaceSample.REJECTED, problem
         else:
             face = faces[0]
-            sample.status, sample.reason = FaceSample.ACCEPTED, ""
+            sample.status, sample.reason = FaceSample.ACCEPTED, warning or ""
             sample.embedding = embedding_to_bytes(face.embedding)
+            # A flip-mode sample's embedding is its flip embedding already.
+            flip = face.flip_embedding if face.embedding_mode == "plain" else None
+            sample.flip_embedding = None if flip is None else embedding_to_bytes(flip)
             sample.model_id = face.model_id
             sample.crop.save("crop.jpg", ContentFile(crop_jpeg), save=False)
         sample.save()
         if sample.status == FaceSample.ACCEPTED:
+            gallery_forget()  # read for the duplicate check: stale now, before the commit moves the version
             transaction.on_commit(gallery_changed)
     _sample_push(sample)
+    enrolment_check(person_id=sample.person_id)  # the person's last pending photo: enrolment.finished
     return sample
 
 
@@ -148,6 +177,7 @@ def sample_fail(*, sample_id: int, error: str) -> FaceSample | None:
     sample = FaceSample.objects.filter(pk=sample_id).first()
     if sample is not None:
         _sample_push(sample)
+        enrolment_check(person_id=sample.person_id)
     return sample
 
 

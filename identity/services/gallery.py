@@ -1,33 +1,83 @@
 """The enrolled gallery as one matrix, cached per process and refreshed when enrolment
-changes: a version number in the shared (Redis) cache says when to reload."""
+changes: a version number in the shared (Redis) cache says when to reload. Each sample brings
+its plain embedding and, for adaptive flip mode, its flip embedding (filled lazily here for
+samples enrolled before there was one)."""
 
+import logging
 import threading
 import uuid
 
+import cv2
 import numpy as np
 from django.core.cache import cache
+from django.db.models import QuerySet
 
 from identity.matching import Gallery
-from identity.models import FaceSample, embedding_from_bytes
+from identity.models import FaceSample, embedding_from_bytes, embedding_to_bytes
+from identity.vision import FaceEngine
+from identity.vision.align import CROP_SIZE
 
 VERSION_KEY = "gallery-version"
+FILL_BATCH = 64  # crops mirrored per model call when filling flip embeddings
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _cached: dict[str, Gallery] = {}  # model_id -> gallery; the gallery carries its version
 
 
-def gallery_load(*, model_id: str) -> Gallery:
-    """Accepted samples of active people made by `model_id`, as one Gallery."""
-    rows = list(
-        FaceSample.objects.filter(
-            status=FaceSample.ACCEPTED, model_id=model_id, person__active=True, embedding__isnull=False
-        ).values_list("person_id", "embedding")
+def gallery_load(*, model_id: str, mirror_with: FaceEngine | None = None) -> Gallery:
+    """Accepted samples of active people made by `model_id`, as one Gallery with their flip
+    embeddings. `mirror_with` (an adaptive-mode engine) first fills the flip embeddings that
+    samples lack (:func:`flip_fill`); a sample still without one searches with its plain one."""
+    samples = FaceSample.objects.filter(
+        status=FaceSample.ACCEPTED, model_id=model_id, person__active=True, embedding__isnull=False
     )
+    if mirror_with is not None:
+        flip_fill(samples=samples.filter(flip_embedding__isnull=True), engine=mirror_with)
+    rows = list(samples.values_list("person_id", "embedding", "flip_embedding"))
     if not rows:
         return Gallery.empty()
-    person_ids = [person_id for person_id, _ in rows]
-    embeddings = np.stack([embedding_from_bytes(data) for _, data in rows])
-    return Gallery(embeddings, person_ids)
+    person_ids = [person_id for person_id, _, _ in rows]
+    embeddings = np.stack([embedding_from_bytes(data) for _, data, _ in rows])
+    flips = np.stack([plain if flip is None else embedding_from_bytes(flip)
+                      for plain, (_, _, flip) in zip(embeddings, rows)])
+    return Gallery(embeddings, person_ids, flip_embeddings=flips)
+
+
+def flip_fill(*, samples: QuerySet, engine: FaceEngine) -> int:
+    """Compute and store the flip embeddings of plain samples enrolled without one (before
+    adaptive mode): their stored aligned crop mirrored, with their stored plain embedding.
+    Once per sample, by whichever process gets there first; returns how many were filled."""
+    filled = 0
+    pending = list(samples.exclude(crop="").values_list("pk", "embedding", "crop"))
+    for start in range(0, len(pending), FILL_BATCH):
+        batch, crops, plain = [], [], []
+        for pk, data, name in pending[start : start + FILL_BATCH]:
+            crop = _crop_read(name)
+            if crop is not None:
+                batch.append(pk)
+                crops.append(crop)
+                plain.append(embedding_from_bytes(data))
+        if not batch:
+            continue
+        for pk, vector in zip(batch, engine.flip_embeddings(np.stack(crops), np.stack(plain))):
+            filled += FaceSample.objects.filter(pk=pk, flip_embedding__isnull=True).update(
+                flip_embedding=embedding_to_bytes(vector))
+    if filled:
+        log.info("filled the flip embeddings of %d enrolled samples for adaptive flip mode", filled)
+    return filled
+
+
+def _crop_read(name: str) -> np.ndarray | None:
+    """A sample's stored aligned crop as BGR, or None when the file is gone or unreadable."""
+    storage = FaceSample._meta.get_field("crop").storage
+    try:
+        with storage.open(name, "rb") as handle:
+            data = np.frombuffer(handle.read(), np.uint8)
+    except OSError:
+        return None
+    crop = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return crop if crop is not None and crop.shape[:2] == (CROP_SIZE, CROP_SIZE) else None
 
 
 def _shared_version() -> str:
@@ -44,14 +94,15 @@ def gallery_current() -> Gallery:
     shared version (in the Redis cache) moved since it was loaded."""
     from identity.engine import get_face_engine
 
-    model_id = get_face_engine().model_id
+    engine = get_face_engine()
+    model_id = engine.model_id
     # Read the version BEFORE loading: a change made during the load moves it again.
     version = _shared_version()
     with _lock:
         gallery = _cached.get(model_id)
         if gallery is not None and gallery.version == version:
             return gallery
-    gallery = gallery_load(model_id=model_id)
+    gallery = gallery_load(model_id=model_id, mirror_with=engine if engine.adaptive else None)
     gallery.version = version
     with _lock:
         _cached[model_id] = gallery

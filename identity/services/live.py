@@ -25,6 +25,7 @@ from identity.services.realtime import DASHBOARD_GROUP, camera_group, push
 from identity.services.recognizer import recognizer_current
 from identity.services.visits import visit_close, visit_record
 from identity.vision import ImageError
+from integrations.hooks import live_visit
 
 logger = logging.getLogger(__name__)
 
@@ -108,11 +109,13 @@ def _record(state: LiveCamera, result: StepResult) -> None:
         track.visit = visit
         _push(camera, visit_event(event="opened" if opened else "named", camera_id=camera.pk,
                                   camera_name=camera.name, track=track))
+        live_visit(event="opened" if opened else "named", camera=camera, track=track)
     for track in result.ended:
         if track.visit is None:
             continue
         visit_close(camera=camera, track=track)
         _push(camera, visit_event(event="ended", camera_id=camera.pk, camera_name=camera.name, track=track))
+        live_visit(event="ended", camera=camera, track=track)
 
 
 def _finish(state: LiveCamera) -> None:

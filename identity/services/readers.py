@@ -14,6 +14,7 @@ from identity.models import Camera
 from identity.services.cameras import camera_status_push
 from identity.services.frames import frame_put, reader_status_put
 from identity.vision import encode_jpeg
+from integrations.hooks import camera_state
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class ReaderSupervisor:
         for camera_id, (_, reader) in self.readers.items():
             reader_status_put(camera_id=camera_id, status=status_dict(reader.status))
             camera_status_push(camera=self.cameras[camera_id])
+            camera_state(camera=self.cameras[camera_id], state=reader.status.state, error=reader.status.error)
 
     def run(self, stop: threading.Event) -> None:
         synced = 0.0

@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from identity.live.recognizer import Recognizer
-from identity.matching import Assignment
+from identity.matching import Assignment, refine_face_matches
 from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snapshot, embedding_to_bytes
 from identity.presenters import recognition_event
 from identity.services.attendance import attendance_mark
@@ -21,7 +21,8 @@ from identity.services.gallery import gallery_current, gallery_forget
 from identity.services.recognizer import recognizer_current, stranger_seen
 from identity.services.realtime import DASHBOARD_GROUP, camera_group, push, redis_client
 from identity.services.uploads import ImageInput, image_check, image_read, task_enqueue
-from identity.vision import ImageError, encode_jpeg
+from identity.vision import Face, FaceEngine, ImageError, encode_jpeg
+from integrations.hooks import snapshot_faces
 
 __all__ = [
     "snapshot_fail", "snapshot_recognize", "snapshot_retry", "snapshot_submit", "snapshot_wait", "snapshots_requeue_stale",
@@ -80,7 +81,8 @@ def snapshot_retry(*, snapshot: Snapshot) -> Snapshot:
             status = Snapshot.objects.filter(pk=snapshot.pk).values_list("status", flat=True).first() or "gone"
             raise ValidationError(f"snapshot {snapshot.pk} is {status}: only a failed or pending one can be retried")
         transaction.on_commit(lambda: task_enqueue(snapshot_recognize_task, snapshot.pk))
-    snapshot.refresh_from_db()
+    # As reset, not re-read: a worker may already have taken it by now.
+    snapshot.status, snapshot.error, snapshot.processed_at, snapshot.attempts = Snapshot.PENDING, "", None, 0
     return snapshot
 
 
@@ -115,15 +117,25 @@ def _active_people(assignments: list[Assignment]) -> dict[int, Person]:
     return Person.objects.filter(pk__in=named, active=True).in_bulk() if named else {}
 
 
-def _assign(recognizer: Recognizer, embeddings: np.ndarray, threshold: float) -> tuple[list[Assignment], dict]:
+def _decide(recognizer: Recognizer, engine: FaceEngine, faces: list[Face], embeddings: np.ndarray,
+            threshold: float) -> list[Assignment]:
+    matches = recognizer.search(embeddings)
+    # Adaptive flip: the faces whose decision is close are mirrored and decided again.
+    refined = refine_face_matches(engine=engine, faces=faces, matches=matches, gallery=recognizer.gallery,
+                                  threshold=threshold, margin=recognizer.thresholds.margin)
+    return recognizer.assign(embeddings, name_threshold=threshold, matches=refined.matches)
+
+
+def _assign(recognizer: Recognizer, engine: FaceEngine, faces: list[Face], embeddings: np.ndarray,
+            threshold: float) -> tuple[list[Assignment], dict]:
     """Every face named or given a stranger's label, and the active people named. A person
     deleted or deactivated since this process's gallery was loaded is dropped from it first."""
-    assignments = recognizer.assign(embeddings, name_threshold=threshold)
+    assignments = _decide(recognizer, engine, faces, embeddings, threshold)
     people = _active_people(assignments)
     if len(people) < len({a.person_id for a in assignments if a.known}):
         gallery_forget()  # the version bump for that change has not reached us yet
         recognizer.set_gallery(gallery_current())
-        assignments = recognizer.assign(embeddings, name_threshold=threshold)
+        assignments = _decide(recognizer, engine, faces, embeddings, threshold)
         people = _active_people(assignments)
     return assignments, people
 
@@ -167,7 +179,7 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
     recognizer = recognizer_current()
     # Outside the transaction: a new stranger's row commits at once, so its label stays valid
     # in this process's memory even if the snapshot's writes roll back.
-    assignments, people = _assign(recognizer, embeddings, threshold)
+    assignments, people = _assign(recognizer, engine, faces, embeddings, threshold)
     labels = {a.stranger_label for a in assignments if a.stranger_label}
     saved: list[str] = []
     logs: list[MatchLog] = []
@@ -219,6 +231,7 @@ def _snapshot_push(snapshot: Snapshot, *, logs: list[MatchLog]) -> None:
     push(DASHBOARD_GROUP, event)
     if snapshot.camera_id:
         push(camera_group(snapshot.camera_id), event)
+    snapshot_faces(snapshot=snapshot, logs=logs)  # each face a one-frame visit: its events
 
 
 def snapshot_wait(*, snapshot_id: int, timeout: float) -> Snapshot:

@@ -43,6 +43,7 @@ def compare_page(request):
                 "same": verification.same,
                 "threshold": verification.threshold,
                 "model_id": verification.model_id,
+                "mirrored": verification.mirrored,
                 "notes": verification.notes,
                 "crop1": _crop_data_url(verification.face1.crop),
                 "crop2": _crop_data_url(verification.face2.crop),

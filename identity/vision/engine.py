@@ -7,21 +7,21 @@ per engine; :func:`get_engine` keeps one engine per configuration per process.
 from __future__ import annotations
 
 import functools
-import os
 import threading
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
 
+from .adaptive import ADAPTIVE, FLIP, near
 from .align import ARCFACE_DST, CROP_SIZE, align_face
+from .config import EngineConfig
 from .detector import Detection, ScrfdDetector
-from .embedder import ArcFaceEmbedder, l2_normalize
-from .image import DEFAULT_MAX_PIXELS, ImageSource, decode_image
+from .embedder import ArcFaceEmbedder, flip_mean, l2_normalize
+from .image import ImageSource, decode_image
 from .quality import FaceQuality, measure_quality
 from .registry import ModelSpec, create_session, resolve_model
 
-DEFAULT_THRESHOLD = 0.23  # best-accuracy threshold on LFW View 1 (pairsDevTrain) for w600k_mbf plain: bench/README.md
 FALLBACK_SCORE_THRESHOLD = 0.2
 FALLBACK_PAD = 0.25  # each side, as a fraction of the image size
 
@@ -37,62 +37,6 @@ class NoFaceError(ValueError):
     """No face could be found in an image."""
 
 
-def _env_bool(name: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"{name} must be true/false (1/0, yes/no, on/off), got {value!r}")
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Everything that selects and tunes the models; hashable, so engines can be cached by it."""
-
-    models_dir: str | None = None  # None: the repository's models/ folder
-    detector: str = "scrfd_500m_bnkps"
-    embedder: str = "w600k_mbf"
-    threshold: float = DEFAULT_THRESHOLD  # cosine similarity at or above which two faces are the same person
-    flip: bool = False  # flip test-time augmentation (twice the embedding cost)
-    intra_op_threads: int = 0  # 0: ONNX Runtime's default (one per core)
-    inter_op_threads: int = 0
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    det_score_threshold: float = 0.5
-    det_max_size: int = 640  # detector input long side cap
-    det_min_size: int = 160  # detector input long side floor
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "EngineConfig":
-        """Defaults overridden by FACEAPP_DETECTOR, FACEAPP_EMBEDDER, FACEAPP_THRESHOLD, FACEAPP_FLIP,
-        FACEAPP_ORT_THREADS, FACEAPP_MAX_PIXELS, FACEAPP_MODELS_DIR, then by ``overrides``."""
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        readers = {
-            "FACEAPP_DETECTOR": ("detector", str),
-            "FACEAPP_EMBEDDER": ("embedder", str),
-            "FACEAPP_MODELS_DIR": ("models_dir", str),
-            "FACEAPP_THRESHOLD": ("threshold", float),
-            "FACEAPP_FLIP": ("flip", None),
-            "FACEAPP_ORT_THREADS": ("intra_op_threads", int),
-            "FACEAPP_MAX_PIXELS": ("max_pixels", int),
-        }
-        for name, (attr, convert) in readers.items():
-            raw = env.get(name)
-            if raw is None or raw.strip() == "":
-                continue
-            try:
-                values[attr] = _env_bool(name, raw) if convert is None else convert(raw.strip())
-            except ValueError as exc:
-                raise ValueError(f"bad value for {name}: {raw!r} ({exc})") from None
-        known = {f.name for f in fields(cls)}
-        unknown = set(overrides) - known
-        if unknown:
-            raise TypeError(f"unknown EngineConfig fields: {', '.join(sorted(unknown))}")
-        values.update(overrides)
-        return cls(**values)
-
-
 @dataclass
 class Face:
     """One face found in an image (all coordinates in the original image's pixels)."""
@@ -103,10 +47,11 @@ class Face:
     embedding: np.ndarray  # (D,) float32, unit length (D = 512 for the default model)
     quality: FaceQuality
     crop: np.ndarray  # (112, 112, 3) aligned BGR uint8
-    embedding_mode: str  # "plain" or "flip"
+    embedding_mode: str  # "plain" or "flip" (adaptive mode: "plain")
     model_id: str  # e.g. "w600k_mbf" or "w600k_mbf+flip"
     fallback: bool = False  # found only by the fallback path (see FaceEngine.analyze)
     fallback_reason: str | None = None  # "low-threshold", "padded" or "centre"
+    flip_embedding: np.ndarray | None = None  # (D,) the flip embedding once computed (FaceEngine.mirror)
 
     @property
     def area(self) -> float:
@@ -120,10 +65,11 @@ class Verification:
     similarity: float
     same: bool
     threshold: float
-    model_id: str
+    model_id: str  # the space the similarity was measured in ("+flip" when mirrored)
     notes: list[str] = field(default_factory=list)
     face1: Face | None = None
     face2: Face | None = None
+    mirrored: bool = False  # adaptive mode: close to the threshold, decided on flip embeddings
 
 
 def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -202,16 +148,31 @@ class FaceEngine:
         return self
 
     @property
+    def adaptive(self) -> bool:
+        """Adaptive flip mode: plain embeddings, mirrored only where a decision is close."""
+        return self.config.flip == ADAPTIVE
+
+    @property
     def embedding_mode(self) -> str:
-        return "flip" if self.config.flip else "plain"
+        """What ``Face.embedding`` is: "flip" in flip mode, else "plain" (adaptive included)."""
+        return "flip" if self.config.flip == FLIP else "plain"
 
     @property
     def model_id(self) -> str:
-        """Identifies the embedding space: embeddings are comparable only within one model_id."""
+        """Identifies the embedding space of ``Face.embedding``: embeddings are comparable only
+        within one model_id (adaptive mode shares plain mode's)."""
+        return self._embedder_name() + ("+flip" if self.config.flip == FLIP else "")
+
+    @property
+    def flip_model_id(self) -> str:
+        """The space of flip embeddings (``Face.flip_embedding``, flip mode's ``Face.embedding``)."""
+        return self._embedder_name() + "+flip"
+
+    def _embedder_name(self) -> str:
         name = self.config.embedder.removesuffix(".onnx")
         if not name:  # the manifest's default embedder: resolving a name opens no session
             name = resolve_model("", "embedder", self.config.models_dir).name
-        return name + ("+flip" if self.config.flip else "")
+        return name
 
     # -- building blocks -------------------------------------------------------
     def load_image(self, image: ImageSource) -> np.ndarray:
@@ -228,8 +189,24 @@ class FaceEngine:
         return sorted(found, key=lambda d: d.area, reverse=True)
 
     def embed(self, crops: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
-        """(N, D) unit float32 embeddings of aligned 112x112 BGR crops, in one ONNX call."""
-        return self.embedder.embed(crops, flip=self.config.flip)
+        """(N, D) unit float32 embeddings of aligned 112x112 BGR crops, in one ONNX call
+        (flip embeddings in flip mode, plain ones otherwise)."""
+        return self.embedder.embed(crops, flip=self.config.flip == FLIP)
+
+    def flip_embeddings(self, crops: np.ndarray | Sequence[np.ndarray], plain: np.ndarray) -> np.ndarray:
+        """(N, D) flip embeddings of crops whose plain embeddings are known: only the mirrored
+        crops go through the network, all in one ONNX call."""
+        return flip_mean(plain, self.embedder.embed_mirrored(crops))
+
+    def mirror(self, faces: Sequence[Face]) -> np.ndarray:
+        """(N, D) flip embeddings of these faces; those not known yet are computed in one ONNX
+        call and kept on the faces (``Face.flip_embedding``)."""
+        missing = [f for f in faces if f.flip_embedding is None]
+        if missing:
+            crops, plain = np.stack([f.crop for f in missing]), np.stack([f.embedding for f in missing])
+            for face, vector in zip(missing, self.flip_embeddings(crops, plain)):
+                face.flip_embedding = vector
+        return np.stack([f.flip_embedding for f in faces]) if faces else np.zeros((0, 0), np.float32)
 
     @staticmethod
     def compare(a: np.ndarray, b: np.ndarray) -> float:
@@ -258,22 +235,35 @@ class FaceEngine:
             return sorted(moved, key=lambda d: d.area, reverse=True), "padded"
         return [center_detection(bgr)], "centre"
 
-    def _faces(self, bgr: np.ndarray, detections: list[Detection], reason: str | None, embeddings: np.ndarray,
-               crops: list[np.ndarray]) -> list[Face]:
+    def _embed_faces(self, crops: list[np.ndarray], with_flip: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """(embeddings, flip embeddings or None) of the crops, in one ONNX call per batch."""
+        if not crops:
+            return np.zeros((0, 0), dtype=np.float32), None
+        if self.config.flip == FLIP:
+            embeddings = self.embed(np.stack(crops))
+            return embeddings, embeddings  # flip mode's embedding is the flip embedding
+        if with_flip:  # the mirrored crops ride in the same call as the crops
+            plain, mirrored = self.embedder.embed_both(np.stack(crops))
+            return plain, flip_mean(plain, mirrored)
+        return self.embed(np.stack(crops)), None
+
+    def _faces(self, detections: list[Detection], reason: str | None, embeddings: np.ndarray,
+               flips: np.ndarray | None, crops: list[np.ndarray]) -> list[Face]:
         return [
             Face(
-                box=d.box, keypoints=d.keypoints, score=d.score, embedding=e,
-                quality=measure_quality(d.box, d.keypoints, d.score, c), crop=c,
+                box=d.box, keypoints=d.keypoints, score=d.score, embedding=embeddings[i],
+                quality=measure_quality(d.box, d.keypoints, d.score, crops[i]), crop=crops[i],
                 embedding_mode=self.embedding_mode, model_id=self.model_id,
                 fallback=reason is not None, fallback_reason=reason,
+                flip_embedding=None if flips is None else flips[i],
             )
-            for d, e, c in zip(detections, embeddings, crops)
+            for i, d in enumerate(detections)
         ]
 
     # -- public API -----------------------------------------------------------
     def analyze(
         self, image: ImageSource, *, fallback_center: bool = False, max_faces: int | None = None,
-        central_first: bool = False,
+        central_first: bool = False, with_flip: bool = False,
     ) -> list[Face]:
         """Every face in the image with embedding, quality and aligned crop, largest first.
 
@@ -286,21 +276,24 @@ class FaceEngine:
         resort the image centre is used with a default keypoint layout; such
         faces have ``fallback=True`` and say which step found them. Without it
         (the default, for enrolment) such an image gives an empty list.
+        ``with_flip`` also sets every face's ``flip_embedding``, the mirrored crops
+        going through the network in the same call (enrolled samples keep both).
         """
         return self.analyze_many(
-            [image], fallback_center=fallback_center, max_faces=max_faces, central_first=central_first
+            [image], fallback_center=fallback_center, max_faces=max_faces, central_first=central_first,
+            with_flip=with_flip,
         )[0]
 
     def analyze_many(
         self, images: Iterable[ImageSource], *, fallback_center: bool = False, max_faces: int | None = None,
-        central_first: bool = False,
+        central_first: bool = False, with_flip: bool = False,
     ) -> list[list[Face]]:
         """:meth:`analyze` for several images, embedding all their faces in batched ONNX calls."""
-        return [faces for faces, _ in self._analyze_many(images, fallback_center, max_faces, central_first)]
+        return [faces for faces, _ in self._analyze_many(images, fallback_center, max_faces, central_first, with_flip)]
 
     def _analyze_many(
         self, images: Iterable[ImageSource], fallback_center: bool, max_faces: int | None,
-        central_first: bool = False,
+        central_first: bool = False, with_flip: bool = False,
     ) -> list[tuple[list[Face], int]]:
         """Faces per image plus how many were detected before ``max_faces`` cut the list."""
         per_image: list[tuple[np.ndarray, list[Detection], str | None, int]] = []
@@ -312,13 +305,14 @@ class FaceEngine:
                 detections = central_order(detections, bgr.shape[1], bgr.shape[0])
             detected = len(detections)
             detections = detections[:max_faces] if max_faces is not None else detections
-            per_image.append((bgr, detections, reason, detected))
+            per_image.append((detections, reason, detected))
             crops.extend(align_face(bgr, d.keypoints) for d in detections)
-        embeddings = self.embed(np.stack(crops)) if crops else np.zeros((0, 0), dtype=np.float32)
+        embeddings, flips = self._embed_faces(crops, with_flip)
         results, start = [], 0
-        for bgr, detections, reason, detected in per_image:
+        for detections, reason, detected in per_image:
             stop = start + len(detections)
-            faces = self._faces(bgr, detections, reason, embeddings[start:stop], crops[start:stop])
+            faces = self._faces(detections, reason, embeddings[start:stop],
+                                None if flips is None else flips[start:stop], crops[start:stop])
             results.append((faces, detected))
             start = stop
         return results
@@ -326,8 +320,11 @@ class FaceEngine:
     def verify(self, image1: ImageSource, image2: ImageSource, *, fallback_center: bool = True) -> Verification:
         """Are the (largest) faces of two photos the same person, at the configured threshold?
 
-        Raises NoFaceError when an image has no face (with ``fallback_center``
-        the centre fallback always yields one: check ``face.fallback_reason``).
+        In adaptive mode a plain similarity within the band around the threshold is taken
+        again on the two faces' flip embeddings (both mirrored crops in one ONNX call);
+        ``mirrored`` and ``model_id`` then say so. Raises NoFaceError when an image has no
+        face (with ``fallback_center`` the centre fallback always yields one: check
+        ``face.fallback_reason``).
         """
         notes: list[str] = []
         chosen: list[Face] = []
@@ -342,11 +339,17 @@ class FaceEngine:
             elif faces[0].fallback:
                 notes.append(f"face in image {number} found only by the fallback ({faces[0].fallback_reason})")
             chosen.append(faces[0])
-        similarity = self.compare(chosen[0].embedding, chosen[1].embedding)
         threshold = self.config.threshold
+        plain = similarity = self.compare(chosen[0].embedding, chosen[1].embedding)
+        mirrored = self.adaptive and near(plain, threshold=threshold, band=self.config.flip_band)
+        if mirrored:
+            flip1, flip2 = self.mirror(chosen)
+            similarity = self.compare(flip1, flip2)
+            notes.append(f"close to the threshold (plain similarity {plain:.3f}): decided with the mirrored faces too")
         return Verification(
-            similarity=similarity, same=similarity >= threshold, threshold=threshold, model_id=self.model_id,
-            notes=notes, face1=chosen[0], face2=chosen[1],
+            similarity=similarity, same=similarity >= threshold, threshold=threshold,
+            model_id=self.flip_model_id if mirrored else self.model_id, notes=notes, face1=chosen[0],
+            face2=chosen[1], mirrored=mirrored,
         )
 
 

@@ -117,6 +117,18 @@
     activity.textContent = text;
   }
 
+  /* Alert rules that fired (integration.event of type "alert"); other events are for other systems. */
+  const alerts = document.getElementById("alerts");
+  function onIntegrationEvent(event) {
+    if (event.type !== "alert" || !alerts) return;
+    alerts.prepend(el("li", { class: "feed-item unknown", dataset: { eventId: event.id } },
+      el("div", { class: "feed-main" },
+        el("div", { class: "feed-name", text: event.data.message }),
+        el("div", { class: "feed-meta muted", text: formatTime(event.time) + " · " + event.data.rule.name }))));
+    document.getElementById("alerts-empty").hidden = true;
+    while (alerts.children.length > (Number(alerts.dataset.length) || 10)) alerts.lastElementChild.remove();
+  }
+
   connect("/ws/dashboard/", {
     onStatus: showStatus,
     onEvent(data) {
@@ -126,6 +138,7 @@
       else if (data.type === "camera.status") onCameraStatus(data.camera);
       else if (data.type === "attendance.update") onAttendance(data.attendance);
       else if (data.type === "enrolment.sample") onSample(data.sample);
+      else if (data.type === "integration.event") onIntegrationEvent(data.event);
     },
   });
 })();

@@ -21,7 +21,10 @@ class Command(BaseCommand):
         parser.add_argument("image1", help="first photo (path)")
         parser.add_argument("image2", help="second photo (path)")
         parser.add_argument("--threshold", type=float, help="cosine similarity for 'same person' (default: configured)")
-        parser.add_argument("--flip", action="store_true", help="flip test-time augmentation (slower)")
+        modes = parser.add_mutually_exclusive_group()
+        modes.add_argument("--flip", action="store_true", help="flip test-time augmentation (slower)")
+        modes.add_argument("--adaptive", action="store_true",
+                           help="mirror the faces only when the similarity is close to the threshold")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
         parser.add_argument(
             "--center-fallback", action="store_true",
@@ -33,8 +36,8 @@ class Command(BaseCommand):
         changes = {}
         if options["threshold"] is not None:
             changes["threshold"] = options["threshold"]
-        if options["flip"]:
-            changes["flip"] = True
+        if options["flip"] or options["adaptive"]:
+            changes["flip"] = "flip" if options["flip"] else "adaptive"
         if changes:
             engine = get_engine(dataclasses.replace(engine.config, **changes))
         paths = (options["image1"], options["image2"])
@@ -57,7 +60,7 @@ class Command(BaseCommand):
             payload = {
                 "image1": paths[0], "image2": paths[1], "similarity": round(result.similarity, 4),
                 "threshold": result.threshold, "same": result.same, "verdict": verdict,
-                "model_id": result.model_id, "notes": result.notes,
+                "model_id": result.model_id, "mirrored": result.mirrored, "notes": result.notes,
             }
             self.stdout.write(json.dumps(payload))
             return

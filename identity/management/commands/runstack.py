@@ -1,5 +1,6 @@
 """Run the whole stack in the foreground: embedded Valkey (when REDIS_URL is unset),
-a Celery worker, a live worker for the cameras, the camera readers and the Daphne ASGI server. Ctrl-C (or SIGTERM) stops all of them."""
+a Celery worker, a live worker for the cameras, the camera readers, the MQTT bridge (when
+FACEAPP_MQTT_URL is set) and the Daphne ASGI server. Ctrl-C (or SIGTERM) stops all of them."""
 
 import ctypes
 import os
@@ -78,6 +79,9 @@ class Command(BaseCommand):
                                         "--queues", "live", "--concurrency", str(settings.FACEAPP_LIVE_SHARDS),
                                         "--hostname", "live@%h"])  # fmt: skip
             self._spawn("camera readers", [python, str(settings.BASE_DIR / "manage.py"), "camreaders"])
+        if settings.FACEAPP_MQTT_URL:
+            # Events to MQTT and Home Assistant; it waits out a broker that is away, never exits for it.
+            self._spawn("mqtt bridge", [python, str(settings.BASE_DIR / "manage.py"), "mqttbridge"])
         self._spawn("server", daphne_command(host=options["host"], port=options["port"]))
         self.stdout.write(self.style.SUCCESS(
             f"faceapp is running at http://{options['host']}:{options['port']}/ — Ctrl-C stops it."

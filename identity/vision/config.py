@@ -1,0 +1,66 @@
+"""The engine's configuration: which models, which thresholds, which flip mode; from the
+environment or from keyword arguments."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+from .adaptive import DEFAULT_FLIP_BAND, flip_mode
+from .image import DEFAULT_MAX_PIXELS
+
+DEFAULT_THRESHOLD = 0.23  # best-accuracy threshold on LFW View 1 (pairsDevTrain) for w600k_mbf plain: bench/README.md
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything that selects and tunes the models; hashable, so engines can be cached by it."""
+
+    models_dir: str | None = None  # None: the repository's models/ folder
+    detector: str = "scrfd_500m_bnkps"
+    embedder: str = "w600k_mbf"
+    threshold: float = DEFAULT_THRESHOLD  # cosine similarity at or above which two faces are the same person
+    flip: str = "plain"  # "plain", "flip" (twice the embedding cost) or "adaptive"; True/False are accepted
+    flip_band: float = DEFAULT_FLIP_BAND  # adaptive: mirror the faces of decisions this close to their threshold
+    intra_op_threads: int = 0  # 0: ONNX Runtime's default (one per core)
+    inter_op_threads: int = 0
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    det_score_threshold: float = 0.5
+    det_max_size: int = 640  # detector input long side cap
+    det_min_size: int = 160  # detector input long side floor
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "flip", flip_mode(self.flip))  # one spelling per mode: equal configs hash alike
+        if not self.flip_band >= 0:
+            raise ValueError(f"flip_band must be 0 or more, got {self.flip_band!r}")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "EngineConfig":
+        """Defaults overridden by FACEAPP_DETECTOR, FACEAPP_EMBEDDER, FACEAPP_THRESHOLD, FACEAPP_FLIP,
+        FACEAPP_FLIP_BAND, FACEAPP_ORT_THREADS, FACEAPP_MAX_PIXELS, FACEAPP_MODELS_DIR, then by ``overrides``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        readers = {
+            "FACEAPP_DETECTOR": ("detector", str),
+            "FACEAPP_EMBEDDER": ("embedder", str),
+            "FACEAPP_MODELS_DIR": ("models_dir", str),
+            "FACEAPP_THRESHOLD": ("threshold", float),
+            "FACEAPP_FLIP": ("flip", flip_mode),
+            "FACEAPP_FLIP_BAND": ("flip_band", float),
+            "FACEAPP_ORT_THREADS": ("intra_op_threads", int),
+            "FACEAPP_MAX_PIXELS": ("max_pixels", int),
+        }
+        for name, (attr, convert) in readers.items():
+            raw = env.get(name)
+            if raw is None or raw.strip() == "":
+                continue
+            try:
+                values[attr] = convert(raw.strip())
+            except ValueError as exc:
+                raise ValueError(f"bad value for {name}: {raw!r} ({exc})") from None
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown EngineConfig fields: {', '.join(sorted(unknown))}")
+        values.update(overrides)
+        return cls(**values)

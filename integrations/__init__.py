@@ -1,0 +1,1 @@
+"""Events (one model, one publisher), webhooks and alert rules: telling other systems who arrived."""

@@ -1,0 +1,73 @@
+"""The one publisher of events: `event_publish` stores an Event row and, once the caller's
+transaction commits, (a) queues webhook deliveries for the matching destinations, (b) checks
+the alert rules, (c) pushes `integration.event` to the dashboard group and (d) appends the
+event to the Redis stream `faceapp:events` (fields "type" and "event": the event's JSON;
+MAXLEN ~ FACEAPP_EVENTS_STREAM_MAX), which the MQTT bridge reads.
+
+The caller is often the live camera path: publishing costs it one INSERT, then the commit
+work above (a few small queries, one Redis write, one push); deliveries run in Celery. A
+broker, Redis or receiver failure is logged here, never raised into the caller.
+"""
+
+import datetime as dt
+import json
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from identity.models import Camera, Person
+from identity.services.realtime import DASHBOARD_GROUP, push, redis_client
+from integrations.models import Event
+from integrations.presenters import dashboard_event, event_json
+
+logger = logging.getLogger(__name__)
+
+STREAM = "faceapp:events"
+
+
+def _foreign_key(value, model) -> dict:
+    """A row (kept on the event: no query to present it) or a bare id."""
+    name = model._meta.model_name
+    if value is None or isinstance(value, model):
+        return {name: value}
+    return {f"{name}_id": int(value)}
+
+
+def event_publish(*, type: str, occurred_at: dt.datetime, camera: Camera | int | None = None,
+                  person: Person | int | None = None, provisional: str | None = None, score: float | None = None,
+                  visit_id: int | None = None, data: dict | None = None) -> Event:
+    """Store one event (a stable UUID, its type and time) and tell everyone once it commits."""
+    if type not in Event.TYPE_NAMES:
+        raise ValueError(f"unknown event type {type!r}")
+    event = Event.objects.create(
+        type=type, occurred_at=occurred_at, provisional=provisional or "", score=score, visit_id=visit_id,
+        data=data or {}, **_foreign_key(camera, Camera), **_foreign_key(person, Person),
+    )
+    transaction.on_commit(lambda: event_dispatch(event))
+    return event
+
+
+def event_dispatch(event: Event) -> None:
+    """The commit work of one event; each step on its own, so one failing skips no other."""
+    from integrations.alerts import alerts_evaluate
+    from integrations.webhooks import deliveries_queue
+
+    payload = event_json(event)
+    for step, work in (
+        ("queue its webhook deliveries", lambda: deliveries_queue(event=event)),
+        ("check the alert rules", lambda: alerts_evaluate(event=event)),
+        ("push it to the dashboard", lambda: push(DASHBOARD_GROUP, dashboard_event(event))),
+        ("add it to the stream", lambda: stream_add(payload=payload)),
+    ):
+        try:
+            work()
+        except Exception:  # the broker, Redis or the database is away: the event row stays
+            logger.warning("event %s (%s): could not %s", event.id, event.type, step, exc_info=True)
+
+
+def stream_add(*, payload: dict) -> None:
+    redis_client().xadd(
+        STREAM, {"type": payload["type"], "event": json.dumps(payload)},
+        maxlen=settings.FACEAPP_EVENTS_STREAM_MAX, approximate=True,
+    )

@@ -1,0 +1,49 @@
+"""End to end on the live path: camera frames through the real broker to a real live worker;
+the visit's events are stored, put on the Redis stream, and delivered by the real worker as
+signed webhooks to a real receiver on 127.0.0.1, with a signed crop link that works."""
+
+import json
+from urllib.parse import urlsplit
+
+import pytest
+
+from identity.models import Camera, MatchLog
+from identity.services.realtime import redis_client
+from integrations.events import STREAM
+from integrations.models import Event
+from tests import live_data
+from tests.test_integrations_webhooks import destination_for, receiver  # noqa: F401  (the real receiver)
+from tests.test_live_worker import _send, aaron  # noqa: F401  (enrolled through the real worker)
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+VISIT_TYPES = ["visit.opened", "visit.named", "visit.ended"]
+
+
+def test_it_delivers_a_live_visits_events_as_signed_webhooks(aaron, live_worker, receiver,  # noqa: F811
+                                                             media_root, settings, client):
+    settings.FACEAPP_TRACK_TIMEOUT_SECONDS = 1.0
+    camera = Camera.objects.create(name="Door")
+    live_data.live_keys_clear(camera)
+    destination = destination_for(receiver, event_types=[*VISIT_TYPES, "person.arrived", "stranger.seen"],
+                                  include_crops=True)
+    destination.cameras.add(camera)  # only this camera's events
+
+    _send(camera, "lfw_person_a_2.jpg", 20)
+    _send(camera, None, 10)  # gone: the track ends
+
+    wait_until(lambda: any(r.body["type"] == "visit.ended" for r in receiver.requests), "the visit.ended webhook")
+    visit = MatchLog.objects.get()
+    events = list(Event.objects.filter(camera=camera).order_by("created_at"))
+    assert [e.type for e in events] == ["person.arrived", *VISIT_TYPES]
+    bodies = [receiver.unique[str(e.id)] for e in events]  # each delivered, its signature verified
+    assert all(r.verified for r in receiver.requests)
+    for body in bodies[1:]:
+        assert (body["visit_id"], body["person"]["name"], body["camera"]["name"]) == (visit.pk, "Aaron Peirsol", "Door")
+    assert bodies[0]["data"]["day"] == visit.created_at.date().isoformat()
+    crop = urlsplit(bodies[2]["crop_url"]).path
+    assert client.get(crop).status_code == 200  # no session: the signed link is the permission
+    ids = [str(e.id) for e in events]
+    streamed = [json.loads(fields[b"event"])["id"] for _, fields in redis_client().xrange(STREAM)]
+    assert [event_id for event_id in streamed if event_id in ids] == ids  # on the stream, in order

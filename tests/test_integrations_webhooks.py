@@ -1,0 +1,244 @@
+"""Webhook deliveries through a real Celery worker to a real HTTP receiver on 127.0.0.1 that
+checks every signature: a signed delivery, retries after a 500, the same event id sent again
+when an answer was lost (the receiver de-duplicates), a destination paused after failing
+for longer than FACEAPP_WEBHOOK_PAUSE_AFTER, and resumed."""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.utils import timezone
+
+from integrations import webhooks
+from integrations.events import event_publish
+from integrations.models import Delivery, Destination, Event
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MAX_AGE_SECONDS = 300  # a receiver refuses older timestamps (replays)
+
+
+@dataclass
+class Received:
+    event_id: str
+    attempt: int
+    verified: bool
+    body: dict
+    headers: dict
+
+
+@dataclass
+class Receiver:
+    """An HTTP server on 127.0.0.1: each POST is checked against `secret` the way the README
+    says a receiver should, recorded, de-duplicated by event id and answered from `script`
+    (a status code, "drop": close without an answer, ("redirect", path)); then `default`."""
+
+    secret: str = ""
+    script: list = field(default_factory=list)
+    default: object = 200
+    requests: list = field(default_factory=list)
+    unique: dict = field(default_factory=dict)  # event id -> body, the first time it came
+    paths: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> "Receiver":
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                answer = receiver.take(self.path, body, dict(self.headers))
+                if answer == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(2)  # the body arrived; its answer is lost
+                    return
+                if isinstance(answer, tuple):
+                    self.send_response(302)
+                    self.send_header("Location", f"http://127.0.0.1:{receiver.port}{answer[1]}")
+                else:
+                    self.send_response(answer)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def take(self, path: str, body: bytes, headers: dict):
+        with self.lock:
+            self.paths.append(path)
+            record = Received(headers.get("X-Faceapp-Event-Id", ""), int(headers.get("X-Faceapp-Attempt", 0)),
+                              verify(self.secret, headers, body), json.loads(body or b"{}"), headers)
+            self.requests.append(record)
+            if record.verified:
+                self.unique.setdefault(record.event_id, record.body)
+            return self.script.pop(0) if self.script else self.default
+
+
+def verify(secret: str, headers: dict, body: bytes) -> bool:
+    """The README's verification: HMAC-SHA256 of "<timestamp>.<body>", a fresh timestamp."""
+    timestamp = headers.get("X-Faceapp-Timestamp", "")
+    expected = "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) < MAX_AGE_SECONDS
+    return fresh and hmac.compare_digest(expected, headers.get("X-Faceapp-Signature", ""))
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fast_retries(settings):
+    settings.FACEAPP_WEBHOOK_RETRY_SECONDS = 0.2
+    settings.FACEAPP_WEBHOOK_RETRY_MAX_SECONDS = 0.5
+
+
+def destination_for(receiver: Receiver, **fields) -> Destination:
+    fields = {"name": "Register", "url": receiver.url(), "allow_private": True,
+              "event_types": [Event.VISIT_NAMED], **fields}
+    destination = Destination.objects.create(**fields)
+    receiver.secret = destination.secret
+    return destination
+
+
+def _delivery_done(delivery: Delivery):
+    delivery.refresh_from_db()
+    return delivery if delivery.status != Delivery.PENDING else None
+
+
+def test_it_sends_a_test_event_signed_with_the_destinations_secret(celery_worker, receiver):
+    destination = destination_for(receiver)
+
+    delivery = webhooks.destination_test_send(destination=destination)
+
+    wait_until(lambda: _delivery_done(delivery), "the test delivery")
+    (request,) = receiver.requests
+    assert request.verified and request.event_id == str(delivery.event_id)
+    assert request.body["type"] == "test" and request.body["id"] == request.event_id
+    assert request.headers["X-Faceapp-Event-Type"] == "test" and request.headers["Content-Type"] == "application/json"
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
+    assert delivery.latency_ms is not None and not delivery.last_error
+
+
+def test_it_refuses_a_body_signed_with_another_secret(celery_worker, receiver):
+    destination = destination_for(receiver)
+    receiver.secret = "not-the-secret"
+
+    delivery = webhooks.destination_test_send(destination=destination)
+
+    wait_until(lambda: _delivery_done(delivery), "the delivery")
+
+    assert not receiver.requests[0].verified and not receiver.unique
+
+
+def test_it_retries_after_a_500_with_the_same_event_id(celery_worker, receiver, fast_retries):
+    destination = destination_for(receiver)
+    receiver.script = [500, 503]
+
+    delivery = webhooks.destination_test_send(destination=destination)
+
+    wait_until(lambda: _delivery_done(delivery), "the delivery after its retries")
+    assert [r.attempt for r in receiver.requests] == [1, 2, 3]
+    assert {r.event_id for r in receiver.requests} == {str(delivery.event_id)}
+    assert all(r.verified for r in receiver.requests)
+    assert (delivery.status, delivery.attempts) == ("delivered", 3)
+    destination.refresh_from_db()
+    assert destination.failing_since is None and destination.last_success_at is not None
+
+
+def test_it_sends_again_when_the_answer_was_lost_and_the_receiver_keeps_one(celery_worker, receiver, fast_retries):
+    destination = destination_for(receiver)
+    receiver.script = ["drop"]  # the receiver got the body; the sender never hears back
+
+    delivery = webhooks.destination_test_send(destination=destination)
+
+    wait_until(lambda: _delivery_done(delivery), "the delivery sent again")
+    assert len(receiver.requests) == 2 and len(receiver.unique) == 1
+    assert delivery.status == "delivered" and delivery.attempts == 2
+
+
+def test_it_gives_up_on_a_client_error_at_once(celery_worker, receiver, fast_retries):
+    destination = destination_for(receiver)
+    receiver.default = 410
+
+    delivery = webhooks.destination_test_send(destination=destination)
+
+    wait_until(lambda: _delivery_done(delivery), "the delivery given up")
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 1, 410)
+    assert delivery.last_error.startswith("HTTP 410")
+
+
+def test_it_pauses_a_destination_failing_for_longer_than_the_setting(celery_worker, receiver, fast_retries, settings):
+    settings.FACEAPP_WEBHOOK_PAUSE_AFTER = 1.0
+    destination = destination_for(receiver)
+    receiver.default = 500
+
+    delivery = webhooks.destination_test_send(destination=destination)
+
+    paused = wait_until(lambda: Destination.objects.filter(pk=destination.pk, paused_at__isnull=False).first(),
+                        "the destination to be paused")
+    assert "Every delivery failed for" in paused.pause_reason and "HTTP 500" in paused.pause_reason
+    attempts = Delivery.objects.get(pk=delivery.pk).attempts
+    receiver.default = 200
+    event = event_publish(type=Event.VISIT_NAMED, occurred_at=timezone.now())
+    waiting = Delivery.objects.get(event=event)
+    # Not queued while paused, and an attempt (a stray copy of a task, the sweep) sends nothing.
+    assert webhooks.delivery_attempt(delivery_id=waiting.pk) is None
+    assert webhooks.delivery_attempt(delivery_id=delivery.pk) is None
+    assert Delivery.objects.get(pk=delivery.pk).attempts == attempts and waiting.status == "pending"
+    assert str(event.id) not in {r.event_id for r in receiver.requests}
+
+    assert webhooks.destination_resume(destination=paused) == 2
+
+    wait_until(lambda: _delivery_done(waiting) and _delivery_done(delivery), "the waiting deliveries after the resume")
+    assert {str(event.id), str(delivery.event_id)} <= set(receiver.unique)
+
+
+def test_it_picks_the_destinations_whose_types_and_filters_match():
+    from tests import review_data
+
+    door, hall = review_data.make_camera("Door"), review_data.make_camera("Hall")
+    ada, bo = (review_data.make_person(name, with_sample=False) for name in ("Ada", "Bo"))
+
+    def hook(name, types=("visit.named",), **fields):
+        return Destination.objects.create(name=name, url="https://example.org/", event_types=list(types), **fields)
+
+    everything, strangers = hook("Everything"), hook("Strangers", identity=Destination.UNKNOWN)
+    at_door, for_ada = hook("Door"), hook("Ada")
+    at_door.cameras.add(door)
+    for_ada.people.add(ada)
+    cameras = hook("Cameras", types=("camera.offline",), identity=Destination.KNOWN)
+    cameras.cameras.add(hall)
+    hook("Off", active=False)
+
+    def chosen(**fields):
+        event = Event.objects.create(occurred_at=timezone.now(), **fields)
+        return {d.name for d in webhooks.destinations_for(event=event)}
+
+    assert chosen(type="visit.named", camera=door, person=ada) == {"Everything", "Door", "Ada"}
+    assert chosen(type="visit.named", camera=hall, person=bo) == {"Everything"}
+    assert chosen(type="visit.named", camera=hall, provisional="U-0001") == {"Everything", "Strangers"}
+    assert chosen(type="camera.offline", camera=hall) == {"Cameras"}  # no face: the identity filter does not apply
+    assert chosen(type="camera.offline", camera=door) == set()
+    assert chosen(type="test") == set()  # test events go where their button says
