@@ -49,6 +49,7 @@ def valkey_answers(socket_path: Path) -> bool:
     if not socket_path.exists():
         return False
     try:
-        return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping())
+        # Timeouts: a frozen Valkey is not one that answers, and must not hang the caller.
+        return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1, socket_connect_timeout=1).ping())
     except redis.RedisError:
         return False

@@ -352,3 +352,27 @@ FACEAPP_MQTT_DISCOVERY_PREFIX = envstr("FACEAPP_MQTT_DISCOVERY_PREFIX", "homeass
 # A person stays present ("on") this long after their last visit ended; 0: off at visit.ended.
 FACEAPP_MQTT_PRESENCE_TIMEOUT_SECONDS = envfloat("FACEAPP_MQTT_PRESENCE_TIMEOUT_SECONDS", 300.0)
 # ---- end of the MQTT block ----
+
+# ---- Self-healing stack and media by role (issue 13: items 5, 7 and 10; README Security, Privacy) ----
+# Every Redis/Valkey client gives up on a server that does not answer (frozen, half-open
+# connection) after this many seconds, to connect and to answer: a request then fails or
+# degrades (logged) instead of hanging. Blocking reads stay below it (live frames 0.5 s, the
+# MQTT stream 1 s); the channel layer's own 5 s wait for a message is added to its reads.
+FACEAPP_REDIS_TIMEOUT = envfloat("FACEAPP_REDIS_TIMEOUT", 5.0)
+_REDIS_TIMEOUTS = {"socket_connect_timeout": FACEAPP_REDIS_TIMEOUT, "socket_timeout": FACEAPP_REDIS_TIMEOUT}
+CACHES["default"]["OPTIONS"] = {**CACHES["default"].get("OPTIONS", {}), **_REDIS_TIMEOUTS}
+CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
+    {"address": REDIS_URL, "socket_connect_timeout": FACEAPP_REDIS_TIMEOUT, "socket_timeout": FACEAPP_REDIS_TIMEOUT + 5}
+]
+# Sockets re-join their groups every 15 s (identity/consumers.py): a member that never left (its
+# server killed) is dropped from the group after a minute instead of a day.
+CHANNEL_LAYERS["default"]["CONFIG"]["group_expiry"] = 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, **_REDIS_TIMEOUTS}
+# A publish to a broker that does not answer is tried twice, not four times: the row stays
+# pending (the stale sweep queues it again) and the request answers.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# No result backend is configured (results are ignored), so it needs no timeouts.
+# Viewers see match-log face crops and snapshots of this many last hours (what the live
+# dashboard shows them); older ones, and every enrolment photo, need the operator role. 0: none.
+FACEAPP_VIEWER_MEDIA_HOURS = envint("FACEAPP_VIEWER_MEDIA_HOURS", 24)
+# ---- end of the self-healing block ----

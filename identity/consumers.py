@@ -4,13 +4,15 @@ is accepted then closed with 4403, so the page can tell "no access" from "networ
 A Redis restart must not silence an open page: the channel layer's receive raises while Redis
 is away (which would end the socket), and a Redis without persistence comes back having
 forgotten every group member. So the consumers wait the outage out, then join their groups
-again, and also re-join every GROUP_REFRESH_SECONDS (which also outlives the layer's
-one-day group expiry). The browser reconnects with backoff if the socket ends anyway.
+again, and also re-join every GROUP_REFRESH_SECONDS (well within the layer's one-minute
+group expiry, which drops a member whose socket never left). A closing socket leaves its groups
+even when its consumer is cancelled. The browser reconnects with backoff if the socket ends anyway.
 """
 
 import asyncio
 import logging
 import secrets
+import weakref
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -30,6 +32,20 @@ GROUP_REFRESH_SECONDS = 15.0
 RECONNECT_DELAY_SECONDS = 1.0
 # What a Redis outage raises: redis-py's errors, or the socket's own OSError.
 LAYER_ERRORS = (RedisError, OSError)
+# redis-py's pool refuses a process more than 100 connections at once ("Too many connections"):
+# group calls of all this process's sockets take turns, so 300 sockets closing at once all leave.
+GROUP_CALLS_AT_ONCE = 32
+LEAVE_TRIES = 3
+_group_call_slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = weakref.WeakKeyDictionary()
+_leaving: set[asyncio.Task] = set()  # asyncio keeps only weak references to running tasks
+
+
+def _group_call_slot() -> asyncio.Semaphore:
+    """This event loop's semaphore (one belongs to one loop; the tests run several)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _group_call_slots:
+        _group_call_slots[loop] = asyncio.Semaphore(GROUP_CALLS_AT_ONCE)
+    return _group_call_slots[loop]
 
 
 @database_sync_to_async
@@ -62,6 +78,7 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     group_names: list[str] = []
     group_refresh_seconds: float = GROUP_REFRESH_SECONDS
     _rejoining: asyncio.Task | None = None
+    _left = False
 
     # AsyncConsumer.__call__ stores the layer's receive here, then reads it back to wait on:
     # what it gets is the version that waits out a Redis outage instead of ending the socket.
@@ -82,10 +99,16 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.sleep(RECONNECT_DELAY_SECONDS)
             await self._groups_add()  # a restarted Redis may have forgotten us
 
+    async def _group_call(self, method: str, group: str) -> None:
+        async with _group_call_slot():
+            await getattr(self.channel_layer, method)(group, self.channel_name)
+
     async def _groups_add(self) -> None:
         try:
             for group in self.group_names:
-                await self.channel_layer.group_add(group, self.channel_name)
+                if self._left:
+                    return  # a closed socket never joins again (its ZADD would outlive its ZREM)
+                await self._group_call("group_add", group)
         except LAYER_ERRORS:
             pass  # still away: the next try comes soon
 
@@ -101,18 +124,32 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     async def join(self, group_names: list[str]) -> None:
         self.group_names = group_names
         for group in group_names:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self._group_call("group_add", group)
         await self.accept()
         self._rejoining = asyncio.ensure_future(self._keep_joined())
 
     async def disconnect(self, code) -> None:
+        self._left = True  # from here on neither the refresher nor the outage loop joins again
         if self._rejoining is not None:
             self._rejoining.cancel()
-        try:
-            for group in self.group_names:
-                await self.channel_layer.group_discard(group, self.channel_name)
-        except LAYER_ERRORS:
-            pass  # Redis is away: the membership expires on its own
+        # Shielded: a server that cancels the consumer of a closed socket (Daphne's close
+        # timeout, under load) does not cancel its leaving.
+        leaving = asyncio.ensure_future(self._groups_leave())
+        _leaving.add(leaving)
+        leaving.add_done_callback(_leaving.discard)
+        await asyncio.shield(leaving)
+
+    async def _groups_leave(self) -> None:
+        for group in self.group_names:
+            for attempt in range(1, LEAVE_TRIES + 1):
+                try:
+                    await self._group_call("group_discard", group)
+                    break
+                except LAYER_ERRORS as exc:
+                    if attempt == LEAVE_TRIES:  # the layer's group_expiry drops it within a minute
+                        logger.warning("could not leave %s (%s): it expires from the group", group, exc)
+                    else:
+                        await asyncio.sleep(RECONNECT_DELAY_SECONDS)
 
     async def receive_json(self, content, **kwargs) -> None:
         pass  # server → client only

@@ -1,4 +1,5 @@
-"""Health checks for /healthz: each returns (ok, detail)."""
+"""Health checks for /healthz: liveness (for anyone), and the checks of each part for admins,
+each returning (ok, detail)."""
 
 import redis
 from django.conf import settings
@@ -40,6 +41,11 @@ def check_models() -> tuple[bool, dict | str]:
         return True, model_files_status()
     except Exception as exc:  # a missing file or a wrong checksum, named in the message
         return False, str(exc)
+
+
+def liveness_report() -> dict:
+    """This server answers: nothing is checked (no database, broker or worker is asked) and nothing named."""
+    return {"status": "ok"}
 
 
 def health_report() -> tuple[bool, dict]:

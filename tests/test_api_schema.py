@@ -47,7 +47,7 @@ def test_it_documents_the_multipart_uploads_and_responses(schema):
     fields = components[enrol_form]["properties"]
     assert fields["photos"]["items"] == {"type": "string", "format": "binary"}
     assert fields["consent"]["type"] == "boolean" and "name" in fields and "code" in fields
-    assert set(enrol["responses"]) == {"201", "202", "400", "413"}
+    assert set(enrol["responses"]) == {"201", "202", "400", "413", "422"}
 
     recognize_form = recognize["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert components[recognize_form]["properties"]["image"]["format"] == "binary"

@@ -1,4 +1,5 @@
-"""Biometric media views: only signed-in users with a role, never cached, 404 once erased."""
+"""Biometric media views: only signed-in users with a role, never cached, 404 once erased
+(which role sees which file: tests/test_hardening_media.py)."""
 
 import pytest
 from django.urls import reverse
@@ -32,9 +33,9 @@ KINDS = ["photo", "crop", "log", "snapshot"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_it_serves_the_file_to_a_viewer_uncached(kind, media, client, viewer_user):
+def test_it_serves_the_file_to_an_operator_uncached(kind, media, client, operator_user):
     url, field = media[kind]
-    client.force_login(viewer_user)
+    client.force_login(operator_user)
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"

@@ -50,8 +50,8 @@ EXPECTED: dict[str, str] = {
     # pages
     "dashboard": VIEWER,
     "snapshot-detail": VIEWER,
-    "media-sample-photo": VIEWER,
-    "media-sample-crop": VIEWER,
+    "media-sample-photo": OPERATOR,  # enrolment photos: not for viewers
+    "media-sample-crop": OPERATOR,
     "media-log-crop": VIEWER,
     "media-snapshot": VIEWER,
     "person-list": OPERATOR,

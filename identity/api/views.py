@@ -12,7 +12,8 @@ from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers as fields
 from rest_framework import status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -28,7 +29,7 @@ from identity.models import FaceSample, MatchLog, Person, Snapshot
 from identity.roles import OPERATOR
 from identity.selectors import snapshot_result
 from identity.services.attendance import attendance_payload
-from identity.services.enrolment import person_enroll, samples_wait
+from identity.services.enrolment import person_delete, person_enroll, samples_wait
 from identity.services.recognition import snapshot_submit, snapshot_wait
 from identity.services.uploads import ImageTooLarge
 from identity.vision import ImageError
@@ -92,10 +93,16 @@ class PeopleView(ListAPIView):
         "FACEAPP_API_WAIT_SECONDS.",
         request={"multipart/form-data": s.PersonEnrollSerializer},
         responses={
-            201: OpenApiResponse(s.EnrolmentResultSerializer, "Every photo was processed: accepted or rejected."),
+            201: OpenApiResponse(s.EnrolmentResultSerializer, "Every photo was processed, at least one accepted."),
             202: OpenApiResponse(s.EnrolmentResultSerializer, "Some photos are still pending: poll status_url."),
             400: OpenApiResponse(description="Invalid fields: {field: [reason, ...]}."),
             413: OpenApiResponse(s.ErrorSerializer, "The upload is too large."),
+            422: OpenApiResponse(
+                inline_serializer("EnrolmentRefused", {"error": fields.CharField(),
+                                                       "photos": s.EnrolledPhotoSerializer(many=True)}),
+                "Every photo was rejected (each says why): nobody was enrolled; send the request again with "
+                "other photos.",
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -116,14 +123,15 @@ class PeopleView(ListAPIView):
         filenames = {sample.id: photo.name for sample, photo in zip(samples, data["photos"])}
         fresh = samples_wait(sample_ids=list(filenames), timeout=settings.FACEAPP_API_WAIT_SECONDS)
         samples = sorted(fresh, key=lambda sample: sample.id)  # ids follow the order of the photos
+        photos = [{"id": x.id, "filename": filenames[x.id], "status": x.status, "reason": x.reason} for x in samples]
+        if all(x.status == FaceSample.REJECTED for x in samples):
+            # A 4xx creates nothing: with no face to recognise them by, the person is erased
+            # (the API cannot add photos later), so the same request with other photos works.
+            person_delete(person=person)
+            error = "no photo was accepted, so nobody was enrolled: each photo says why"
+            return Response({"error": error, "photos": photos}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         url = _status_url(request, "api-person-detail", person.id)
-        body = {
-            "person": {"id": person.id, "name": person.name, "code": person.code},
-            "photos": [
-                {"id": x.id, "filename": filenames[x.id], "status": x.status, "reason": x.reason} for x in samples
-            ],
-            "status_url": url,
-        }
+        body = {"person": {"id": person.id, "name": person.name, "code": person.code}, "photos": photos, "status_url": url}
         pending = any(x.status == FaceSample.PENDING for x in samples)
         code = status.HTTP_202_ACCEPTED if pending else status.HTTP_201_CREATED
         return Response(body, status=code, headers={"Location": url})

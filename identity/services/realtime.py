@@ -38,10 +38,12 @@ def push(group: str, event: dict) -> None:
 
 
 @functools.lru_cache(maxsize=4)
-def _redis_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url)
+def _redis_for(url: str, timeout: float) -> redis.Redis:
+    # A frozen or half-open server raises redis.TimeoutError after `timeout`, never hangs a request.
+    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
 
 
 def redis_client() -> redis.Redis:
-    """A shared client for settings.REDIS_URL (redis://, rediss:// or unix://)."""
-    return _redis_for(settings.REDIS_URL)
+    """A shared client for settings.REDIS_URL (redis://, rediss:// or unix://), with the connect
+    and read timeouts of FACEAPP_REDIS_TIMEOUT (a blocking read must wait less than that)."""
+    return _redis_for(settings.REDIS_URL, settings.FACEAPP_REDIS_TIMEOUT)

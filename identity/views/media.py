@@ -1,12 +1,23 @@
-"""Biometric media (enrolment photos and crops, snapshots, face crops): viewers and up only,
-never cached by browsers or proxies, served with the type their bytes announce."""
+"""Biometric media (enrolment photos and crops, snapshots, face crops), never cached by
+browsers or proxies, served with the type their bytes announce.
 
+Who sees what (README, Privacy):
+- enrolment photos and their sample crops: operators and admins (they enrol people);
+- match-log face crops and snapshots: operators and admins; viewers only those of the last
+  FACEAPP_VIEWER_MEDIA_HOURS, which is what the live dashboard shows them, not the archive.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from identity.models import FaceSample, MatchLog, Snapshot
-from identity.roles import VIEWER, role_required
+from identity.roles import OPERATOR, VIEWER, has_role, role_required
 from identity.services.uploads import CONTENT_TYPES, image_kind
 
 
@@ -23,21 +34,34 @@ def _file_response(field: FieldFile) -> FileResponse:
     return response
 
 
-@role_required(VIEWER)
+def _require_recent_or_operator(request, *, seen_at: dt.datetime) -> None:
+    """Viewers get faces of the live window only; operators and admins get every one."""
+    if has_role(request.user, OPERATOR):
+        return
+    hours = settings.FACEAPP_VIEWER_MEDIA_HOURS
+    if hours <= 0 or seen_at < timezone.now() - dt.timedelta(hours=hours):
+        raise PermissionDenied("This face is no longer on the live dashboard: it needs the operator role.")
+
+
+@role_required(OPERATOR)
 def sample_photo(request, sample_id: int):
     return _file_response(get_object_or_404(FaceSample, pk=sample_id).photo)
 
 
-@role_required(VIEWER)
+@role_required(OPERATOR)
 def sample_crop(request, sample_id: int):
     return _file_response(get_object_or_404(FaceSample, pk=sample_id).crop)
 
 
 @role_required(VIEWER)
 def log_crop(request, log_id: int):
-    return _file_response(get_object_or_404(MatchLog, pk=log_id).crop)
+    log = get_object_or_404(MatchLog, pk=log_id)
+    _require_recent_or_operator(request, seen_at=log.last_seen)  # a visit is as recent as its last frame
+    return _file_response(log.crop)
 
 
 @role_required(VIEWER)
 def snapshot_image(request, snapshot_id: int):
-    return _file_response(get_object_or_404(Snapshot, pk=snapshot_id).image)
+    snapshot = get_object_or_404(Snapshot, pk=snapshot_id)
+    _require_recent_or_operator(request, seen_at=snapshot.received_at)
+    return _file_response(snapshot.image)

@@ -1,6 +1,12 @@
 """Run the whole stack in the foreground: embedded Valkey (when REDIS_URL is unset),
 a Celery worker, a live worker for the cameras, the camera readers, the MQTT bridge (when
-FACEAPP_MQTT_URL is set) and the Daphne ASGI server. Ctrl-C (or SIGTERM) stops all of them."""
+FACEAPP_MQTT_URL is set) and the Daphne ASGI server. Ctrl-C (or SIGTERM) stops all of them.
+
+It heals itself: a child that exits (killed, crashed) is started again, alone, after a backoff
+that doubles from 1 s to 30 s while it keeps dying (back to 1 s once it has run a minute),
+each time with a log line; the others keep running. Stopping sends SIGTERM to every child at
+once and SIGKILL to what is left after STOP_GRACE_SECONDS (a second Ctrl-C: at once).
+"""
 
 import ctypes
 import os
@@ -8,6 +14,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.management import call_command
@@ -17,6 +25,11 @@ from faceapp.embedded_valkey import start_valkey, valkey_answers
 from identity.services.accounts import admin_account_ensure
 
 PR_SET_PDEATHSIG = 1
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 30.0
+STABLE_SECONDS = 60.0  # a child that ran this long before it died is restarted after the first backoff
+STOP_GRACE_SECONDS = 5.0  # Celery's warm shutdown finishes a photo in that time; a stalled task is killed
+TICK_SECONDS = 0.2
 
 
 def _die_with_parent():
@@ -37,8 +50,49 @@ def daphne_command(*, host: str, port: int) -> list[str]:
             "faceapp.asgi:application"]  # fmt: skip
 
 
+@dataclass
+class Child:
+    """One supervised process: how to start it, and its restarts."""
+
+    name: str
+    start: Callable[[], subprocess.Popen]
+    process: subprocess.Popen | None = None  # None while it waits out its backoff
+    started_at: float = 0.0
+    failures: int = 0  # deaths in a row, each after less than STABLE_SECONDS
+    restart_at: float = 0.0
+
+
+def _exit_text(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            return f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"was killed by signal {-returncode}"
+    return f"exited with status {returncode}"
+
+
+def _kill_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)  # its own session: the worker's pool children too
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _has_exited(process: subprocess.Popen) -> bool:
+    """Whether it exited, leaving it unreaped: until _reap, its pid (its group's id) is not reused."""
+    try:
+        return os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _reap(process: subprocess.Popen) -> int:
+    _kill_group(process, signal.SIGKILL)  # what it left behind (the worker's pool children) goes with it
+    return process.wait()
+
+
 class Command(BaseCommand):
-    help = "Migrate, ensure an admin account, then run Valkey, a Celery worker and Daphne."
+    help = "Migrate, ensure an admin account, then run and supervise Valkey, the workers, the readers and Daphne."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("FACEAPP_HOST", "127.0.0.1"))
@@ -47,8 +101,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="run no Celery worker here")
 
     def handle(self, *args, **options):
-        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.children: list[Child] = []
         self.stopping = False
+        self.hurry = False  # a second Ctrl-C: kill, do not wait
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
         try:
@@ -88,40 +143,68 @@ class Command(BaseCommand):
         ))  # fmt: skip
 
     def _spawn_valkey(self):
-        process = start_valkey(settings.VALKEY_SOCKET, start_new_session=True, preexec_fn=_die_with_parent)
-        self.children.append(("valkey", process))
+        # Restarted on the same socket with its append-only file: the queues come back.
+        self._supervised("valkey", lambda: start_valkey(
+            settings.VALKEY_SOCKET, start_new_session=True, preexec_fn=_die_with_parent))
 
     def _spawn(self, name: str, command: list[str]):
-        process = subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent)
-        self.children.append((name, process))
+        self._supervised(name, lambda: subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent))
+
+    def _supervised(self, name: str, start: Callable[[], subprocess.Popen]) -> None:
+        child = Child(name=name, start=start, started_at=time.monotonic())
+        self.children.append(child)
+        child.process = start()
 
     def _supervise(self):
         while not self.stopping:
-            for name, process in self.children:
-                if process.poll() is not None:
-                    raise CommandError(f"{name} exited with status {process.returncode}; stopping the stack")
-            time.sleep(0.5)
+            now = time.monotonic()
+            for child in self.children:
+                if child.process is None:
+                    if now >= child.restart_at:
+                        self._restart(child)
+                elif _has_exited(child.process):
+                    pid, returncode = child.process.pid, _reap(child.process)
+                    child.process = None
+                    self._schedule_restart(child, why=f"(pid {pid}) {_exit_text(returncode)}")
+            time.sleep(TICK_SECONDS)
+
+    def _schedule_restart(self, child: Child, *, why: str) -> None:
+        if time.monotonic() - child.started_at >= STABLE_SECONDS:
+            child.failures = 0  # it had been running well: this death is a first one
+        delay = min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2**child.failures)
+        child.failures += 1
+        child.restart_at = time.monotonic() + delay
+        self.stderr.write(f"runstack: {child.name} {why}; restarting it in {delay:.0f} s "
+                          f"(restart {child.failures} in a row)")  # fmt: skip
+
+    def _restart(self, child: Child) -> None:
+        child.started_at = time.monotonic()
+        try:
+            child.process = child.start()
+        except (OSError, RuntimeError) as exc:  # Valkey that did not come up, a missing binary
+            return self._schedule_restart(child, why=f"did not start ({exc})")
+        self.stderr.write(f"runstack: {child.name} restarted (pid {child.process.pid})")
 
     def _on_signal(self, signum, frame):
+        self.hurry = self.stopping
         self.stopping = True
 
     def _stop_all(self):
-        # Server first (no new work), then the worker (finishes its task), then Valkey.
-        for name, process in reversed(self.children):
-            self._stop(name, process)
+        # Everything but Valkey at once (each finishes or hands back its work), then Valkey,
+        # which the others' last writes need.
+        running = [c for c in self.children if c.process is not None]
+        self._stop([c for c in running if c.name != "valkey"])
+        self._stop([c for c in running if c.name == "valkey"])
         self.children = []
 
-    def _stop(self, name: str, process: subprocess.Popen, timeout: float = 20.0):
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.stderr.write(f"{name} did not stop in {timeout:.0f}s: killing it")
-            except ProcessLookupError:
-                pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # the worker's pool children, if any linger
-        except (ProcessLookupError, PermissionError):
-            pass
-        process.wait()
+    def _stop(self, children: list[Child]) -> None:
+        for child in children:
+            _kill_group(child.process, signal.SIGTERM)
+            _kill_group(child.process, signal.SIGCONT)  # a frozen one acts on it too
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while not self.hurry and time.monotonic() < deadline and not all(_has_exited(c.process) for c in children):
+            time.sleep(TICK_SECONDS / 2)
+        for child in children:
+            if not self.hurry and not _has_exited(child.process):
+                self.stderr.write(f"runstack: {child.name} did not stop in {STOP_GRACE_SECONDS:.0f} s: killing it")
+            _reap(child.process)
