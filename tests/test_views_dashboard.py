@@ -6,7 +6,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from identity.models import AttendanceRecord, MatchLog, Person, ProvisionalIdentity, Snapshot
+from identity.models import AttendanceRecord, Camera, MatchLog, Person, ProvisionalIdentity, Snapshot
 from tests.conftest import FIXTURES
 
 
@@ -102,3 +102,13 @@ def test_it_escapes_names(client, viewer_user):
     page = client.get(reverse("dashboard")).content.decode()
     assert "<script>alert(1)" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_it_lists_the_cameras_that_send_frames_not_the_photo_sources(client, viewer_user):
+    Camera.objects.create(name="Door", kind=Camera.WEBCAM)
+    Camera.objects.create(name="Uploads", kind=Camera.UPLOAD)
+    client.force_login(viewer_user)
+
+    cameras = client.get(reverse("dashboard")).context["cameras"]
+
+    assert [status["name"] for status in cameras] == ["Door"]

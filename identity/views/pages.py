@@ -52,6 +52,12 @@ def _latest_frame() -> dict | None:
     return payload
 
 
+def _live_cameras() -> list[Camera]:
+    """Active cameras that send frames (not the upload and API sources of photos)."""
+    kinds = (Camera.WEBCAM, *Camera.STREAM_KINDS)
+    return list(Camera.objects.filter(active=True, kind__in=kinds).order_by("name"))
+
+
 @role_required(VIEWER)
 def dashboard(request):
     logs = MatchLog.objects.select_related("person", "provisional", "snapshot__camera")[:FEED_LENGTH]
@@ -59,7 +65,7 @@ def dashboard(request):
         "feed": [_feed_item(log) for log in logs],
         "attendance": attendance_today(),
         "latest": _latest_frame(),
-        "cameras": list(camera_statuses(cameras=list(Camera.objects.filter(active=True).order_by("name"))).values()),
+        "cameras": list(camera_statuses(cameras=_live_cameras()).values()),
         "feed_length": FEED_LENGTH,
     }
     return render(request, "identity/dashboard.html", context)
