@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy, Permissions-Policy and no-store on every response Django makes.
+    "faceapp.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "faceapp.urls"
@@ -133,19 +135,32 @@ if EMBEDDED_VALKEY:
     CELERY_BROKER_URL = f"redis+socket://{VALKEY_SOCKET}"
 else:
     CELERY_BROKER_URL = REDIS_URL
+# Every Redis/Valkey client gives up on a server that does not answer (frozen, half-open
+# connection) after this many seconds, to connect and to answer: a request then fails or
+# degrades (logged) instead of hanging. Blocking reads stay below it (live frames 0.5 s, the
+# MQTT stream 1 s); the channel layer's own 5 s wait for a message is added to its reads.
+FACEAPP_REDIS_TIMEOUT = envfloat("FACEAPP_REDIS_TIMEOUT", 5.0)
+_REDIS_TIMEOUTS = {"socket_connect_timeout": FACEAPP_REDIS_TIMEOUT, "socket_timeout": FACEAPP_REDIS_TIMEOUT}
 
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "faceapp",
+        "OPTIONS": _REDIS_TIMEOUTS,
     }
 }
 
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "faceapp-asgi", "capacity": 200, "expiry": 30},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, **_REDIS_TIMEOUTS, "socket_timeout": FACEAPP_REDIS_TIMEOUT + 5}],
+            "prefix": "faceapp-asgi", "capacity": 200, "expiry": 30,
+            # Sockets re-join their groups every 15 s (identity/consumers.py): a member that never
+            # left (its server killed) is dropped from the group after a minute instead of a day.
+            "group_expiry": 60,
+        },
     }
 }
 
@@ -170,7 +185,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": max(1, min(10, FACEAPP_BROKER_VISIBILITY_TIMEOUT // 10)),
     "unacked_restore_throttle": 1,
     "unacked_mutex_expire": max(5, min(300, FACEAPP_BROKER_VISIBILITY_TIMEOUT)),
+    **_REDIS_TIMEOUTS,
 }
+# A publish to a broker that does not answer is tried twice, not four times: the row stays
+# pending (the stale sweep queues it again) and the request answers. (No result backend is
+# configured: results are ignored, so it needs no timeouts.)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_WORKER_CONCURRENCY = envint("FACEAPP_WORKER_CONCURRENCY", 1)
 CELERY_TIMEZONE = envstr("TIME_ZONE", "UTC")
 # Retention: how long recognition data is kept (days); 0 keeps it forever.
@@ -189,6 +209,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "identity.tasks.requeue_stale_snapshots_task",
         "schedule": 60,
     },
+    "alerts-not-arrived": {"task": "integrations.tasks.alerts_not_arrived_task", "schedule": 60},
+    "webhooks-due": {"task": "integrations.tasks.webhooks_due_task", "schedule": 30},
+    "purge-expired-events": {"task": "integrations.tasks.events_purge_task", "schedule": 3600},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -259,7 +282,6 @@ FACEAPP_TRACK_TIMEOUT_SECONDS = envfloat("FACEAPP_TRACK_TIMEOUT_SECONDS", 3.0)
 FACEAPP_VIDEO_DIR = Path(envstr("FACEAPP_VIDEO_DIR", str(DATA_DIR / "videos"))).resolve()
 # The same identity seen again on the same camera this soon extends its visit.
 FACEAPP_VISIT_COOLDOWN_SECONDS = envfloat("FACEAPP_VISIT_COOLDOWN_SECONDS", 120.0)
-CELERY_TASK_ROUTES = {"identity.tasks.live_shard_task": {"queue": "live"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -301,8 +323,6 @@ FACEAPP_WS_MAX_MESSAGE_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE + 2**20
 FACEAPP_LOGIN_FAILURES_PER_ACCOUNT = envint("FACEAPP_LOGIN_FAILURES_PER_ACCOUNT", 5)
 FACEAPP_LOGIN_FAILURES_PER_ADDRESS = envint("FACEAPP_LOGIN_FAILURES_PER_ADDRESS", 20)
 FACEAPP_LOGIN_LOCKOUT_MINUTES = envint("FACEAPP_LOGIN_LOCKOUT_MINUTES", 15)
-# Content-Security-Policy, Permissions-Policy and no-store on every response Django makes.
-MIDDLEWARE = [*MIDDLEWARE, "faceapp.middleware.SecurityHeadersMiddleware"]
 # ---- end of the hardening block ----
 
 LOGGING = {
@@ -330,12 +350,9 @@ FACEAPP_WEBHOOK_QUEUE = envstr("FACEAPP_WEBHOOK_QUEUE", "celery")  # a slow rece
 FACEAPP_PUBLIC_URL = envstr(
     "FACEAPP_PUBLIC_URL", f"http://{envstr('FACEAPP_HOST', '127.0.0.1')}:{envstr('FACEAPP_PORT', '8000')}"
 ).rstrip("/")
-CELERY_TASK_ROUTES = {**CELERY_TASK_ROUTES, "integrations.tasks.webhook_deliver_task": {"queue": FACEAPP_WEBHOOK_QUEUE}}
-CELERY_BEAT_SCHEDULE = {
-    **CELERY_BEAT_SCHEDULE,
-    "alerts-not-arrived": {"task": "integrations.tasks.alerts_not_arrived_task", "schedule": 60},
-    "webhooks-due": {"task": "integrations.tasks.webhooks_due_task", "schedule": 30},
-    "purge-expired-events": {"task": "integrations.tasks.events_purge_task", "schedule": 3600},
+CELERY_TASK_ROUTES = {
+    "identity.tasks.live_shard_task": {"queue": "live"},  # camera shards: the live workers
+    "integrations.tasks.webhook_deliver_task": {"queue": FACEAPP_WEBHOOK_QUEUE},
 }
 # ---- end of the events, webhooks and alerts block ----
 
@@ -353,26 +370,8 @@ FACEAPP_MQTT_DISCOVERY_PREFIX = envstr("FACEAPP_MQTT_DISCOVERY_PREFIX", "homeass
 FACEAPP_MQTT_PRESENCE_TIMEOUT_SECONDS = envfloat("FACEAPP_MQTT_PRESENCE_TIMEOUT_SECONDS", 300.0)
 # ---- end of the MQTT block ----
 
-# ---- Self-healing stack and media by role (issue 13: items 5, 7 and 10; README Security, Privacy) ----
-# Every Redis/Valkey client gives up on a server that does not answer (frozen, half-open
-# connection) after this many seconds, to connect and to answer: a request then fails or
-# degrades (logged) instead of hanging. Blocking reads stay below it (live frames 0.5 s, the
-# MQTT stream 1 s); the channel layer's own 5 s wait for a message is added to its reads.
-FACEAPP_REDIS_TIMEOUT = envfloat("FACEAPP_REDIS_TIMEOUT", 5.0)
-_REDIS_TIMEOUTS = {"socket_connect_timeout": FACEAPP_REDIS_TIMEOUT, "socket_timeout": FACEAPP_REDIS_TIMEOUT}
-CACHES["default"]["OPTIONS"] = {**CACHES["default"].get("OPTIONS", {}), **_REDIS_TIMEOUTS}
-CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
-    {"address": REDIS_URL, "socket_connect_timeout": FACEAPP_REDIS_TIMEOUT, "socket_timeout": FACEAPP_REDIS_TIMEOUT + 5}
-]
-# Sockets re-join their groups every 15 s (identity/consumers.py): a member that never left (its
-# server killed) is dropped from the group after a minute instead of a day.
-CHANNEL_LAYERS["default"]["CONFIG"]["group_expiry"] = 60
-CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, **_REDIS_TIMEOUTS}
-# A publish to a broker that does not answer is tried twice, not four times: the row stays
-# pending (the stale sweep queues it again) and the request answers.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
-# No result backend is configured (results are ignored), so it needs no timeouts.
+# ---- Media by role (README Privacy) ----
 # Viewers see match-log face crops and snapshots of this many last hours (what the live
 # dashboard shows them); older ones, and every enrolment photo, need the operator role. 0: none.
 FACEAPP_VIEWER_MEDIA_HOURS = envint("FACEAPP_VIEWER_MEDIA_HOURS", 24)
-# ---- end of the self-healing block ----
+# ---- end of the media block ----

@@ -3,9 +3,7 @@ database, and headless Chromium driven by Playwright's sync API."""
 
 import contextlib
 import os
-import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +14,8 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from tests.streams import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,12 +35,6 @@ SERVER_START_SECONDS = 60
 def require_chromium() -> None:
     if not CHROMIUM.exists():
         pytest.skip("chromium not installed: apt-get install chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def subprocess_database_url() -> str:
@@ -71,27 +65,21 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
 
 
 @contextlib.contextmanager
-def live_server(log_dir: Path) -> Iterator[str]:
-    """Run faceapp under Daphne on a free port, against this process's test database, media
-    folder and Redis (the same FACEAPP_DATA_DIR); yields its base URL."""
+def daphne_server(log_dir: Path, **env: str) -> Iterator[tuple[int, subprocess.Popen]]:
+    """Daphne with `manage.py runstack`'s command line on a free port of 127.0.0.1, on this
+    process's test database, data folder and Redis (`env` added); yields (port, process)."""
+    from identity.management.commands.runstack import daphne_command
+
     port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": subprocess_database_url(),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SETTINGS_MODULE": "faceapp.settings",
-        "FACEAPP_DATA_DIR": str(settings.DATA_DIR),
-    }
-    log_path = log_dir / "daphne.log"
+    environment = {**os.environ, "DATABASE_URL": subprocess_database_url(), "ALLOWED_HOSTS": "127.0.0.1,localhost",
+                   "DJANGO_SETTINGS_MODULE": "faceapp.settings", "FACEAPP_DATA_DIR": str(settings.DATA_DIR), **env}  # fmt: skip
+    log_path = log_dir / f"daphne-{port}.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "faceapp.asgi:application"],
-            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(daphne_command(host="127.0.0.1", port=port), cwd=settings.BASE_DIR,
+                                   env=environment, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
-        _wait_until_up(f"{base_url}/accounts/login/", process, log_path)
-        yield base_url
+        _wait_until_up(f"http://127.0.0.1:{port}/accounts/login/", process, log_path)
+        yield port, process
     finally:
         process.terminate()
         try:
@@ -99,6 +87,13 @@ def live_server(log_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+@contextlib.contextmanager
+def live_server(log_dir: Path) -> Iterator[str]:
+    """Run faceapp under Daphne (daphne_server); yields its base URL."""
+    with daphne_server(log_dir) as (port, _):
+        yield f"http://127.0.0.1:{port}"
 
 
 def launch_chromium(playwright, extra_args: list[str] | None = None):

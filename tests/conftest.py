@@ -118,6 +118,35 @@ def live_worker(redis_server, settings):
 
 
 @pytest.fixture
+def fresh_live_state():
+    """No camera state or recognizer left over from an earlier test in this process."""
+    from identity.services import live
+    from identity.services.recognizer import recognizer_forget
+
+    recognizer_forget()
+    live._cameras.clear()
+    yield
+    live._cameras.clear()
+    recognizer_forget()
+
+
+@pytest.fixture
+def worker_enrolled_aaron(live_worker):
+    """Aaron Peirsol, enrolled from one photo through the real worker."""
+    from identity.services import enrolment
+    from identity.services.recognizer import recognizer_forget
+    from tests import faces_data
+
+    recognizer_forget()
+    person, samples = enrolment.person_enroll(
+        name="Aaron Peirsol", code="AP", consent=True, photos=[("a1.jpg", faces_data.photo("lfw_person_a_1.jpg"))]
+    )
+    done = enrolment.samples_wait(sample_ids=[s.pk for s in samples], timeout=120)
+    assert [s.status for s in done] == ["accepted"]
+    return person
+
+
+@pytest.fixture
 def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT

@@ -6,11 +6,9 @@ over the upload cap answered "frame too large", far larger ones cut off before t
 
 import contextlib
 import json
-import os
 import selectors
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,18 +19,16 @@ import websockets.sync.client
 from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 
-from identity.management.commands.runstack import daphne_command
-from tests.browser import free_port, subprocess_database_url
+from tests.browser import daphne_server
 
 GB = 10**9
 CHUNK = b"x" * (1024 * 1024)  # one buffer, sent again and again: the body is never in memory
 SMALL_CAP_MB = 8  # the server of these tests: FACEAPP_MAX_REQUEST_MB
 RSS_GROWTH_LIMIT = 50 * 1024 * 1024
-START_SECONDS = 60  # a deadline for a slow machine, not a timing assertion
 ANSWER_SECONDS = 60
 
 
-# ---------- a real Daphne, as runstack starts it ----------
+# ---------- the server's memory ----------
 
 
 def rss_bytes(pid: int) -> int:
@@ -42,44 +38,9 @@ def rss_bytes(pid: int) -> int:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log_path.read_text()
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)
-    raise AssertionError(f"daphne did not answer {url}:\n{log_path.read_text()}")
-
-
-@contextlib.contextmanager
-def runstack_daphne(log_dir: Path, **env: str) -> Iterator[tuple[int, subprocess.Popen]]:
-    """Daphne with `manage.py runstack`'s command line on a free port of 127.0.0.1, on this
-    process's test database, data folder and Redis; yields (port, process)."""
-    port = free_port()
-    environment = {**os.environ, "DATABASE_URL": subprocess_database_url(), "ALLOWED_HOSTS": "127.0.0.1,localhost",
-                   "DJANGO_SETTINGS_MODULE": "faceapp.settings", "FACEAPP_DATA_DIR": str(settings.DATA_DIR), **env}  # fmt: skip
-    log_path = log_dir / f"daphne-{port}.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(daphne_command(host="127.0.0.1", port=port), cwd=settings.BASE_DIR,
-                                   env=environment, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        _wait_until_up(f"http://127.0.0.1:{port}/accounts/login/", process, log_path)
-        yield port, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
 @pytest.fixture(scope="module")
 def server(django_db_setup, tmp_path_factory) -> Iterator[tuple[int, subprocess.Popen]]:
-    with runstack_daphne(tmp_path_factory.mktemp("daphne"), FACEAPP_MAX_REQUEST_MB=str(SMALL_CAP_MB)) as started:
+    with daphne_server(tmp_path_factory.mktemp("daphne"), FACEAPP_MAX_REQUEST_MB=str(SMALL_CAP_MB)) as started:
         yield started
 
 

@@ -5,7 +5,6 @@ that leave no member behind in their group however they close."""
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -26,6 +25,7 @@ from identity.services.realtime import DASHBOARD_GROUP, redis_client
 from tests import faces_data
 from tests.test_faults import GROUP_FACES, _done_once, _kill_group, _processing, _workers
 from tests.test_faults import empty_broker, stalled_photo  # noqa: F401 (fixtures)
+from tests.streams import free_port
 from tests.waiting import wait_until
 
 SOCKETS = 300
@@ -61,12 +61,6 @@ user = User.objects.create_user(username="op")
 user.groups.add(Group.objects.get_or_create(name="operator")[0])
 print("TOKEN", Token.objects.create(user=user).key)
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _manage(stack, *args: str, **env: str) -> str:
@@ -120,7 +114,7 @@ def _post_photo(port: int, token: str) -> int:
 def test_it_answers_an_api_call_while_valkey_is_frozen(private_stack):
     _manage(private_stack, "migrate", "--verbosity", "0")
     token = _printed(_manage(private_stack, "shell", "-c", USER), "TOKEN")
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(daphne_command(host="127.0.0.1", port=port), cwd=settings.BASE_DIR,
                               env=private_stack.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:

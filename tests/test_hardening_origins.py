@@ -14,8 +14,8 @@ from django.conf import settings
 
 from identity.routing import websocket_urlpatterns
 from tests import review_data
-from tests.browser import free_port
-from tests.test_hardening_body_cap import runstack_daphne
+from tests.browser import daphne_server
+from tests.streams import free_port
 
 ROUTES = [str(pattern.pattern) for pattern in websocket_urlpatterns]
 TRUSTED_PORT = free_port()  # a trusted origin on another port (as behind a proxy)
@@ -25,7 +25,7 @@ TIMEOUT = 30  # a deadline for a slow machine, not a timing assertion
 @pytest.fixture(scope="module")
 def port(django_db_setup, tmp_path_factory) -> int:
     trusted = f"http://127.0.0.1:{TRUSTED_PORT}"
-    with runstack_daphne(tmp_path_factory.mktemp("daphne"), CSRF_TRUSTED_ORIGINS=trusted) as (started, _):
+    with daphne_server(tmp_path_factory.mktemp("daphne"), CSRF_TRUSTED_ORIGINS=trusted) as (started, _):
         yield started
 
 

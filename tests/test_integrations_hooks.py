@@ -10,24 +10,14 @@ import pytest
 from identity.models import Camera, MatchLog, ProvisionalIdentity
 from identity.services import enrolment, live, recognition
 from identity.services.readers import ReaderSupervisor
-from identity.services.recognizer import recognizer_forget
 from integrations.models import Event
 from tests import faces_data, live_data, streams
 from tests.test_services_recognition import aaron  # noqa: F401  (enrolled in this thread, no worker)
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_live_state")]
 
 FRAME_SECONDS = 0.2
-
-
-@pytest.fixture(autouse=True)
-def fresh_live_state():
-    recognizer_forget()
-    live._cameras.clear()
-    yield
-    live._cameras.clear()
-    recognizer_forget()
 
 
 @pytest.fixture

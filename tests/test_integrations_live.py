@@ -13,7 +13,7 @@ from integrations.events import STREAM
 from integrations.models import Event
 from tests import live_data
 from tests.test_integrations_webhooks import destination_for, receiver  # noqa: F401  (the real receiver)
-from tests.test_live_worker import _send, aaron  # noqa: F401  (enrolled through the real worker)
+from tests.test_live_worker import _send
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 VISIT_TYPES = ["visit.opened", "visit.named", "visit.ended"]
 
 
-def test_it_delivers_a_live_visits_events_as_signed_webhooks(aaron, live_worker, receiver,  # noqa: F811
+def test_it_delivers_a_live_visits_events_as_signed_webhooks(worker_enrolled_aaron, live_worker, receiver,
                                                              media_root, settings, client):
     settings.FACEAPP_TRACK_TIMEOUT_SECONDS = 1.0
     camera = Camera.objects.create(name="Door")

@@ -22,9 +22,8 @@ from django.db import connection
 from paho.mqtt.enums import CallbackAPIVersion
 
 from identity.models import Camera, Person
-from identity.services import enrolment, frames
+from identity.services import frames
 from identity.services.realtime import redis_client
-from identity.services.recognizer import recognizer_forget
 from integrations.mqtt.bridge import Bridge, read_status
 from integrations.mqtt.config import mqtt_config
 from integrations.mqtt.link import Backoff
@@ -32,7 +31,7 @@ from integrations.mqtt.state import PresenceBook, RetainedState
 from integrations.mqtt.stream import EVENTS_STREAM
 from integrations.mqtt.topics import Message, Topics
 from integrations.mqtt.translate import Translator
-from tests import faces_data, live_data
+from tests import live_data
 from tests.mqtt_brokers import MOSQUITTO, SHARED_PORT, Observer, OwnBroker, broker_answers, free_port, retained_message
 from tests.waiting import wait_until
 
@@ -134,20 +133,8 @@ def test_it_publishes_an_event_and_the_retained_presence_it_makes(shared_broker,
     observer.close()
 
 
-@pytest.fixture
-def enrolled(live_worker):
-    """A person enrolled through the real worker, as tests/test_live_worker.py enrols one."""
-    recognizer_forget()
-    person, samples = enrolment.person_enroll(
-        name="Aaron Peirsol", code="AP", consent=True, photos=[("a1.jpg", faces_data.photo("lfw_person_a_1.jpg"))]
-    )
-    done = enrolment.samples_wait(sample_ids=[s.pk for s in samples], timeout=120)
-    assert [s.status for s in done] == ["accepted"]
-    return person
-
-
 def test_it_publishes_a_visit_a_real_live_worker_decided_and_the_retained_presence(
-    shared_broker, configure, enrolled, live_worker, media_root, settings
+    shared_broker, configure, worker_enrolled_aaron, live_worker, media_root, settings
 ):
     settings.FACEAPP_TRACK_TIMEOUT_SECONDS = 1.0
     config = configure(port=shared_broker)
@@ -160,9 +147,9 @@ def test_it_publishes_a_visit_a_real_live_worker_decided_and_the_retained_presen
             time.sleep(0.2)  # a camera's pace, 5 frames a second
         named = json.loads(observer.wait_for(f"{config.prefix}/events/visit.named"))
         observer.wait_for(f"{config.prefix}/events/visit.ended")
-        present = retained_message(port=shared_broker, topic=f"{config.prefix}/person/{enrolled.pk}/present")
+        present = retained_message(port=shared_broker, topic=f"{config.prefix}/person/{worker_enrolled_aaron.pk}/present")
     observer.close()
-    assert (named["person"]["id"], named["camera"]["id"], named["person"]["code"]) == (enrolled.pk, camera.pk, "AP")
+    assert (named["person"]["id"], named["camera"]["id"], named["person"]["code"]) == (worker_enrolled_aaron.pk, camera.pk, "AP")
     assert present == ("on", True)  # ended, but within FACEAPP_MQTT_PRESENCE_TIMEOUT_SECONDS
 
 

@@ -11,7 +11,6 @@ from identity.models import Camera, MatchLog, ProvisionalIdentity
 from identity.services import frames
 from identity.services.readers import ReaderSupervisor
 from tests import live_data, streams
-from tests.test_live_worker import aaron  # noqa: F401  (the enrolled person, through the real worker)
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,7 +59,9 @@ def settle(settings):
     settings.FACEAPP_TRACK_TIMEOUT_SECONDS = 1.0
 
 
-def test_it_reads_an_rtsp_camera_and_reconnects(aaron, live_worker, readers, media_root, settle, tmp_path):  # noqa: F811
+def test_it_reads_an_rtsp_camera_and_reconnects(
+    worker_enrolled_aaron, live_worker, readers, media_root, settle, tmp_path
+):
     missing = streams.rtsp_available()
     if missing:
         pytest.skip(missing)
@@ -68,7 +69,7 @@ def test_it_reads_an_rtsp_camera_and_reconnects(aaron, live_worker, readers, med
     with streams.RtspServer(video) as server:
         camera = _camera(Camera.RTSP, server.url)
         wait_until(lambda: _state(camera) == "online", "the RTSP camera to be online")
-        _assert_named_once_and_one_stranger(camera, aaron)
+        _assert_named_once_and_one_stranger(camera, worker_enrolled_aaron)
 
         server.stop()
         wait_until(lambda: _state(camera) == "reconnecting", "the camera to notice the server is gone")
@@ -76,17 +77,17 @@ def test_it_reads_an_rtsp_camera_and_reconnects(aaron, live_worker, readers, med
         wait_until(lambda: _state(camera) == "online", "the camera to be back online")
 
 
-def test_it_reads_an_mjpeg_camera_and_reconnects(aaron, live_worker, readers, media_root, settle):  # noqa: F811
+def test_it_reads_an_mjpeg_camera_and_reconnects(worker_enrolled_aaron, live_worker, readers, media_root, settle):
     with streams.MjpegServer(_scenario(), fps=FPS) as server:
         camera = _camera(Camera.MJPEG, server.stream_url)
-        _assert_named_once_and_one_stranger(camera, aaron)
+        _assert_named_once_and_one_stranger(camera, worker_enrolled_aaron)
         server.stop()
         wait_until(lambda: _state(camera) == "reconnecting", "the camera to notice the server is gone")
         server.start()
         wait_until(lambda: _state(camera) == "online", "the camera to be back online")
 
 
-def test_it_plays_a_video_file_camera(aaron, live_worker, readers, media_root, settle, tmp_path):  # noqa: F811
+def test_it_plays_a_video_file_camera(worker_enrolled_aaron, live_worker, readers, media_root, settle, tmp_path):
     video = streams.write_video(tmp_path / "door.mp4", _scenario(), fps=FPS)
     camera = _camera(Camera.FILE, str(video))
-    _assert_named_once_and_one_stranger(camera, aaron)
+    _assert_named_once_and_one_stranger(camera, worker_enrolled_aaron)

@@ -6,23 +6,11 @@ import time
 import pytest
 
 from identity.models import Camera, MatchLog, Snapshot
-from identity.services import enrolment, frames
-from identity.services.recognizer import recognizer_forget
-from tests import faces_data, live_data
+from identity.services import frames
+from tests import live_data
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def aaron(live_worker):
-    recognizer_forget()
-    person, samples = enrolment.person_enroll(
-        name="Aaron Peirsol", code="AP", consent=True, photos=[("a1.jpg", faces_data.photo("lfw_person_a_1.jpg"))]
-    )
-    done = enrolment.samples_wait(sample_ids=[s.pk for s in samples], timeout=120)
-    assert [s.status for s in done] == ["accepted"]
-    return person
 
 
 def _send(camera: Camera, name: str | None, count: int, fps: float = 5.0) -> None:
@@ -31,7 +19,8 @@ def _send(camera: Camera, name: str | None, count: int, fps: float = 5.0) -> Non
         time.sleep(1 / fps)
 
 
-def test_it_turns_a_cameras_frames_into_one_visit(aaron, live_worker, media_root, settings):
+def test_it_turns_a_cameras_frames_into_one_visit(worker_enrolled_aaron, live_worker, media_root, settings):
+    aaron = worker_enrolled_aaron
     settings.FACEAPP_TRACK_TIMEOUT_SECONDS = 1.0
     camera = Camera.objects.create(name="Door")
     live_data.live_keys_clear(camera)

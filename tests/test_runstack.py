@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 from django.conf import settings
 
 from tests import faces_data
+from tests.streams import free_port
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(
@@ -43,12 +43,6 @@ print("SNAPSHOT", snapshot.pk, snapshot.image.path)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _processes_with_env(marker: str) -> list[int]:
     """Pids of live processes whose environment holds `marker` (our data folder)."""
     pids = []
@@ -69,7 +63,7 @@ class Stack:
     """runstack in its own data folder: its children, an admin's session, its database and log."""
 
     def __init__(self, tmp_path: Path):
-        self.data_dir, self.port, self.log_path = tmp_path / "data", _free_port(), tmp_path / "runstack.log"
+        self.data_dir, self.port, self.log_path = tmp_path / "data", free_port(), tmp_path / "runstack.log"
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
         self.env.update(FACEAPP_DATA_DIR=str(self.data_dir), FACEAPP_ADMIN_PASSWORD=ADMIN_PASSWORD)
         self.admin = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))

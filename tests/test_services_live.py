@@ -8,22 +8,12 @@ import pytest
 from identity.models import AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot
 from identity.services import frames, live
 from identity.services.realtime import redis_client
-from identity.services.recognizer import recognizer_forget
 from tests import faces_data, live_data
 from tests.test_services_recognition import aaron  # noqa: F401  (enrolled in this thread, no worker)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_live_state")]
 
 FRAME_SECONDS = 0.2  # 5 fps
-
-
-@pytest.fixture(autouse=True)
-def fresh_live_state():
-    recognizer_forget()
-    live._cameras.clear()
-    yield
-    live._cameras.clear()
-    recognizer_forget()
 
 
 @pytest.fixture
