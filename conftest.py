@@ -1,4 +1,5 @@
-"""Before Django loads: a throw-away FACEAPP_DATA_DIR, so that tests never touch var/."""
+"""Before Django loads: a throw-away FACEAPP_DATA_DIR, so that tests never touch var/, and the
+site's clock in UTC."""
 
 import os
 import shutil
@@ -10,6 +11,8 @@ if not os.environ.get("FACEAPP_DATA_DIR"):
     _created_data_dir = tempfile.mkdtemp(prefix="faceapp-test-")
     os.environ["FACEAPP_DATA_DIR"] = _created_data_dir
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "faceapp.settings")
+# The site's clock is the machine's zone unless set: the suite's expected times are in UTC.
+os.environ.setdefault("FACEAPP_TIME_ZONE", "UTC")
 
 
 def pytest_unconfigure(config):

@@ -285,8 +285,9 @@ class Run:
         self.sockets[0] = dashboard
         self.readers.append(asyncio.create_task(self._read_dashboard(dashboard)))
         for camera in self.cameras:
-            url = self.client.ws_url(f"ws/cameras/{camera.id}/?token={camera.token}")
-            socket = await connect(url, origin=origin, compression=None, proxy=None, max_size=None)
+            url = self.client.ws_url(f"ws/cameras/{camera.id}/")
+            token = {"Authorization": f"Bearer {camera.token}"}  # a device's token travels in a header
+            socket = await connect(url, origin=origin, compression=None, proxy=None, max_size=None, additional_headers=token)
             self.sockets[camera.id] = socket
             self.readers.append(asyncio.create_task(self._read_camera(camera, socket)))
 

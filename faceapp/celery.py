@@ -31,7 +31,7 @@ TAKEN_SECONDS = 7 * 86400  # a node name not seen for a week forgets what it too
 
 
 def _redis():
-    from identity.services.realtime import redis_client
+    from identity.services.realtime import redis_client  # Django is set up after this module loads
 
     return redis_client()
 

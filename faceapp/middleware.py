@@ -103,7 +103,7 @@ def _daphne_refuse(request) -> None:
 def daphne_body_cap_install() -> None:
     """Make Daphne's request refuse an oversized body while it arrives (see the module docstring)."""
     try:
-        from daphne.http_protocol import WebRequest
+        from daphne.http_protocol import WebRequest  # only under Daphne
     except ImportError:  # another ASGI server: BodySizeLimit covers it
         return
     if getattr(WebRequest, "body_cap_installed", False):
@@ -241,8 +241,6 @@ def login_throttled(view):
 
 # ---------- security headers ----------
 
-# Inline event handlers still in the templates, allowed one by one by their hash (not by
-# 'unsafe-inline'): calibration.html's camera select.
 PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), display-capture=()"
 
 
@@ -252,10 +250,12 @@ def content_security_policy(request) -> str:
         sockets = "'self' " + ("wss://" if request.is_secure() else "ws://") + request.get_host()
     except DisallowedHost:  # the 400 for a host we do not serve
         sockets = "'self'"
+    # DRF's browsable API (its own templates) carries an inline <style>; no page of ours does.
+    styles = "'self' 'unsafe-inline'" if request.path.startswith("/api/") else "'self'"
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",  # style attributes place the face boxes
+        f"style-src {styles}",  # no style attribute in our pages: scripts place boxes through the CSSOM
         "img-src 'self' data: blob:",  # webcam captures are data: URLs
         "media-src 'self' blob:",
         f"connect-src {sockets}",

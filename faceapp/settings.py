@@ -11,6 +11,9 @@ from pathlib import Path
 
 import dj_database_url
 
+from faceapp.clock import machine_time_zone
+from faceapp.private import FILE_MODE, FOLDER_MODE, private_umask
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -39,6 +42,8 @@ def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
 
 
+# Before anything is written: what faceapp creates is its user's alone (faceapp/private.py).
+private_umask()
 DATA_DIR = Path(envstr("FACEAPP_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -69,7 +74,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "identity",
     "integrations",
@@ -103,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "identity.roles.role_context",
+                "faceapp.clock.clock_context",
             ],
         },
     },
@@ -209,6 +214,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "identity.tasks.requeue_stale_snapshots_task",
         "schedule": 60,
     },
+    "requeue-stale-samples": {"task": "identity.tasks.requeue_stale_samples_task", "schedule": 60},
     "alerts-not-arrived": {"task": "integrations.tasks.alerts_not_arrived_task", "schedule": 60},
     "webhooks-due": {"task": "integrations.tasks.webhooks_due_task", "schedule": 30},
     "purge-expired-events": {"task": "integrations.tasks.events_purge_task", "schedule": 3600},
@@ -225,7 +231,9 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = envstr("TIME_ZONE", "UTC")
+# The site's one clock (faceapp/clock.py): pages, exports and attendance days.
+TIME_ZONE = envstr("FACEAPP_TIME_ZONE") or envstr("TIME_ZONE") or machine_time_zone()
+FORMAT_MODULE_PATH = ["faceapp.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -241,6 +249,8 @@ WHITENOISE_USE_FINDERS = True
 # Biometric media lives outside STATIC and has no public URL: views check permissions.
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = None
+FILE_UPLOAD_PERMISSIONS = FILE_MODE
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = FOLDER_MODE
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("FACEAPP_MAX_UPLOAD_MB", 20) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -264,6 +274,8 @@ FACEAPP_CAMERA_FPS = envfloat("FACEAPP_CAMERA_FPS", 2.0)
 # acked "rate-limited"); API requests per minute per token or user (more get 429).
 FACEAPP_RATE_CAMERA_FPS = envint("FACEAPP_RATE_CAMERA_FPS", 5)
 FACEAPP_RATE_API_PER_MINUTE = envint("FACEAPP_RATE_API_PER_MINUTE", 120)
+FACEAPP_RATE_COMPARE_PER_MINUTE = envint("FACEAPP_RATE_COMPARE_PER_MINUTE", 10)  # compare page, per user
+FACEAPP_COMPARE_WAIT_SECONDS = envfloat("FACEAPP_COMPARE_WAIT_SECONDS", 30.0)  # for a worker's answer
 
 # Live cameras: frames wait in Redis (the newest replaces an older one); each shard of cameras
 # (camera id modulo FACEAPP_LIVE_SHARDS) is served by one live-worker process at a time.
@@ -285,14 +297,17 @@ FACEAPP_VISIT_COOLDOWN_SECONDS = envfloat("FACEAPP_VISIT_COOLDOWN_SECONDS", 120.
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "identity.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["identity.api.throttling.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "faceapp API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "faceapp API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "identity.api.schema.refusals_add"],
+}
 
 # Production: FACEAPP_HTTPS=1 behind a TLS reverse proxy turns on the secure defaults.
 FACEAPP_HTTPS = envbool("FACEAPP_HTTPS", False)

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from faceapp.middleware import login_throttled
+from identity.views.errors import not_found
 from identity.views.health import healthz
 
 # Both sign-in forms count failures per account and address, and refuse (429) past the limits.
@@ -17,3 +18,5 @@ urlpatterns = [
     path("integrations/", include("integrations.urls")),
     path("", include("identity.urls")),
 ]
+
+handler404 = not_found  # JSON under /api/, the site's page elsewhere

@@ -5,13 +5,12 @@ browsable. Raw embeddings are never shown; images come through the permission-ch
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 
 from identity.models import (
+    ApiToken,
     AttendanceRecord,
     Camera,
     FaceSample,
@@ -22,7 +21,9 @@ from identity.models import (
     Snapshot,
 )
 from identity.roles import ADMIN, has_role
-from identity.services import recognition, retention, review
+from identity.selectors import with_candidate_sample
+from identity.services import accounts, recognition, retention, review
+from identity.services.enrolment import person_delete
 
 # The admin site holds every face and embedding: the admin role, not just is_staff, gets in.
 admin.site.has_permission = lambda request: has_role(request.user, ADMIN)
@@ -32,7 +33,7 @@ admin.site.site_header = "faceapp administration"
 def _thumb(url: str | None, alt: str):
     if not url:
         return "—"
-    return format_html('<img src="{}" alt="{}" width="72" height="72" style="object-fit:cover;border-radius:4px">', url, alt)
+    return format_html('<img src="{}" alt="{}" width="72" height="72">', url, alt)
 
 
 class SimilarityFilter(admin.SimpleListFilter):
@@ -150,19 +151,8 @@ class MatchLogAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def get_queryset(self, request):
-        first_sample = (
-            FaceSample.objects.filter(person=OuterRef("candidate_id"), status=FaceSample.ACCEPTED)
-            .exclude(crop="")
-            .order_by("id")
-            .values("id")[:1]
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("person", "best_person", "reviewed_person", "snapshot__camera")
-            .annotate(candidate_id=Coalesce(F("person"), F("best_person")))
-            .annotate(candidate_sample_id=Subquery(first_sample))
-        )
+        logs = super().get_queryset(request).select_related("person", "best_person", "reviewed_person", "snapshot__camera")
+        return with_candidate_sample(logs)
 
     def has_add_permission(self, request):
         return False
@@ -261,8 +251,6 @@ class PersonAdmin(_ErasingAdmin):
     search_fields = ("name", "code")
 
     def erase(self, obj) -> None:
-        from identity.services.enrolment import person_delete
-
         person_delete(person=obj)
 
 
@@ -346,3 +334,27 @@ class AttendanceRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # attendance follows the reviewed logs: review those instead
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are listed by name and prefix; a new one's key is shown once, in the message."""
+
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    fields = ("user", "name")
+    actions = ("revoke",)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None  # a token is made or revoked, never edited
+
+    def save_model(self, request, obj, form, change):
+        token, key = accounts.api_token_create(user=obj.user, name=obj.name)
+        obj.pk = token.pk
+        self.message_user(request, f"Token {token.name} for {token.user}: {key} (shown only now).", messages.WARNING)
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset:
+            accounts.api_token_revoke(token=token)
+        self.message_user(request, f"{queryset.count()} token(s) revoked.")

@@ -1,5 +1,10 @@
 """Websocket consumers: they only move data. Access is checked on connect (a refused socket
-is accepted then closed with 4403, so the page can tell "no access" from "network down").
+is accepted then closed with 4403, so the page can tell "no access" from "network down"), and
+again on every periodic re-join (the session must still exist, its user be active and keep the
+role) and, for cameras, on every frame: a deactivated or re-keyed camera, a logged-out,
+deactivated or demoted user loses an open socket within one frame or one re-join period.
+A camera device sends its token in an `Authorization: Bearer <token>` header or as its first
+message `{"type": "auth", "token": "..."}`; never in the URL, where proxies log it.
 
 A Redis restart must not silence an open page: the channel layer's receive raises while Redis
 is away (which would end the socket), and a Redis without persistence comes back having
@@ -10,13 +15,18 @@ even when its consumer is cancelled. The browser reconnects with backoff if the 
 """
 
 import asyncio
+import json
 import logging
 import secrets
 import weakref
+from importlib import import_module
+from types import SimpleNamespace
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth import get_user
 from redis.exceptions import RedisError
 
 from identity.models import Camera
@@ -29,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 FORBIDDEN = 4403
 GROUP_REFRESH_SECONDS = 15.0
+AUTH_MESSAGE_SECONDS = 10.0  # a token-holding device must say who it is this soon after connecting
 RECONNECT_DELAY_SECONDS = 1.0
 # What a Redis outage raises: redis-py's errors, or the socket's own OSError.
 LAYER_ERRORS = (RedisError, OSError)
@@ -54,21 +65,43 @@ def _user_has_role(user, role: str) -> bool:
 
 
 @database_sync_to_async
-def _camera_for(user, camera_id: int, token: str) -> Camera | None:
-    """The camera, if this operator (or the holder of this camera's token) may stream to it."""
+def _session_still_has_role(scope, role: str) -> bool:
+    """The socket's session, read again: still there (not logged out), its user still active with
+    the same password (Django's session hash) and still holding the role."""
+    session_key = getattr(scope.get("session"), "session_key", None)
+    if not session_key:
+        return False
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    return has_role(get_user(SimpleNamespace(session=store)), role)
+
+
+@database_sync_to_async
+def _camera_by_token(camera_id: int, token: str) -> Camera | None:
     camera = Camera.objects.filter(pk=camera_id, active=True).first()
-    if camera is None:
-        return None
-    if token and secrets.compare_digest(token, camera.token):
-        return camera
-    return camera if has_role(user, OPERATOR) else None
+    return camera if camera is not None and token and secrets.compare_digest(token, camera.token) else None
 
 
-def _query_param(scope, name: str) -> str:
-    from urllib.parse import parse_qs
+@database_sync_to_async
+def _camera_for_operator(user, camera_id: int) -> Camera | None:
+    return Camera.objects.filter(pk=camera_id, active=True).first() if has_role(user, OPERATOR) else None
 
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name)
-    return values[0] if values else ""
+
+@database_sync_to_async
+def _camera_still_takes(camera: Camera) -> bool:
+    """One indexed read per frame: the camera is still active and its token unchanged."""
+    return Camera.objects.filter(pk=camera.pk, active=True, token=camera.token).exists()
+
+
+def _bearer_token(scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else ""
+    return ""
+
+
+def _query_has(scope, name: str) -> bool:
+    return name in parse_qs(scope.get("query_string", b"").decode("latin-1"))
 
 
 class _GroupConsumer(AsyncJsonWebsocketConsumer):
@@ -77,6 +110,7 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
 
     group_names: list[str] = []
     group_refresh_seconds: float = GROUP_REFRESH_SECONDS
+    role: str = VIEWER
     _rejoining: asyncio.Task | None = None
     _left = False
 
@@ -115,7 +149,13 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     async def _keep_joined(self) -> None:
         while True:
             await asyncio.sleep(self.group_refresh_seconds)
+            if not await self.still_allowed():
+                return await self.close(code=FORBIDDEN)
             await self._groups_add()
+
+    async def still_allowed(self) -> bool:
+        """Checked on each re-join: the session still holds the role."""
+        return await _session_still_has_role(self.scope, self.role)
 
     async def refuse(self) -> None:
         await self.accept()
@@ -179,8 +219,10 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
 class DashboardConsumer(_GroupConsumer):
     """ws/dashboard/ (viewer+): recognition results, attendance, enrolment progress."""
 
+    role = VIEWER
+
     async def connect(self) -> None:
-        if not await _user_has_role(self.scope.get("user"), VIEWER):
+        if not await _user_has_role(self.scope.get("user"), self.role):
             return await self.refuse()
         await self.join([DASHBOARD_GROUP])
 
@@ -188,28 +230,73 @@ class DashboardConsumer(_GroupConsumer):
 class EnrolmentConsumer(_GroupConsumer):
     """ws/people/<person_id>/enrolment/ (operator+): that person's samples as they are processed."""
 
+    role = OPERATOR
+
     async def connect(self) -> None:
-        if not await _user_has_role(self.scope.get("user"), OPERATOR):
+        if not await _user_has_role(self.scope.get("user"), self.role):
             return await self.refuse()
         await self.join([person_enrolment_group(self.scope["url_route"]["kwargs"]["person_id"])])
 
 
 class CameraConsumer(_GroupConsumer):
-    """ws/cameras/<camera_id>/ (operator+, or ?token=<that camera's token>): binary messages
-    are JPEG frames, acked with camera.frame; that camera's overlays and visits come back."""
+    """ws/cameras/<camera_id>/ (operator+ by session, or a device with that camera's token in an
+    `Authorization: Bearer` header or a first `{"type": "auth", "token": ...}` message): binary
+    messages are JPEG frames, acked with camera.frame; that camera's overlays and visits come back."""
 
+    role = OPERATOR
     camera: Camera | None = None
+    by_token = False
+    _auth_deadline: asyncio.Task | None = None
 
     async def connect(self) -> None:
-        camera_id = self.scope["url_route"]["kwargs"]["camera_id"]
-        self.camera = await _camera_for(self.scope.get("user"), camera_id, _query_param(self.scope, "token"))
-        if self.camera is None:
+        self.camera_id = self.scope["url_route"]["kwargs"]["camera_id"]
+        if _query_has(self.scope, "token"):
+            logger.warning("camera %s: a token in the URL is refused (send it in a header)", self.camera_id)
             return await self.refuse()
+        token = _bearer_token(self.scope)
+        if token:
+            return await self._join_by_token(token)
+        self.camera = await _camera_for_operator(self.scope.get("user"), self.camera_id)
+        if self.camera is not None:
+            return await self.join([camera_group(self.camera.pk)])
+        # Maybe a device that sends its token first: it has a few seconds to do so.
+        await self.accept()
+        self._auth_deadline = asyncio.ensure_future(self._refuse_later())
+
+    async def _refuse_later(self) -> None:
+        await asyncio.sleep(AUTH_MESSAGE_SECONDS)
+        if self.camera is None:
+            await self.close(code=FORBIDDEN)
+
+    async def _join_by_token(self, token: str, *, accepted: bool = False) -> None:
+        self.camera = await _camera_by_token(self.camera_id, token)
+        if self.camera is None:
+            return await (self.close(code=FORBIDDEN) if accepted else self.refuse())
+        self.by_token = True
+        if accepted:
+            self.group_names = [camera_group(self.camera.pk)]
+            await self._groups_add()
+            self._rejoining = asyncio.ensure_future(self._keep_joined())
+            return await self.send_json({"type": "camera.auth", "status": "ok"})
         await self.join([camera_group(self.camera.pk)])
 
+    async def disconnect(self, code) -> None:
+        if self._auth_deadline is not None:
+            self._auth_deadline.cancel()
+        await super().disconnect(code)
+
+    async def still_allowed(self) -> bool:
+        if self.camera is None or not await _camera_still_takes(self.camera):
+            return False
+        return True if self.by_token else await super().still_allowed()
+
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if self.camera is None:
+            return await self._receive_auth(text_data)
         if bytes_data is None:
-            return  # text messages carry nothing for the server
+            return  # text messages carry nothing more for the server
+        if not await _camera_still_takes(self.camera):
+            return await self.close(code=FORBIDDEN)  # deactivated or re-keyed since: not one frame more
         if len(bytes_data) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return await self.send_json({"type": "camera.frame", "status": "rejected", "error": "frame too large"})
         try:
@@ -217,3 +304,13 @@ class CameraConsumer(_GroupConsumer):
         except ImageError as exc:
             return await self.send_json({"type": "camera.frame", "status": "rejected", "error": str(exc)})
         await self.send_json({"type": "camera.frame", "status": status})
+
+    async def _receive_auth(self, text_data: str | None) -> None:
+        """Before a camera is known only `{"type": "auth", "token": ...}` is taken."""
+        try:
+            message = json.loads(text_data) if text_data else {}
+        except ValueError:
+            message = {}
+        if not isinstance(message, dict) or message.get("type") != "auth" or not isinstance(message.get("token"), str):
+            return await self.close(code=FORBIDDEN)
+        await self._join_by_token(message["token"], accepted=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from identity.vision import EngineConfig, FaceEngine, get_engine
+from identity.vision.registry import resolve_model, verify_checksum
 
 
 def get_face_engine() -> FaceEngine:
@@ -19,8 +20,6 @@ def get_face_engine() -> FaceEngine:
 def model_files_status() -> dict[str, str]:
     """{role: "name (file)"} for the configured models, checksums verified; raises ModelError
     naming the file when one is missing or wrong. Loads no ONNX session."""
-    from identity.vision.registry import resolve_model, verify_checksum
-
     config = get_face_engine().config
     status = {}
     for role, name in (("detector", config.detector), ("embedder", config.embedder)):

@@ -4,9 +4,12 @@ import base64
 import binascii
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from identity.models import Camera, Person
+from identity.services.enrolment import person_code_clean
+from pathlib import Path
 
 CONSENT_SENTENCE = (
     "This person agreed, knowingly and freely, that their face photos and the face templates "
@@ -91,10 +94,10 @@ class PersonCreateForm(PhotosForm):
     field_order = ["name", "code", "consent", "photos"]
 
     def clean_code(self) -> str | None:
-        code = self.cleaned_data["code"].strip() or None
-        if code and Person.objects.filter(code=code).exists():
-            raise forms.ValidationError("Another person already has this code.")
-        return code
+        try:
+            return person_code_clean(self.cleaned_data["code"])
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["code"]) from None
 
 
 class PersonEditForm(forms.ModelForm):
@@ -181,8 +184,6 @@ class CameraForm(forms.ModelForm):
 
     def _video_path(self, value: str) -> str:
         # Only files in the videos folder: a camera must not become a way to read the server's files.
-        from pathlib import Path
-
         folder = Path(self.video_dir).resolve()
         path = (folder / value).resolve()
         if folder not in path.parents:

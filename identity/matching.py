@@ -198,6 +198,11 @@ class StrangerRegistry:
         return np.maximum.reduceat(queries @ stacked.T, starts, axis=1)
 
 
+def person_display_id(person_id: int, code: str | None = None) -> str:
+    """The ID the pages show for an enrolled person: their code, else P-<id>."""
+    return code or f"P-{person_id}"
+
+
 @dataclass(frozen=True)
 class Assignment:
     """The ID given to one face of a frame."""
@@ -212,7 +217,7 @@ class Assignment:
 
     @property
     def assigned_id(self) -> str:
-        return f"P-{self.person_id}" if self.known else str(self.stranger_label)
+        return person_display_id(self.person_id) if self.known else str(self.stranger_label)
 
 
 def _greedy_pairs(scores: np.ndarray, minimum: float) -> list[tuple[int, int, float]]:

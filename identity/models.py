@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from identity.matching import person_display_id
+
 
 def embedding_to_bytes(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype=np.float32).tobytes()
@@ -61,8 +63,7 @@ class Person(models.Model):
 
     @property
     def display_id(self) -> str:
-        """The ID shown on the dashboard: the person's code, else P-<pk>."""
-        return self.code or f"P-{self.pk}"
+        return person_display_id(self.pk, self.code)
 
 
 class FaceSample(models.Model):
@@ -256,6 +257,12 @@ class MatchLog(models.Model):
             return self.person.name
         return self.provisional.label if self.provisional is not None else self.assigned_id
 
+    @property
+    def candidate(self) -> "Person | None":
+        """The enrolled person this face was compared against: the decided one, else the best
+        guess (selectors.with_candidate_sample is the same rule in SQL)."""
+        return self.person if self.person_id else self.best_person
+
 
 class AttendanceRecord(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attendance")
@@ -312,3 +319,22 @@ class ThresholdChange(models.Model):
 
     class Meta:
         ordering = ["-applied_at", "-id"]
+
+
+class ApiToken(models.Model):
+    """An API key of a user, stored as its SHA-256 digest: the key itself is shown once, when
+    made (identity.services.accounts.api_token_create), and is nowhere in the database."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8)  # the key's first characters, to tell tokens apart in lists
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

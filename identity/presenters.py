@@ -11,7 +11,8 @@ import datetime as dt
 from django.urls import reverse
 
 from identity.live.tracking import FaceView, Track
-from identity.models import MatchLog, Snapshot
+from identity.matching import person_display_id
+from identity.models import FaceSample, MatchLog, Snapshot
 
 PENDING, NAMED, STRANGER = "pending", "named", "stranger"
 
@@ -33,8 +34,35 @@ def jpeg_data_url(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
 
 
+def _person(person) -> dict | None:
+    return {"id": person.pk, "name": person.name, "code": person.code} if person else None
+
+
+def person_choice(person) -> dict:
+    """A person offered in a type-ahead: name, code and face (`sample_id` from people_search)."""
+    sample_id = getattr(person, "sample_id", None)
+    return {**_person(person), "crop_url": reverse("media-sample-crop", args=[sample_id]) if sample_id else None}
+
+
+def _crop_url(log: MatchLog) -> str | None:
+    """A logged face's crop, while retention has not erased it."""
+    return reverse("media-log-crop", args=[log.pk]) if log.crop else None
+
+
+def sample_payload(sample: FaceSample) -> dict:
+    """An enrolment photo: the `enrolment.sample` event's "sample" object and the person page's."""
+    return {
+        "id": sample.pk,
+        "person_id": sample.person_id,
+        "status": sample.status,
+        "reason": sample.reason,
+        "crop_url": reverse("media-sample-crop", args=[sample.pk]) if sample.crop else None,
+        "photo_url": reverse("media-sample-photo", args=[sample.pk]) if sample.photo else None,
+        "quality": sample.quality or {},
+    }
+
+
 def _snapshot_face(log: MatchLog) -> dict:
-    person = log.person
     return {
         "log_id": log.pk,
         "face_index": log.face_index,
@@ -42,11 +70,11 @@ def _snapshot_face(log: MatchLog) -> dict:
         "decision": log.decision,
         "assigned_id": log.assigned_id,
         "label": log.label,
-        "person": {"id": person.pk, "name": person.name, "code": person.code} if person else None,
+        "person": _person(log.person),
         "provisional": log.provisional.label if log.provisional else None,
         "similarity": _round(log.similarity),
         "margin": _round(log.margin),
-        "crop_url": reverse("media-log-crop", args=[log.pk]) if log.crop else None,
+        "crop_url": _crop_url(log),
     }
 
 
@@ -65,6 +93,7 @@ def snapshot_payload(snapshot: Snapshot, *, logs: list[MatchLog]) -> dict:
             "status": snapshot.status,
             "error": snapshot.error,
             "image_url": reverse("media-snapshot", args=[snapshot.pk]),
+            "url": reverse("snapshot-detail", args=[snapshot.pk]),
         },
         "faces": [_snapshot_face(log) for log in sorted(logs, key=lambda log: log.face_index)],
     }
@@ -75,6 +104,55 @@ def recognition_event(snapshot: Snapshot, *, logs: list[MatchLog]) -> dict:
     return {"type": "recognition.result", **snapshot_payload(snapshot, logs=logs)}
 
 
+def log_visit(log: MatchLog) -> dict:
+    """A stored face (a visit: one row per appearance) in `visit.update`'s visit shape, for the
+    dashboard's first render; snapshot__camera, person and provisional loaded."""
+    camera = log.snapshot.camera
+    return {
+        "id": log.pk,
+        "camera": {"id": camera.pk, "name": camera.name} if camera else None,
+        "first_seen": _iso_time(log.created_at),
+        "last_seen": _iso_time(log.last_seen),
+        "frame_count": log.frame_count,
+        "decision": log.decision,
+        "assigned_id": log.assigned_id,
+        "label": log.label,
+        "person_id": log.person_id,
+        "provisional": log.provisional.label if log.provisional else None,
+        "similarity": _round(log.similarity),
+        "crop_url": _crop_url(log),
+        "snapshot_id": log.snapshot_id,
+        "snapshot_url": reverse("snapshot-detail", args=[log.snapshot_id]),
+    }
+
+
+def review_item(log: MatchLog) -> dict:
+    """One review queue entry: the face, its candidate (selectors.with_candidate_sample gives
+    `candidate_sample_id`) and how sure the system was."""
+    candidate = log.candidate
+    sample_id = getattr(log, "candidate_sample_id", None)
+    camera = log.snapshot.camera
+    return {
+        "log_id": log.pk,
+        "decision": log.decision,
+        "assigned_id": log.assigned_id,
+        "review_status": log.review_status,
+        "crop_url": _crop_url(log),
+        "candidate": _person(candidate),
+        "candidate_crop_url": reverse("media-sample-crop", args=[sample_id]) if sample_id else None,
+        "reviewed_person": _person(log.reviewed_person),
+        "similarity": log.similarity,
+        "margin": log.margin,
+        "threshold": log.threshold,
+        "camera": camera.name if camera else None,
+        "seen_at": log.created_at.isoformat(),
+        "last_seen": log.last_seen.isoformat(),
+        "frame_count": log.frame_count,
+        "item_url": reverse("review-item") + f"?log={log.pk}",
+        "decide_url": reverse("review-decide", args=[log.pk]),
+    }
+
+
 def track_face(track: Track, view: FaceView) -> dict:
     """One box of an overlay: the track, its state and label as decided so far."""
     state = track.visit
@@ -83,8 +161,9 @@ def track_face(track: Track, view: FaceView) -> dict:
         status, label, assigned_id = PENDING, "…", None
     else:
         status = NAMED if identity.known else STRANGER
-        label = state.label if state else (identity.stranger_label or f"P-{identity.person_id}")
-        assigned_id = state.assigned_id if state else (identity.stranger_label or f"P-{identity.person_id}")
+        unsaved = identity.stranger_label or person_display_id(identity.person_id)  # before its visit is written
+        label = state.label if state else unsaved
+        assigned_id = state.assigned_id if state else unsaved
     return {
         "track_id": track.track_id,
         "box": [round(float(v), 1) for v in view.box],
@@ -150,6 +229,7 @@ def camera_status(*, camera, reader: dict | None, live: dict | None, counts: dic
     return {
         "id": camera.pk,
         "name": camera.name,
+        "url": reverse("camera-view", args=[camera.pk]),
         "kind": camera.kind,
         "is_stream": camera.is_stream,
         "state": state,

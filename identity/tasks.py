@@ -23,7 +23,7 @@ from redis.exceptions import LockError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from identity.models import FaceSample, Snapshot
-from identity.services import enrolment, live, recognition, retention
+from identity.services import compare, enrolment, live, recognition, retention
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +90,19 @@ def live_shard_task(shard: int) -> dict:
     return live.live_shard_run(shard=shard, seconds=settings.FACEAPP_LIVE_RUN_SECONDS)
 
 
+@shared_task(time_limit=120)
+def compare_task(job: str) -> None:
+    compare.compare_run(job=job)
+
+
 @shared_task
 def requeue_stale_snapshots_task() -> list[int]:
     return recognition.snapshots_requeue_stale(older_than=dt.timedelta(minutes=settings.FACEAPP_REQUEUE_STALE_MINUTES))
+
+
+@shared_task
+def requeue_stale_samples_task() -> list[int]:
+    return enrolment.samples_requeue_stale(older_than=dt.timedelta(minutes=settings.FACEAPP_REQUEUE_STALE_MINUTES))
 
 
 @shared_task

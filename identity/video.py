@@ -24,7 +24,7 @@ import numpy as np
 from identity.live.pipeline import CameraPipeline
 from identity.live.recognizer import Recognizer, Thresholds
 from identity.live.tracking import FaceView, Track, TrackSettings
-from identity.matching import Gallery
+from identity.matching import Gallery, person_display_id
 from identity.vision import FaceEngine
 
 CSV_COLUMNS = ["frame", "time_s", "id", "label", "decision", "x1", "y1", "x2", "y2", "similarity",
@@ -116,7 +116,8 @@ def identity_of(track: Track, people: Mapping[int, EnrolledPerson]) -> tuple[str
     if identity is None:
         return "", "…", "pending"
     if identity.known:
-        person = people.get(identity.person_id, EnrolledPerson(f"P-{identity.person_id}", f"P-{identity.person_id}"))
+        unnamed = person_display_id(identity.person_id)  # enrolled after the gallery was read
+        person = people.get(identity.person_id, EnrolledPerson(unnamed, unnamed))
         return person.display_id, person.name, "known"
     return str(identity.stranger_label), str(identity.stranger_label), "unknown"
 

@@ -15,6 +15,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from identity.models import Camera, Person
 from identity.services.realtime import DASHBOARD_GROUP, push, redis_client
@@ -50,8 +51,8 @@ def event_publish(*, type: str, occurred_at: dt.datetime, camera: Camera | int |
 
 def event_dispatch(event: Event) -> None:
     """The commit work of one event; each step on its own, so one failing skips no other."""
-    from integrations.alerts import alerts_evaluate
-    from integrations.webhooks import deliveries_queue
+    from integrations.alerts import alerts_evaluate  # alerts and webhooks import the events
+    from integrations.webhooks import deliveries_queue  # as above
 
     payload = event_json(event)
     for step, work in (
@@ -71,3 +72,31 @@ def stream_add(*, payload: dict) -> None:
         STREAM, {"type": payload["type"], "event": json.dumps(payload)},
         maxlen=settings.FACEAPP_EVENTS_STREAM_MAX, approximate=True,
     )
+
+
+def events_forget(*, person_id: int | None = None, provisional: list[str] = (), visit_ids: list[int] = ()) -> int:
+    """Erasure: delete the events naming a person (or strangers, or visits) with their
+    deliveries, and, once that commits, their entries in the stream. Deleted, not blanked:
+    an event is about someone; without its person, label and visit it tells nothing."""
+    match = Q(provisional__in=[label for label in provisional if label]) | Q(visit_id__in=list(visit_ids))
+    if person_id is not None:
+        match |= Q(person_id=person_id)
+    provisional = [label for label in provisional if label]
+    events = Event.objects.filter(match)
+    ids = {str(pk) for pk in events.values_list("pk", flat=True)}
+    count, _ = events.delete()
+    transaction.on_commit(lambda: stream_forget(
+        event_ids=ids, person_id=person_id, provisional=set(provisional), visit_ids=set(visit_ids)))
+    return count
+
+
+def stream_forget(*, event_ids: set[str], person_id: int | None, provisional: set[str], visit_ids: set[int]) -> int:
+    """XDEL the stream entries of those events, or naming that person, stranger or visit."""
+    client, doomed = redis_client(), []
+    for entry_id, fields in client.xrange(STREAM):
+        event = json.loads(fields.get(b"event") or b"{}")
+        person = event.get("person") or {}
+        if (event.get("id") in event_ids or (person_id is not None and person.get("id") == person_id)
+                or event.get("provisional") in provisional or event.get("visit_id") in visit_ids):
+            doomed.append(entry_id)
+    return client.xdel(STREAM, *doomed) if doomed else 0

@@ -12,6 +12,7 @@ from django.utils import timezone
 from identity.models import Camera, FaceSample, MatchLog, Snapshot
 from integrations.events import event_publish
 from integrations.models import Event
+from identity.services.realtime import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,6 @@ def camera_state(*, camera: Camera, state: str, error: str) -> None:
 def enrolment_check(*, person_id: int) -> None:
     """enrolment.finished once none of the person's photos is pending any more (after the
     commit of each decided photo: the last of them to commit sees all the others decided)."""
-    from identity.services.realtime import redis_client
 
     counts = dict.fromkeys((FaceSample.PENDING, FaceSample.ACCEPTED, FaceSample.REJECTED), 0)
     last = None  # the batch's last decided photo: (id, when)

@@ -87,7 +87,7 @@ def deliveries_queue(*, event: Event, destinations: list[Destination] | None = N
 
 
 def _enqueue(delivery_id: int, countdown: float | None = None) -> bool:
-    from integrations.tasks import webhook_deliver_task
+    from integrations.tasks import webhook_deliver_task  # tasks import the services
 
     try:
         webhook_deliver_task.apply_async((delivery_id,), countdown=countdown)

@@ -34,9 +34,10 @@ def add_log(*, snapshot: Snapshot, face_index: int, person=None, provisional=Non
 @pytest.fixture
 def world(db) -> dict:
     """Two people, a stranger, two cameras, four logged faces, attendance today and yesterday."""
-    ada = Person.objects.create(name="Ada", code="E-1")
-    bob = Person.objects.create(name="Bob")
-    Person.objects.create(name="Zed (left)", active=False)
+    enrolled = timezone.now() - timedelta(days=7)  # before both days: expected on each
+    ada = Person.objects.create(name="Ada", code="E-1", created_at=enrolled)
+    bob = Person.objects.create(name="Bob", created_at=enrolled)
+    Person.objects.create(name="Zed (left)", active=False, created_at=enrolled)
     FaceSample.objects.create(person=ada, status=FaceSample.ACCEPTED)
     FaceSample.objects.create(person=ada, status=FaceSample.REJECTED, reason="face blurred")
     stranger = ProvisionalIdentity.objects.create(label="U-0001", embeddings=embedding_to_bytes(np.zeros(512)))

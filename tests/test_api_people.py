@@ -6,7 +6,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from PIL import Image
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from identity.models import FaceSample, Person
@@ -109,7 +108,7 @@ def test_it_refuses_a_code_already_taken(operator_user, media_root):
     response = client.post(URL, {"name": "Aaron", "code": " AP-1 ", "consent": "true", "photos": photos})
 
     assert response.status_code == 400
-    assert "already used" in response.json()["code"][0]
+    assert "already has the code" in response.json()["code"][0]
     assert Person.objects.count() == 1 and not FaceSample.objects.exists()
 
 
@@ -150,11 +149,10 @@ def test_it_answers_403_to_a_viewer(viewer_user, media_root):
 
 
 @pytest.mark.django_db
-def test_it_takes_tokens_made_by_drf_create_token(operator_user, capsys):
-    call_command("drf_create_token", operator_user.username)
+def test_it_takes_tokens_made_by_the_api_token_command(operator_user, capsys):
+    call_command("api_token", operator_user.username, "--name", "register")
 
-    key = Token.objects.get(user=operator_user).key
-    assert key in capsys.readouterr().out
+    key = capsys.readouterr().out.strip()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get(URL).status_code == 200

@@ -2,8 +2,9 @@
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from tests.api import token_key
 
 URL = "/api/schema/?format=json"
 
@@ -11,7 +12,7 @@ URL = "/api/schema/?format=json"
 @pytest.fixture
 def schema(viewer_user) -> dict:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=viewer_user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_key(viewer_user)}")
     response = client.get(URL)
     assert response.status_code == 200
     return response.json()
@@ -46,12 +47,14 @@ def test_it_documents_the_multipart_uploads_and_responses(schema):
     enrol_form = enrol["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
     fields = components[enrol_form]["properties"]
     assert fields["photos"]["items"] == {"type": "string", "format": "binary"}
-    assert fields["consent"]["type"] == "boolean" and "name" in fields and "code" in fields
-    assert set(enrol["responses"]) == {"201", "202", "400", "413", "422"}
+    assert components["ConsentEnum"] == {"type": "boolean", "enum": [True]}  # consent must be true
+    assert fields["consent"]["allOf"] == [{"$ref": "#/components/schemas/ConsentEnum"}]
+    assert "name" in fields and "code" in fields
+    assert set(enrol["responses"]) == {"201", "202", "400", "401", "403", "413", "422", "429"}
 
     recognize_form = recognize["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert components[recognize_form]["properties"]["image"]["format"] == "binary"
-    assert set(recognize["responses"]) == {"200", "202", "400", "413", "422"}
+    assert set(recognize["responses"]) == {"200", "202", "400", "401", "403", "413", "422", "429"}
     face = components["RecognizedFace"]["properties"]
     assert {"box", "person", "provisional", "similarity", "decision"} <= set(face)
 

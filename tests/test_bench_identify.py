@@ -42,7 +42,7 @@ def test_it_reuses_cached_embeddings(shared_faces, tmp_path):
     assert "DIR %" in output
 
 
-def test_adaptive_mode_is_reported_beside_plain_and_flip_from_one_embedding_pass(shared_faces, tmp_path):
+def test_it_reports_adaptive_beside_plain_and_flip_from_one_embedding_pass(shared_faces, tmp_path):
     summary_path = tmp_path / "summary.json"
     output = run_bench(shared_faces, tmp_path, "--json", str(summary_path), "--time-probes", "8", flip="adaptive")
 

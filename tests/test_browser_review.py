@@ -28,7 +28,7 @@ def _wait_current(page, log_id) -> None:
 def _wait_live(page) -> None:
     from playwright.sync_api import expect
 
-    expect(page.locator("#review-card")).to_have_attribute("data-live", "open", timeout=15000)
+    expect(page.locator("[data-live-status]")).to_have_attribute("data-state", "live", timeout=15000)
 
 
 def _status(log: MatchLog) -> tuple[str, int | None]:
@@ -66,6 +66,8 @@ def test_it_reviews_with_the_keyboard_and_takes_live_faces(reviewer, tmp_path, m
 
 
 def _review_in_browser(playwright, base_url, alice, bob, first, second, third) -> None:
+    from playwright.sync_api import expect
+
     browser = launch_chromium(playwright)
     page = browser.new_page()
     candidate_sample = alice.samples.get().pk
@@ -88,8 +90,12 @@ def _review_in_browser(playwright, base_url, alice, bob, first, second, third) -
     _wait_current(page, second.pk)
     assert _status(third) == (MatchLog.REJECTED, None)
 
-    page.select_option("#review-person", str(bob.pk))
-    page.focus("body")
+    page.fill("#review-person-search", "bo")  # the type-ahead: names with their faces
+    option = page.locator('#review-person-options [role=option][data-person-id="%d"]' % bob.pk)
+    expect(option.locator("img")).to_have_attribute("src", f"/media/samples/{bob.samples.get().pk}/crop")
+    page.keyboard.press("Enter")
+    expect(page.locator("#review-person-search")).to_have_value("Bob (B2)")
+    page.click("h1")  # focus off the field: keys typed in it are text
     page.keyboard.press("a")  # reassign to the chosen person
     _wait_current(page, "")
     assert _status(second) == (MatchLog.REASSIGNED, bob.pk)
@@ -118,3 +124,35 @@ def _review_in_browser(playwright, base_url, alice, bob, first, second, third) -
     assert _status(arrived) == (MatchLog.CONFIRMED, None)
     assert page_kept(page, "reviewMarker")  # all of it without a reload
     browser.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_ignores_single_key_shortcuts_once_they_are_switched_off(reviewer, tmp_path, monkeypatch):
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    alice = make_person("Alice", "A1")
+    first = make_log(seen_at=at(DAY, 9), person=alice, similarity=0.31, threshold=0.3)
+    second = make_log(seen_at=at(DAY, 10), person=alice, similarity=0.35, threshold=0.3)
+    with live_server(tmp_path) as base_url:
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            page = browser.new_page()
+            log_in(page, base_url, "operator", "pw-operator")
+            page.goto(f"{base_url}/review/")
+            page.uncheck("#review-shortcuts")
+            page.click("h1")  # focus off the checkbox: keys on a control are its own
+            page.keyboard.press("c")  # ignored: had it confirmed the first face, the button below would reject the second
+            page.click("#review-reject")
+            _wait_current(page, second.pk)
+            assert _status(first) == (MatchLog.REJECTED, None) and _status(second) == (MatchLog.UNREVIEWED, None)
+
+            page.reload()  # the choice is kept in this browser
+            assert not page.is_checked("#review-shortcuts")
+            page.check("#review-shortcuts")
+            page.click("h1")  # focus off the checkbox: keys on a control are its own
+            page.keyboard.press("c")
+            _wait_current(page, "")
+            assert _status(second) == (MatchLog.CONFIRMED, alice.pk)
+            browser.close()

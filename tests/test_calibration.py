@@ -6,7 +6,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from identity.calibration import calibrate
+from identity.threshold_search import calibrate
 from identity.models import Camera, ThresholdChange
 from identity.services import review
 from identity.services.calibration import calibration_compute, default_match_threshold, threshold_for

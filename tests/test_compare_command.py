@@ -23,33 +23,33 @@ def run_compare(*args: object) -> str:
     return out.getvalue()
 
 
-def test_same_person():
+def test_it_says_same_person():
     output = run_compare(A1, A2)
     assert output.strip().endswith("same person")
     assert "similarity:" in output
 
 
-def test_different_people():
+def test_it_says_different_people():
     assert run_compare(A1, B1).strip().endswith("different people")
 
 
-def test_threshold_option_decides():
+def test_it_decides_by_the_threshold_option():
     assert run_compare(A1, B1, "--threshold", "-1").strip().endswith("same person")
     assert run_compare(A1, A2, "--threshold", "0.999").strip().endswith("different people")
 
 
-def test_json_output_with_flip():
+def test_it_writes_json_with_flip():
     payload = json.loads(run_compare(A1, A2, "--json", "--flip"))
     assert payload["same"] is True and payload["verdict"] == "same person"
     assert payload["model_id"] == "w600k_mbf+flip" and 0 < payload["similarity"] <= 1
 
 
-def test_several_faces_uses_the_largest_and_says_so():
+def test_it_uses_the_largest_of_several_faces_and_says_so():
     output = run_compare(GROUP, A1)
     assert "note: several faces in image 1 (5): used the largest" in output
 
 
-def test_unreadable_file_is_a_clear_error(tmp_path):
+def test_it_names_an_unreadable_file(tmp_path):
     text = tmp_path / "notes.jpg"
     text.write_text("not a photo")
     with pytest.raises(CommandError, match="not an image"):
@@ -58,7 +58,7 @@ def test_unreadable_file_is_a_clear_error(tmp_path):
         run_compare(A1, tmp_path / "missing.jpg")
 
 
-def test_photo_without_a_face_is_a_clear_error(tmp_path):
+def test_it_says_when_a_photo_has_no_face(tmp_path):
     blank = tmp_path / "wall.png"
     Image.fromarray(np.full((300, 400, 3), 180, dtype=np.uint8)).save(blank)
     with pytest.raises(CommandError, match=r"no face found in image 2 \(.*wall.png\)"):

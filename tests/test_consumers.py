@@ -20,8 +20,10 @@ TIMEOUT = 30  # a deadline for slow machines, not a timing assertion
 FORBIDDEN = 4403
 
 
-def _communicator(path: str, user=None, client=None) -> WebsocketCommunicator:
+def _communicator(path: str, user=None, client=None, *, token: str | None = None) -> WebsocketCommunicator:
     headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+    if token is not None:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
     if user is not None:
         client.force_login(user)
         cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
@@ -97,7 +99,7 @@ def camera(media_root):
 
 
 def test_it_takes_frames_from_the_cameras_token_and_acks_each(camera):
-    communicator = _communicator(f"/ws/cameras/{camera.pk}/?token={camera.token}")
+    communicator = _communicator(f"/ws/cameras/{camera.pk}/", token=camera.token)
 
     async def scenario():
         connected, _ = await communicator.connect(timeout=TIMEOUT)
@@ -137,14 +139,14 @@ def test_it_relays_recognition_results_of_that_camera_only(camera, client, opera
 def test_it_refuses_a_wrong_token_another_cameras_token_and_a_viewer(camera, client, viewer_user):
     other = Camera.objects.create(name="Hall")
     refused = [
-        _communicator(f"/ws/cameras/{camera.pk}/?token=nope"),
-        _communicator(f"/ws/cameras/{camera.pk}/?token={other.token}"),
+        _communicator(f"/ws/cameras/{camera.pk}/", token="nope"),
+        _communicator(f"/ws/cameras/{camera.pk}/", token=other.token),
         _communicator(f"/ws/cameras/{camera.pk}/", viewer_user, client),
-        _communicator(f"/ws/cameras/{other.pk + 1000}/?token={camera.token}"),
+        _communicator(f"/ws/cameras/{other.pk + 1000}/", token=camera.token),
     ]
     for communicator in refused:
         assert _run(lambda: _closed_with(communicator)) == FORBIDDEN
     camera.active = False
     camera.save()
-    inactive = _communicator(f"/ws/cameras/{camera.pk}/?token={camera.token}")
+    inactive = _communicator(f"/ws/cameras/{camera.pk}/", token=camera.token)
     assert _run(lambda: _closed_with(inactive)) == FORBIDDEN

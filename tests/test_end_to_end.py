@@ -1,4 +1,4 @@
-"""The whole path on LFW photos: enrol three people, a real Celery worker accepts their photos,
+"""The whole path on LFW photos (committed in tests/fixtures/e2e, so it never skips): enrol three people, a real Celery worker accepts their photos,
 photos sent for recognition come back on a dashboard websocket with the right name, and a
 stranger seen twice keeps one provisional ID. Real Valkey, real worker, real ASGI stack."""
 
@@ -14,6 +14,7 @@ from django.urls import reverse
 from faceapp.asgi import application
 from identity.models import FaceSample, Person, Snapshot
 from identity.services import enrolment, recognition
+from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,8 +25,9 @@ PROBE = "Colin_Powell"  # recognised from _0003, not enrolled
 STRANGER = "Gerhard_Schroeder"  # never enrolled: _0001 and _0002
 
 
-def _lfw(shared_faces, name: str, number: int) -> tuple[str, bytes]:
-    path = shared_faces / "lfw" / "images" / name / f"{name}_{number:04d}.jpg"
+def _lfw(name: str, number: int) -> tuple[str, bytes]:
+    """A committed LFW photo (tests/fixtures/e2e): the path runs on a fresh clone too."""
+    path = FIXTURES / "e2e" / f"{name}_{number:04d}.jpg"
     return path.name, path.read_bytes()
 
 
@@ -80,7 +82,7 @@ async def _next_result(communicator) -> dict:
     ids=["http-forms", "services"],
 )
 def test_it_enrols_people_and_recognises_them_live(
-    enrol, recognise, client, operator_user, celery_worker, shared_faces, media_root
+    enrol, recognise, client, operator_user, celery_worker, media_root
 ):
     client.force_login(operator_user)
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
@@ -93,17 +95,17 @@ def test_it_enrols_people_and_recognises_them_live(
         connected, _ = await dashboard.connect(timeout=DEADLINE)
         assert connected
         people = [
-            await sync_to_async(enrol)(client, name, [_lfw(shared_faces, name, 1), _lfw(shared_faces, name, 2)])
+            await sync_to_async(enrol)(client, name, [_lfw(name, 1), _lfw(name, 2)])
             for name in ENROLLED
         ]
         await sync_to_async(_wait_accepted)(people)
 
-        await sync_to_async(recognise)(client, _lfw(shared_faces, PROBE, 3))
+        await sync_to_async(recognise)(client, _lfw(PROBE, 3))
         known = await _next_result(dashboard)
 
         strangers = []
         for number in (1, 2):
-            await sync_to_async(recognise)(client, _lfw(shared_faces, STRANGER, number))
+            await sync_to_async(recognise)(client, _lfw(STRANGER, number))
             strangers.append(await _next_result(dashboard))
         await dashboard.disconnect()
         return people, known, strangers

@@ -126,20 +126,20 @@ def _refused_without_growth(port: int, process: subprocess.Popen, body: Iterator
 # ---------- http ----------
 
 
-def test_a_2gb_body_with_a_content_length_is_refused_before_it_is_read(server):
+def test_it_refuses_a_2gb_body_with_a_content_length_before_reading_it(server):
     port, process = server
     headers = {"Content-Type": "application/octet-stream", "Content-Length": str(2 * GB)}
     _refused_without_growth(port, process, _body(2 * GB), headers)
 
 
-def test_a_2gb_chunked_body_without_a_content_length_is_refused_once_it_passes_the_cap(server):
+def test_it_refuses_a_2gb_chunked_body_once_it_passes_the_cap(server):
     port, process = server
     headers = {"Content-Type": "application/octet-stream", "Transfer-Encoding": "chunked"}
     _refused_without_growth(port, process, _chunked(_body(2 * GB)), headers)
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
-def test_a_body_under_the_cap_still_reaches_django(server, chunked):
+def test_it_passes_a_body_under_the_cap_to_django(server, chunked):
     port, _ = server
     size = (SMALL_CAP_MB - 1) * 1024 * 1024
     if chunked:
@@ -151,7 +151,7 @@ def test_a_body_under_the_cap_still_reaches_django(server, chunked):
     assert sent >= size
 
 
-def test_the_server_still_answers_after_refusing(server):
+def test_it_still_answers_after_refusing(server):
     port, _ = server
     post_streamed(port, "/healthz", _body(2 * GB), {"Content-Length": str(2 * GB)})
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=ANSWER_SECONDS) as response:
@@ -187,7 +187,7 @@ def _asgi_post(headers: list[tuple[bytes, bytes]], pieces: int, piece_size: int)
 
 
 @pytest.mark.django_db
-def test_the_asgi_cap_refuses_a_declared_length_without_reading_the_body(settings):
+def test_it_refuses_a_declared_length_in_asgi_without_reading_the_body(settings):
     settings.FACEAPP_MAX_REQUEST_BYTES = 1024 * 1024
     start, unread = _asgi_post([(b"content-length", str(2 * GB).encode())], pieces=4, piece_size=1024)
     assert start["status"] == 413
@@ -195,7 +195,7 @@ def test_the_asgi_cap_refuses_a_declared_length_without_reading_the_body(setting
 
 
 @pytest.mark.django_db
-def test_the_asgi_cap_stops_reading_a_streamed_body_past_the_cap(settings):
+def test_it_stops_reading_a_streamed_body_past_the_cap_in_asgi(settings):
     settings.FACEAPP_MAX_REQUEST_BYTES = 1024 * 1024
     start, unread = _asgi_post([], pieces=10, piece_size=256 * 1024)  # 2.5 MiB, no Content-Length
     assert start["status"] == 413
@@ -226,7 +226,7 @@ def _frame_answer(socket_, frame: bytes) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_camera_frames_over_the_old_1_mib_limit_and_over_the_upload_cap_get_an_answer(server, operator_user):
+def test_it_answers_camera_frames_over_1_mib_and_over_the_upload_cap(server, operator_user):
     from tests import review_data
 
     port, process = server
@@ -242,7 +242,7 @@ def test_camera_frames_over_the_old_1_mib_limit_and_over_the_upload_cap_get_an_a
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_websocket_message_far_over_the_limit_is_cut_off_before_it_is_buffered(server, operator_user):
+def test_it_cuts_off_a_websocket_message_far_over_the_limit_unbuffered(server, operator_user):
     from tests import review_data
 
     port, process = server

@@ -56,10 +56,10 @@ except Exception as exc:
 
 USER = """
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
+from identity.services.accounts import api_token_create
 user = User.objects.create_user(username="op")
 user.groups.add(Group.objects.get_or_create(name="operator")[0])
-print("TOKEN", Token.objects.create(user=user).key)
+print("TOKEN", api_token_create(user=user, name="heal")[1])
 """
 
 

@@ -58,7 +58,7 @@ def _signed_in(response) -> bool:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", LOGIN_PATHS)
-def test_the_right_password_is_refused_after_n_failures_for_the_account(path, django_user_model, caplog):
+def test_it_refuses_the_right_password_after_n_failures_for_the_account(path, django_user_model, caplog):
     _staff(django_user_model, "ada")
     for attempt in range(PER_ACCOUNT):
         assert _sign_in(path, "ada", f"guess-{attempt}", "10.0.0.1").status_code == 200
@@ -74,7 +74,7 @@ def test_the_right_password_is_refused_after_n_failures_for_the_account(path, dj
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", LOGIN_PATHS)
-def test_one_address_is_refused_for_every_account_after_m_failures(path, django_user_model):
+def test_it_refuses_one_address_for_every_account_after_m_failures(path, django_user_model):
     _staff(django_user_model, "grace")
     for attempt in range(PER_ADDRESS):  # one failure each for many accounts: none of them is locked
         assert _sign_in(path, f"user-{attempt}", "guess", "10.0.1.1").status_code == 200
@@ -83,7 +83,7 @@ def test_one_address_is_refused_for_every_account_after_m_failures(path, django_
 
 
 @pytest.mark.django_db
-def test_a_locked_account_and_address_leave_other_accounts_and_addresses_signing_in(django_user_model):
+def test_it_lets_other_accounts_and_addresses_sign_in_meanwhile(django_user_model):
     _staff(django_user_model, "ada")
     _staff(django_user_model, "linus")
     for attempt in range(PER_ACCOUNT):  # ada's account locked
@@ -97,7 +97,7 @@ def test_a_locked_account_and_address_leave_other_accounts_and_addresses_signing
 
 
 @pytest.mark.django_db
-def test_refused_attempts_check_no_password(django_user_model, password_checks):
+def test_it_checks_no_password_for_refused_attempts(django_user_model, password_checks):
     """A flood costs no password hashing once refused, so it does not slow other users' pages."""
     _staff(django_user_model, "ada")
     for attempt in range(PER_ACCOUNT):
@@ -109,14 +109,14 @@ def test_refused_attempts_check_no_password(django_user_model, password_checks):
 
 
 @pytest.mark.django_db
-def test_successful_sign_ins_do_not_count(django_user_model):
+def test_it_does_not_count_successful_sign_ins(django_user_model):
     _staff(django_user_model, "ada")
     for _ in range(PER_ADDRESS + 1):
         assert _signed_in(_sign_in("/accounts/login/", "ada", PASSWORD, "10.0.4.1"))
 
 
 @pytest.mark.django_db
-def test_an_ipv6_client_counts_as_its_whole_slash_64(django_user_model):
+def test_it_counts_an_ipv6_client_as_its_whole_slash_64(django_user_model):
     _staff(django_user_model, "ada")
     for attempt in range(PER_ADDRESS):
         _sign_in("/accounts/login/", f"user-{attempt}", "guess", f"2001:db8:1:2::{attempt + 1:x}")

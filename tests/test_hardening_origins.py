@@ -68,22 +68,22 @@ def _opens(port: int, route: str, signed_in: dict, origin: str | None, host: str
         return False
 
 
-def test_the_routes_are_walked():
+def test_it_walks_every_websocket_route():
     assert len(ROUTES) >= 3, ROUTES
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_every_route_opens_from_the_sites_own_origin(port, route, signed_in):
+def test_it_opens_every_route_from_the_sites_own_origin(port, route, signed_in):
     assert _opens(port, route, signed_in, f"http://127.0.0.1:{port}")
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_every_route_refuses_a_page_on_another_port_of_the_same_host(port, route, signed_in):
+def test_it_refuses_a_page_on_another_port_of_the_same_host(port, route, signed_in):
     assert not _opens(port, route, signed_in, f"http://127.0.0.1:{free_port()}")
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_every_route_refuses_other_schemes_hosts_and_a_missing_origin(port, route, signed_in):
+def test_it_refuses_other_schemes_hosts_and_a_missing_origin(port, route, signed_in):
     assert not _opens(port, route, signed_in, f"https://127.0.0.1:{port}")
     assert not _opens(port, route, signed_in, f"http://localhost:{port}")  # allowed host, other origin
     assert not _opens(port, route, signed_in, "null")
@@ -91,11 +91,11 @@ def test_every_route_refuses_other_schemes_hosts_and_a_missing_origin(port, rout
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_every_route_refuses_a_rebinding_host_that_matches_its_own_origin(port, route, signed_in):
+def test_it_refuses_a_rebinding_host_that_matches_its_own_origin(port, route, signed_in):
     # evil.example resolved to 127.0.0.1: Origin and Host agree, but that host is not ours.
     assert not _opens(port, route, signed_in, f"http://evil.example:{port}", host="evil.example")
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_every_route_opens_from_a_csrf_trusted_origin(port, route, signed_in):
+def test_it_opens_every_route_from_a_csrf_trusted_origin(port, route, signed_in):
     assert _opens(port, route, signed_in, f"http://127.0.0.1:{TRUSTED_PORT}")

@@ -19,13 +19,13 @@ from tests.browser import ARTIFACTS, launch_chromium, live_server, log_in, requi
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "9999-12-30", "0001-01-02"])
-def test_attendance_days_at_the_ends_of_the_calendar_are_404(client, operator_user, day):
+def test_it_answers_404_for_attendance_days_at_the_ends_of_the_calendar(client, operator_user, day):
     client.force_login(operator_user)
     assert client.get(f"/attendance/{day}/").status_code == 404
 
 
 @pytest.mark.django_db
-def test_attendance_days_inside_the_range_still_render(client, operator_user):
+def test_it_renders_attendance_days_inside_the_range(client, operator_user):
     client.force_login(operator_user)
     assert client.get("/attendance/9999-12-29/").status_code == 200
     assert client.get("/attendance/0001-01-03/").status_code == 200
@@ -33,7 +33,7 @@ def test_attendance_days_inside_the_range_still_render(client, operator_user):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", ["start=9999-12-31&end=9999-12-31", "start=0001-01-01&end=0001-01-02"])
-def test_attendance_export_of_days_at_the_ends_of_the_calendar_is_400(client, operator_user, query):
+def test_it_answers_400_for_an_export_at_the_ends_of_the_calendar(client, operator_user, query):
     client.force_login(operator_user)
     assert client.get(f"/attendance-export.csv?{query}").status_code == 400
 
@@ -41,14 +41,14 @@ def test_attendance_export_of_days_at_the_ends_of_the_calendar_is_400(client, op
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", ["camera", "person"])
 @pytest.mark.parametrize("value", ["99999999999999999999", "-99999999999999999999", "9223372036854775808", "0"])
-def test_log_filters_with_ids_no_row_can_have_are_400(operator_user, name, value):
+def test_it_answers_400_for_log_filters_with_ids_no_row_can_have(operator_user, name, value):
     response = api_client(operator_user).get(f"/api/logs/?{name}={value}")
     assert response.status_code == 400
     assert name in response.json()
 
 
 @pytest.mark.django_db
-def test_log_filters_with_the_largest_row_id_still_answer(operator_user):
+def test_it_answers_log_filters_with_the_largest_row_id(operator_user):
     response = api_client(operator_user).get("/api/logs/?camera=9223372036854775807&person=9223372036854775807")
     assert response.status_code == 200
     assert response.json()["results"] == []
@@ -59,7 +59,7 @@ def test_log_filters_with_the_largest_row_id_still_answer(operator_user):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/", "/attendance/", "/people/", "/api/logs/", "/accounts/login/"])
-def test_pages_carry_the_security_headers(client, admin_user, path):
+def test_it_sends_the_security_headers_with_every_page(client, admin_user, path):
     client.force_login(admin_user)
     response = client.get(path)
     assert response.status_code == 200
@@ -73,7 +73,7 @@ def test_pages_carry_the_security_headers(client, admin_user, path):
 
 
 @pytest.mark.django_db
-def test_media_with_faces_and_admin_pages_are_no_store_too(client, admin_user):
+def test_it_marks_media_and_admin_pages_no_store(client, admin_user):
     client.force_login(admin_user)
     person = review_data.make_person("Ada")
     for path in [f"/media/samples/{person.samples.get().pk}/crop", f"/admin/identity/person/{person.pk}/change/"]:
@@ -84,13 +84,13 @@ def test_media_with_faces_and_admin_pages_are_no_store_too(client, admin_user):
 
 
 @pytest.mark.django_db
-def test_static_files_keep_their_caching(client):
+def test_it_keeps_static_files_cacheable(client):
     response = client.get("/static/faceapp/app.css")
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
 
 
-def test_a_secure_page_lets_sockets_connect_back_over_wss(rf, settings):
+def test_it_lets_a_secure_page_connect_back_over_wss(rf, settings):
     from faceapp.middleware import content_security_policy
 
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -119,7 +119,7 @@ def async_unsafe_allowed(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_every_page_works_under_the_policy_in_a_real_browser(django_user_model, tmp_path, async_unsafe_allowed):
+def test_it_runs_every_page_under_the_policy_in_a_real_browser(django_user_model, tmp_path, async_unsafe_allowed):
     require_chromium()
     from playwright.sync_api import sync_playwright
 

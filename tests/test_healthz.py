@@ -1,7 +1,8 @@
 """/healthz: liveness for anyone (nothing checked, nothing named), every check for admins."""
 
 import pytest
-from rest_framework.authtoken.models import Token
+
+from tests.api import token_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,8 +35,7 @@ def test_it_answers_an_admin_every_check_with_the_workers_names(client, admin_us
 
 
 def test_it_answers_an_admins_api_token_every_check(client, admin_user, celery_worker):
-    token = Token.objects.get_or_create(user=admin_user)[0]
-    body = client.get("/healthz", HTTP_AUTHORIZATION=f"Token {token.key}").json()
+    body = client.get("/healthz", HTTP_AUTHORIZATION=f"Token {token_key(admin_user)}").json()
     assert celery_worker.hostname in body["workers"]["detail"]
 
 

@@ -16,14 +16,13 @@ from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from faceapp.asgi import application
 from identity.engine import get_face_engine
 from identity.models import Camera, FaceSample, MatchLog, Snapshot
 from tests import faces_data, live_data
-from tests.api import api_client
+from tests.api import api_client, token_key
 
 CAP_BYTES = 1024 * 1024  # the byte cap these tests run under (settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 TIMEOUT = 30  # a deadline for slow machines, not a timing assertion
@@ -274,8 +273,8 @@ def test_it_takes_awkward_but_valid_photos_on_the_upload_page_under_their_real_t
 
 
 def _camera_socket(camera: Camera) -> WebsocketCommunicator:
-    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
-    return WebsocketCommunicator(application, f"/ws/cameras/{camera.pk}/?token={camera.token}", headers=headers)
+    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"authorization", f"Bearer {camera.token}".encode())]
+    return WebsocketCommunicator(application, f"/ws/cameras/{camera.pk}/", headers=headers)
 
 
 def _acks(camera: Camera, frames: list[bytes]) -> list[dict]:
@@ -358,6 +357,5 @@ def test_it_limits_session_users_of_the_api_too(settings, operator_user):
 
     assert codes == [200, 200, 429]
     # A token of the same user shares the user's allowance: one count per user.
-    token = Token.objects.create(user=operator_user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_key(operator_user)}")
     assert client.get("/api/attendance/").status_code == 429

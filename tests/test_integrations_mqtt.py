@@ -19,11 +19,13 @@ import paho.mqtt.client as mqtt
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
 from identity.models import Camera, Person
 from identity.services import frames
 from identity.services.realtime import redis_client
+from integrations.events import event_publish
 from integrations.mqtt.bridge import Bridge, read_status
 from integrations.mqtt.config import mqtt_config
 from integrations.mqtt.link import Backoff
@@ -32,7 +34,8 @@ from integrations.mqtt.stream import EVENTS_STREAM
 from integrations.mqtt.topics import Message, Topics
 from integrations.mqtt.translate import Translator
 from tests import live_data
-from tests.mqtt_brokers import MOSQUITTO, SHARED_PORT, Observer, OwnBroker, broker_answers, free_port, retained_message
+from tests.mqtt_brokers import MOSQUITTO, SHARED_PORT, Observer, OwnBroker, broker_answers, retained_message
+from tests.streams import free_port
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the bridge reads people and cameras in its own thread
@@ -322,16 +325,11 @@ def test_it_sends_after_a_restart_what_arrived_while_it_was_stopped(shared_broke
 
 
 def test_it_publishes_what_the_event_publisher_writes(shared_broker, configure):
-    events = pytest.importorskip("integrations.events", reason="the event publisher (integrations.events) is not there yet")
-    if not hasattr(events, "event_publish"):
-        pytest.skip("integrations.events has no event_publish yet")
-    from django.utils import timezone
-
     config = configure(port=shared_broker)
     ada, door = Person.objects.create(name="Ada", code="A-1"), Camera.objects.create(name="Front door")
     observer = Observer(port=shared_broker, topics=[f"{config.prefix}/#"])
     with running(config, port=shared_broker):
-        event = events.event_publish(type="visit.named", occurred_at=timezone.now(), camera=door, person=ada,
+        event = event_publish(type="visit.named", occurred_at=timezone.now(), camera=door, person=ada,
                                      score=0.8, visit_id=920)  # fmt: skip
         payload = json.loads(observer.wait_for(f"{config.prefix}/events/visit.named"))
         observer.wait_for(f"{config.prefix}/person/{ada.pk}/present", "on")

@@ -104,7 +104,7 @@ def test_it_keeps_a_few_diverse_examples_per_stranger(people):
     assert len(strangers.examples("U-0001")) == 3
 
 
-def test_flip_search_scores_flip_queries_against_the_samples_flip_embeddings(people):
+def test_it_scores_flip_queries_against_the_samples_flip_embeddings(people):
     plain, flips = people[:3], normalize_rows(people[:3] + 0.5 * people[3])
     gallery = Gallery(plain, [7, 8, 9], flip_embeddings=flips)
     [by_plain] = gallery.search(flips[1])
@@ -114,7 +114,7 @@ def test_flip_search_scores_flip_queries_against_the_samples_flip_embeddings(peo
     assert np.allclose(Gallery(plain, [7, 8, 9]).flip_matrix, plain)  # no flip embeddings: the plain ones stand in
 
 
-def test_search_can_leave_one_person_out(people):
+def test_it_can_leave_one_person_out_of_a_search(people):
     gallery = Gallery(np.vstack([people[0], _near(people[0]), people[1]]), [1, 1, 2])
     [match] = gallery.search(people[0], exclude=1)
     assert match.person_id == 2 and match.second_similarity == -1.0
@@ -124,7 +124,7 @@ def test_search_can_leave_one_person_out(people):
     assert unaffected.person_id == 1
 
 
-def test_a_decision_is_close_near_the_threshold_or_near_the_margin():
+def test_it_calls_a_decision_close_near_the_threshold_or_the_margin():
     close = lambda similarity, second=0.0: decision_close(  # noqa: E731
         PersonMatch(1, similarity, second), threshold=0.35, margin=0.05, band=0.07)
     assert close(0.30) and close(0.42) and close(0.35)
@@ -133,7 +133,7 @@ def test_a_decision_is_close_near_the_threshold_or_near_the_margin():
     assert not decision_close(PersonMatch(None, -1.0, -1.0), threshold=-1.0, margin=0.05, band=0.07)
 
 
-def test_refine_searches_only_the_close_faces_by_their_flip_embeddings(people):
+def test_it_refines_only_the_close_faces_by_their_flip_embeddings(people):
     flips = normalize_rows(people[:2] + 0.5 * people[3])
     gallery = Gallery(people[:2], [1, 2], flip_embeddings=flips)
     matches = [PersonMatch(1, 0.9, 0.0), PersonMatch(2, 0.36, 0.0), PersonMatch(1, 0.1, 0.0)]
@@ -153,7 +153,7 @@ def test_refine_searches_only_the_close_faces_by_their_flip_embeddings(people):
     assert none.mirrored == [] and asked == [[1]]  # never asked when nothing is close
 
 
-def test_assign_takes_matches_already_refined(people):
+def test_it_assigns_from_matches_already_refined(people):
     gallery = Gallery(people[:2], [1, 2])
     face = _near(people[0])
     [result] = assign_identities(face[None], gallery=gallery, strangers=StrangerRegistry(), new_label=_labels(),

@@ -18,25 +18,26 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from faceapp.asgi import application
 from identity.models import AttendanceRecord, Camera, Person
 from identity.roles import ADMIN, OPERATOR, VIEWER
 from identity.routing import websocket_urlpatterns
+from identity.services.accounts import api_token_create
 from integrations.models import AlertRule, Destination
 from integrations.signing import crop_token
 from tests import review_data
+from tests.api import token_key
 
 PUBLIC = "public"  # anyone: only health, the login pages (and static files, served before routing)
 SIGN_OUT = "sign-out"  # ends a session: gives an anonymous visitor nothing but a redirect
 SIGNED = "signed-url"  # no session: a valid signed URL is the permission; forged or expired ones are refused (403)
 
 ADMIN_MODELS = [
-    "auth_group", "auth_user", "authtoken_tokenproxy", "identity_matchlog", "identity_person",
+    "auth_group", "auth_user", "identity_matchlog", "identity_person",
     "identity_facesample", "identity_camera", "identity_snapshot", "identity_provisionalidentity",
-    "identity_attendancerecord",
+    "identity_attendancerecord", "identity_apitoken",
 ]
 ADMIN_MODEL_ACTIONS = ["changelist", "add", "history", "delete", "change"]
 
@@ -70,6 +71,8 @@ EXPECTED: dict[str, str] = {
     "review-queue": OPERATOR,
     "review-decide": OPERATOR,
     "review-item": OPERATOR,
+    "person-search": OPERATOR,
+    "camera-token-rotate": ADMIN,
     "attendance-today": OPERATOR,
     "attendance-day": OPERATOR,
     "attendance-export": OPERATOR,
@@ -160,7 +163,7 @@ def objects(db, media_root, admin_user) -> dict:
     provisional = review_data.make_provisional("U-0001")
     AttendanceRecord.objects.create(person=person, day=timezone.localdate(), first_seen=timezone.now(),
                                     last_seen=timezone.now(), camera=camera)
-    Token.objects.get_or_create(user=admin_user)
+    api_token_create(user=admin_user, name="admin's")
     destination = Destination.objects.create(name="Register", url="https://register.example.org/hook",
                                              event_types=["visit.named"])
     rule = AlertRule.objects.create(name="Ada seen", kind=AlertRule.PERSON_SEEN, person=person)
@@ -267,7 +270,7 @@ def test_it_refuses_visitors_below_the_routes_role(key, objects, django_user_mod
             assert _refused(response), f"{below} {method.upper()} {path} was let in: {_describe(response)}"
         if key.startswith("api-") and user is not None:
             api = APIClient()
-            api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+            api.credentials(HTTP_AUTHORIZATION=f"Token {token_key(user)}")
             for method in ("get", "post"):
                 response = getattr(api, method)(path)
                 assert response.status_code == 403, f"{below} token {method.upper()} {path}: {_describe(response)}"
@@ -312,10 +315,12 @@ def test_it_serves_static_files_to_anyone_but_never_media(client, objects, admin
 # ---------- websockets ----------
 
 
-def _communicator(path: str, user=None) -> WebsocketCommunicator:
+def _communicator(path: str, user=None, *, token: str | None = None) -> WebsocketCommunicator:
     from django.test import Client
 
     headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+    if token is not None:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
     if user is not None:
         session_client = Client()
         session_client.force_login(user)
@@ -371,13 +376,13 @@ def test_it_takes_a_camera_token_only_for_that_camera_while_active(objects):
     door, hall = objects["camera"], Camera.objects.create(name="Hall")
     route = "ws/cameras/<int:camera_id>/"
 
-    assert _stays_open(_communicator(_ws_path(route, objects, door) + f"?token={door.token}"))
-    assert _closed_with(_communicator(_ws_path(route, objects, hall) + f"?token={door.token}")) == FORBIDDEN_CLOSE
-    assert _closed_with(_communicator(_ws_path(route, objects, hall) + "?token=")) == FORBIDDEN_CLOSE
-    assert _closed_with(_communicator(_ws_path(route, objects, door) + "?token=guess")) == FORBIDDEN_CLOSE
+    assert _stays_open(_communicator(_ws_path(route, objects, door), token=door.token))
+    assert _closed_with(_communicator(_ws_path(route, objects, hall), token=door.token)) == FORBIDDEN_CLOSE
+    assert _closed_with(_communicator(_ws_path(route, objects, door), token="guess")) == FORBIDDEN_CLOSE
+    assert _closed_with(_communicator(_ws_path(route, objects, door) + f"?token={door.token}")) == FORBIDDEN_CLOSE
 
     Camera.objects.filter(pk=door.pk).update(active=False)
-    assert _closed_with(_communicator(_ws_path(route, objects, door) + f"?token={door.token}")) == FORBIDDEN_CLOSE
+    assert _closed_with(_communicator(_ws_path(route, objects, door), token=door.token)) == FORBIDDEN_CLOSE
 
 
 @pytest.mark.django_db(transaction=True)

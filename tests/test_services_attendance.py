@@ -8,11 +8,9 @@ from django.utils import timezone
 from identity.models import AttendanceRecord, MatchLog
 from identity.services.attendance import (
     arrivals_per_hour,
-    attendance_for_day,
     attendance_payload,
-    attendance_person_history,
     attendance_recompute,
-    attendance_record_sighting,
+    attendance_mark,
 )
 from tests.review_data import at, make_camera, make_log, make_person
 
@@ -54,10 +52,10 @@ def test_it_widens_the_record_with_each_sighting_in_any_order(media_root):
     alice = make_person("Alice", with_sample=False)
     door, hall = make_camera("Door"), make_camera("Hall")
 
-    attendance_record_sighting(person_id=alice.pk, seen_at=at(DAY, 10), camera_id=door.pk)
-    attendance_record_sighting(person_id=alice.pk, seen_at=at(DAY, 8), camera_id=hall.pk)  # late delivery
-    attendance_record_sighting(person_id=alice.pk, seen_at=at(DAY, 12), camera_id=hall.pk)
-    attendance_record_sighting(person_id=alice.pk, seen_at=at(DAY, 11), camera_id=door.pk)
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 10), camera=door)
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 8), camera=hall)  # late delivery
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 12), camera=hall)
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 11), camera=door)
 
     record = AttendanceRecord.objects.get(person=alice)
     assert (record.day, record.first_seen, record.last_seen, record.camera) == (DAY, at(DAY, 8), at(DAY, 12), hall)
@@ -66,19 +64,18 @@ def test_it_widens_the_record_with_each_sighting_in_any_order(media_root):
 def test_it_lists_a_day_with_absent_people_and_arrivals_per_hour(media_root):
     alice, bob, _carol = make_person("Alice", "A1"), make_person("Bob"), make_person("Carol")
     door = make_camera("Door")
-    attendance_record_sighting(person_id=bob.pk, seen_at=at(DAY, 9, 40), camera_id=door.pk)
-    attendance_record_sighting(person_id=alice.pk, seen_at=at(DAY, 8, 5), camera_id=None)
-    attendance_record_sighting(person_id=alice.pk, seen_at=at(DAY, 9, 10), camera_id=door.pk)
+    attendance_mark(person_ids=[bob.pk], seen_at=at(DAY, 9, 40), camera=door)
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 8, 5), camera=None)
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 9, 10), camera=door)
 
-    rows = attendance_for_day(day=DAY)
+    payload = attendance_payload(day=DAY)
 
+    rows = payload["present"]
     assert [(r["name"], r["code"], r["camera"]) for r in rows] == [("Alice", "A1", "Door"), ("Bob", None, "Door")]
     assert rows[0]["first_seen"] == timezone.localtime(at(DAY, 8, 5)).isoformat()
-    payload = attendance_payload(day=DAY)
     assert payload["day"] == "2026-03-04" and [p["name"] for p in payload["absent"]] == ["Carol"]
     hours = arrivals_per_hour(day=DAY)
     assert (hours[8], hours[9], sum(hours)) == (1, 1, 2)
-    assert [h["day"] for h in attendance_person_history(person_id=alice.pk)] == ["2026-03-04"]
 
 
 def test_it_counts_days_in_the_local_time_zone(media_root, settings):
@@ -86,6 +83,7 @@ def test_it_counts_days_in_the_local_time_zone(media_root, settings):
     alice = make_person("Alice", with_sample=False)
     late_evening = timezone.make_aware(dt.datetime(2026, 3, 4, 23, 30))  # 04:30 UTC on the 5th
 
-    record = attendance_record_sighting(person_id=alice.pk, seen_at=late_evening, camera_id=None)
+    attendance_mark(person_ids=[alice.pk], seen_at=late_evening, camera=None)
+    record = AttendanceRecord.objects.get(person=alice)
 
     assert record.day == dt.date(2026, 3, 4)

@@ -35,7 +35,7 @@ def test_it_keeps_only_the_newest_frame_of_a_camera_waiting(camera):
 
     assert statuses == ["queued", "replaced", "replaced"]
     assert _waiting(frames.shard_of(camera.pk)) == {camera.pk: FRAME_C}
-    assert cameras.camera_replaced_count(camera_id=camera.pk) == 2
+    assert frames.frame_counts(camera_id=camera.pk)["replaced"] == 2
     assert frames.frame_counts(camera_id=camera.pk) == {"received": 3, "replaced": 2}
 
 

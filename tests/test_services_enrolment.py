@@ -81,7 +81,7 @@ def test_it_refuses_a_person_without_consent_or_with_a_used_code():
     with pytest.raises(ValidationError, match="consent"):
         enrolment.person_create(name="No consent", consent=False)
     enrolment.person_create(name="First", code="X1", consent=True)
-    with pytest.raises(ValidationError, match="already used"):
+    with pytest.raises(ValidationError, match="already has the code"):
         enrolment.person_enroll(name="Second", code="X1", consent=True, photos=[])
     assert list(Person.objects.values_list("name", flat=True)) == ["First"]
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 
+from identity import presenters, selectors
 from identity.models import AttendanceRecord, FaceSample, MatchLog, MatchLogReview, Person, embedding_from_bytes
 from identity.services import review
 from tests.review_data import at, make_camera, make_log, make_person, make_provisional
@@ -124,7 +125,7 @@ def test_it_promotes_a_stranger_moving_all_their_faces(bob, admin_user):
 
 def test_it_refuses_to_promote_twice_or_with_a_used_code(alice, admin_user):
     stranger = make_provisional("U-0008")
-    with pytest.raises(ValidationError, match="already used"):
+    with pytest.raises(ValidationError, match="already has the code"):
         review.provisional_promote(provisional=stranger, name="Dan", code="A1", user=admin_user)
     assert Person.objects.filter(name="Dan").count() == 0
     review.provisional_promote(provisional=stranger, name="Dan", user=admin_user)
@@ -174,10 +175,10 @@ def test_it_orders_the_queue_least_certain_first(alice, bob):
     done = make_log(seen_at=at(DAY, 9), person=alice, similarity=0.3)
     MatchLog.objects.filter(pk=done.pk).update(review_status=MatchLog.CONFIRMED)
 
-    queue = review.review_queue()
+    queue = selectors.review_queue()
 
     assert queue == [near_small_margin, near_big_margin, below, far_above, empty_gallery]
-    item = review.review_item(near_big_margin)
+    item = presenters.review_item(queue[1])
     assert item["candidate"] == {"id": bob.pk, "name": "Bob", "code": "B2"}
     assert item["crop_url"] == f"/media/logs/{near_big_margin.pk}/crop"
     assert item["candidate_crop_url"] == f"/media/samples/{bob.samples.get().pk}/crop"

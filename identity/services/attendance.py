@@ -6,7 +6,7 @@ when confirmed, the new person when reassigned, nobody when rejected). A visit s
 and last sighting (`created_at`, `last_seen`: when the frames were taken, not when the worker
 got to them); days are calendar days in settings.TIME_ZONE. A record's camera is the camera of the last sighting.
 
-Recognition marks sightings as they come (`attendance_mark` / `attendance_record_sighting`);
+Recognition marks sightings as they come (`attendance_mark`);
 review and retention rebuild a (person, day) from the evidence (`attendance_recompute`).
 """
 
@@ -17,8 +17,10 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
+from faceapp.clock import clock_text
 from identity.models import AttendanceRecord, Camera, MatchLog, Person
 from integrations.hooks import person_arrived
+from identity.services.realtime import DASHBOARD_GROUP, push
 
 EXPORT_COLUMNS = ["person", "code", "day", "first_seen", "last_seen", "camera"]
 
@@ -73,11 +75,6 @@ def _record_sighting(person_id: int, seen_at: dt.datetime, camera_id: int | None
     return record, bool(changed)
 
 
-def attendance_record_sighting(*, person_id: int, seen_at: dt.datetime, camera_id: int | None) -> AttendanceRecord:
-    """Widen the person's record for that day to include one new sighting (creating it)."""
-    return _record_sighting(person_id, seen_at, camera_id)[0]
-
-
 def attendance_mark(*, person_ids: list[int], seen_at: dt.datetime, camera: Camera | None) -> bool:
     """Record a new sighting of each person; True when any record was created or moved, and
     then the dashboards are told once it commits (every path that sees people: photos, cameras)."""
@@ -124,45 +121,43 @@ def _present_row(record: AttendanceRecord) -> dict:
     }
 
 
-def attendance_for_day(*, day: dt.date) -> list[dict]:
-    """Everyone present that day, by arrival: [{person_id, name, code, first_seen, last_seen, camera}]."""
-    records = AttendanceRecord.objects.filter(day=day).select_related("person", "camera")
-    return [_present_row(record) for record in records.order_by("first_seen", "person_id")]
+def people_expected(*, day: dt.date) -> QuerySet:
+    """Who could have come that day: active people enrolled by its end (not those enrolled later)."""
+    return Person.objects.filter(active=True, created_at__lt=day_bounds(day)[1]).order_by("name", "id")
 
 
-def attendance_payload(*, day: dt.date) -> dict:
+def attendance_payload(*, day: dt.date, limit: int | None = None) -> dict:
     """{"day": iso date, "present": [{person_id, name, code, first_seen, last_seen, camera}],
-    "absent": [{person_id, name, code}]} for active people; camera is the last camera's name."""
+    "absent": [{person_id, name, code}], "present_count", "absent_count"} of people_expected;
+    camera is the last camera's name. With `limit`, each list holds at most that many (the
+    dashboard folds the rest into its count)."""
     records = {
         record.person_id: record
         for record in AttendanceRecord.objects.filter(day=day, person__active=True).select_related("person", "camera")
     }
     present, absent = [], []
-    for person in Person.objects.filter(active=True).order_by("name", "id"):
+    for person in people_expected(day=day).only("id", "name", "code"):
         record = records.get(person.pk)
         if record is None:
             absent.append({"person_id": person.pk, "name": person.name, "code": person.code})
         else:
             present.append(_present_row(record))
-    return {"day": day.isoformat(), "present": present, "absent": absent}
+    return {"day": day.isoformat(), "present": present[:limit], "absent": absent[:limit],
+            "present_count": len(present), "absent_count": len(absent)}
+
+
+DASHBOARD_LIST = 25  # names per list on the dashboard; the attendance page has them all
 
 
 def attendance_today() -> dict:
-    return attendance_payload(day=timezone.localdate())
+    """Today's attendance as the dashboard shows it (its lists folded at DASHBOARD_LIST)."""
+    return attendance_payload(day=timezone.localdate(), limit=DASHBOARD_LIST)
 
 
 def attendance_push(*, day: dt.date) -> None:
     """Tell the dashboards, when `day` is today (the only day they show)."""
-    from identity.services.realtime import DASHBOARD_GROUP, push
-
     if day == timezone.localdate():
-        push(DASHBOARD_GROUP, {"type": "attendance.update", "attendance": attendance_payload(day=day)})
-
-
-def attendance_person_history(*, person_id: int, limit: int = 365) -> list[dict]:
-    """A person's days present, newest first (for the person page)."""
-    records = AttendanceRecord.objects.filter(person_id=person_id).select_related("person", "camera")
-    return [{"day": r.day.isoformat(), **_present_row(r)} for r in records.order_by("-day")[:limit]]
+        push(DASHBOARD_GROUP, {"type": "attendance.update", "attendance": attendance_today()})
 
 
 def arrivals_per_hour(*, day: dt.date) -> list[int]:
@@ -179,8 +174,9 @@ def arrivals_per_hour(*, day: dt.date) -> list[int]:
     return counts
 
 
-def attendance_export_rows(*, start: dt.date, end: dt.date) -> list[list[str]]:
-    """One row of strings (EXPORT_COLUMNS) per person present per day, start..end inclusive."""
+def attendance_export_rows(*, start: dt.date, end: dt.date, with_absent: bool = False) -> list[list[str]]:
+    """One row of strings (EXPORT_COLUMNS) per person present per day, start..end inclusive; with
+    `with_absent`, also one per person expected (people_expected) but not seen, with no times."""
     if end < start:
         raise ValueError("The end day is before the start day.")
     records = (
@@ -188,14 +184,26 @@ def attendance_export_rows(*, start: dt.date, end: dt.date) -> list[list[str]]:
         .select_related("person", "camera")
         .order_by("day", "first_seen", "person_id")
     )
-    return [
-        [
+    rows: list[list[str]] = []
+    by_day: dict[dt.date, set[int]] = {}
+    for record in records:
+        by_day.setdefault(record.day, set()).add(record.person_id)
+        rows.append([
             record.person.name,
             record.person.code or "",
             record.day.isoformat(),
-            timezone.localtime(record.first_seen).isoformat(),
-            timezone.localtime(record.last_seen).isoformat(),
+            clock_text(record.first_seen),
+            clock_text(record.last_seen),
             record.camera.name if record.camera else "",
-        ]
-        for record in records
-    ]
+        ])
+    if not with_absent:
+        return rows
+    absent = []
+    day = start
+    while day <= end:
+        seen = by_day.get(day, set())
+        absent += [[person.name, person.code or "", day.isoformat(), "", "", ""]
+                   for person in people_expected(day=day) if person.pk not in seen]
+        day += dt.timedelta(days=1)
+    # Each day's present people by arrival, then its absent people by name.
+    return sorted(rows + absent, key=lambda row: (row[2], row[3] == ""))

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from identity.calibration import MIN_EACH, Calibration, calibrate
+from identity.threshold_search import MIN_EACH, Calibration, calibrate
 from identity.models import Camera, MatchLog, ThresholdChange
 
 

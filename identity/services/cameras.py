@@ -8,13 +8,14 @@ RATE_WINDOW_SECONDS = 2  # the rate is counted over 2 s, so a camera's jitter at
 
 from django.conf import settings
 
-from identity.models import Camera
+from identity.models import Camera, new_camera_token
 from identity.presenters import camera_status_event
 from identity.selectors import camera_statuses
-from identity.services.frames import frame_counts, frame_put
+from identity.services.frames import frame_put
 from identity.services.ratelimit import camera_rate_key, rate_limit_hit
 from identity.services.realtime import DASHBOARD_GROUP, camera_group, push
 from identity.services.uploads import image_check
+from identity.vision import ImageError
 
 QUEUED, REPLACED, RATE_LIMITED = "queued", "replaced", "rate-limited"
 
@@ -30,13 +31,18 @@ def camera_frame_receive(*, camera: Camera, jpeg: bytes) -> str:
     allowed = limit * RATE_WINDOW_SECONDS
     if not rate_limit_hit(key=key, limit=allowed, window_seconds=RATE_WINDOW_SECONDS).allowed:
         return RATE_LIMITED
-    image_check(jpeg)
+    kind, _, _ = image_check(jpeg)
+    if kind != "jpg":  # a camera sends JPEG; other formats can cost far more to decode than they weigh
+        raise ImageError(f"camera frames must be JPEG, not {kind.upper()}")
     return frame_put(camera_id=camera.pk, jpeg=jpeg)
 
 
-def camera_replaced_count(*, camera_id: int) -> int:
-    """How many frames of this camera were dropped for a newer one (the load bench reads it)."""
-    return frame_counts(camera_id=camera_id).get("replaced", 0)
+def camera_token_rotate(*, camera: Camera) -> str:
+    """A new token for the camera, in force at once: a device still on the old one is closed on its
+    next frame (identity.consumers) and refused from then on. Returns the new token."""
+    camera.token = new_camera_token()
+    camera.save(update_fields=["token"])
+    return camera.token
 
 
 def camera_status_push(*, camera: Camera) -> None:

@@ -1,38 +1,34 @@
 """Enrolment: people and their face samples."""
 
+import datetime as dt
 import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
-from identity.models import (
-    AttendanceRecord,
-    FaceSample,
-    MatchLog,
-    Person,
-    ProvisionalIdentity,
-    Snapshot,
-    embedding_to_bytes,
-)
 from identity.matching import refine_face_matches
+from identity.models import FaceSample, Person, embedding_to_bytes
+from identity.presenters import sample_payload
+from identity.services.erasure import person_erase
 from identity.services.gallery import gallery_changed, gallery_current, gallery_forget
 from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, push
-from identity.services.uploads import ImageInput, image_check, image_read, task_enqueue
+from identity.services.uploads import ImageInput, image_check, image_read, stale_requeue, task_enqueue
 from identity.vision import Face, FaceEngine, ImageError, encode_jpeg, quality_problem
 from integrations.hooks import enrolment_check
+from identity.services.calibration import threshold_for
+from identity.engine import get_face_engine
 
 PhotoInput = ImageInput  # an upload, or (filename, bytes)
 
 
-def _clean_code(code: str | None, *, person_id: int | None = None) -> str | None:
+def person_code_clean(code: str | None, *, person_id: int | None = None) -> str | None:
+    """The code trimmed (None when empty); ValidationError when someone else has it already."""
     code = (code or "").strip() or None
     if code and Person.objects.filter(code=code).exclude(pk=person_id).exists():
-        raise ValidationError({"code": f"the code {code!r} is already used by someone else"})
+        raise ValidationError({"code": f"Another person already has the code {code}."})
     return code
 
 
@@ -44,7 +40,7 @@ def person_create(*, name: str, code: str | None = None, consent: bool, active: 
     if consent is not True:
         raise ValidationError({"consent": "the person's consent is required to store their face"})
     return Person.objects.create(
-        name=name, code=_clean_code(code), active=active, consent_given_at=timezone.now()
+        name=name, code=person_code_clean(code), active=active, consent_given_at=timezone.now()
     )
 
 
@@ -52,7 +48,7 @@ def person_update(*, person: Person, name: str, code: str | None, active: bool) 
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "a name is required"})
-    person.name, person.code, person.active = name, _clean_code(code, person_id=person.pk), active
+    person.name, person.code, person.active = name, person_code_clean(code, person_id=person.pk), active
     person.save()
     # Deactivated people leave the gallery; the workers reload it once the change is visible.
     transaction.on_commit(gallery_changed)
@@ -63,7 +59,7 @@ def sample_add(*, person: Person, photo: PhotoInput, source: str = "upload") -> 
     """Store the photo as a pending FaceSample and queue `identity.tasks.sample_process_task`
     after the transaction commits. A file that is not a readable image (or is over the size
     / pixel caps) is stored as REJECTED at once with the reason, no task queued."""
-    from identity.tasks import sample_process_task
+    from identity.tasks import sample_process_task  # tasks import the services
 
     try:
         data = image_read(photo)
@@ -103,8 +99,6 @@ def sample_duplicate(*, engine: FaceEngine, face: Face, person_id: int) -> str |
     """The quality gate's duplicate check: a warning when this face would be named as another
     enrolled person (identification threshold and margin, adaptive step included), else None.
     The sample is still accepted: look-alikes and twins exist, the operator decides."""
-    from identity.services.calibration import threshold_for
-
     gallery = gallery_current()
     threshold, margin = threshold_for(None), settings.FACEAPP_MATCH_MARGIN
     matches = gallery.search(face.embedding, exclude=person_id)
@@ -124,8 +118,6 @@ def sample_process(*, sample_id: int) -> FaceSample:
     An accepted face that matches another enrolled person keeps a warning as its reason
     (:func:`sample_duplicate`).
     Idempotent. Marks the gallery changed, pushes an `enrolment.sample` event."""
-    from identity.engine import get_face_engine
-
     sample = FaceSample.objects.get(pk=sample_id)
     if sample.status != FaceSample.PENDING:
         return sample
@@ -137,7 +129,7 @@ def sample_process(*, sample_id: int) -> FaceSample:
         problem = _face_problem(faces)
     except (ImageError, FileNotFoundError) as exc:
         problem = f"unreadable image: {exc}"
-    crop_jpeg = None if problem else encode_jpeg(faces[0].crop, quality=92)
+    crop_jpeg = None if problem else encode_jpeg(faces[0].crop)
     warning = None if problem else sample_duplicate(engine=engine, face=faces[0], person_id=sample.person_id)
 
     with transaction.atomic():
@@ -187,53 +179,20 @@ def _sample_push(sample: FaceSample) -> None:
     push(DASHBOARD_GROUP, event)
 
 
-def sample_payload(sample: FaceSample) -> dict:
-    """The `enrolment.sample` event's "sample" object."""
-    return {
-        "id": sample.pk,
-        "person_id": sample.person_id,
-        "status": sample.status,
-        "reason": sample.reason,
-        "crop_url": reverse("media-sample-crop", args=[sample.pk]) if sample.crop else None,
-        "photo_url": reverse("media-sample-photo", args=[sample.pk]) if sample.photo else None,
-        "quality": sample.quality or {},
-    }
-
-
-def _files_delete(names: list[tuple]) -> None:
-    for storage, name in names:
-        if name:
-            storage.delete(name)
-
-
 def person_delete(*, person: Person) -> None:
-    """Erase a person: rows, photos, crops, embeddings, their match logs' crops.
+    """Erase a person and every copy of their face and name: `identity.services.erasure.person_erase`."""
+    person_erase(person=person)
 
-    Also their attendance, the provisional identities promoted to them, and snapshots in
-    which they were the only face. Files leave the disk once the deletion is committed.
-    """
-    files: list[tuple] = []
-    with transaction.atomic():
-        # A worker logging a new sighting of them waits on this lock (the FK check) until we are done.
-        person = Person.objects.select_for_update().get(pk=person.pk)
-        for sample in FaceSample.objects.filter(person=person):
-            files += [(sample.photo.storage, sample.photo.name), (sample.crop.storage, sample.crop.name)]
-        promoted = ProvisionalIdentity.objects.filter(promoted_to=person)
-        # Their logs, those a reviewer gave them, and the sightings of the stranger who was them.
-        logs = MatchLog.objects.filter(Q(person=person) | Q(reviewed_person=person) | Q(provisional__in=promoted))
-        snapshot_ids = set(logs.values_list("snapshot_id", flat=True))
-        files += [(log.crop.storage, log.crop.name) for log in logs]
-        logs.delete()
-        promoted.delete()
-        # Snapshots in which they were the only face are pictures of them alone.
-        alone = Snapshot.objects.filter(pk__in=snapshot_ids, logs__isnull=True)
-        for snapshot in alone:
-            files.append((snapshot.image.storage, snapshot.image.name))
-        alone.delete()
-        AttendanceRecord.objects.filter(person=person).delete()
-        person.delete()  # cascades to the samples (and their embeddings)
-        transaction.on_commit(lambda: _files_delete(files))
-        transaction.on_commit(gallery_changed)
+
+def samples_requeue_stale(*, older_than: dt.timedelta, batch: int = 1000) -> list[int]:
+    """Queue again the enrolment photos still PENDING `older_than` after they were added (their
+    task lost with a Redis that keeps nothing, or queued while the broker was down)."""
+    from identity.tasks import sample_process_task  # tasks import the services
+
+    stale = FaceSample.objects.filter(status=FaceSample.PENDING, created_at__lt=timezone.now() - older_than)
+    ids = list(stale.order_by("created_at").values_list("pk", flat=True)[:batch])
+    return stale_requeue(task=sample_process_task, object_ids=ids,
+                         older_than_seconds=int(older_than.total_seconds()), what="sample")  # fmt: skip
 
 
 def samples_wait(*, sample_ids: list[int], timeout: float) -> list[FaceSample]:

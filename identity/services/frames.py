@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from identity.services.realtime import redis_client
+from identity.services.uploads import task_enqueue
 
 FRAME_SECONDS = 10  # an older waiting frame is stale: dropped
 LEASE_SECONDS = 10  # a loop that stops renewing (killed worker) loses its shard this soon
@@ -98,6 +99,13 @@ def frames_take(*, shard: int) -> list[tuple[int, float, bytes]]:
     return sorted(taken, key=lambda frame: frame[1])
 
 
+def frames_discard() -> int:
+    """Erasure: drop every frame still waiting (a second's worth of camera pictures at most)."""
+    client = redis_client()
+    keys = list(client.scan_iter(match=_camera_key("*", "frame"), count=500))
+    return client.delete(*keys) if keys else 0
+
+
 def frames_wait(*, shard: int, timeout: float) -> None:
     """Block until a frame is put in the shard or `timeout` seconds pass."""
     redis_client().blpop([_shard_key(shard, "wake")], timeout=max(timeout, 0.01))
@@ -137,8 +145,7 @@ def lease_release(*, shard: int, token: str) -> None:
 def shard_ensure(*, shard: int, force: bool = False) -> bool:
     """Queue a live task for the shard if no loop holds it and none is queued; True when
     queued. Checked at most once a second per process unless `force`."""
-    from identity.services.uploads import task_enqueue
-    from identity.tasks import live_shard_task
+    from identity.tasks import live_shard_task  # tasks import the services
 
     now = time.monotonic()
     with _ensured_lock:

@@ -16,6 +16,7 @@ from identity.matching import Gallery
 from identity.models import FaceSample, embedding_from_bytes, embedding_to_bytes
 from identity.vision import FaceEngine
 from identity.vision.align import CROP_SIZE
+from identity.engine import get_face_engine
 
 VERSION_KEY = "gallery-version"
 FILL_BATCH = 64  # crops mirrored per model call when filling flip embeddings
@@ -92,8 +93,6 @@ def _shared_version() -> str:
 def gallery_current() -> Gallery:
     """The process's cached Gallery for the configured engine; reloaded only when the
     shared version (in the Redis cache) moved since it was loaded."""
-    from identity.engine import get_face_engine
-
     engine = get_face_engine()
     model_id = engine.model_id
     # Read the version BEFORE loading: a change made during the load moves it again.

@@ -26,6 +26,7 @@ from identity.services.recognizer import recognizer_current
 from identity.services.visits import visit_close, visit_record
 from identity.vision import ImageError
 from integrations.hooks import live_visit
+from identity.engine import get_face_engine
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +80,6 @@ def _live_camera(camera_id: int) -> LiveCamera | None:
             del _cameras[camera_id]
         return None
     if state is None:
-        from identity.engine import get_face_engine
-
         pipeline = CameraPipeline(engine=get_face_engine(), recognizer=recognizer_current(), settings=track_settings())
         state = _cameras[camera_id] = LiveCamera(camera=camera, threshold=0.0, pipeline=pipeline, config_at=now)
     state.camera, state.threshold, state.config_at = camera, threshold_for(camera), now

@@ -17,12 +17,14 @@ from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snaps
 from identity.presenters import recognition_event
 from identity.services.attendance import attendance_mark
 from identity.services.calibration import threshold_for
+from identity.services.files import files_delete
 from identity.services.gallery import gallery_current, gallery_forget
 from identity.services.recognizer import recognizer_current, stranger_seen
-from identity.services.realtime import DASHBOARD_GROUP, camera_group, push, redis_client
-from identity.services.uploads import ImageInput, image_check, image_read, task_enqueue
+from identity.services.realtime import DASHBOARD_GROUP, camera_group, push
+from identity.services.uploads import ImageInput, image_check, image_read, stale_requeue, task_enqueue
 from identity.vision import Face, FaceEngine, ImageError, encode_jpeg
 from integrations.hooks import snapshot_faces
+from identity.engine import get_face_engine
 
 __all__ = [
     "snapshot_fail", "snapshot_recognize", "snapshot_retry", "snapshot_submit", "snapshot_wait", "snapshots_requeue_stale",
@@ -34,8 +36,8 @@ FINISHED = (Snapshot.DONE, Snapshot.FAILED)
 # Starts of one snapshot that may end without a result (worker killed, time limit) before it
 # is given up: above the task's 1 + 5 retries, so only a poison image ever reaches it.
 MAX_ATTEMPTS = 8
-REQUEUED_MARK = "faceapp:snapshot-requeued:{}"
 REQUEUE_BATCH = 1000
+UPLOADS_CAMERA_NAME = "Uploads"
 
 
 def snapshot_submit(*, image: ImageInput, camera: Camera | None = None, user=None) -> Snapshot:
@@ -43,7 +45,7 @@ def snapshot_submit(*, image: ImageInput, camera: Camera | None = None, user=Non
     identity.vision.ImageError with a clear reason), store it as a PENDING snapshot and queue
     `identity.tasks.snapshot_recognize_task` after commit (a broker outage is logged and the
     snapshot stays PENDING)."""
-    from identity.tasks import snapshot_recognize_task
+    from identity.tasks import snapshot_recognize_task  # tasks import the services
 
     data = image_read(image)
     extension, width, height = image_check(data)
@@ -53,6 +55,12 @@ def snapshot_submit(*, image: ImageInput, camera: Camera | None = None, user=Non
     snapshot.save()
     transaction.on_commit(lambda: task_enqueue(snapshot_recognize_task, snapshot.pk))
     return snapshot
+
+
+def uploads_camera() -> Camera:
+    """The source photos uploaded on the page are filed under when no camera is chosen."""
+    camera, _ = Camera.objects.get_or_create(name=UPLOADS_CAMERA_NAME, defaults={"kind": Camera.UPLOAD})
+    return camera
 
 
 def snapshot_fail(*, snapshot_id: int, error: str) -> Snapshot | None:
@@ -70,7 +78,7 @@ def snapshot_fail(*, snapshot_id: int, error: str) -> Snapshot | None:
 def snapshot_retry(*, snapshot: Snapshot) -> Snapshot:
     """Queue a FAILED (or still PENDING) snapshot again: back to PENDING, no error, attempts
     counted afresh. Raises ValidationError for one that is DONE or being processed."""
-    from identity.tasks import snapshot_recognize_task
+    from identity.tasks import snapshot_recognize_task  # tasks import the services
 
     # A worker picking it up before the reset commits would find it still FAILED and skip it.
     with transaction.atomic():
@@ -88,28 +96,14 @@ def snapshot_retry(*, snapshot: Snapshot) -> Snapshot:
 
 def snapshots_requeue_stale(*, older_than: dt.timedelta) -> list[int]:
     """Queue again the snapshots still PENDING or PROCESSING `older_than` after they arrived
-    (queued while the broker was down, lost with a non-persistent Redis, hard time limit).
-    Each is queued at most once per `older_than` (a Redis mark), so a long backlog is not
-    flooded with copies; a copy is harmless anyway: the task is idempotent. Returns the ids."""
-    from identity.tasks import snapshot_recognize_task
+    (uploads.stale_requeue). Returns the ids."""
+    from identity.tasks import snapshot_recognize_task  # tasks import the services
 
     stale = Snapshot.objects.filter(
         status__in=(Snapshot.PENDING, Snapshot.PROCESSING), received_at__lt=timezone.now() - older_than
     ).order_by("received_at").values_list("pk", flat=True)[:REQUEUE_BATCH]
-    client = redis_client()
-    mark_seconds = max(1, int(older_than.total_seconds()))
-    requeued = []
-    for snapshot_id in stale:
-        mark = REQUEUED_MARK.format(snapshot_id)
-        if not client.set(mark, 1, nx=True, ex=mark_seconds):
-            continue
-        if task_enqueue(snapshot_recognize_task, snapshot_id):
-            requeued.append(snapshot_id)
-        else:
-            client.delete(mark)
-    if requeued:
-        logger.warning("queued %d stale snapshot(s) again: %s", len(requeued), requeued[:20])
-    return requeued
+    return stale_requeue(task=snapshot_recognize_task, object_ids=list(stale),
+                         older_than_seconds=int(older_than.total_seconds()), what="snapshot")  # fmt: skip
 
 
 def _active_people(assignments: list[Assignment]) -> dict[int, Person]:
@@ -147,8 +141,6 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
     (identity.presenters) to the dashboard group and the camera's group. Idempotent: a
     re-delivered snapshot that is DONE is not processed again and never gets duplicate logs.
     Bad images → FAILED + error."""
-    from identity.engine import get_face_engine
-
     snapshot = Snapshot.objects.select_related("camera").get(pk=snapshot_id)
     if snapshot.status in FINISHED:
         return snapshot
@@ -218,9 +210,7 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
             snapshot.height, snapshot.width = pixels.shape[:2]
             snapshot.save(update_fields=["status", "error", "processed_at", "face_count", "width", "height"])
     except BaseException:
-        # Rolled back: the crops written so far belong to no row.
-        for name in saved:
-            MatchLog.crop.field.storage.delete(name)
+        files_delete(saved)  # rolled back: the crops written so far belong to no row
         raise
     _snapshot_push(snapshot, logs=logs)
     return snapshot

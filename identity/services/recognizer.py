@@ -18,6 +18,9 @@ from identity.matching import StrangerRegistry
 from identity.models import ProvisionalIdentity, embedding_from_bytes, embedding_to_bytes
 from identity.services.calibration import default_match_threshold
 from identity.services.gallery import gallery_current
+from django.db.models import F
+from django.db.models.functions import Greatest
+from identity.engine import get_face_engine
 
 STRANGER_MEMORY = 2000  # most recently seen provisional identities a new face is compared with
 STRANGERS_RELOAD_SECONDS = 60.0
@@ -81,9 +84,6 @@ def strangers_changed() -> None:
 
 def stranger_seen(*, recognizer: Recognizer, label: str, seen_at) -> None:
     """Store what the recognizer now knows of a stranger: its examples and one more sighting."""
-    from django.db.models import F
-    from django.db.models.functions import Greatest
-
     try:
         examples = recognizer.strangers.examples(label)
     except ValueError:
@@ -96,8 +96,6 @@ def stranger_seen(*, recognizer: Recognizer, label: str, seen_at) -> None:
 
 def recognizer_current() -> Recognizer:
     """This process's recognizer, its gallery and strangers up to date."""
-    from identity.engine import get_face_engine
-
     model_id = get_face_engine().model_id
     gallery = gallery_current()
     dim = gallery.matrix.shape[1]

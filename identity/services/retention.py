@@ -9,7 +9,10 @@
   biometric data any more.
 - Strangers (ProvisionalIdentity never promoted, not seen for FACEAPP_KEEP_STRANGERS_DAYS):
   their logs' crops and embeddings are erased as above (except faces a reviewer gave to a
-  person: those follow the crop rule) and the row is deleted.
+  person: those follow the crop rule), their faces are blacked out in the snapshots they
+  share and in other visits' evidence frames (a snapshot of them alone loses its image),
+  their events and every Redis copy of their label go (identity.services.erasure), and the
+  row is deleted.
 A setting of 0 keeps that kind of data forever. Each file is deleted before its field is
 blanked, so an interrupted purge leaves a row pointing at nothing rather than an orphan file.
 """
@@ -19,23 +22,21 @@ import datetime as dt
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from identity.models import FaceSample, MatchLog, ProvisionalIdentity, Snapshot
 from identity.services import attendance
+from identity.services.erasure import embeddings_of, frames_redact, redis_forget, snapshots_redact
+from identity.services.files import file_names, files_delete
 from identity.services.recognizer import strangers_changed
-
-
-def _delete_file(field_file: FieldFile) -> None:
-    if field_file and field_file.name:
-        field_file.storage.delete(field_file.name)
+from integrations.events import events_forget
+from identity.services.gallery import gallery_changed
 
 
 def _erase_log_biometrics(logs) -> int:
     count = 0
     for log in logs.filter(~Q(crop="") | ~Q(embedding=b"")).only("id", "crop").iterator():
-        _delete_file(log.crop)
+        files_delete(file_names(log.crop))
         MatchLog.objects.filter(pk=log.pk).update(crop="", embedding=b"")
         count += 1
     return count
@@ -59,10 +60,10 @@ def purge_expired(*, now: dt.datetime | None = None, dry_run: bool = False) -> d
         counts["snapshot_images"] = with_image.count()
         if not dry_run:
             for snapshot in with_image.only("id", "image").iterator():
-                _delete_file(snapshot.image)
+                files_delete(file_names(snapshot.image))
                 Snapshot.objects.filter(pk=snapshot.pk).update(image="")
             for snapshot in without_logs.only("id", "image").iterator():
-                _delete_file(snapshot.image)
+                files_delete(file_names(snapshot.image))
                 snapshot.delete()
 
     strangers_before = _cutoff(now, settings.FACEAPP_KEEP_STRANGERS_DAYS)
@@ -74,11 +75,18 @@ def purge_expired(*, now: dt.datetime | None = None, dry_run: bool = False) -> d
         if dry_run:
             counts["stranger_log_crops"] = stranger_logs.filter(~Q(crop="") | ~Q(embedding=b"")).count()
         else:
+            labels = []
             for stranger in strangers.iterator():
-                counts["stranger_log_crops"] += _erase_log_biometrics(stranger_logs.filter(provisional=stranger))
+                logs = stranger_logs.filter(provisional=stranger)
+                frames_redact(logs=logs, embeddings=embeddings_of(logs))  # before their embeddings go
+                snapshots_redact(logs=logs, keep_rows=True)
+                counts["stranger_log_crops"] += _erase_log_biometrics(logs)
+                events_forget(provisional=[stranger.label])
+                labels.append(stranger.label)
                 stranger.delete()
             if counts["strangers"]:
                 strangers_changed()  # their embeddings leave every process's memory too
+                transaction.on_commit(lambda: redis_forget(texts=labels))
 
     crops_before = _cutoff(now, settings.FACEAPP_KEEP_CROPS_DAYS)
     if crops_before:
@@ -97,8 +105,8 @@ def snapshot_erase(*, snapshot: Snapshot) -> None:
         person_id = attendance.effective_person_id(log)
         if person_id is not None:
             touched.add((person_id, attendance.local_day(log.created_at)))
-        _delete_file(log.crop)
-    _delete_file(snapshot.image)
+        files_delete(file_names(log.crop))
+    files_delete(file_names(snapshot.image))
     # Attendance must not keep counting logs that are gone: delete and recompute together.
     with transaction.atomic():
         snapshot.delete()
@@ -108,9 +116,6 @@ def snapshot_erase(*, snapshot: Snapshot) -> None:
 
 def sample_erase(*, sample: FaceSample) -> None:
     """Delete an enrolment sample with its files; every process reloads the gallery."""
-    from identity.services.gallery import gallery_changed
-
-    _delete_file(sample.photo)
-    _delete_file(sample.crop)
+    files_delete(file_names(sample.photo, sample.crop))
     sample.delete()
     transaction.on_commit(gallery_changed)

@@ -11,15 +11,13 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, FloatField, Value, When
-from django.db.models.functions import Abs, Coalesce
-from django.urls import reverse
 from django.utils import timezone
 
 from identity.models import FaceSample, MatchLog, MatchLogReview, Person, ProvisionalIdentity
 from identity.services import attendance
-from identity.services.calibration import threshold_for
+from identity.services.enrolment import person_code_clean
 from identity.services.recognizer import strangers_changed
+from identity.services.gallery import gallery_changed
 
 PROMOTE_SAMPLES = 3  # best faces of a promoted stranger that become their enrolled samples
 
@@ -27,8 +25,6 @@ PROMOTE_SAMPLES = 3  # best faces of a promoted stranger that become their enrol
 def _after_commit(days_by_person: set[tuple[int, dt.date]], *, gallery: bool = False) -> None:
     def push() -> None:
         if gallery:
-            from identity.services.gallery import gallery_changed
-
             gallery_changed()
         for day in {day for _, day in days_by_person}:
             attendance.attendance_push(day=day)
@@ -145,7 +141,7 @@ def provisional_promote(
     """Turn a stranger into a person (the admin asserts consent): every face of theirs that no
     reviewer gave to someone else moves to the new person, and their best `samples` faces
     become enrolled samples so the cameras recognise them from now on."""
-    name, code = name.strip(), (code or "").strip() or None
+    name = name.strip()
     if not name:
         raise ValidationError("A name is required.")
     # Two admins promoting the same stranger at once must not create two people.
@@ -153,12 +149,11 @@ def provisional_promote(
         provisional = ProvisionalIdentity.objects.select_for_update().get(pk=provisional.pk)
         if provisional.promoted_to_id:
             raise ValidationError(f"{provisional.label} is already {provisional.promoted_to}.")
-        if code and Person.objects.filter(code=code).exists():
-            raise ValidationError(f"The code {code} is already used.")
+        code = person_code_clean(code)
         try:
             person = Person.objects.create(name=name, code=code, consent_given_at=timezone.now())
         except IntegrityError as error:
-            raise ValidationError(f"The code {code} is already used.") from error
+            raise ValidationError(f"Another person already has the code {code}.") from error  # taken meanwhile
         provisional.promoted_to = person
         provisional.save(update_fields=["promoted_to"])
         transaction.on_commit(strangers_changed)  # no process may give that label to a face again
@@ -182,61 +177,3 @@ def provisional_promote(
         touched = _recompute(pairs)
         _after_commit(touched, gallery=bool(best[:samples]))
     return person
-
-
-def candidate_person(log: MatchLog) -> Person | None:
-    """The enrolled person the log was compared against: the decided one, else the best guess."""
-    return log.person if log.person_id else log.best_person
-
-
-def review_queue(*, limit: int = 50) -> list[MatchLog]:
-    """Unreviewed faces, least certain first: |similarity - threshold in force| ascending, then
-    the smallest margin; faces compared against nobody (empty gallery) come last."""
-    default = threshold_for(None)
-    logs = (
-        MatchLog.objects.filter(review_status=MatchLog.UNREVIEWED)
-        .select_related("snapshot__camera", "person", "best_person", "provisional")
-        .annotate(
-            distance=Case(
-                When(similarity__isnull=True, then=Value(99.0)),
-                default=Abs(F("similarity") - Coalesce(F("threshold"), Value(default))),
-                output_field=FloatField(),
-            ),
-            margin_order=Coalesce(F("margin"), Value(99.0)),
-        )
-        .order_by("distance", "margin_order", "-created_at", "-id")
-    )
-    return list(logs[:limit])
-
-
-def _first_sample_crop_url(person: Person | None) -> str | None:
-    if person is None:
-        return None
-    sample = person.samples.filter(status=FaceSample.ACCEPTED).exclude(crop="").order_by("id").first()
-    return reverse("media-sample-crop", args=[sample.pk]) if sample else None
-
-
-def _person_dict(person: Person | None) -> dict | None:
-    return {"id": person.pk, "name": person.name, "code": person.code} if person else None
-
-
-def review_item(log: MatchLog) -> dict:
-    """One queue entry, JSON-ready: the face, its candidate and how sure the system was."""
-    candidate = candidate_person(log)
-    return {
-        "log_id": log.pk,
-        "decision": log.decision,
-        "assigned_id": log.assigned_id,
-        "review_status": log.review_status,
-        "crop_url": reverse("media-log-crop", args=[log.pk]) if log.crop else None,
-        "candidate": _person_dict(candidate),
-        "candidate_crop_url": _first_sample_crop_url(candidate),
-        "reviewed_person": _person_dict(log.reviewed_person),
-        "similarity": log.similarity,
-        "margin": log.margin,
-        "threshold": log.threshold,
-        "camera": log.snapshot.camera.name if log.snapshot.camera else None,
-        "seen_at": log.created_at.isoformat(),
-        "last_seen": log.last_seen.isoformat(),
-        "frame_count": log.frame_count,
-    }

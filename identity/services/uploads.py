@@ -7,6 +7,10 @@ from django.core.files.uploadedfile import UploadedFile
 
 from faceapp.sizes import size_text
 from identity.vision import ImageError, probe_image
+from identity.engine import get_face_engine
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
+from identity.services.realtime import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +42,6 @@ def max_upload_bytes() -> int:
 
 
 def max_image_pixels() -> int:
-    from identity.engine import get_face_engine
-
     return int(get_face_engine().config.max_pixels)
 
 
@@ -93,12 +95,34 @@ def task_enqueue(task, object_id: int) -> bool:
 
     The row stays pending, so nothing is lost: it can be re-queued once the broker is back.
     """
-    from kombu.exceptions import OperationalError as KombuOperationalError
-    from redis.exceptions import RedisError
-
     try:
         task.delay(object_id)
     except (KombuOperationalError, RedisError, ConnectionError, OSError) as exc:
         logger.error("could not queue %s(%s), it stays pending: %s", task.name, object_id, exc)
         return False
     return True
+
+
+def stale_mark(*, what: str, object_id: int) -> str:
+    """The Redis key that says a stale row was queued again in this window."""
+    return f"faceapp:{what}-requeued:{object_id}"
+
+
+def stale_requeue(*, task, object_ids, older_than_seconds: int, what: str) -> list[int]:
+    """Queue `task` again for each stale row (queued while the broker was down, lost with a
+    Redis that keeps nothing). Each is queued at most once per `older_than_seconds` (a Redis
+    mark), so a long backlog is not flooded with copies; a copy is harmless anyway: the tasks
+    are idempotent. Returns the ids queued."""
+    client = redis_client()
+    requeued = []
+    for object_id in object_ids:
+        mark = stale_mark(what=what, object_id=object_id)
+        if not client.set(mark, 1, nx=True, ex=max(1, older_than_seconds)):
+            continue
+        if task_enqueue(task, object_id):
+            requeued.append(object_id)
+        else:
+            client.delete(mark)
+    if requeued:
+        logger.warning("queued %d stale %s(s) again: %s", len(requeued), what, requeued[:20])
+    return requeued

@@ -20,6 +20,7 @@ from identity.live.recognizer import Recognizer
 from identity.live.tracking import Track
 from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snapshot, embedding_to_bytes
 from identity.services.attendance import attendance_mark
+from identity.services.files import files_delete
 from identity.services.recognizer import stranger_seen
 from identity.vision import encode_jpeg
 
@@ -132,15 +133,9 @@ def visit_record(*, camera: Camera, track: Track, threshold: float, recognizer: 
             if person is not None:
                 attendance_mark(person_ids=[person.pk], seen_at=first_seen, camera=camera)
     except BaseException:
-        _files_delete(written)  # rolled back: the crop and frame belong to no row
+        files_delete(written)  # rolled back: the crop and frame belong to no row
         raise
     return state
-
-
-def _files_delete(names: list[str]) -> None:
-    for name in names:
-        if name:
-            MatchLog.crop.field.storage.delete(name)
 
 
 def _visit_rows(camera, track, person, stranger, threshold, model_id, first_seen, last_seen):
@@ -178,7 +173,7 @@ def _evidence_replace(state: VisitState, track: Track) -> None:
         log.snapshot.save(update_fields=["image", "width", "height"])
         log.save(update_fields=["box", "embedding", "quality", "crop"])
     except BaseException:
-        _files_delete(written)
+        files_delete(written)
         raise
-    _files_delete(old)
+    files_delete(old)
     state.evidence_weight = track.best.view.weight

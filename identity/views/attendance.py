@@ -56,7 +56,8 @@ def _csv_safe(value: str) -> str:
 
 @role_required(OPERATOR)
 def attendance_export(request):
-    """GET start=YYYY-MM-DD&end=YYYY-MM-DD (both default to today) → CSV attachment."""
+    """GET start=YYYY-MM-DD&end=YYYY-MM-DD (both default to today)[&absent=1] → CSV attachment;
+    absent=1 adds a row without times for each person expected that day but not seen."""
     today = timezone.localdate().isoformat()
     start, end = _parse_day(request.GET.get("start") or today), _parse_day(request.GET.get("end") or today)
     if start is None or end is None:
@@ -71,6 +72,6 @@ def attendance_export(request):
     response["Content-Disposition"] = f'attachment; filename="attendance-{start}-{end}.csv"'
     writer = csv.writer(response)
     writer.writerow(EXPORT_COLUMNS)
-    for row in attendance_export_rows(start=start, end=end):
+    for row in attendance_export_rows(start=start, end=end, with_absent=request.GET.get("absent") == "1"):
         writer.writerow([_csv_safe(cell) for cell in row])
     return response

@@ -11,7 +11,8 @@ from identity.forms import CameraEditForm, CameraForm, posted
 from identity.models import Camera
 from identity.live.sources import redact_url
 from identity.presenters import jpeg_data_url
-from identity.roles import OPERATOR, role_required
+from identity.roles import ADMIN, OPERATOR, role_required
+from identity.services import cameras
 from identity.selectors import camera_statuses
 from identity.services.readers import camera_frame_test
 
@@ -32,6 +33,16 @@ def camera_list(request):
     statuses = camera_statuses(cameras=cameras)
     context = {"rows": [(camera, statuses[camera.pk]) for camera in cameras], "form": form}
     return render(request, "identity/camera_list.html", context)
+
+
+@role_required(ADMIN)
+@require_POST
+def camera_token_rotate(request, camera_id: int):
+    camera = get_object_or_404(Camera, pk=camera_id)
+    token = cameras.camera_token_rotate(camera=camera)
+    # Shown here once; the old token stops working now, open sockets using it close on their next frame.
+    messages.success(request, f"New token for {camera.name}: {token} — put it in the device now.")
+    return redirect("camera-edit", camera.pk)
 
 
 @role_required(OPERATOR)

@@ -1,18 +1,14 @@
-"""Compare two photos: are they the same person? Nothing is stored."""
+"""Compare two photos: are they the same person? A worker decides (identity.services.compare);
+nothing is stored."""
 
-import numpy as np
+from django.conf import settings
 from django.shortcuts import render
 
-from identity.engine import get_face_engine
 from identity.forms import CompareForm, posted
-from identity.presenters import jpeg_data_url
 from identity.roles import OPERATOR, role_required
+from identity.services.compare import CompareRefused, compare_submit, compare_wait
 from identity.services.uploads import image_check, image_read
-from identity.vision import ImageError, NoFaceError, decode_image, encode_jpeg
-
-
-def _crop_data_url(crop: np.ndarray) -> str:
-    return jpeg_data_url(encode_jpeg(crop))
+from identity.vision import ImageError
 
 
 @role_required(OPERATOR)
@@ -20,32 +16,29 @@ def compare_page(request):
     form = CompareForm(*posted(request))
     result = None
     if request.method == "POST" and form.is_valid():
-        engine = get_face_engine()
-        images: dict[str, np.ndarray] = {}
+        photos = {}
         for field in ("image1", "image2"):
             upload = form.cleaned_data[field]
             try:
-                # Byte cap and type sniffing first, then the pixel cap from the header, then decoding.
-                data = image_read(upload)
-                image_check(data)
-                images[field] = decode_image(data, max_pixels=engine.config.max_pixels)
+                # Byte cap, type sniffing and the pixel cap from the header: no pixel decoded here.
+                photos[field] = image_read(upload)
+                image_check(photos[field])
             except ImageError as error:
                 form.add_error(field, f"Unreadable photo ({upload.name}): {error}")
-        verification = None
-        try:
-            if not form.errors:
-                verification = engine.verify(images["image1"], images["image2"], fallback_center=False)
-        except NoFaceError as error:
-            form.add_error(None, f"Cannot compare: {error}.")
-        if verification is not None:
-            result = {
-                "similarity": verification.similarity,
-                "same": verification.same,
-                "threshold": verification.threshold,
-                "model_id": verification.model_id,
-                "mirrored": verification.mirrored,
-                "notes": verification.notes,
-                "crop1": _crop_data_url(verification.face1.crop),
-                "crop2": _crop_data_url(verification.face2.crop),
-            }
+        answer = None
+        if not form.errors:
+            try:
+                job = compare_submit(user_id=request.user.pk, photo1=photos["image1"], photo2=photos["image2"])
+                answer = compare_wait(job=job, timeout=settings.FACEAPP_COMPARE_WAIT_SECONDS)
+            except CompareRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                if answer is None:
+                    form.add_error(None, "No worker answered in time: try again in a moment.")
+        if answer:
+            for field, error in answer.get("field_errors", {}).items():
+                form.add_error(field, f"Unreadable photo ({form.cleaned_data[field].name}): {error}")
+            if answer.get("error"):
+                form.add_error(None, f"Cannot compare: {answer['error']}.")
+            result = answer.get("result")
     return render(request, "identity/compare.html", {"form": form, "result": result})

@@ -2,12 +2,14 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from identity.forms import PersonCreateForm, PersonEditForm, PhotosForm, posted
-from identity.models import AttendanceRecord, FaceSample, Person
+from identity.models import FaceSample, Person
+from identity.presenters import person_choice, sample_payload
+from identity.selectors import PEOPLE_SORTS, people_page, people_search
 from identity.roles import OPERATOR, role_required
 from identity.services import enrolment
 
@@ -22,13 +24,19 @@ def _sample_source(photo) -> str:
 
 @role_required(OPERATOR)
 def person_list(request):
-    accepted = Count("samples", filter=Q(samples__status=FaceSample.ACCEPTED))
-    people = Person.objects.annotate(accepted_samples=accepted)
-    seen_today = set(
-        AttendanceRecord.objects.filter(day=timezone.localdate()).values_list("person_id", flat=True)
-    )
-    rows = [{"person": person, "seen_today": person.pk in seen_today} for person in people]
-    return render(request, "identity/person_list.html", {"rows": rows})
+    query, sort = request.GET.get("q", "").strip()[:100], request.GET.get("sort", "name")
+    sort = sort if sort in PEOPLE_SORTS else "name"
+    people = people_page(query=query, sort=sort, page=request.GET.get("page", 1))
+    return render(request, "identity/person_list.html", {"people": people, "query": query, "sort": sort})
+
+
+@role_required(OPERATOR)
+@require_GET
+def person_search(request):
+    """GET ?q=… → {"people": [...]}: the type-ahead of the review page (at most 10, with faces)."""
+    query = request.GET.get("q", "").strip()[:100]
+    people = people_search(query=query) if query else []
+    return JsonResponse({"people": [person_choice(person) for person in people]})
 
 
 @role_required(OPERATOR)
@@ -60,7 +68,7 @@ def person_detail(request, person_id: int):
     counts = {status: sum(sample.status == status for sample in samples) for status, _ in FaceSample.STATUS_CHOICES}
     context = {
         "person": person,
-        "samples": samples,
+        "samples": [sample_payload(sample) for sample in samples],
         "counts": counts,
         "attendance": attendance,
         "photos_form": PhotosForm(),

@@ -5,6 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
+from identity import presenters, selectors
 from identity.models import MatchLog, Person
 from identity.roles import OPERATOR, role_required
 from identity.services import review
@@ -16,22 +17,25 @@ ACTIONS = ("confirm", "reject", "reassign", "add_sample")
 
 def _get_log(log_id: int) -> MatchLog:
     related = ("snapshot__camera", "person", "best_person", "reviewed_person")
-    return get_object_or_404(MatchLog.objects.select_related(*related), pk=log_id)
+    return get_object_or_404(selectors.with_candidate_sample(MatchLog.objects.select_related(*related)), pk=log_id)
 
 
 @role_required(OPERATOR)
 @require_GET
 def review_queue(request):
-    items = [review.review_item(log) for log in review.review_queue(limit=QUEUE_SIZE)]
-    people = Person.objects.filter(active=True).only("id", "name", "code")
-    context = {"items": items, "people": people, "threshold": threshold_for(None)}
+    items = [presenters.review_item(log) for log in selectors.review_queue(limit=QUEUE_SIZE)]
+    context = {"items": items, "threshold": threshold_for(None)}
     return render(request, "identity/review_queue.html", context)
 
 
 @role_required(OPERATOR)
 @require_GET
-def review_item(request, log_id: int):
-    return JsonResponse({"item": review.review_item(_get_log(log_id))})
+def review_item(request):
+    """GET ?log=<id>: one queue entry, for a face the page learnt about over its socket."""
+    log_id = request.GET.get("log", "")
+    if not log_id.isdigit() or len(log_id) > 18:  # more digits than a row id can have
+        return JsonResponse({"error": "Say which face: ?log=<id>."}, status=400)
+    return JsonResponse({"item": presenters.review_item(_get_log(int(log_id)))})
 
 
 @role_required(OPERATOR)
@@ -58,4 +62,4 @@ def review_decide(request, log_id: int):
             review.log_add_as_sample(log=log, user=request.user)
     except ValidationError as error:
         return JsonResponse({"error": " ".join(error.messages)}, status=400)
-    return JsonResponse({"ok": True, "item": review.review_item(_get_log(log_id))})
+    return JsonResponse({"ok": True, "item": presenters.review_item(_get_log(log_id))})

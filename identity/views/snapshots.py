@@ -1,13 +1,23 @@
-"""Operators queue a failed (or stuck) snapshot again."""
+"""One snapshot: its result (its faces boxed over the photo), and queued again by an operator
+when it failed or got stuck."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from identity.models import Snapshot
-from identity.roles import OPERATOR, role_required
+from identity.roles import OPERATOR, VIEWER, role_required
+from identity.presenters import snapshot_payload
 from identity.services import recognition
+
+
+@role_required(VIEWER)
+def snapshot_detail(request, snapshot_id: int):
+    snapshot = get_object_or_404(Snapshot.objects.select_related("camera"), pk=snapshot_id)
+    logs = list(snapshot.logs.select_related("person", "provisional").order_by("face_index"))
+    context = {"snapshot": snapshot, "logs": logs, "result": snapshot_payload(snapshot, logs=logs)}
+    return render(request, "identity/snapshot_detail.html", context)
 
 
 @role_required(OPERATOR)  # outermost: a visitor without the role never learns which methods exist

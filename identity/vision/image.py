@@ -19,7 +19,11 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 DEFAULT_MAX_PIXELS = 40_000_000
+DEFAULT_MAX_DECODED_BYTES = 512 * 1024 * 1024  # what decoding may hold at once, the BGR result included
 MIN_SIDE = 16  # below this no face can be found or aligned
+# Bytes a pixel takes in Pillow's decoded buffer, by mode (RGB is stored 4 bytes wide).
+_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2,
+               "RGB": 4, "RGBA": 4, "RGBa": 4, "CMYK": 4, "YCbCr": 4, "LAB": 4, "HSV": 4, "I": 4, "F": 4}
 
 # Pillow's own bomb fence (warning above the limit, error above twice it) stays on as a
 # backstop: our explicit check below is stricter for the default cap.
@@ -64,17 +68,33 @@ def _bomb_message(what: str, exc: Exception, max_pixels: int) -> str:
     return f"{what} is too large: its header declares {declared}, the limit is {max_pixels / 1e6:.1f} megapixels"
 
 
-def _to_rgb_array(img: Image.Image) -> np.ndarray:
-    """Any Pillow mode -> HxWx3 uint8 RGB."""
+def _decoded_bytes(width: int, height: int, mode: str) -> int:
+    """The most decoding holds at once: Pillow's buffer, an array copy of it, the BGR result."""
+    return width * height * (2 * _MODE_BYTES.get(mode, 8) + 4)
+
+
+def _gray8(img: Image.Image) -> np.ndarray | None:
+    """16-bit, 32-bit and float grays -> HxW uint8, in integer steps the size of the input (no
+    float64 copy eight bytes a pixel); None for other modes."""
     mode = img.mode
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
-        gray = np.asarray(img).astype(np.float64)
-        peak = 65535.0 if mode.startswith("I;16") or gray.max(initial=0) > 255 else 255.0
-        gray8 = np.clip(gray * (255.0 / peak) + 0.5, 0, 255).astype(np.uint8)
-        return np.repeat(gray8[:, :, None], 3, axis=2)
-    if mode == "F":
-        gray8 = np.clip(np.asarray(img), 0, 255).astype(np.uint8)
-        return np.repeat(gray8[:, :, None], 3, axis=2)
+    if not (mode.startswith("I;16") or mode in ("I", "F")):
+        return None
+    gray = np.array(img)  # one writable copy, worked on in place
+    if mode.startswith("I;16"):
+        np.right_shift(gray, 8, out=gray)
+    elif mode == "I":
+        shift = max(int(gray.max(initial=0)).bit_length() - 8, 0)  # 8-bit data in a 32-bit file stays as is
+        np.right_shift(gray, shift, out=gray)
+    np.clip(gray, 0, 255, out=gray)
+    return gray.astype(np.uint8)
+
+
+def _to_bgr_array(img: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> HxWx3 uint8 BGR."""
+    gray = _gray8(img)
+    if gray is not None:
+        return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+    mode = img.mode
     if mode == "P":
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
@@ -82,9 +102,11 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(background, rgba)
+    if img.mode == "L":
+        return cv2.cvtColor(np.asarray(img), cv2.COLOR_GRAY2BGR)
     if img.mode != "RGB":
-        img = img.convert("RGB")  # L, 1, CMYK, YCbCr, LAB, HSV
-    return np.asarray(img, dtype=np.uint8)
+        img = img.convert("RGB")  # 1, CMYK, YCbCr, LAB, HSV
+    return cv2.cvtColor(np.asarray(img, dtype=np.uint8), cv2.COLOR_RGB2BGR)
 
 
 def _open_header(data: bytes, what: str, max_pixels: int) -> Image.Image:
@@ -113,14 +135,15 @@ def probe_image(
 
 
 def decode_image(
-    source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = MIN_SIDE
+    source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = MIN_SIDE,
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
 ) -> np.ndarray:
     """Load a photo as a contiguous HxWx3 BGR uint8 array (EXIF orientation applied).
 
     ``source`` may be encoded bytes, a filesystem path, a PIL image or an array
     (HxW gray, HxWx3 BGR or HxWx4 BGRA, uint8). Raises :class:`ImageError` for
-    empty, non-image, truncated, too large (checked before decoding) or too
-    small inputs.
+    empty, non-image, truncated, too large (pixels and decoded bytes, checked
+    before decoding) or too small inputs.
     """
     if isinstance(source, np.ndarray):
         return _from_array(source, max_pixels=max_pixels, min_side=min_side)
@@ -131,6 +154,12 @@ def decode_image(
         img = _open_header(data, what, max_pixels)
     width, height = img.size
     _check_size(width, height, what, max_pixels, min_side)
+    needed = _decoded_bytes(width, height, img.mode)
+    if needed > max_decoded_bytes:
+        raise ImageError(
+            f"{what} would take {needed / 2**20:.0f} MiB to decode ({width}x{height}, {img.mode}), "
+            f"the limit is {max_decoded_bytes / 2**20:.0f} MiB"
+        )
     try:
         img.load()  # decodes; raises on truncated data (LOAD_TRUNCATED_IMAGES stays False)
     except Image.DecompressionBombError as exc:
@@ -141,8 +170,7 @@ def decode_image(
         img = ImageOps.exif_transpose(img)
     except Exception:  # a malformed EXIF block must not make the photo unusable
         pass
-    rgb = _to_rgb_array(img)
-    return np.ascontiguousarray(rgb[:, :, ::-1])
+    return _to_bgr_array(img)
 
 
 def encode_jpeg(image: np.ndarray, *, quality: int = 90) -> bytes:

@@ -5,7 +5,6 @@
 
   const feed = document.getElementById("feed");
   const feedLength = Number(feed.dataset.length) || 30;
-  const snapshotUrl = feed.dataset.snapshotUrl;
   const frame = document.getElementById("latest-frame");
   const frameImage = document.getElementById("latest-image");
   const frameBoxes = document.getElementById("latest-boxes");
@@ -14,52 +13,62 @@
   const absentList = document.getElementById("absent");
   const activity = document.getElementById("activity");
 
-  function feedItem(face, snapshot) {
-    const known = face.decision === "known";
-    const crop = face.crop_url
-      ? el("img", { class: "crop", src: face.crop_url, alt: "" })
+  /* A feed row from a visit (visit.update's "visit", or a stored one from the page's JSON). */
+  function feedItem(visit, live) {
+    const known = visit.decision === "known";
+    const crop = visit.crop_url
+      ? el("img", { class: "crop", src: visit.crop_url, alt: "" })
       : el("div", { class: "crop placeholder" });
-    return el("li", { class: "feed-item " + (known ? "known" : "unknown"), dataset: { logId: face.log_id } },
+    const span = visit.frame_count > 1 || live
+      ? el("span", { class: "visit-span", text: "–" + formatTime(visit.last_seen) + " · " + visit.frame_count + " frame(s)" + (live ? " · in view" : "") })
+      : null;
+    return el("li", { class: "feed-item " + (known ? "known" : "unknown"), dataset: { logId: visit.id } },
       crop,
       el("div", { class: "feed-main" },
-        el("div", { class: "feed-name", text: face.label }),
+        el("div", { class: "feed-name", text: visit.label }),
         el("div", { class: "feed-meta" },
-          el("span", { class: "badge " + (known ? "known" : "unknown"), text: face.assigned_id }),
-          el("span", { text: " similarity " + similarityText(face.similarity) })),
+          el("span", { class: "badge " + (known ? "known" : "unknown"), text: visit.assigned_id }),
+          el("span", { text: " similarity " + similarityText(visit.similarity) })),
         el("div", { class: "feed-meta muted" },
-          el("span", { text: snapshot.camera ? snapshot.camera.name : "Upload" }),
+          el("span", { text: visit.camera ? visit.camera.name : "Upload" }),
           el("span", { text: " · " }),
-          el("a", { href: snapshotUrl.replace("/0/", "/" + snapshot.id + "/"), text: formatTime(snapshot.received_at) }))));
+          el("a", { href: visit.snapshot_url }, el("time", { datetime: visit.first_seen, text: formatTime(visit.first_seen) })),
+          span)));
   }
 
-  function onRecognition(event) {
-    const snapshot = event.snapshot;
-    if (snapshot.status === "done" && snapshot.image_url) {
-      frame.hidden = false;
-      frameImage.src = snapshot.image_url;
-      drawBoxes(frameBoxes, event.faces, snapshot.width, snapshot.height);
-      frameCaption.textContent = (snapshot.camera ? snapshot.camera.name : "Upload") + " · " +
-        formatTime(snapshot.received_at) + " · " + event.faces.length + " face(s)";
-      document.getElementById("latest-empty").hidden = true;
-    }
-    document.getElementById("feed-empty").hidden = true;
-    for (const face of [...event.faces].reverse()) feed.prepend(feedItem(face, snapshot));
-    while (feed.children.length > feedLength) feed.lastElementChild.remove();
-  }
-
-  /* A visit (visit.update) as a feed row: the same row as a recognised face, replaced as the visit goes on. */
-  function onVisit(event) {
-    const visit = event.visit;
-    const face = { log_id: visit.id, decision: visit.decision, label: visit.label, assigned_id: visit.assigned_id,
-                   similarity: visit.similarity, crop_url: visit.crop_url };
-    const item = feedItem(face, { id: visit.snapshot_id, camera: visit.camera,
-                                  received_at: visit.first_seen });
-    item.querySelector(".feed-meta.muted").append(el("span", { class: "visit-span", text:
-      "–" + formatTime(visit.last_seen) + " · " + visit.frame_count + " frame(s)" + (event.event === "ended" ? "" : " · in view") }));
+  function showInFeed(visit, live) {
+    const item = feedItem(visit, live);
     const old = feed.querySelector('[data-log-id="' + visit.id + '"]');
     if (old) old.replaceWith(item); else feed.prepend(item);
     document.getElementById("feed-empty").hidden = true;
     while (feed.children.length > feedLength) feed.lastElementChild.remove();
+  }
+
+  function showLatest(result) {
+    const snapshot = result.snapshot;
+    if (snapshot.status !== "done" || !snapshot.image_url) return;
+    frame.hidden = false;
+    frameImage.src = snapshot.image_url;
+    drawBoxes(frameBoxes, result.faces, snapshot.width, snapshot.height);
+    frameCaption.textContent = (snapshot.camera ? snapshot.camera.name : "Upload") + " · " +
+      formatTime(snapshot.received_at) + " · " + result.faces.length + " face(s)";
+    document.getElementById("latest-empty").hidden = true;
+  }
+
+  /* An uploaded photo's faces: each is a one-frame visit. */
+  function onRecognition(event) {
+    const snapshot = event.snapshot;
+    showLatest(event);
+    for (const face of [...event.faces].reverse()) {
+      showInFeed({ id: face.log_id, decision: face.decision, label: face.label, assigned_id: face.assigned_id,
+                   similarity: face.similarity, crop_url: face.crop_url, camera: snapshot.camera,
+                   first_seen: snapshot.received_at, last_seen: snapshot.received_at, frame_count: 1,
+                   snapshot_url: snapshot.url }, false);
+    }
+  }
+
+  function onVisit(event) {
+    showInFeed(event.visit, event.event !== "ended");
   }
 
   /* Each camera's current boxes, drawn as its frames are processed (never stored). */
@@ -70,10 +79,10 @@
       stage = el("figure", { class: "live-camera", dataset: { cameraId: camera.id } },
         el("div", { class: "frame-stage stream-stage" }, el("div", { class: "box-layer" })),
         el("figcaption", { class: "muted" },
-          el("strong", { text: camera.name }), " · ",
+          camera.url ? el("a", { href: camera.url, text: camera.name }) : el("strong", { text: camera.name }), " · ",
           el("span", { class: "camera-state", dataset: { field: "state" } }), " ",
           el("small", { class: "muted", dataset: { field: "error" } }), " · ",
-          el("span", { dataset: { field: "fps_in" } }), " frames/s read, ",
+          el("span", { dataset: { streamOnly: "" }, hidden: true }, el("span", { dataset: { field: "fps_in" } }), " frames/s read, "),
           el("span", { dataset: { field: "fps_processed" } }), " analysed · ",
           el("span", { dataset: { overlay: "" }, text: "no face yet" })));
       cameraCards.append(stage);
@@ -89,7 +98,9 @@
     stage.querySelector("[data-overlay]").textContent = event.faces.length + " face(s) · " + event.latency_ms + " ms behind";
   }
   function onCameraStatus(status) {
-    showCameraStatus(cameraStage(status), status);
+    const stage = cameraStage(status);
+    stage.querySelector("[data-stream-only]").hidden = !status.is_stream;  // a browser camera reads no stream
+    showCameraStatus(stage, status);
   }
 
   function attendanceRow(person, seen) {
@@ -107,8 +118,13 @@
   function onAttendance(attendance) {
     presentList.replaceChildren(...attendance.present.map((person) => attendanceRow(person, true)));
     absentList.replaceChildren(...attendance.absent.map((person) => attendanceRow(person, false)));
-    document.getElementById("present-count").textContent = attendance.present.length;
-    document.getElementById("absent-count").textContent = attendance.absent.length;
+    for (const list of ["present", "absent"]) {
+      const count = attendance[list + "_count"];
+      const more = document.getElementById(list + "-more");
+      document.getElementById(list + "-count").textContent = count;
+      more.hidden = count <= attendance[list].length;  // a long list folds: the rest are on the attendance page
+      more.querySelector("[data-more]").textContent = count - attendance[list].length;
+    }
   }
 
   function onSample(sample) {
@@ -121,13 +137,23 @@
   const alerts = document.getElementById("alerts");
   function onIntegrationEvent(event) {
     if (event.type !== "alert" || !alerts) return;
+    alerts.querySelector('[data-event-id="' + event.id + '"]')?.remove();
     alerts.prepend(el("li", { class: "feed-item unknown", dataset: { eventId: event.id } },
       el("div", { class: "feed-main" },
         el("div", { class: "feed-name", text: event.data.message }),
-        el("div", { class: "feed-meta muted", text: formatTime(event.time) + " · " + event.data.rule.name }))));
+        el("div", { class: "feed-meta muted" }, el("time", { datetime: event.time, text: formatTime(event.time) }), " · " + event.data.rule.name))));
     document.getElementById("alerts-empty").hidden = true;
     while (alerts.children.length > (Number(alerts.dataset.length) || 10)) alerts.lastElementChild.remove();
   }
+
+  /* The first render, from the page's JSON (the events' shapes), oldest first as they came. */
+  const initial = JSON.parse(document.getElementById("dashboard-initial").textContent);
+  for (const visit of [...initial.visits].reverse()) showInFeed(visit, false);
+  if (initial.latest) showLatest(initial.latest);
+  for (const status of initial.cameras) onCameraStatus(status);
+  onAttendance(initial.attendance);
+  const initialAlerts = document.getElementById("alerts-initial");
+  if (initialAlerts) for (const event of JSON.parse(initialAlerts.textContent).reverse()) onIntegrationEvent(event);
 
   connect("/ws/dashboard/", {
     onStatus: showStatus,

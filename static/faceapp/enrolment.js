@@ -29,10 +29,14 @@
   }
 
   function updateCounts() {
+    const counts = {};
     for (const status of ["pending", "accepted", "rejected"]) {
+      counts[status] = grid.querySelectorAll('.sample[data-status="' + status + '"]').length;
       const node = document.getElementById("count-" + status);
-      if (node) node.textContent = grid.querySelectorAll('.sample[data-status="' + status + '"]').length;
+      if (node) node.textContent = counts[status];
     }
+    // Every photo rejected: say so at once, with what to do next.
+    document.getElementById("no-accepted-photo").hidden = !(counts.rejected && !counts.accepted && !counts.pending);
   }
 
   /* Results that arrived before the socket was open (or while it was down) are fetched once. */
@@ -43,6 +47,8 @@
     const person = await response.json();
     for (const sample of person.samples) render(sample);
   }
+
+  for (const sample of JSON.parse(document.getElementById("person-samples").textContent)) render(sample);
 
   connect("/ws/people/" + grid.dataset.personId + "/enrolment/", {
     onStatus: showStatus,

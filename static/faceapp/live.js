@@ -18,15 +18,32 @@
     return node;
   }
 
-  function pad(number) { return String(number).padStart(2, "0"); }
-
-  /* "14:03:07" in the browser's time zone. */
-  function formatTime(iso, withSeconds = true) {
-    if (!iso) return "";
+  /* The site's one clock: times are written in its zone (the server's pages use the same one),
+     whatever zone the browser is in. */
+  const timeZone = document.documentElement.dataset.timeZone || "UTC";
+  const clockParts = new Intl.DateTimeFormat("en-GB", {
+    timeZone, year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  });
+  function clock(iso) {
+    if (!iso) return null;
     const date = new Date(iso);
-    if (isNaN(date)) return "";
-    const hm = pad(date.getHours()) + ":" + pad(date.getMinutes());
-    return withSeconds ? hm + ":" + pad(date.getSeconds()) : hm;
+    if (isNaN(date)) return null;
+    return Object.fromEntries(clockParts.formatToParts(date).map((part) => [part.type, part.value]));
+  }
+
+  /* "14:03:07" (or "14:03") in the site's zone. */
+  function formatTime(iso, withSeconds = true) {
+    const parts = clock(iso);
+    if (!parts) return "";
+    const hm = parts.hour + ":" + parts.minute;
+    return withSeconds ? hm + ":" + parts.second : hm;
+  }
+
+  /* "2026-12-02 14:03:07" in the site's zone. */
+  function formatDateTime(iso) {
+    const parts = clock(iso);
+    return parts ? parts.year + "-" + parts.month + "-" + parts.day + " " + formatTime(iso) : "";
   }
 
   /* Server-rendered <time data-format> elements, shown in the browser's time zone too. */
@@ -136,6 +153,19 @@
     while (list.children.length > 50) list.lastElementChild.remove();
   }
 
-  window.faceapp = { el, formatTime, formatTimes, similarityText, connect, showStatus, drawBoxes, showCameraStatus, showVisit };
-  document.addEventListener("DOMContentLoaded", () => formatTimes(document));
+  window.faceapp = { el, formatTime, formatDateTime, formatTimes, similarityText, connect, showStatus, drawBoxes, showCameraStatus, showVisit };
+  /* A server-rendered <div class="box-layer" data-faces="<json_script id>" data-width data-height>. */
+  function drawStoredBoxes(root) {
+    for (const layer of (root || document).querySelectorAll(".box-layer[data-faces]")) {
+      const source = document.getElementById(layer.dataset.faces);
+      if (source) drawBoxes(layer, JSON.parse(source.textContent), Number(layer.dataset.width), Number(layer.dataset.height));
+    }
+  }
+
+  /* data-aspect="W / H": set through the CSSOM, since the pages' CSP allows no style attribute. */
+  function applyAspects(root) {
+    for (const node of (root || document).querySelectorAll("[data-aspect]")) node.style.aspectRatio = node.dataset.aspect;
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { formatTimes(document); drawStoredBoxes(document); applyAspects(document); });
 })();

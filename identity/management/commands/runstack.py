@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from faceapp.embedded_valkey import start_valkey, valkey_answers
+from faceapp.private import make_private
 from identity.services.accounts import admin_account_ensure
 
 PR_SET_PDEATHSIG = 1
@@ -113,6 +114,9 @@ class Command(BaseCommand):
             self._stop_all()
 
     def _start(self, options):
+        tightened = make_private(settings.DATA_DIR)  # an older install left its files readable
+        if tightened:
+            self.stdout.write(f"Made {tightened} file(s) and folder(s) in {settings.DATA_DIR} private (0600/0700).")
         if settings.EMBEDDED_VALKEY:
             if valkey_answers(settings.VALKEY_SOCKET):
                 raise CommandError(f"a Valkey already answers on {settings.VALKEY_SOCKET}: is faceapp running?")
@@ -143,7 +147,7 @@ class Command(BaseCommand):
         ))  # fmt: skip
 
     def _spawn_valkey(self):
-        # Restarted on the same socket with its append-only file: the queues come back.
+        # Restarted on the same socket, empty (no persistence: faceapp/embedded_valkey.py).
         self._supervised("valkey", lambda: start_valkey(
             settings.VALKEY_SOCKET, start_new_session=True, preexec_fn=_die_with_parent))
 

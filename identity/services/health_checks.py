@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection
 
 from faceapp.celery import app as celery_app
+from identity.engine import model_files_status
 
 
 def check_database() -> tuple[bool, str]:
@@ -36,7 +37,6 @@ def check_workers(timeout: float = 1.5) -> tuple[bool, list[str] | str]:
 
 def check_models() -> tuple[bool, dict | str]:
     try:
-        from identity.engine import model_files_status
 
         return True, model_files_status()
     except Exception as exc:  # a missing file or a wrong checksum, named in the message

@@ -1,0 +1,27 @@
+"""The dashboard: live recognitions, today's attendance and the latest frame.
+
+The page's script draws everything, first from the JSON rendered here (the same shapes as the
+`ws/dashboard/` events: README "Events (websockets)"), then from those events.
+"""
+
+from django.shortcuts import render
+
+from identity.presenters import log_visit
+from identity.roles import VIEWER, role_required
+from identity.selectors import camera_statuses, latest_snapshot_result, live_cameras, recent_visits
+from identity.services.attendance import attendance_today
+
+FEED_LENGTH = 30
+
+
+@role_required(VIEWER)
+def dashboard(request):
+    cameras = list(camera_statuses(cameras=live_cameras()).values())
+    initial = {
+        "visits": [log_visit(log) for log in recent_visits(limit=FEED_LENGTH)],
+        "latest": latest_snapshot_result(),
+        "attendance": attendance_today(),
+        "cameras": cameras,
+    }
+    context = {"initial": initial, "cameras": cameras, "feed_length": FEED_LENGTH}
+    return render(request, "identity/dashboard.html", context)
