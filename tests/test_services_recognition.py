@@ -69,7 +69,7 @@ def test_it_recognises_an_enrolled_person_and_marks_them_present(aaron, media_ro
         assert event["type"] == "recognition.result"
         assert event["snapshot"]["id"] == snapshot.pk and event["snapshot"]["camera"] == {"id": camera.pk, "name": "Door"}
         assert set(event["snapshot"]) == {
-            "id", "camera", "received_at", "processed_at", "width", "height", "status", "error", "image_url"
+            "id", "camera", "received_at", "processed_at", "width", "height", "status", "error", "image_url", "url"
         }
         (face,) = event["faces"]
         assert set(face) == {
