@@ -69,7 +69,9 @@ def events_during(groups: list[str], work):
     """
     import asyncio
 
-    from asgiref.sync import async_to_sync, sync_to_async
+    from asgiref.sync import sync_to_async
+
+    from tests.event_loops import run_scenario
     from channels.layers import get_channel_layer
 
     async def listen():
@@ -89,4 +91,4 @@ def events_during(groups: list[str], work):
             await layer.group_discard(group, channel)
         return received, result
 
-    return async_to_sync(listen)()
+    return run_scenario(listen)

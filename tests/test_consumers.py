@@ -2,7 +2,7 @@
 layer): who may connect, what they receive, camera frames and their acks."""
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
@@ -11,6 +11,7 @@ from identity.models import Camera
 
 from identity.services.realtime import push
 from tests import faces_data, live_data
+from tests.event_loops import run_scenario
 
 # Committed rows: database_sync_to_async closes "old" connections around each call.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,7 +38,7 @@ def _run(scenario):
     async def run():
         return await scenario()
 
-    return async_to_sync(run)()
+    return run_scenario(run)
 
 
 async def _closed_with(communicator) -> int | None:

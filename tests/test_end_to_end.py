@@ -5,7 +5,7 @@ stranger seen twice keeps one provisional ID. Real Valkey, real worker, real ASG
 import time
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,6 +15,7 @@ from faceapp.asgi import application
 from identity.models import FaceSample, Person, Snapshot
 from identity.services import enrolment, recognition
 from tests.conftest import FIXTURES
+from tests.event_loops import run_scenario
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,7 +111,7 @@ def test_it_enrols_people_and_recognises_them_live(
         await dashboard.disconnect()
         return people, known, strangers
 
-    people, known, strangers = async_to_sync(scenario)()
+    people, known, strangers = run_scenario(scenario)
 
     (face,) = known["faces"]
     colin = people[0]

@@ -16,7 +16,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -29,6 +28,7 @@ from identity.models import MatchLog, Snapshot
 from identity.services import recognition
 from identity.services.realtime import redis_client
 from tests import faces_data
+from tests.event_loops import run_scenario
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -233,7 +233,7 @@ def test_it_keeps_open_dashboards_and_workers_going_across_a_redis_restart(
         await communicator.disconnect()
         return stranded, fresh, first, stranded_status, requeued, second
 
-    stranded, fresh, first, stranded_status, requeued, second = async_to_sync(scenario)()
+    stranded, fresh, first, stranded_status, requeued, second = run_scenario(scenario)
 
     assert f"could not queue identity.tasks.snapshot_recognize_task({stranded.pk}), it stays pending" in caplog.text
     assert (first["snapshot"]["id"], first["snapshot"]["status"], len(first["faces"])) == (fresh.pk, "done", 1)

@@ -20,6 +20,7 @@ from asgiref.testing import ApplicationCommunicator
 from django.conf import settings
 
 from tests.browser import daphne_server
+from tests.event_loops import run_scenario
 
 GB = 10**9
 CHUNK = b"x" * (1024 * 1024)  # one buffer, sent again and again: the body is never in memory
@@ -164,7 +165,6 @@ def test_it_still_answers_after_refusing(server):
 def _asgi_post(headers: list[tuple[bytes, bytes]], pieces: int, piece_size: int) -> tuple[dict, int]:
     """POST through faceapp.asgi.application, body messages all queued up front; returns the
     response start and how many body messages were left unread."""
-    from asgiref.sync import async_to_sync
 
     from faceapp.asgi import application
 
@@ -183,7 +183,7 @@ def _asgi_post(headers: list[tuple[bytes, bytes]], pieces: int, piece_size: int)
         await communicator.wait(ANSWER_SECONDS)
         return start, unread
 
-    return async_to_sync(run)()
+    return run_scenario(run)
 
 
 @pytest.mark.django_db

@@ -10,7 +10,6 @@ import sys
 
 import numpy as np
 import pytest
-from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from PIL import Image
@@ -19,6 +18,7 @@ from faceapp.asgi import application
 from identity.models import Camera
 from identity.vision.image import DEFAULT_MAX_DECODED_BYTES, ImageError, decode_image
 from tests import faces_data, live_data
+from tests.event_loops import run_scenario
 
 SIDE = 6320  # 39.9 megapixels: under the 40-megapixel cap
 MIB = 2**20
@@ -86,7 +86,7 @@ def _frame_answers(camera: Camera, frames: list[bytes]) -> list[dict]:
         await socket.disconnect()
         return answers
 
-    return async_to_sync(scenario)()
+    return run_scenario(scenario)
 
 
 @pytest.mark.django_db(transaction=True)

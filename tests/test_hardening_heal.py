@@ -23,6 +23,7 @@ from faceapp.embedded_valkey import start_valkey
 from identity.management.commands.runstack import daphne_command
 from identity.services.realtime import DASHBOARD_GROUP, redis_client
 from tests import faces_data
+from tests.event_loops import run_scenario
 from tests.test_faults import GROUP_FACES, _done_once, _kill_group, _processing, _workers
 from tests.test_faults import empty_broker, stalled_photo  # noqa: F401 (fixtures)
 from tests.streams import free_port
@@ -167,7 +168,7 @@ def test_it_leaves_no_member_in_the_group_when_300_dashboards_close_at_once(clie
         await witness.disconnect()
         return joined, set(members)
 
-    joined, members = async_to_sync(scenario)()
+    joined, members = run_scenario(scenario)
     assert joined == SOCKETS + 1
     assert len(members) == 1
 

@@ -3,7 +3,7 @@ next frame, a user who logs out, is deactivated or loses the role at the next re
 token travels in a header or a first message, never in the URL."""
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -14,6 +14,7 @@ from identity import consumers
 from identity.models import Camera
 from identity.services import cameras, frames
 from tests import faces_data, live_data
+from tests.event_loops import run_scenario
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,7 +53,7 @@ def _run(scenario):
     async def run():
         return await scenario()
 
-    return async_to_sync(run)()
+    return run_scenario(run)
 
 
 async def _frame_answer(socket) -> dict:

@@ -11,7 +11,6 @@ import zlib
 from dataclasses import dataclass
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -23,6 +22,7 @@ from identity.engine import get_face_engine
 from identity.models import Camera, FaceSample, MatchLog, Snapshot
 from tests import faces_data, live_data
 from tests.api import api_client, token_key
+from tests.event_loops import run_scenario
 
 CAP_BYTES = 1024 * 1024  # the byte cap these tests run under (settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 TIMEOUT = 30  # a deadline for slow machines, not a timing assertion
@@ -291,7 +291,7 @@ def _acks(camera: Camera, frames: list[bytes]) -> list[dict]:
         await communicator.disconnect()
         return acks
 
-    return async_to_sync(scenario)()
+    return run_scenario(scenario)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,7 +10,6 @@ import datetime as dt
 import re
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.apps import apps
 from django.conf import settings
@@ -29,6 +28,7 @@ from integrations.models import AlertRule, Destination
 from integrations.signing import crop_token
 from tests import review_data
 from tests.api import token_key
+from tests.event_loops import run_scenario
 
 PUBLIC = "public"  # anyone: only health, the login pages (and static files, served before routing)
 SIGN_OUT = "sign-out"  # ends a session: gives an anonymous visitor nothing but a redirect
@@ -340,7 +340,7 @@ def _closed_with(communicator: WebsocketCommunicator) -> int | None:
         await communicator.wait()
         return message.get("code")
 
-    return async_to_sync(scenario)()
+    return run_scenario(scenario)
 
 
 def _stays_open(communicator: WebsocketCommunicator) -> bool:
@@ -352,7 +352,7 @@ def _stays_open(communicator: WebsocketCommunicator) -> bool:
         await communicator.disconnect()
         return quiet
 
-    return async_to_sync(scenario)()
+    return run_scenario(scenario)
 
 
 def _ws_path(route: str, objects: dict, camera: Camera | None = None) -> str:
