@@ -109,7 +109,7 @@ def main() -> None:
     try:
         call_command("migrate", interactive=False, verbosity=0)
         from identity.models import Camera, Person
-        from identity.services.realtime import redis_client
+        from faceapp.redis_client import redis_client
         from integrations.events import event_publish
         from integrations.mqtt.bridge import Bridge, read_status
         from integrations.mqtt.config import mqtt_config

@@ -17,6 +17,8 @@ import uuid
 from celery import Celery
 from celery.signals import task_postrun, task_received, worker_ready
 
+from faceapp.redis_client import redis_client  # reads settings when called, after Django is set up
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "faceapp.settings")
 
 logger = logging.getLogger(__name__)
@@ -30,12 +32,6 @@ TAKEN_KEY = "faceapp:worker-taken:{}"  # hash: task id -> "<run id> <delivery ta
 TAKEN_SECONDS = 7 * 86400  # a node name not seen for a week forgets what it took
 
 
-def _redis():
-    from identity.services.realtime import redis_client  # Django is set up after this module loads
-
-    return redis_client()
-
-
 @task_received.connect
 def _taken_record(sender=None, request=None, **kwargs) -> None:
     tag = getattr(request.message, "delivery_tag", None)
@@ -43,7 +39,7 @@ def _taken_record(sender=None, request=None, **kwargs) -> None:
         return
     try:
         key = TAKEN_KEY.format(request.hostname)
-        _redis().pipeline().hset(key, request.id, f"{RUN_ID} {tag}").expire(key, TAKEN_SECONDS).execute()
+        redis_client().pipeline().hset(key, request.id, f"{RUN_ID} {tag}").expire(key, TAKEN_SECONDS).execute()
     except Exception as exc:  # bookkeeping: the visibility timeout still recovers the task
         logger.warning("could not record task %s as taken: %s", request.id, exc)
 
@@ -51,7 +47,7 @@ def _taken_record(sender=None, request=None, **kwargs) -> None:
 @task_postrun.connect
 def _taken_forget(sender=None, task_id=None, task=None, **kwargs) -> None:
     try:
-        _redis().hdel(TAKEN_KEY.format(task.request.hostname), task_id)
+        redis_client().hdel(TAKEN_KEY.format(task.request.hostname), task_id)
     except Exception as exc:
         logger.warning("could not forget task %s as taken: %s", task_id, exc)
 
@@ -60,7 +56,7 @@ def tasks_of_earlier_runs_requeue(*, hostname: str) -> list[str]:
     """Queue again the messages an earlier run of the worker `hostname` took and did not finish;
     returns their task ids."""
     key = TAKEN_KEY.format(hostname)
-    client = _redis()
+    client = redis_client()
     earlier = {}
     for task_id, value in client.hgetall(key).items():
         run_id, _, tag = value.decode().partition(" ")

@@ -13,6 +13,7 @@ import dj_database_url
 
 from faceapp.clock import machine_time_zone
 from faceapp.private import FILE_MODE, FOLDER_MODE, private_umask
+from identity.vision.config import EngineConfig  # plain Python: the app loads it anyway
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -255,16 +256,10 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = FOLDER_MODE
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("FACEAPP_MAX_UPLOAD_MB", 20) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
-# Face engine (identity/vision): model choice, thresholds, limits.
-FACEAPP_ENGINE = {
-    "models_dir": str(BASE_DIR / "models"),
-    "detector": envstr("FACEAPP_DETECTOR", "scrfd_500m_bnkps"),
-    "embedder": envstr("FACEAPP_EMBEDDER", "w600k_mbf"),
-    "intra_op_threads": envint("FACEAPP_ORT_THREADS", 1),
-    "max_pixels": envint("FACEAPP_MAX_PIXELS", 40_000_000),
-}
-if envstr("FACEAPP_THRESHOLD"):
-    FACEAPP_ENGINE["threshold"] = envfloat("FACEAPP_THRESHOLD", 0.0)
+# Face engine (identity/vision): models, thresholds, limits from the FACEAPP_* variables that
+# EngineConfig.from_env reads (here only); one ONNX thread per process unless FACEAPP_ORT_THREADS
+# says otherwise, the worker pool giving the parallelism.
+FACEAPP_ENGINE = EngineConfig.from_env(defaults={"intra_op_threads": 1})
 # 1:N identification threshold (calibration can override it globally or per camera).
 FACEAPP_MATCH_THRESHOLD = envfloat("FACEAPP_MATCH_THRESHOLD", 0.35)
 FACEAPP_MATCH_MARGIN = envfloat("FACEAPP_MATCH_MARGIN", 0.05)

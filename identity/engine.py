@@ -1,20 +1,16 @@
-"""Django glue: the process-wide face engine configured from settings or the environment."""
+"""Django glue: the process-wide face engine configured from settings."""
 
 from __future__ import annotations
 
 from django.conf import settings
 
-from identity.vision import EngineConfig, FaceEngine, get_engine
+from identity.vision import FaceEngine, get_engine
 from identity.vision.registry import resolve_model, verify_checksum
 
 
 def get_face_engine() -> FaceEngine:
-    """Engine from ``settings.FACEAPP_ENGINE`` (dict of EngineConfig fields) over FACEAPP_* env vars.
-
-    Cached per configuration; the ONNX models load on first use, not here.
-    """
-    overrides = getattr(settings, "FACEAPP_ENGINE", None) or {}
-    return get_engine(EngineConfig.from_env(**overrides))
+    """The process-wide engine of ``settings.FACEAPP_ENGINE``; its models load on first use, not here."""
+    return get_engine(settings.FACEAPP_ENGINE)
 
 
 def model_files_status() -> dict[str, str]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from identity.models import Camera, FaceSample, MatchLog, Snapshot
 from integrations.events import event_publish
 from integrations.models import Event
-from identity.services.realtime import redis_client
+from faceapp.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ def scene_jpeg(name: str | None, **placement) -> bytes:
 def live_keys_clear(camera) -> None:
     """Camera ids come back after a test database rolls back: clear that camera's live keys."""
     from identity.services import frames
-    from identity.services.realtime import redis_client
+    from faceapp.redis_client import redis_client
 
     client = redis_client()
     client.delete(*client.keys(f"faceapp:live:c:{camera.pk}:*"), f"faceapp:live:s:{frames.shard_of(camera.pk)}:cameras")

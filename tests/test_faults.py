@@ -26,7 +26,7 @@ from faceapp.asgi import application
 from faceapp.celery import app
 from identity.models import MatchLog, Snapshot
 from identity.services import recognition
-from identity.services.realtime import redis_client
+from faceapp.redis_client import redis_client
 from tests import faces_data
 from tests.event_loops import run_scenario
 from tests.waiting import wait_until

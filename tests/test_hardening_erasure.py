@@ -22,7 +22,8 @@ from identity.engine import get_face_engine
 from identity.models import Camera, MatchLog, Person, ProvisionalIdentity
 from identity.services import enrolment, live, recognition, retention
 from identity.services.gallery import gallery_changed
-from identity.services.realtime import DASHBOARD_GROUP, redis_client
+from identity.services.realtime import DASHBOARD_GROUP
+from faceapp.redis_client import redis_client
 from identity.vision import decode_image
 from integrations.events import STREAM
 from integrations.models import Event

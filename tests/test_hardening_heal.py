@@ -21,7 +21,8 @@ from django.conf import settings
 from faceapp.asgi import application
 from faceapp.embedded_valkey import start_valkey
 from identity.management.commands.runstack import daphne_command
-from identity.services.realtime import DASHBOARD_GROUP, redis_client
+from identity.services.realtime import DASHBOARD_GROUP
+from faceapp.redis_client import redis_client
 from tests import faces_data
 from tests.event_loops import run_scenario
 from tests.test_faults import GROUP_FACES, _done_once, _kill_group, _processing, _workers
@@ -40,7 +41,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 from faceapp.celery import app
-from identity.services.realtime import redis_client
+from faceapp.redis_client import redis_client
 
 calls = {
     "django cache": lambda: cache.get("probe"),

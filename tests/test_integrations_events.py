@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from identity.services.realtime import redis_client
+from faceapp.redis_client import redis_client
 from integrations.events import STREAM, event_publish
 from integrations.models import Event
 from integrations.presenters import event_json

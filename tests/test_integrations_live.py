@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from identity.models import Camera, MatchLog
-from identity.services.realtime import redis_client
+from faceapp.redis_client import redis_client
 from integrations.events import STREAM
 from integrations.models import Event
 from tests import live_data

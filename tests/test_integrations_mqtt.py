@@ -24,7 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from identity.models import Camera, Person
 from identity.services import frames
-from identity.services.realtime import redis_client
+from faceapp.redis_client import redis_client
 from integrations.events import event_publish
 from integrations.mqtt.bridge import Bridge, read_status
 from integrations.mqtt.config import mqtt_config

@@ -5,7 +5,7 @@ import pytest
 
 from identity.models import Camera, Snapshot
 from identity.services import cameras, frames
-from identity.services.realtime import redis_client
+from faceapp.redis_client import redis_client
 from identity.vision import ImageError
 from tests import faces_data, live_data
 

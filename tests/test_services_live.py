@@ -7,7 +7,7 @@ import pytest
 
 from identity.models import AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot
 from identity.services import frames, live
-from identity.services.realtime import redis_client
+from faceapp.redis_client import redis_client
 from tests import faces_data, live_data
 from tests.test_services_recognition import aaron  # noqa: F401  (enrolled in this thread, no worker)
 

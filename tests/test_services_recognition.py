@@ -1,6 +1,7 @@
 """Recognition services on real photos: known faces, strangers' provisional IDs, idempotency,
 crash recovery, bad images, the upload checks, attendance and the pushed result."""
 
+import dataclasses
 import re
 
 import numpy as np
@@ -196,7 +197,7 @@ def test_it_refuses_uploads_over_the_byte_and_pixel_caps(settings):
     with pytest.raises(ImageError, match="file is too large"):
         recognition.snapshot_submit(image=("a.jpg", faces_data.photo("lfw_person_a_1.jpg")))
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000_000
-    settings.FACEAPP_ENGINE = {**settings.FACEAPP_ENGINE, "max_pixels": 100 * 100}
+    settings.FACEAPP_ENGINE = dataclasses.replace(settings.FACEAPP_ENGINE, max_pixels=100 * 100)
     with pytest.raises(ImageError, match=r"image is too large: 300x200 = 0.1 megapixels"):
         recognition.snapshot_submit(image=("big.png", faces_data.png_bytes(300, 200)))
     assert Snapshot.objects.count() == 0
@@ -225,7 +226,7 @@ def test_it_uses_the_cameras_own_threshold(aaron):
 
 
 def test_it_mirrors_an_uploaded_face_only_where_its_decision_is_close(settings, django_capture_on_commit_callbacks):
-    settings.FACEAPP_ENGINE = {**settings.FACEAPP_ENGINE, "flip": "adaptive"}
+    settings.FACEAPP_ENGINE = dataclasses.replace(settings.FACEAPP_ENGINE, flip="adaptive")
     recognizer.recognizer_forget()
     aaron = _enrol_aaron(django_capture_on_commit_callbacks)
     sample = aaron.samples.get()

@@ -228,6 +228,13 @@ def test_it_reads_the_config_from_the_environment():
         EngineConfig.from_env({"FACEAPP_FLIP": "maybe"})
 
 
+def test_it_lets_the_environment_override_the_callers_defaults():
+    assert EngineConfig.from_env({}, defaults={"intra_op_threads": 1}).intra_op_threads == 1
+    assert EngineConfig.from_env({"FACEAPP_ORT_THREADS": "3"}, defaults={"intra_op_threads": 1}).intra_op_threads == 3
+    with pytest.raises(TypeError, match="colour"):
+        EngineConfig.from_env({}, defaults={"colour": "pink"})
+
+
 @pytest.mark.parametrize("value, mode", [("0", "plain"), ("false", "plain"), ("1", "flip"), ("on", "flip"),
                                          ("plain", "plain"), ("flip", "flip"), ("Adaptive", "adaptive")])
 def test_it_takes_flip_modes_and_the_old_booleans(value, mode):

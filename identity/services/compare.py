@@ -13,8 +13,8 @@ from django.conf import settings
 
 from identity.presenters import jpeg_data_url
 from identity.services.ratelimit import rate_limit_hit
-from identity.services.realtime import redis_client
-from identity.services.uploads import task_enqueue
+from faceapp.redis_client import redis_client
+from identity.services.queueing import task_enqueue
 from identity.vision import ImageError, NoFaceError, encode_jpeg
 from identity.engine import get_face_engine
 from identity.vision.image import decode_image

@@ -15,7 +15,8 @@ from identity.presenters import sample_payload
 from identity.services.erasure import person_erase
 from identity.services.gallery import gallery_changed, gallery_current, gallery_forget
 from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, push
-from identity.services.uploads import ImageInput, image_check, image_read, stale_requeue, task_enqueue
+from identity.services.queueing import stale_requeue, task_enqueue
+from identity.services.uploads import ImageInput, image_check, image_read
 from identity.vision import Face, FaceEngine, ImageError, encode_jpeg, quality_problem
 from integrations.hooks import enrolment_check
 from identity.services.calibration import threshold_for

@@ -30,7 +30,7 @@ from identity.models import (
 from identity.services.files import file_names, files_delete, files_delete_on_commit
 from identity.services.frames import frames_discard
 from identity.services.gallery import gallery_changed
-from identity.services.realtime import redis_client
+from faceapp.redis_client import redis_client
 from identity.vision import ImageError, decode_image, encode_jpeg
 from integrations.events import STREAM, events_forget
 from identity.engine import get_face_engine

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from identity.services.realtime import redis_client
-from identity.services.uploads import task_enqueue
+from faceapp.redis_client import redis_client
+from identity.services.queueing import task_enqueue
 
 FRAME_SECONDS = 10  # an older waiting frame is stale: dropped
 LEASE_SECONDS = 10  # a loop that stops renewing (killed worker) loses its shard this soon

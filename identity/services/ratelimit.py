@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
-from identity.services.realtime import redis_client
+from faceapp.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from identity.services.files import files_delete
 from identity.services.gallery import gallery_current, gallery_forget
 from identity.services.recognizer import recognizer_current, stranger_seen
 from identity.services.realtime import DASHBOARD_GROUP, camera_group, push
-from identity.services.uploads import ImageInput, image_check, image_read, stale_requeue, task_enqueue
+from identity.services.queueing import stale_requeue, task_enqueue
+from identity.services.uploads import ImageInput, image_check, image_read
 from identity.vision import Face, FaceEngine, ImageError, encode_jpeg
 from integrations.hooks import snapshot_faces
 from identity.engine import get_face_engine

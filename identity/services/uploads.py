@@ -1,18 +1,10 @@
-"""Uploaded images: read, check cheaply before any decoding, and queue work without losing it."""
-
-import logging
+"""Uploaded images: read and checked cheaply before any decoding."""
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from faceapp.sizes import size_text
 from identity.vision import ImageError, probe_image
-from identity.engine import get_face_engine
-from kombu.exceptions import OperationalError as KombuOperationalError
-from redis.exceptions import RedisError
-from identity.services.realtime import redis_client
-
-logger = logging.getLogger(__name__)
 
 ImageInput = UploadedFile | tuple[str, bytes]  # an upload, or (filename, bytes)
 
@@ -42,7 +34,7 @@ def max_upload_bytes() -> int:
 
 
 def max_image_pixels() -> int:
-    return int(get_face_engine().config.max_pixels)
+    return settings.FACEAPP_ENGINE.max_pixels
 
 
 def image_read(image: ImageInput) -> bytes:
@@ -88,41 +80,3 @@ def image_check(data: bytes) -> tuple[str, int, int]:
         raise ImageError("not an image: use a JPEG, PNG, WebP, BMP, GIF or TIFF file")
     _, width, height = probe_image(data, max_pixels=max_image_pixels())
     return extension, width, height
-
-
-def task_enqueue(task, object_id: int) -> bool:
-    """task.delay(object_id); False (logged, never raised) when the broker is unreachable.
-
-    The row stays pending, so nothing is lost: it can be re-queued once the broker is back.
-    """
-    try:
-        task.delay(object_id)
-    except (KombuOperationalError, RedisError, ConnectionError, OSError) as exc:
-        logger.error("could not queue %s(%s), it stays pending: %s", task.name, object_id, exc)
-        return False
-    return True
-
-
-def stale_mark(*, what: str, object_id: int) -> str:
-    """The Redis key that says a stale row was queued again in this window."""
-    return f"faceapp:{what}-requeued:{object_id}"
-
-
-def stale_requeue(*, task, object_ids, older_than_seconds: int, what: str) -> list[int]:
-    """Queue `task` again for each stale row (queued while the broker was down, lost with a
-    Redis that keeps nothing). Each is queued at most once per `older_than_seconds` (a Redis
-    mark), so a long backlog is not flooded with copies; a copy is harmless anyway: the tasks
-    are idempotent. Returns the ids queued."""
-    client = redis_client()
-    requeued = []
-    for object_id in object_ids:
-        mark = stale_mark(what=what, object_id=object_id)
-        if not client.set(mark, 1, nx=True, ex=max(1, older_than_seconds)):
-            continue
-        if task_enqueue(task, object_id):
-            requeued.append(object_id)
-        else:
-            client.delete(mark)
-    if requeued:
-        logger.warning("queued %d stale %s(s) again: %s", len(requeued), what, requeued[:20])
-    return requeued

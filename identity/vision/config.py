@@ -4,6 +4,7 @@ environment or from keyword arguments."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from .adaptive import DEFAULT_FLIP_BAND, flip_mode
@@ -35,11 +36,14 @@ class EngineConfig:
             raise ValueError(f"flip_band must be 0 or more, got {self.flip_band!r}")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "EngineConfig":
-        """Defaults overridden by FACEAPP_DETECTOR, FACEAPP_EMBEDDER, FACEAPP_THRESHOLD, FACEAPP_FLIP,
-        FACEAPP_FLIP_BAND, FACEAPP_ORT_THREADS, FACEAPP_MAX_PIXELS, FACEAPP_MODELS_DIR, then by ``overrides``."""
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, defaults: Mapping[str, object] | None = None, **overrides
+    ) -> "EngineConfig":
+        """``defaults`` (else the fields' own) overridden by FACEAPP_DETECTOR, FACEAPP_EMBEDDER,
+        FACEAPP_THRESHOLD, FACEAPP_FLIP, FACEAPP_FLIP_BAND, FACEAPP_ORT_THREADS, FACEAPP_MAX_PIXELS,
+        FACEAPP_MODELS_DIR, then by ``overrides``."""
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
+        values: dict[str, object] = dict(defaults or {})
         readers = {
             "FACEAPP_DETECTOR": ("detector", str),
             "FACEAPP_EMBEDDER": ("embedder", str),
@@ -59,7 +63,7 @@ class EngineConfig:
             except ValueError as exc:
                 raise ValueError(f"bad value for {name}: {raw!r} ({exc})") from None
         known = {f.name for f in fields(cls)}
-        unknown = set(overrides) - known
+        unknown = set(values) - known | set(overrides) - known
         if unknown:
             raise TypeError(f"unknown EngineConfig fields: {', '.join(sorted(unknown))}")
         values.update(overrides)

@@ -11,7 +11,7 @@ import time
 import redis
 from django.db import DatabaseError, close_old_connections
 
-from identity.services.realtime import redis_client
+from faceapp.redis_client import redis_client
 from integrations.mqtt.config import MqttConfig
 from integrations.mqtt.discovery import CAMERA, PERSON, DiscoveryBook, wanted_entities
 from integrations.mqtt.link import Backoff, BrokerLink, LinkError
