@@ -3,8 +3,8 @@
 Protocol: each of the 1,680 people with two or more photos is enrolled with their
 first photo; their other photos are probes that should get their name ("known").
 The 4,069 people with a single photo are strangers: probes that should stay
-"unknown". Every photo is embedded once (largest face, ``analyze(...,
-fallback_center=True)``) and cached in ``bench/out/lfw_embeddings.npz`` per
+"unknown". Every photo is embedded once (the subject's face, ``lfw_faces.lfw_faces``:
+LFW's fallbacks where nothing is detected) and cached in ``bench/out/lfw_embeddings.npz`` per
 model id, so reruns only redo the matching (the key is the embedder's model id only:
 delete the file after changing the detector). Decisions use the production code:
 ``Gallery.search`` and ``PersonMatch.is_known(threshold=, margin=)``.
@@ -54,9 +54,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lfw_faces import lfw_faces  # noqa: E402
+from search_timing import baseline_timing, report_search, search_timings  # noqa: E402
+
 from identity.matching import Gallery, PersonMatch, refine_face_matches, refine_matches  # noqa: E402
 from identity.vision import EngineConfig, FaceEngine, get_engine  # noqa: E402
-from search_timing import baseline_timing, report_search, search_timings  # noqa: E402
 
 DEFAULT_LFW = ROOT.parent / "shared" / "faces" / "lfw"
 DEFAULT_CACHE = ROOT / "bench" / "out" / "lfw_embeddings.npz"
@@ -152,13 +154,12 @@ def embed_missing(engine: FaceEngine, images: list[str], images_dir: Path, cache
     start, since_save = time.perf_counter(), 0
     for i in range(0, len(missing), BATCH_IMAGES):
         chunk = missing[i : i + BATCH_IMAGES]
-        results = engine.analyze_many([str(images_dir / n) for n in chunk], fallback_center=True, max_faces=1,
-                                      with_flip=cache.flip_model_id is not None)
-        for name, faces in zip(chunk, results):
-            cache.embeddings[name] = faces[0].embedding
-            cache.fallbacks[name] = faces[0].fallback_reason or ""
+        results = lfw_faces(engine, [str(images_dir / n) for n in chunk], with_flip=cache.flip_model_id is not None)
+        for name, subject in zip(chunk, results):
+            cache.embeddings[name] = subject.face.embedding
+            cache.fallbacks[name] = subject.fallback_reason or ""
             if cache.flip_model_id:
-                cache.flips[name] = faces[0].flip_embedding
+                cache.flips[name] = subject.face.flip_embedding
         since_save += len(chunk)
         if since_save >= SAVE_EVERY or i + BATCH_IMAGES >= len(missing):
             cache.save()
@@ -273,13 +274,13 @@ def time_per_face(split: Split, cache: EmbeddingCache, images_dir: Path, *, phot
                for mode in ("plain", "adaptive")}
     seconds, faces, mirrored = dict.fromkeys(engines, 0.0), dict.fromkeys(engines, 0), 0
     for mode, engine in engines.items():  # warm-up, not timed: the first calls allocate
-        engine.flip_embeddings(np.stack([engine.analyze(chosen[0], fallback_center=True)[0].crop] * 2),
+        engine.flip_embeddings(np.stack([lfw_faces(engine, chosen[:1])[0].face.crop] * 2),
                                np.zeros((2, gallery.matrix.shape[1]), np.float32))
     for number, start in enumerate(range(0, len(chosen), 25)):
         for mode in (list(engines) if number % 2 == 0 else list(engines)[::-1]):
             engine, began = engines[mode], time.perf_counter()
             for photo in chosen[start : start + 25]:
-                found = engine.analyze(photo, fallback_center=True, max_faces=1)
+                found = [lfw_faces(engine, [photo])[0].face]
                 matches = gallery.search(np.stack([f.embedding for f in found]))
                 refined = refine_face_matches(engine=engine, faces=found, matches=matches, gallery=gallery,
                                               threshold=threshold, margin=margin)

@@ -12,7 +12,7 @@ rotating), so a shared machine that changes speed during the run weighs on all a
 handles one photo per call. Each pipeline embeds one face per photo, chosen by
 the same rule (largest, weighted towards the centre: LFW photos are centred on
 their subject, and the largest face is sometimes a bystander): ours
-``analyze(..., fallback_center=True, max_faces=1, central_first=True)``,
+``lfw_faces.lfw_faces(..., central_first=True)`` (with LFW's fallbacks where nothing is detected),
 insightface ``FaceAnalysis.get(img, max_num=1)``. A photo where insightface finds no face scores -1 (counted as
 "different").
 
@@ -52,7 +52,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from identity.vision import EngineConfig, Face, FaceEngine, near  # noqa: E402
+from lfw_faces import lfw_faces  # noqa: E402
+
+from identity.vision import EngineConfig, Face, FaceEngine  # noqa: E402
+from identity.vision.adaptive import near  # noqa: E402
 
 DEFAULT_LFW = ROOT.parent / "shared" / "faces" / "lfw"
 CHUNK_IMAGES = 50  # images per pipeline turn in the interleaved timing
@@ -113,16 +116,13 @@ class OursPipeline:
         self.engine.analyze(str(self.lfw / "images" / image))
 
     def process(self, image: str) -> Face:
-        faces = self.engine.analyze(
-            str(self.lfw / "images" / image), fallback_center=True, max_faces=1, central_first=True,
-            with_flip=self.with_flip,
-        )
-        face = faces[0]  # the fallback guarantees one
+        (subject,) = lfw_faces(self.engine, [self.lfw / "images" / image], central_first=True, with_flip=self.with_flip)
+        face, reason = subject.face, subject.fallback_reason
         self.result.embeddings[image] = face.embedding
         if face.flip_embedding is not None:
             self.flips[image] = face.flip_embedding
-        if face.fallback:  # no face at the normal threshold; the fallback found one
-            self.result.fallbacks[face.fallback_reason] = self.result.fallbacks.get(face.fallback_reason, 0) + 1
+        if reason:  # no face at the normal threshold; the fallback found one
+            self.result.fallbacks[reason] = self.result.fallbacks.get(reason, 0) + 1
         return face
 
 
@@ -140,7 +140,7 @@ class AdaptivePipeline(OursPipeline):
         self.result.pair_scores = {}
 
     def warm_up(self, image: str) -> None:
-        face = self.engine.analyze(str(self.lfw / "images" / image))[0]
+        face = lfw_faces(self.engine, [self.lfw / "images" / image])[0].face
         self.engine.flip_embeddings(np.stack([face.crop] * 2), np.stack([face.embedding] * 2))  # a two-crop mirror call
 
     def process(self, image: str) -> Face:
@@ -281,8 +281,7 @@ def batching(args: argparse.Namespace) -> None:
     lfw = Path(args.lfw)
     engine = FaceEngine(EngineConfig(intra_op_threads=args.threads, inter_op_threads=1)).load()
     names = sorted(p.image1 for p in read_pairs(lfw / "pairsDevTrain.txt"))[:: 50][: max(BATCH_SIZES)]
-    crops = np.stack([engine.analyze(str(lfw / "images" / n), fallback_center=True, max_faces=1)[0].crop
-                      for n in names])
+    crops = np.stack([subject.face.crop for subject in lfw_faces(engine, [lfw / "images" / n for n in names])])
     embedder = engine.embedder
     print(f"ONNX Runtime {args.threads} thread(s), {len(crops)} LFW crops, median of {args.repeats} rounds, "
           f"ms per face, CPU (wall):")

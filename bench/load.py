@@ -532,7 +532,9 @@ async def run_phases(args, client: WebClient, cameras: list[Camera], footage: Fo
 def engine_time(config: dict, jpegs: list[bytes]) -> dict:
     """Per frame, in this process (the stack stopped): decode, detect, and align + embed the
     largest face, with the stack's engine configuration; and the JPEG size of such crops."""
-    from identity.vision import EngineConfig, align_face, encode_jpeg, get_engine
+    from identity.vision import EngineConfig, get_engine
+    from identity.vision.align import align_face
+    from identity.vision.image import encode_jpeg
 
     engine = get_engine(EngineConfig(**config))
     decode, detect, embed, crops = [], [], [], []

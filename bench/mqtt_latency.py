@@ -108,8 +108,8 @@ def main() -> None:
     stop, thread = threading.Event(), None
     try:
         call_command("migrate", interactive=False, verbosity=0)
-        from identity.models import Camera, Person
         from faceapp.redis_client import redis_client
+        from identity.models import Camera, Person
         from integrations.events import event_publish
         from integrations.mqtt.bridge import Bridge, read_status
         from integrations.mqtt.config import mqtt_config

@@ -159,7 +159,7 @@ CACHES = {
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "faceapp.channel_layer.OutageTolerantChannelLayer",  # waits out a Redis outage
         "CONFIG": {
             "hosts": [{"address": REDIS_URL, **_REDIS_TIMEOUTS, "socket_timeout": FACEAPP_REDIS_TIMEOUT + 5}],
             "prefix": "faceapp-asgi", "capacity": 200, "expiry": 30,

@@ -6,11 +6,10 @@ deactivated or demoted user loses an open socket within one frame or one re-join
 A camera device sends its token in an `Authorization: Bearer <token>` header or as its first
 message `{"type": "auth", "token": "..."}`; never in the URL, where proxies log it.
 
-A Redis restart must not silence an open page: the channel layer's receive raises while Redis
-is away (which would end the socket), and a Redis without persistence comes back having
-forgotten every group member. So the consumers wait the outage out, then join their groups
-again, and also re-join every GROUP_REFRESH_SECONDS (well within the layer's one-minute
-group expiry, which drops a member whose socket never left). A closing socket leaves its groups
+A Redis restart must not silence an open page: the channel layer (faceapp/channel_layer.py)
+waits an outage out and joins the socket's groups again. The consumers also re-join every
+GROUP_REFRESH_SECONDS (well within the layer's one-minute group expiry, which drops a member
+whose socket never left). A closing socket leaves its groups
 even when its consumer is cancelled. The browser reconnects with backoff if the socket ends anyway.
 """
 
@@ -18,7 +17,6 @@ import asyncio
 import json
 import logging
 import secrets
-import weakref
 from importlib import import_module
 from types import SimpleNamespace
 from urllib.parse import parse_qs
@@ -27,8 +25,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user
-from redis.exceptions import RedisError
 
+from faceapp.channel_layer import LAYER_ERRORS, RECONNECT_DELAY_SECONDS
 from identity.models import Camera
 from identity.roles import OPERATOR, VIEWER, has_role
 from identity.services.cameras import camera_frame_receive
@@ -40,23 +38,8 @@ logger = logging.getLogger(__name__)
 FORBIDDEN = 4403
 GROUP_REFRESH_SECONDS = 15.0
 AUTH_MESSAGE_SECONDS = 10.0  # a token-holding device must say who it is this soon after connecting
-RECONNECT_DELAY_SECONDS = 1.0
-# What a Redis outage raises: redis-py's errors, or the socket's own OSError.
-LAYER_ERRORS = (RedisError, OSError)
-# redis-py's pool refuses a process more than 100 connections at once ("Too many connections"):
-# group calls of all this process's sockets take turns, so 300 sockets closing at once all leave.
-GROUP_CALLS_AT_ONCE = 32
 LEAVE_TRIES = 3
-_group_call_slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = weakref.WeakKeyDictionary()
 _leaving: set[asyncio.Task] = set()  # asyncio keeps only weak references to running tasks
-
-
-def _group_call_slot() -> asyncio.Semaphore:
-    """This event loop's semaphore (one belongs to one loop; the tests run several)."""
-    loop = asyncio.get_running_loop()
-    if loop not in _group_call_slots:
-        _group_call_slots[loop] = asyncio.Semaphore(GROUP_CALLS_AT_ONCE)
-    return _group_call_slots[loop]
 
 
 @database_sync_to_async
@@ -114,35 +97,12 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     _rejoining: asyncio.Task | None = None
     _left = False
 
-    # AsyncConsumer.__call__ stores the layer's receive here, then reads it back to wait on:
-    # what it gets is the version that waits out a Redis outage instead of ending the socket.
-    @property
-    def channel_receive(self):
-        return self._channel_receive_through_outages
-
-    @channel_receive.setter
-    def channel_receive(self, layer_receive) -> None:
-        self._layer_receive = layer_receive
-
-    async def _channel_receive_through_outages(self) -> dict:
-        while True:
-            try:
-                return await self._layer_receive()
-            except LAYER_ERRORS as exc:
-                logger.warning("channel layer unreachable (%s); the socket waits for it", exc)
-            await asyncio.sleep(RECONNECT_DELAY_SECONDS)
-            await self._groups_add()  # a restarted Redis may have forgotten us
-
-    async def _group_call(self, method: str, group: str) -> None:
-        async with _group_call_slot():
-            await getattr(self.channel_layer, method)(group, self.channel_name)
-
     async def _groups_add(self) -> None:
         try:
             for group in self.group_names:
                 if self._left:
                     return  # a closed socket never joins again (its ZADD would outlive its ZREM)
-                await self._group_call("group_add", group)
+                await self.channel_layer.group_add(group, self.channel_name)
         except LAYER_ERRORS:
             pass  # still away: the next try comes soon
 
@@ -164,7 +124,7 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     async def join(self, group_names: list[str]) -> None:
         self.group_names = group_names
         for group in group_names:
-            await self._group_call("group_add", group)
+            await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         self._rejoining = asyncio.ensure_future(self._keep_joined())
 
@@ -183,7 +143,7 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
         for group in self.group_names:
             for attempt in range(1, LEAVE_TRIES + 1):
                 try:
-                    await self._group_call("group_discard", group)
+                    await self.channel_layer.group_discard(group, self.channel_name)
                     break
                 except LAYER_ERRORS as exc:
                     if attempt == LEAVE_TRIES:  # the layer's group_expiry drops it within a minute

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+from pathlib import Path
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -9,7 +10,6 @@ from django.core.files.uploadedfile import UploadedFile
 
 from identity.models import Camera, Person
 from identity.services.enrolment import person_code_clean
-from pathlib import Path
 
 CONSENT_SENTENCE = (
     "This person agreed, knowingly and freely, that their face photos and the face templates "

@@ -1,7 +1,16 @@
 from django.urls import path
 
 from identity.views import (
-    attendance, calibration, cameras, compare, dashboard, media, people, recognition, review, snapshots,
+    attendance,
+    calibration,
+    cameras,
+    compare,
+    dashboard,
+    media,
+    people,
+    recognition,
+    review,
+    snapshots,
 )
 
 urlpatterns = [

@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from faceapp.redis_client import redis_client
 from identity.models import Camera, Person
 from identity.services.realtime import DASHBOARD_GROUP, push
-from faceapp.redis_client import redis_client
 from integrations.models import Event
 from integrations.presenters import dashboard_event, event_json
 

@@ -9,10 +9,10 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from faceapp.redis_client import redis_client
 from identity.models import Camera, FaceSample, MatchLog, Snapshot
 from integrations.events import event_publish
 from integrations.models import Event
-from faceapp.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,7 @@
 """Shared fixtures: a real Valkey/Redis for the whole session, a real Celery worker
 (in a thread, consuming from that broker), users of each role, a private media folder."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -144,6 +145,65 @@ def worker_enrolled_aaron(live_worker):
     done = enrolment.samples_wait(sample_ids=[s.pk for s in samples], timeout=120)
     assert [s.status for s in done] == ["accepted"]
     return person
+
+
+@pytest.fixture
+def aaron(django_capture_on_commit_callbacks):
+    """Aaron Peirsol, enrolled from one photo in this thread (no worker)."""
+    from tests import faces_data
+
+    return faces_data.enrol_aaron(django_capture_on_commit_callbacks)
+
+
+@pytest.fixture
+def receiver():
+    """A real webhook receiver on 127.0.0.1 (tests/webhook_receiver.py)."""
+    from tests.webhook_receiver import Receiver
+
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def empty_broker():
+    """No message left over from other tests, delivered or not."""
+    from faceapp.celery import app
+    from faceapp.redis_client import redis_client
+    from tests.celery_workers import UNACKED
+
+    app.control.purge()
+    redis_client().delete(UNACKED, "unacked_index")
+
+
+@pytest.fixture
+def stalled_photo(empty_broker):
+    """submit() stores the group photo as a snapshot whose file is a FIFO: a worker that opens
+    it waits there (as on a stalled network disk) with the snapshot PROCESSING, until
+    release() puts the photo back."""
+    from identity.services import recognition
+    from tests import faces_data
+
+    stalled: list[Path] = []
+    data = faces_data.photo("bbt_group.jpg")
+
+    def submit():
+        snapshot = recognition.snapshot_submit(image=("group.jpg", data))
+        path = Path(snapshot.image.path)
+        path.unlink()
+        os.mkfifo(path)
+        stalled.append(path)
+        return snapshot
+
+    def release() -> None:
+        for path in stalled:
+            spare = path.with_name(path.name + ".part")
+            spare.write_bytes(data)
+            os.replace(spare, path)  # a worker still waiting on the FIFO keeps waiting on the old one
+
+    submit.release = release
+    yield submit
+    release()
 
 
 @pytest.fixture

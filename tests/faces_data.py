@@ -15,6 +15,19 @@ def photo(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
+def enrol_aaron(capture_on_commit_callbacks):
+    """Aaron Peirsol (code AP) enrolled from one photo in this thread, no worker: pass pytest-django's
+    django_capture_on_commit_callbacks (the sample's processing is queued on commit)."""
+    from identity.services import enrolment  # Django models: loaded once the test has set Django up
+
+    with capture_on_commit_callbacks(execute=True):
+        person, (sample,) = enrolment.person_enroll(
+            name="Aaron Peirsol", code="AP", consent=True, photos=[("a1.jpg", photo("lfw_person_a_1.jpg"))]
+        )
+    assert enrolment.sample_process(sample_id=sample.pk).status == "accepted"
+    return person
+
+
 def jpeg(bgr: np.ndarray, quality: int = 92) -> bytes:
     return cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
 
@@ -70,9 +83,9 @@ def events_during(groups: list[str], work):
     import asyncio
 
     from asgiref.sync import sync_to_async
+    from channels.layers import get_channel_layer
 
     from tests.event_loops import run_scenario
-    from channels.layers import get_channel_layer
 
     async def listen():
         layer = get_channel_layer()

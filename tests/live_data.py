@@ -1,9 +1,13 @@
 """Frames for the live-camera tests: a face photo placed on a 640x480 grey canvas, as a
 person standing in front of a door camera."""
 
+import time
+
 import cv2
 import numpy as np
 
+from faceapp.redis_client import redis_client
+from identity.services import frames
 from tests import faces_data
 
 SIZE = (640, 480)
@@ -24,8 +28,12 @@ def scene_jpeg(name: str | None, **placement) -> bytes:
 
 def live_keys_clear(camera) -> None:
     """Camera ids come back after a test database rolls back: clear that camera's live keys."""
-    from identity.services import frames
-    from faceapp.redis_client import redis_client
-
     client = redis_client()
     client.delete(*client.keys(f"faceapp:live:c:{camera.pk}:*"), f"faceapp:live:s:{frames.shard_of(camera.pk)}:cameras")
+
+
+def frames_send(camera, name: str | None, count: int, fps: float = 5.0) -> None:
+    """`count` scenes of the photo `name` (None: an empty scene) put into the camera's frame slot at `fps`."""
+    for index in range(count):
+        frames.frame_put(camera_id=camera.pk, jpeg=scene_jpeg(name, x=150 + 2 * index))
+        time.sleep(1 / fps)

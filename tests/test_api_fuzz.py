@@ -6,11 +6,11 @@ accepted", since no schema can say what a usable photo is (a 1x1 image is valid 
 
 import pytest
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 from django.core.wsgi import get_wsgi_application
 from django.urls import resolve
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import positive_data_acceptance
 
 from identity.roles import ADMIN, OPERATOR, ROLES, VIEWER, has_role
 from tests.api import token_key

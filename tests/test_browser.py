@@ -9,9 +9,9 @@ from celery.contrib.testing.worker import start_worker
 
 from tests import live_data
 from tests.browser import (
+    ARTIFACTS,
     fake_camera_args,
     fake_camera_file,
-    ARTIFACTS,
     launch_chromium,
     live_server,
     log_in,

@@ -6,10 +6,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from identity.threshold_search import calibrate
 from identity.models import Camera, ThresholdChange
 from identity.services import review
 from identity.services.calibration import calibration_compute, default_match_threshold, threshold_for
+from identity.threshold_search import calibrate
 from tests.review_data import at, make_camera, make_log, make_person
 
 DAY = dt.date(2026, 3, 3)

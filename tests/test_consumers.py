@@ -8,7 +8,6 @@ from django.conf import settings
 
 from faceapp.asgi import application
 from identity.models import Camera
-
 from identity.services.realtime import push
 from tests import faces_data, live_data
 from tests.event_loops import run_scenario

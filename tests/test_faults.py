@@ -6,175 +6,67 @@ the session's broker; the Redis restart kills and restarts the session's embedde
 """
 
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection
 
 from faceapp.asgi import application
-from faceapp.celery import app
+from faceapp.redis_client import redis_client
 from identity.models import MatchLog, Snapshot
 from identity.services import recognition
-from faceapp.redis_client import redis_client
-from tests import faces_data
+from tests import celery_workers, faces_data
 from tests.event_loops import run_scenario
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEADLINE = 120  # seconds: a deadline for slow machines, not a timing assertion
-GROUP_FACES = 5  # faces in bbt_group.jpg
-# kombu's Redis transport keeps each delivered, not yet acknowledged message here.
-UNACKED, QUEUE = "unacked", "celery"
 
 
-
-
-def _worker_env(**overrides: str) -> dict[str, str]:
-    """This process's environment (same FACEAPP_DATA_DIR, so the same broker and media; same
-    REDIS_URL if set) pointed at the test database."""
-    env = dict(os.environ)
-    name = connection.settings_dict["NAME"]
-    if connection.vendor == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{name}"
-    else:
-        env["DATABASE_URL"] = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}"))
-    env.update(overrides)
-    return env
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(30)
-
-
-@contextlib.contextmanager
-def _workers(log_dir: Path):
-    """start(name, **env) starts a prefork worker of one process in its own process group;
-    every group started is SIGKILLed on the way out."""
-    started: list[subprocess.Popen] = []
-
-    def start(name: str, **env: str) -> subprocess.Popen:
-        command = [
-            sys.executable, "-m", "celery", "-A", "faceapp", "worker", "--pool", "prefork", "--concurrency", "1",
-            "--loglevel", "INFO", "--hostname", f"{name}@%h", "--without-mingle", "--without-gossip",
-        ]  # fmt: skip
-        with open(log_dir / f"{name}.log", "wb") as log:
-            process = subprocess.Popen(
-                command, cwd=settings.BASE_DIR, env=_worker_env(**env), stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        started.append(process)
-        return process
-
-    try:
-        yield start
-    finally:
-        for process in started:
-            _kill_group(process)
-
-
-def _pool_children(worker: subprocess.Popen) -> list[int]:
-    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
-    if not children.exists():
-        pytest.skip("this kernel does not list a process's children in /proc")
-    return [int(pid) for pid in children.read_text().split()]
-
-
-@pytest.fixture
-def empty_broker():
-    """No message left over from other tests, delivered or not."""
-    app.control.purge()
-    redis_client().delete(UNACKED, "unacked_index")
-
-
-@pytest.fixture
-def stalled_photo(empty_broker):
-    """submit() stores the group photo as a snapshot whose file is a FIFO: a worker that opens
-    it waits there (as on a stalled network disk) with the snapshot PROCESSING, until
-    release() puts the photo back."""
-    stalled: list[Path] = []
-    data = faces_data.photo("bbt_group.jpg")
-
-    def submit() -> Snapshot:
-        snapshot = recognition.snapshot_submit(image=("group.jpg", data))
-        path = Path(snapshot.image.path)
-        path.unlink()
-        os.mkfifo(path)
-        stalled.append(path)
-        return snapshot
-
-    def release() -> None:
-        for path in stalled:
-            spare = path.with_name(path.name + ".part")
-            spare.write_bytes(data)
-            os.replace(spare, path)  # a worker still waiting on the FIFO keeps waiting on the old one
-
-    submit.release = release
-    yield submit
-    release()
-
-
-def _processing(snapshot_id: int) -> bool:
-    return Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.PROCESSING).exists()
-
-
-def _done_once(snapshot_id: int) -> Snapshot:
-    """Wait until the snapshot is DONE and every delivery of its task is acknowledged."""
-    snapshot = wait_until(lambda: Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.DONE).first(), "DONE")
-    client = redis_client()
-    wait_until(lambda: client.hlen(UNACKED) == 0 and client.llen(QUEUE) == 0, "every delivery to be acknowledged")
-    return snapshot
 
 
 def test_it_processes_the_snapshot_of_a_sigkilled_worker_once_a_worker_is_back(tmp_path, stalled_photo):
-    with _workers(tmp_path) as start:
+    with celery_workers.workers(tmp_path) as start:
         snapshot = stalled_photo()
         first = start("first")
-        wait_until(lambda: _processing(snapshot.pk), "the first worker to start the task")
+        wait_until(lambda: celery_workers.processing(snapshot.pk), "the first worker to start the task")
 
-        _kill_group(first)  # the worker and its pool child, mid-task
+        celery_workers.kill_group(first)  # the worker and its pool child, mid-task
         stalled_photo.release()
         snapshot.refresh_from_db()
         assert (snapshot.status, snapshot.attempts, snapshot.logs.count()) == (Snapshot.PROCESSING, 1, 0)
         # Not lost: still held for the dead worker, unacknowledged.
-        assert redis_client().hlen(UNACKED) == 1
+        assert redis_client().hlen(celery_workers.UNACKED) == 1
 
         # A live worker puts it back in the queue once it is older than the visibility timeout
         # (at its start and on a periodic sweep); short here so the test need not wait 6 minutes.
         start("second", FACEAPP_BROKER_VISIBILITY_TIMEOUT="2")
-        done = _done_once(snapshot.pk)
+        done = celery_workers.done_once(snapshot.pk)
 
-    assert (done.attempts, done.error, done.face_count) == (2, "", GROUP_FACES)
+    assert (done.attempts, done.error, done.face_count) == (2, "", celery_workers.GROUP_FACES)
     logs = MatchLog.objects.filter(snapshot=done)
-    assert sorted(logs.values_list("face_index", flat=True)) == list(range(GROUP_FACES))  # no duplicate rows
+    assert sorted(logs.values_list("face_index", flat=True)) == list(range(celery_workers.GROUP_FACES))  # no duplicate rows
 
 
 def test_it_runs_the_task_again_when_only_the_pool_child_is_killed(tmp_path, stalled_photo):
-    with _workers(tmp_path) as start:
+    with celery_workers.workers(tmp_path) as start:
         snapshot = stalled_photo()
         worker = start("survivor")  # the production visibility timeout: redelivery must not wait for it
-        wait_until(lambda: _processing(snapshot.pk), "the worker to start the task")
-        (child,) = _pool_children(worker)
+        wait_until(lambda: celery_workers.processing(snapshot.pk), "the worker to start the task")
+        (child,) = celery_workers.pool_children(worker)
 
         os.kill(child, signal.SIGKILL)  # as the OOM killer would: the parent sees WorkerLostError
         stalled_photo.release()
-        done = _done_once(snapshot.pk)  # rejected with requeue (reject_on_worker_lost), run again
+        done = celery_workers.done_once(snapshot.pk)  # rejected with requeue (reject_on_worker_lost), run again
         assert worker.poll() is None
 
-    assert (done.attempts, done.face_count, done.logs.count()) == (2, GROUP_FACES, GROUP_FACES)
+    assert (done.attempts, done.face_count, done.logs.count()) == (2, celery_workers.GROUP_FACES, celery_workers.GROUP_FACES)
 
 
 def test_it_gives_up_on_a_snapshot_whose_every_attempt_died(media_root):

@@ -18,13 +18,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from faceapp.embedded_valkey import start_valkey
+from faceapp.redis_client import redis_client
 from identity.engine import get_face_engine
 from identity.models import Camera, MatchLog, Person, ProvisionalIdentity
 from identity.services import enrolment, live, recognition, retention
 from identity.services.gallery import gallery_changed
 from identity.services.realtime import DASHBOARD_GROUP
-from faceapp.redis_client import redis_client
-from identity.vision import decode_image
+from identity.vision.image import decode_image
 from integrations.events import STREAM
 from integrations.models import Event
 from integrations.presenters import event_json

@@ -14,19 +14,16 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from faceapp.asgi import application
 from faceapp.embedded_valkey import start_valkey
+from faceapp.redis_client import redis_client
 from identity.management.commands.runstack import daphne_command
 from identity.services.realtime import DASHBOARD_GROUP
-from faceapp.redis_client import redis_client
-from tests import faces_data
+from tests import celery_workers, faces_data
 from tests.event_loops import run_scenario
-from tests.test_faults import GROUP_FACES, _done_once, _kill_group, _processing, _workers
-from tests.test_faults import empty_broker, stalled_photo  # noqa: F401 (fixtures)
 from tests.streams import free_port
 from tests.waiting import wait_until
 
@@ -176,14 +173,14 @@ def test_it_leaves_no_member_in_the_group_when_300_dashboards_close_at_once(clie
 
 @pytest.mark.django_db(transaction=True)
 def test_it_requeues_at_once_the_task_of_a_worker_replaced_under_its_name(tmp_path, stalled_photo):
-    with _workers(tmp_path) as start:
+    with celery_workers.workers(tmp_path) as start:
         snapshot = stalled_photo()
         first = start("same")
-        wait_until(lambda: _processing(snapshot.pk), "the first worker to start the task")
+        wait_until(lambda: celery_workers.processing(snapshot.pk), "the first worker to start the task")
 
-        _kill_group(first)  # mid-task: its message stays unacknowledged in Redis
+        celery_workers.kill_group(first)  # mid-task: its message stays unacknowledged in Redis
         stalled_photo.release()
         start("same")  # the production visibility timeout (minutes): the deadline is shorter
-        done = _done_once(snapshot.pk)
+        done = celery_workers.done_once(snapshot.pk)
 
-    assert (done.attempts, done.face_count, done.logs.count()) == (2, GROUP_FACES, GROUP_FACES)
+    assert (done.attempts, done.face_count, done.logs.count()) == (2, celery_workers.GROUP_FACES, celery_workers.GROUP_FACES)

@@ -12,8 +12,8 @@ from integrations import alerts, webhooks
 from integrations.events import event_publish
 from integrations.models import AlertRule, Delivery, Event
 from tests import faces_data, review_data
-from tests.test_integrations_webhooks import destination_for, receiver  # noqa: F401  (the real receiver)
 from tests.waiting import wait_until
+from tests.webhook_receiver import destination_for
 
 MONDAY = dt.date(2026, 3, 2)
 SATURDAY = dt.date(2026, 3, 7)

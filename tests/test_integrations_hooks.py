@@ -12,7 +12,6 @@ from identity.services import enrolment, live, recognition
 from identity.services.readers import ReaderSupervisor
 from integrations.models import Event
 from tests import faces_data, live_data, streams
-from tests.test_services_recognition import aaron  # noqa: F401  (enrolled in this thread, no worker)
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_live_state")]

@@ -7,14 +7,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from identity.models import Camera, MatchLog
 from faceapp.redis_client import redis_client
+from identity.models import Camera, MatchLog
 from integrations.events import STREAM
 from integrations.models import Event
 from tests import live_data
-from tests.test_integrations_webhooks import destination_for, receiver  # noqa: F401  (the real receiver)
-from tests.test_live_worker import _send
 from tests.waiting import wait_until
+from tests.webhook_receiver import destination_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,8 +29,8 @@ def test_it_delivers_a_live_visits_events_as_signed_webhooks(worker_enrolled_aar
                                   include_crops=True)
     destination.cameras.add(camera)  # only this camera's events
 
-    _send(camera, "lfw_person_a_2.jpg", 20)
-    _send(camera, None, 10)  # gone: the track ends
+    live_data.frames_send(camera, "lfw_person_a_2.jpg", 20)
+    live_data.frames_send(camera, None, 10)  # gone: the track ends
 
     wait_until(lambda: any(r.body["type"] == "visit.ended" for r in receiver.requests), "the visit.ended webhook")
     visit = MatchLog.objects.get()

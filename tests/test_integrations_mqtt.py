@@ -22,9 +22,9 @@ from django.db import connection
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
+from faceapp.redis_client import redis_client
 from identity.models import Camera, Person
 from identity.services import frames
-from faceapp.redis_client import redis_client
 from integrations.events import event_publish
 from integrations.mqtt.bridge import Bridge, read_status
 from integrations.mqtt.config import mqtt_config

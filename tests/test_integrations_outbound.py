@@ -6,8 +6,8 @@ import pytest
 
 from integrations import outbound, webhooks
 from integrations.forms import DestinationForm
-from tests.test_integrations_webhooks import destination_for, receiver  # noqa: F401  (the real receiver)
 from tests.waiting import wait_until
+from tests.webhook_receiver import destination_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,9 +8,9 @@ from django.utils import timezone
 from identity.models import AttendanceRecord, MatchLog
 from identity.services.attendance import (
     arrivals_per_hour,
+    attendance_mark,
     attendance_payload,
     attendance_recompute,
-    attendance_mark,
 )
 from tests.review_data import at, make_camera, make_log, make_person
 

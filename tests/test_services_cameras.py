@@ -3,9 +3,9 @@ a newer one replaces it, bad frames and floods are refused, cameras are kept apa
 
 import pytest
 
+from faceapp.redis_client import redis_client
 from identity.models import Camera, Snapshot
 from identity.services import cameras, frames
-from faceapp.redis_client import redis_client
 from identity.vision import ImageError
 from tests import faces_data, live_data
 

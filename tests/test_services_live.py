@@ -5,11 +5,10 @@ import time
 
 import pytest
 
+from faceapp.redis_client import redis_client
 from identity.models import AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot
 from identity.services import frames, live
-from faceapp.redis_client import redis_client
 from tests import faces_data, live_data
-from tests.test_services_recognition import aaron  # noqa: F401  (enrolled in this thread, no worker)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_live_state")]
 

@@ -10,28 +10,20 @@ from django.utils import timezone
 
 from identity.engine import get_face_engine
 from identity.models import (
-    AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot, embedding_from_bytes, embedding_to_bytes,
+    AttendanceRecord,
+    Camera,
+    MatchLog,
+    ProvisionalIdentity,
+    Snapshot,
+    embedding_from_bytes,
+    embedding_to_bytes,
 )
 from identity.selectors import snapshot_result
-from identity.services import enrolment, recognition, recognizer
+from identity.services import recognition, recognizer
 from identity.vision import ImageError
 from tests import faces_data
 
 pytestmark = pytest.mark.django_db
-
-
-def _enrol_aaron(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        person, (sample,) = enrolment.person_enroll(
-            name="Aaron Peirsol", code="AP", consent=True, photos=[("a1.jpg", faces_data.photo("lfw_person_a_1.jpg"))]
-        )
-    assert enrolment.sample_process(sample_id=sample.pk).status == "accepted"
-    return person
-
-
-@pytest.fixture
-def aaron(django_capture_on_commit_callbacks):
-    return _enrol_aaron(django_capture_on_commit_callbacks)
 
 
 def _embedding_of(name: str) -> np.ndarray:
@@ -228,7 +220,7 @@ def test_it_uses_the_cameras_own_threshold(aaron):
 def test_it_mirrors_an_uploaded_face_only_where_its_decision_is_close(settings, django_capture_on_commit_callbacks):
     settings.FACEAPP_ENGINE = dataclasses.replace(settings.FACEAPP_ENGINE, flip="adaptive")
     recognizer.recognizer_forget()
-    aaron = _enrol_aaron(django_capture_on_commit_callbacks)
+    aaron = faces_data.enrol_aaron(django_capture_on_commit_callbacks)
     sample = aaron.samples.get()
     plain = float(np.dot(_embedding_of("lfw_person_a_2.jpg"), embedding_from_bytes(sample.embedding)))
 

@@ -13,9 +13,9 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from faceapp.celery import app
+from faceapp.redis_client import redis_client
 from identity.models import FaceSample, MatchLog, Snapshot
 from identity.services import enrolment, recognition
-from faceapp.redis_client import redis_client
 from identity.services.queueing import stale_mark, task_enqueue
 from identity.tasks import (
     purge_expired_task,

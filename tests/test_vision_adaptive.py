@@ -15,7 +15,9 @@ from django.core.management import call_command
 from identity.live.pipeline import CameraPipeline
 from identity.live.recognizer import Recognizer, Thresholds
 from identity.matching import Gallery, decision_close, refine_face_matches
-from identity.vision import DEFAULT_FLIP_BAND, EngineConfig, FaceEngine, decode_image, near
+from identity.vision import EngineConfig, FaceEngine
+from identity.vision.adaptive import DEFAULT_FLIP_BAND, near
+from identity.vision.image import decode_image
 from tests import live_data
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -164,7 +166,8 @@ def test_it_keeps_both_embeddings_and_warns_of_someone_already_enrolled(media_ro
 @pytest.mark.django_db
 def test_it_fills_missing_flip_embeddings_lazily_from_the_stored_crop(media_root, adaptive):
     from identity.models import FaceSample, embedding_from_bytes
-    from identity.services import enrolment, gallery as gallery_service
+    from identity.services import enrolment
+    from identity.services import gallery as gallery_service
     from tests import faces_data
 
     _, (sample,) = enrolment.person_enroll(name="Aaron", consent=True,

@@ -12,18 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from identity.vision import (
-    EngineConfig,
-    FaceEngine,
-    NoFaceError,
-    align_face,
-    choose_input_size,
-    cosine_matrix,
-    decode_image,
-    get_engine,
-    quality_problem,
-)
-from identity.vision.quality import FaceQuality
+from identity.vision import EngineConfig, FaceEngine, NoFaceError, get_engine
+from identity.vision.align import align_face
+from identity.vision.detector import choose_input_size
+from identity.vision.embedder import cosine_matrix
+from identity.vision.image import decode_image
+from identity.vision.quality import FaceQuality, quality_problem
 
 FIXTURES = Path(__file__).parent / "fixtures"
 A1, A2, B1 = FIXTURES / "lfw_person_a_1.jpg", FIXTURES / "lfw_person_a_2.jpg", FIXTURES / "lfw_person_b_1.jpg"
@@ -64,7 +58,7 @@ def test_it_fills_every_field_of_a_single_face(engine):
     assert face.embedding.shape == (512,) and face.embedding.dtype == np.float32
     assert abs(np.linalg.norm(face.embedding) - 1) < 1e-5
     assert face.crop.shape == (112, 112, 3) and face.crop.dtype == np.uint8
-    assert face.embedding_mode == "plain" and face.model_id == "w600k_mbf" and not face.fallback
+    assert face.embedding_mode == "plain" and face.model_id == "w600k_mbf"
     x1, y1, x2, y2 = face.box
     assert 40 < x1 < x2 < 210 and 30 < y1 < y2 < 230  # LFW faces are centred
     assert np.all((face.keypoints[:, 0] > x1) & (face.keypoints[:, 0] < x2))
@@ -172,23 +166,18 @@ def test_it_stays_close_to_insightface_by_default(engine, reference):
         assert float(ours[0].embedding @ np.array(face["embedding"], dtype=np.float32)) >= 0.97, face["photo"]
 
 
-def test_it_gives_no_face_or_the_centre_fallback(engine):
+
+
+
+
+
+
+def test_it_finds_no_face_where_there_is_none(engine):
     ramp = np.tile(np.linspace(0, 255, 200, dtype=np.uint8)[None, :, None], (200, 1, 3))
     assert engine.analyze(ramp) == []
-    with pytest.raises(NoFaceError, match="no face found in image 2"):
-        engine.verify(A1, ramp, fallback_center=False)
-    faces = engine.analyze(ramp, fallback_center=True)
-    assert len(faces) == 1 and faces[0].fallback and faces[0].fallback_reason == "centre"
-    assert faces[0].score == 0.0 and faces[0].embedding.shape == (512,)
-    result = engine.verify(A1, ramp)
-    assert "no face detected in image 2: used the image centre" in result.notes and not result.same
-
-
-def test_it_falls_back_to_a_face_that_fills_the_frame(engine):
-    tight = np.ascontiguousarray(decode_image(A1)[70:200, 75:175])  # the face and nothing else
-    assert engine.analyze(tight, fallback_center=True)[0].fallback_reason in (None, "low-threshold", "padded")
-    face = engine.analyze(tight, fallback_center=True)[0]
-    assert engine.compare(face.embedding, engine.analyze(A2)[0].embedding) > engine.config.threshold
+    with pytest.raises(NoFaceError, match="no face found in image 2") as refused:
+        engine.verify(A1, ramp)
+    assert refused.value.image == 2
 
 
 def test_it_chooses_the_detector_input_size():
@@ -204,11 +193,11 @@ def test_it_names_each_quality_problem(engine):
     good = engine.analyze(A1)[0].quality
     assert quality_problem(good, min_size=64, min_blur=20, max_yaw=35, min_score=0.6) is None
     tiny = Image.open(A1).resize((60, 60))
-    small = engine.analyze(np.asarray(tiny)[:, :, ::-1].copy(), fallback_center=True)[0].quality
+    small = engine.analyze(np.asarray(tiny)[:, :, ::-1].copy())[0].quality
     assert quality_problem(small, min_size=64, min_blur=0, max_yaw=90, min_score=0) == (
         f"face too small ({small.size_px:.0f} px < 64 px): move closer or use a larger photo")
     blurred = Image.open(A1).filter(__import__("PIL.ImageFilter").ImageFilter.GaussianBlur(4))
-    soft = engine.analyze(np.asarray(blurred)[:, :, ::-1].copy(), fallback_center=True)[0].quality
+    soft = engine.analyze(np.asarray(blurred)[:, :, ::-1].copy())[0].quality
     assert soft.blur < good.blur / 3
     assert quality_problem(soft, min_size=0, min_blur=good.blur / 2, max_yaw=90, min_score=0).startswith("face blurred")
     turned = FaceQuality(score=0.9, size_px=100, interocular_px=40, blur=100, yaw_deg=50)
@@ -263,24 +252,10 @@ def test_it_verifies_the_first_lfw_pairs_correctly(engine):
         assert not engine.verify(lfw_image(name1, int(n1)), lfw_image(name2, int(n2))).same, (name1, name2)
 
 
-def test_it_prefers_the_centred_subject_over_a_larger_bystander():
-    from identity.vision.detector import Detection
-    from identity.vision.engine import central_order
-
-    def det(x1, y1, x2, y2):
-        return Detection(box=np.array([x1, y1, x2, y2], np.float32), keypoints=np.zeros((5, 2), np.float32), score=0.9)
-
-    subject, bystander = det(80, 70, 170, 180), det(170, 40, 250, 200)  # bystander is larger, at the edge
-    assert bystander.area > subject.area
-    assert central_order([bystander, subject], 250, 250)[0] is subject
 
 
-def test_it_limits_faces_and_puts_the_central_first(engine):
+
+def test_it_keeps_only_the_largest_faces_asked_for(engine):
     everyone = engine.analyze(GROUP)
     one = engine.analyze(GROUP, max_faces=1)
-    assert len(one) == 1 and np.allclose(one[0].box, everyone[0].box)
-    centred = engine.analyze(GROUP, central_first=True)
-    assert len(centred) == 5
-    h, w = decode_image(GROUP).shape[:2]
-    centre_distance = [abs((f.box[0] + f.box[2]) / 2 - w / 2) for f in centred]
-    assert centre_distance[0] == min(centre_distance)  # the woman in the middle
+    assert len(everyone) == 5 and len(one) == 1 and np.allclose(one[0].box, everyone[0].box)

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from identity.vision import EngineConfig, FaceEngine, ModelError, resolve_model
-from identity.vision.registry import DEFAULT_MODELS_DIR, create_session, file_sha256, load_manifest
+from identity.vision import EngineConfig, FaceEngine, ModelError
+from identity.vision.registry import DEFAULT_MODELS_DIR, create_session, file_sha256, load_manifest, resolve_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

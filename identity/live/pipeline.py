@@ -13,7 +13,8 @@ import numpy as np
 from identity.live.recognizer import Recognizer
 from identity.live.tracking import StepResult, Track, Tracker, TrackSettings
 from identity.matching import PersonMatch, refine_matches
-from identity.vision import Detection, FaceEngine, align_face
+from identity.vision import Detection, FaceEngine
+from identity.vision.align import align_face
 
 
 def engine_embed(engine: FaceEngine):

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from faceapp.clock import clock_text
 from identity.models import AttendanceRecord, Camera, MatchLog, Person
-from integrations.hooks import person_arrived
 from identity.services.realtime import DASHBOARD_GROUP, push
+from integrations.hooks import person_arrived
 
 EXPORT_COLUMNS = ["person", "code", "day", "first_seen", "last_seen", "camera"]
 

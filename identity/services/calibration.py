@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from identity.threshold_search import MIN_EACH, Calibration, calibrate
 from identity.models import Camera, MatchLog, ThresholdChange
+from identity.threshold_search import MIN_EACH, Calibration, calibrate
 
 
 def default_match_threshold() -> float:

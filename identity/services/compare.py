@@ -11,13 +11,13 @@ import time
 
 from django.conf import settings
 
-from identity.presenters import jpeg_data_url
-from identity.services.ratelimit import rate_limit_hit
 from faceapp.redis_client import redis_client
-from identity.services.queueing import task_enqueue
-from identity.vision import ImageError, NoFaceError, encode_jpeg
 from identity.engine import get_face_engine
-from identity.vision.image import decode_image
+from identity.presenters import jpeg_data_url
+from identity.services.queueing import task_enqueue
+from identity.services.ratelimit import rate_limit_hit
+from identity.vision import ImageError, NoFaceError
+from identity.vision.image import decode_image, encode_jpeg
 
 COMPARE_TTL = 120
 RATE_WINDOW_SECONDS = 60
@@ -66,7 +66,7 @@ def compare_run(*, job: str) -> None:
             answer.setdefault("field_errors", {})[field] = str(error)
     if not answer:
         try:
-            verification = engine.verify(images[0], images[1], fallback_center=False)
+            verification = engine.verify(images[0], images[1])
         except NoFaceError as error:
             answer["error"] = str(error)
         else:

@@ -9,18 +9,20 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from identity.engine import get_face_engine
 from identity.matching import refine_face_matches
 from identity.models import FaceSample, Person, embedding_to_bytes
 from identity.presenters import sample_payload
+from identity.services.calibration import threshold_for
 from identity.services.erasure import person_erase
 from identity.services.gallery import gallery_changed, gallery_current, gallery_forget
-from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, push
 from identity.services.queueing import stale_requeue, task_enqueue
+from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, push
 from identity.services.uploads import ImageInput, image_check, image_read
-from identity.vision import Face, FaceEngine, ImageError, encode_jpeg, quality_problem
+from identity.vision import Face, FaceEngine, ImageError
+from identity.vision.image import encode_jpeg
+from identity.vision.quality import quality_problem
 from integrations.hooks import enrolment_check
-from identity.services.calibration import threshold_for
-from identity.engine import get_face_engine
 
 PhotoInput = ImageInput  # an upload, or (filename, bytes)
 

@@ -13,11 +13,12 @@ import json
 from pathlib import Path
 
 import cv2
+import numpy as np
 from django.db import transaction
 from django.db.models import Q
 
-import numpy as np
-
+from faceapp.redis_client import redis_client
+from identity.engine import get_face_engine
 from identity.models import (
     AttendanceRecord,
     FaceSample,
@@ -27,14 +28,13 @@ from identity.models import (
     Snapshot,
     embedding_from_bytes,
 )
+from identity.services.calibration import threshold_for
 from identity.services.files import file_names, files_delete, files_delete_on_commit
 from identity.services.frames import frames_discard
 from identity.services.gallery import gallery_changed
-from faceapp.redis_client import redis_client
-from identity.vision import ImageError, decode_image, encode_jpeg
+from identity.vision import ImageError
+from identity.vision.image import decode_image, encode_jpeg
 from integrations.events import STREAM, events_forget
-from identity.engine import get_face_engine
-from identity.services.calibration import threshold_for
 
 REDACT_MARGIN = 0.25  # of the box's size on each side: hair, ears and chin go with the face
 ERASED = "[erased]"

@@ -12,11 +12,11 @@ import numpy as np
 from django.core.cache import cache
 from django.db.models import QuerySet
 
+from identity.engine import get_face_engine
 from identity.matching import Gallery
 from identity.models import FaceSample, embedding_from_bytes, embedding_to_bytes
 from identity.vision import FaceEngine
 from identity.vision.align import CROP_SIZE
-from identity.engine import get_face_engine
 
 VERSION_KEY = "gallery-version"
 FILL_BATCH = 64  # crops mirrored per model call when filling flip embeddings

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from identity.engine import get_face_engine
 from identity.live.pipeline import CameraPipeline
 from identity.live.tracking import StepResult, TrackSettings
 from identity.models import Camera
@@ -26,7 +27,6 @@ from identity.services.recognizer import recognizer_current
 from identity.services.visits import visit_close, visit_record
 from identity.vision import ImageError
 from integrations.hooks import live_visit
-from identity.engine import get_face_engine
 
 logger = logging.getLogger(__name__)
 

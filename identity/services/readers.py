@@ -13,7 +13,7 @@ from identity.live.sources import CameraReader, Frame, ReaderStatus, SourceConfi
 from identity.models import Camera
 from identity.services.cameras import camera_status_push
 from identity.services.frames import frame_put, reader_status_put
-from identity.vision import encode_jpeg
+from identity.vision.image import encode_jpeg
 from integrations.hooks import camera_state
 
 logger = logging.getLogger(__name__)

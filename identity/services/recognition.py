@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from identity.engine import get_face_engine
 from identity.live.recognizer import Recognizer
 from identity.matching import Assignment, refine_face_matches
 from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snapshot, embedding_to_bytes
@@ -19,13 +20,13 @@ from identity.services.attendance import attendance_mark
 from identity.services.calibration import threshold_for
 from identity.services.files import files_delete
 from identity.services.gallery import gallery_current, gallery_forget
-from identity.services.recognizer import recognizer_current, stranger_seen
-from identity.services.realtime import DASHBOARD_GROUP, camera_group, push
 from identity.services.queueing import stale_requeue, task_enqueue
+from identity.services.realtime import DASHBOARD_GROUP, camera_group, push
+from identity.services.recognizer import recognizer_current, stranger_seen
 from identity.services.uploads import ImageInput, image_check, image_read
-from identity.vision import Face, FaceEngine, ImageError, encode_jpeg
+from identity.vision import Face, FaceEngine, ImageError
+from identity.vision.image import encode_jpeg
 from integrations.hooks import snapshot_faces
-from identity.engine import get_face_engine
 
 __all__ = [
     "snapshot_fail", "snapshot_recognize", "snapshot_retry", "snapshot_submit", "snapshot_wait", "snapshots_requeue_stale",

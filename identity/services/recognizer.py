@@ -11,16 +11,16 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from identity.engine import get_face_engine
 from identity.live.recognizer import Recognizer, Thresholds
 from identity.matching import StrangerRegistry
 from identity.models import ProvisionalIdentity, embedding_from_bytes, embedding_to_bytes
 from identity.services.calibration import default_match_threshold
 from identity.services.gallery import gallery_current
-from django.db.models import F
-from django.db.models.functions import Greatest
-from identity.engine import get_face_engine
 
 STRANGER_MEMORY = 2000  # most recently seen provisional identities a new face is compared with
 STRANGERS_RELOAD_SECONDS = 60.0

@@ -28,9 +28,9 @@ from identity.models import FaceSample, MatchLog, ProvisionalIdentity, Snapshot
 from identity.services import attendance
 from identity.services.erasure import embeddings_of, frames_redact, redis_forget, snapshots_redact
 from identity.services.files import file_names, files_delete
+from identity.services.gallery import gallery_changed
 from identity.services.recognizer import strangers_changed
 from integrations.events import events_forget
-from identity.services.gallery import gallery_changed
 
 
 def _erase_log_biometrics(logs) -> int:

@@ -16,8 +16,8 @@ from django.utils import timezone
 from identity.models import FaceSample, MatchLog, MatchLogReview, Person, ProvisionalIdentity
 from identity.services import attendance
 from identity.services.enrolment import person_code_clean
-from identity.services.recognizer import strangers_changed
 from identity.services.gallery import gallery_changed
+from identity.services.recognizer import strangers_changed
 
 PROMOTE_SAMPLES = 3  # best faces of a promoted stranger that become their enrolled samples
 

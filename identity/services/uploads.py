@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from faceapp.sizes import size_text
-from identity.vision import ImageError, probe_image
+from identity.vision import ImageError
+from identity.vision.image import probe_image
 
 ImageInput = UploadedFile | tuple[str, bytes]  # an upload, or (filename, bytes)
 

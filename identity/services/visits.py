@@ -22,7 +22,7 @@ from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snaps
 from identity.services.attendance import attendance_mark
 from identity.services.files import files_delete
 from identity.services.recognizer import stranger_seen
-from identity.vision import encode_jpeg
+from identity.vision.image import encode_jpeg
 
 
 @dataclass

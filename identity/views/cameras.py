@@ -8,12 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from identity.forms import CameraEditForm, CameraForm, posted
-from identity.models import Camera
 from identity.live.sources import redact_url
+from identity.models import Camera
 from identity.presenters import jpeg_data_url
 from identity.roles import ADMIN, OPERATOR, role_required
-from identity.services import cameras
 from identity.selectors import camera_statuses
+from identity.services import cameras
 from identity.services.readers import camera_frame_test
 
 

@@ -13,8 +13,8 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.settings import api_settings
 
-from identity.services.health_checks import health_report, liveness_report
 from identity.roles import ADMIN, has_role
+from identity.services.health_checks import health_report, liveness_report
 
 
 def _token_user(request):

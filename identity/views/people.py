@@ -9,8 +9,8 @@ from django.views.decorators.http import require_GET
 from identity.forms import PersonCreateForm, PersonEditForm, PhotosForm, posted
 from identity.models import FaceSample, Person
 from identity.presenters import person_choice, sample_payload
-from identity.selectors import PEOPLE_SORTS, people_page, people_search
 from identity.roles import OPERATOR, role_required
+from identity.selectors import PEOPLE_SORTS, people_page, people_search
 from identity.services import enrolment
 
 

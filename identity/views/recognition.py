@@ -8,6 +8,7 @@ from identity.roles import OPERATOR, role_required
 from identity.services.recognition import snapshot_submit, uploads_camera
 from identity.vision import ImageError
 
+
 @role_required(OPERATOR)
 def upload(request):
     form = UploadForm(*posted(request))

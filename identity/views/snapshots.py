@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from identity.models import Snapshot
-from identity.roles import OPERATOR, VIEWER, role_required
 from identity.presenters import snapshot_payload
+from identity.roles import OPERATOR, VIEWER, role_required
 from identity.services import recognition
 
 

@@ -20,6 +20,11 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine similarity of every row of ``a`` (N, D) with every row of ``b`` (M, D): (N, M)."""
+    return l2_normalize(np.atleast_2d(a)) @ l2_normalize(np.atleast_2d(b)).T
+
+
 def flip_mean(plain: np.ndarray, mirrored: np.ndarray) -> np.ndarray:
     """Flip embeddings: the normalised mean of unit plain and unit mirrored embeddings (rows).
 

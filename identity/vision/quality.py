@@ -13,7 +13,7 @@ import numpy as np
 class FaceQuality:
     """How usable one detected face is.
 
-    score: detector confidence (0..1; 0 for a centre fallback).
+    score: detector confidence (0..1).
     size_px: smaller side of the face box, in original image pixels.
     interocular_px: distance between the eye keypoints, in original image pixels.
     blur: variance of the Laplacian of the aligned gray crop (higher = sharper).

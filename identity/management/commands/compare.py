@@ -26,10 +26,6 @@ class Command(BaseCommand):
         modes.add_argument("--adaptive", action="store_true",
                            help="mirror the faces only when the similarity is close to the threshold")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
-        parser.add_argument(
-            "--center-fallback", action="store_true",
-            help="when no face is detected, compare the image centre (for pre-cropped face photos)",
-        )
 
     def handle(self, *args, **options):
         engine = get_face_engine()
@@ -42,19 +38,13 @@ class Command(BaseCommand):
             engine = get_engine(dataclasses.replace(engine.config, **changes))
         paths = (options["image1"], options["image2"])
         try:
-            result = engine.verify(*paths, fallback_center=True)
+            result = engine.verify(*paths)
         except ImageError as exc:
             raise CommandError(f"cannot use image: {exc}") from exc
         except NoFaceError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(f"{exc} ({paths[exc.image - 1]})" if exc.image else str(exc)) from exc
         except ModelError as exc:
             raise CommandError(f"face model problem: {exc}") from exc
-        for number, (path, face) in enumerate(zip(paths, (result.face1, result.face2)), start=1):
-            if face.fallback_reason == "centre" and not options["center_fallback"]:
-                raise CommandError(
-                    f"no face found in image {number} ({path}); "
-                    "use --center-fallback to compare the image centre anyway"
-                )
         verdict = "same person" if result.same else "different people"
         if options["json"]:
             payload = {
