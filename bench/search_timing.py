@@ -9,7 +9,8 @@ import time
 
 import numpy as np
 
-from identity.matching import Gallery, PersonMatch, normalize_rows
+from identity.matching import Gallery, PersonMatch
+from identity.vision.embedder import l2_normalize
 
 QUERY_BATCHES = (1, 64)
 
@@ -17,7 +18,7 @@ QUERY_BATCHES = (1, 64)
 def naive_search(queries: np.ndarray, samples_by_person: list[tuple[int, np.ndarray]]) -> list[PersonMatch]:
     """The baseline: loop over people in Python, one dot product per person."""
     results = []
-    for query in normalize_rows(queries):
+    for query in l2_normalize(queries):
         best, best_score, second_score = None, -1.0, -1.0
         for person_id, samples in samples_by_person:
             score = float(np.max(samples @ query))
@@ -46,7 +47,7 @@ def search_timings(
     rng = np.random.default_rng(seed)
     largest = max(sizes)
     synthetic = max(0, largest - len(lfw_vectors))
-    pool = np.vstack([lfw_vectors, normalize_rows(rng.standard_normal((synthetic, lfw_vectors.shape[1])))])
+    pool = np.vstack([lfw_vectors, l2_normalize(rng.standard_normal((synthetic, lfw_vectors.shape[1])))])
     rows = []
     for size in sizes:
         gallery = Gallery(pool[:size], np.arange(size))

@@ -14,15 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from identity.vision.adaptive import near
+from identity.vision.embedder import l2_normalize
 
 if TYPE_CHECKING:
     from identity.vision import Face, FaceEngine
-
-
-def normalize_rows(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
 
 
 @dataclass(frozen=True)
@@ -57,9 +52,9 @@ class Gallery:
         embeddings = embeddings.reshape(len(person_ids), embeddings.shape[-1])
         # Samples sorted by person so that each person's columns are one contiguous run.
         order = np.argsort(person_ids, kind="stable")
-        self.matrix = normalize_rows(embeddings[order]) if len(order) else embeddings
+        self.matrix = l2_normalize(embeddings[order]) if len(order) else embeddings
         flips = None if flip_embeddings is None else np.asarray(flip_embeddings, np.float32).reshape(embeddings.shape)
-        self.flip_matrix = self.matrix if flips is None or not len(order) else normalize_rows(flips[order])
+        self.flip_matrix = self.matrix if flips is None or not len(order) else l2_normalize(flips[order])
         sorted_ids = person_ids[order]
         starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]]) if len(order) else []
         self._run_starts = np.asarray(starts, dtype=np.int64)
@@ -81,7 +76,7 @@ class Gallery:
     def person_scores(self, queries: np.ndarray, *, flip: bool = False) -> np.ndarray:
         """(faces, people) cosine of each face to each person's closest sample (flip: the
         queries are flip embeddings, scored against the samples' flip embeddings)."""
-        similarities = normalize_rows(np.atleast_2d(queries)) @ (self.flip_matrix if flip else self.matrix).T
+        similarities = l2_normalize(np.atleast_2d(queries)) @ (self.flip_matrix if flip else self.matrix).T
         if len(self._run_starts) == self.sample_count:
             return similarities  # one sample per person: nothing to reduce
         return np.maximum.reduceat(similarities, self._run_starts, axis=1)
@@ -172,7 +167,7 @@ class StrangerRegistry:
 
     def add(self, label: str, embeddings: np.ndarray) -> None:
         self.labels.append(label)
-        self._examples.append(normalize_rows(np.atleast_2d(embeddings))[-self.max_examples :])
+        self._examples.append(l2_normalize(np.atleast_2d(embeddings))[-self.max_examples :])
 
     def examples(self, label: str) -> np.ndarray:
         return self._examples[self.labels.index(label)]
@@ -181,7 +176,7 @@ class StrangerRegistry:
         """Add a sighting's embedding to a stranger's examples; True when it was kept."""
         index = self.labels.index(label)
         current = self._examples[index]
-        vector = normalize_rows(np.atleast_2d(embedding))
+        vector = l2_normalize(np.atleast_2d(embedding))
         if current.size and float((current @ vector[0]).max()) >= self.diversity:
             return False
         self._examples[index] = np.vstack([current, vector])[-self.max_examples :]
@@ -189,7 +184,7 @@ class StrangerRegistry:
 
     def scores(self, queries: np.ndarray) -> np.ndarray:
         """(faces, strangers) cosine of each face to each stranger's closest example."""
-        queries = normalize_rows(np.atleast_2d(queries))
+        queries = l2_normalize(np.atleast_2d(queries))
         if not self.labels:
             return np.zeros((len(queries), 0), np.float32)
         stacked = np.vstack(self._examples)
@@ -258,7 +253,7 @@ def assign_identities(
         by default `gallery` is searched here.
     Two faces in one frame never get the same ID; `strangers` is updated in place.
     """
-    embeddings = normalize_rows(np.atleast_2d(embeddings)) if len(embeddings) else embeddings
+    embeddings = l2_normalize(np.atleast_2d(embeddings)) if len(embeddings) else embeddings
     if len(embeddings) == 0:
         return []
     stranger_threshold = threshold if stranger_threshold is None else stranger_threshold

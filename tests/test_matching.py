@@ -11,20 +11,20 @@ from identity.matching import (
     StrangerRegistry,
     assign_identities,
     decision_close,
-    normalize_rows,
     refine_matches,
 )
+from identity.vision.embedder import l2_normalize
 
 RNG = np.random.default_rng(7)
 
 
 def _near(vector, noise=0.3):
-    return normalize_rows((vector + noise * RNG.standard_normal(vector.shape) / np.sqrt(vector.shape[-1]))[None])[0]
+    return l2_normalize((vector + noise * RNG.standard_normal(vector.shape) / np.sqrt(vector.shape[-1]))[None])[0]
 
 
 @pytest.fixture
 def people():
-    return normalize_rows(RNG.standard_normal((4, 512)))
+    return l2_normalize(RNG.standard_normal((4, 512)))
 
 
 def _labels():
@@ -43,9 +43,9 @@ def test_it_scores_each_person_by_their_best_sample(people):
 
 
 def test_it_agrees_with_a_brute_force_loop(people):
-    samples = normalize_rows(RNG.standard_normal((50, 512)))
+    samples = l2_normalize(RNG.standard_normal((50, 512)))
     ids = RNG.integers(0, 9, 50)
-    queries = normalize_rows(RNG.standard_normal((7, 512)))
+    queries = l2_normalize(RNG.standard_normal((7, 512)))
     matches = Gallery(samples, ids).search(queries)
     for query, match in zip(queries, matches):
         per_person = {pid: max(float(s @ query) for s, i in zip(samples, ids) if i == pid) for pid in set(ids)}
@@ -63,7 +63,7 @@ def test_it_handles_an_empty_gallery_and_a_single_person(people):
 
 
 def test_it_calls_an_ambiguous_face_unknown(people):
-    twin = normalize_rows((people[0] + 0.05 * people[1])[None])[0]
+    twin = l2_normalize((people[0] + 0.05 * people[1])[None])[0]
     gallery = Gallery(np.vstack([people[0], twin]), [1, 2])
     [match] = gallery.search(people[0])
     assert match.similarity > 0.9
@@ -105,7 +105,7 @@ def test_it_keeps_a_few_diverse_examples_per_stranger(people):
 
 
 def test_it_scores_flip_queries_against_the_samples_flip_embeddings(people):
-    plain, flips = people[:3], normalize_rows(people[:3] + 0.5 * people[3])
+    plain, flips = people[:3], l2_normalize(people[:3] + 0.5 * people[3])
     gallery = Gallery(plain, [7, 8, 9], flip_embeddings=flips)
     [by_plain] = gallery.search(flips[1])
     [by_flip] = gallery.search(flips[1], flip=True)
@@ -134,7 +134,7 @@ def test_it_calls_a_decision_close_near_the_threshold_or_the_margin():
 
 
 def test_it_refines_only_the_close_faces_by_their_flip_embeddings(people):
-    flips = normalize_rows(people[:2] + 0.5 * people[3])
+    flips = l2_normalize(people[:2] + 0.5 * people[3])
     gallery = Gallery(people[:2], [1, 2], flip_embeddings=flips)
     matches = [PersonMatch(1, 0.9, 0.0), PersonMatch(2, 0.36, 0.0), PersonMatch(1, 0.1, 0.0)]
     asked: list[list[int]] = []

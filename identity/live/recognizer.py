@@ -15,7 +15,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from identity.matching import Assignment, Gallery, PersonMatch, StrangerRegistry, assign_identities, normalize_rows
+from identity.matching import Assignment, Gallery, PersonMatch, StrangerRegistry, assign_identities
+from identity.vision.embedder import l2_normalize
 
 # 1:N naming threshold: stricter than 1:1 verification's, since a stranger searched against
 # many people gets many chances to pass one (bench/identify.py measures it).
@@ -100,7 +101,7 @@ class Recognizer:
     def stranger_for(self, embedding: np.ndarray, *, exclude: set[str] = frozenset()) -> StrangerMatch:
         """The provisional identity of a face decided unknown: the closest stranger at or above
         the stranger threshold, else a new one (labels in `exclude` are taken by other faces)."""
-        vector = normalize_rows(np.atleast_2d(embedding))
+        vector = l2_normalize(np.atleast_2d(embedding))
         with self._lock:
             if len(self.strangers):
                 scores = self.strangers.scores(vector)[0]

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from identity.live.recognizer import Recognizer
-from identity.matching import PersonMatch, normalize_rows
+from identity.matching import PersonMatch
 from identity.vision import Detection
+from identity.vision.embedder import l2_normalize
 from identity.vision.quality import FaceQuality, measure_quality
 
 # embed(image, detections) -> ((N, D) unit embeddings, N aligned crops), in one model call.
@@ -100,7 +101,7 @@ class Track:
     @property
     def embedding(self) -> np.ndarray | None:
         """The weighted mean of the track's embeddings, unit length."""
-        return None if self.embedding_sum is None else normalize_rows(self.embedding_sum[None])[0]
+        return None if self.embedding_sum is None else l2_normalize(self.embedding_sum[None])[0]
 
     def vote(self, view: FaceView, *, recognizer: Recognizer, name_threshold: float | None) -> None:
         thresholds = recognizer.thresholds
