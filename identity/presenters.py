@@ -13,6 +13,7 @@ from django.urls import reverse
 from identity.live.tracking import FaceView, Track
 from identity.matching import person_display_id
 from identity.models import FaceSample, MatchLog, Snapshot
+from identity.vision.quality import ENROLMENT_LIMITS, EnrolmentLimits
 
 PENDING, NAMED, STRANGER = "pending", "named", "stranger"
 
@@ -60,6 +61,18 @@ def sample_payload(sample: FaceSample) -> dict:
         "photo_url": reverse("media-sample-photo", args=[sample.pk]) if sample.photo else None,
         "quality": sample.quality or {},
     }
+
+
+def enrolment_limits_text(limits: EnrolmentLimits = ENROLMENT_LIMITS) -> list[str]:
+    """The enrolment gate's limits in words, for the enrolment pages' "Photos are accepted when…"
+    list (written here once: the gate's own reasons quote the same numbers)."""
+    return [
+        f"one face is found, with detector confidence at least {limits.min_score:.2f}",
+        f"the face is at least {limits.min_size:.0f} px",
+        f"it is turned at most {limits.max_yaw:.0f}°",
+        f"its brightness is between {limits.min_brightness:.0f} and {limits.max_brightness:.0f} (of 255)",
+        f"its sharpness is at least {limits.min_blur:.0f}",
+    ]
 
 
 def _snapshot_face(log: MatchLog) -> dict:

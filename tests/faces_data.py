@@ -53,6 +53,11 @@ def blurred_face_jpeg() -> bytes:
     return jpeg(cv2.GaussianBlur(bgr("lfw_person_a_1.jpg"), (21, 21), 0))
 
 
+def exposed_face_jpeg(gain: float) -> bytes:
+    """Person A with every pixel times `gain`: 0.25 is a face too dark, 2.0 one overexposed."""
+    return jpeg(np.clip(bgr("lfw_person_a_1.jpg") * gain, 0, 255).astype(np.uint8))
+
+
 def side_by_side_jpeg(left: str, right: str) -> bytes:
     """Two photos in one frame: two faces."""
     return jpeg(np.hstack([bgr(left), bgr(right)]))

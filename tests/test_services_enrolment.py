@@ -49,9 +49,11 @@ def test_it_accepts_a_photo_with_one_clear_face_and_pushes_the_result(media_root
         (lambda: faces_data.photo("bbt_group.jpg"), "5 faces found: use a photo with one face"),
         (faces_data.small_face_jpeg, "face too small"),
         (faces_data.blurred_face_jpeg, "face blurred"),
+        (lambda: faces_data.exposed_face_jpeg(0.25), "face too dark"),
+        (lambda: faces_data.exposed_face_jpeg(2.0), "face too bright / overexposed"),
         (faces_data.truncated_jpeg, "unreadable image"),
     ],
-    ids=["no-face", "five-faces", "too-small", "blurred", "truncated"],
+    ids=["no-face", "five-faces", "too-small", "blurred", "too-dark", "overexposed", "truncated"],
 )
 def test_it_rejects_a_photo_with_the_reason(make_photo, reason):
     _, (sample,) = _enrol("Someone", make_photo())

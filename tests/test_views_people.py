@@ -76,6 +76,18 @@ def test_it_shows_the_consent_sentence_and_webcam_widget(client, operator_user):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("page", ["person-create", "person-add-photos"])
+def test_it_shows_the_photo_limits_on_the_enrolment_pages(client, operator_user, page):
+    client.force_login(operator_user)
+    url = reverse(page, args=[_person().pk] if page == "person-add-photos" else [])
+    html = client.get(url).content.decode()
+    assert "Photos are accepted when:" in html
+    for limit in ["confidence at least 0.60", "at least 64 px", "turned at most 35°",
+                  "brightness is between 40 and 210", "sharpness is at least 30"]:
+        assert limit in html, limit
+
+
+@pytest.mark.django_db
 def test_it_refuses_enrolment_without_consent(client, operator_user, media_root):
     client.force_login(operator_user)
     response = client.post(reverse("person-create"), {"name": "Ada", "photos": [_photo()]})

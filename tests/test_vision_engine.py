@@ -17,7 +17,7 @@ from identity.vision.align import align_face
 from identity.vision.detector import choose_input_size
 from identity.vision.embedder import cosine_matrix
 from identity.vision.image import decode_image
-from identity.vision.quality import FaceQuality, quality_problem
+from identity.vision.quality import EnrolmentLimits, FaceQuality, quality_problem
 
 FIXTURES = Path(__file__).parent / "fixtures"
 A1, A2, B1 = FIXTURES / "lfw_person_a_1.jpg", FIXTURES / "lfw_person_a_2.jpg", FIXTURES / "lfw_person_b_1.jpg"
@@ -191,19 +191,20 @@ def test_it_chooses_the_detector_input_size():
 
 def test_it_names_each_quality_problem(engine):
     good = engine.analyze(A1)[0].quality
-    assert quality_problem(good, min_size=64, min_blur=20, max_yaw=35, min_score=0.6) is None
+    assert quality_problem(good, EnrolmentLimits(min_size=64, min_blur=20, max_yaw=35, min_score=0.6)) is None
     tiny = Image.open(A1).resize((60, 60))
     small = engine.analyze(np.asarray(tiny)[:, :, ::-1].copy())[0].quality
-    assert quality_problem(small, min_size=64, min_blur=0, max_yaw=90, min_score=0) == (
+    assert quality_problem(small, EnrolmentLimits(min_size=64, min_blur=0, max_yaw=90, min_score=0)) == (
         f"face too small ({small.size_px:.0f} px < 64 px): move closer or use a larger photo")
     blurred = Image.open(A1).filter(__import__("PIL.ImageFilter").ImageFilter.GaussianBlur(4))
     soft = engine.analyze(np.asarray(blurred)[:, :, ::-1].copy())[0].quality
     assert soft.blur < good.blur / 3
-    assert quality_problem(soft, min_size=0, min_blur=good.blur / 2, max_yaw=90, min_score=0).startswith("face blurred")
-    turned = FaceQuality(score=0.9, size_px=100, interocular_px=40, blur=100, yaw_deg=50)
-    assert "sideways" in quality_problem(turned, min_size=64, min_blur=20, max_yaw=35, min_score=0.6)
-    unsure = FaceQuality(score=0.3, size_px=100, interocular_px=40, blur=100, yaw_deg=0)
-    assert "confidence" in quality_problem(unsure, min_size=64, min_blur=20, max_yaw=35, min_score=0.6)
+    soft_limits = EnrolmentLimits(min_size=0, min_blur=good.blur / 2, max_yaw=90, min_score=0)
+    assert quality_problem(soft, soft_limits).startswith("face blurred")
+    turned = FaceQuality(score=0.9, size_px=100, interocular_px=40, blur=100, yaw_deg=50, brightness=128)
+    assert "sideways" in quality_problem(turned, EnrolmentLimits(min_size=64, min_blur=20, max_yaw=35, min_score=0.6))
+    unsure = FaceQuality(score=0.3, size_px=100, interocular_px=40, blur=100, yaw_deg=0, brightness=128)
+    assert "confidence" in quality_problem(unsure, EnrolmentLimits(min_size=64, min_blur=20, max_yaw=35, min_score=0.6))
 
 
 def test_it_reads_the_config_from_the_environment():

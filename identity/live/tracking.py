@@ -21,6 +21,7 @@ import numpy as np
 from identity.live.recognizer import Recognizer
 from identity.matching import PersonMatch
 from identity.vision import Detection
+from identity.vision.align import crop_mask
 from identity.vision.embedder import l2_normalize
 from identity.vision.quality import FaceQuality, measure_quality
 
@@ -31,7 +32,7 @@ Embed = Callable[[np.ndarray, list[Detection]], tuple[np.ndarray, list[np.ndarra
 @dataclass(frozen=True)
 class TrackSettings:
     min_face_px: float = 32.0  # smaller faces are not followed
-    min_blur: float = 15.0  # blurrier faces (Laplacian variance of the crop) are followed but do not vote
+    min_blur: float = 15.0  # blurrier faces (Laplacian variance of the face) are followed but do not vote
     full_weight_px: float = 96.0  # a face this large (smaller side) votes with full weight
     iou_match: float = 0.3  # box overlap that continues a track
     relink_similarity: float = 0.45  # embedding cosine that gives a face back its unseen track
@@ -219,7 +220,8 @@ class Tracker:
             for i, embedding, crop, match in zip(to_embed, embeddings, crops, matches):
                 view = views[i]
                 view.embedding, view.crop, view.match = embedding, crop, match
-                view.quality = measure_quality(faces[i].box, faces[i].keypoints, faces[i].score, crop)
+                view.quality = measure_quality(faces[i].box, faces[i].keypoints, faces[i].score, crop,
+                                               valid=crop_mask(image.shape, faces[i].keypoints))
         for i, (view, face) in enumerate(zip(views, faces)):
             view.weight = self._weight(face, view.quality) if view.embedding is not None else 0.0
             track = owner.get(i)

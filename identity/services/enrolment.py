@@ -21,7 +21,7 @@ from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, 
 from identity.services.uploads import ImageInput, image_check, image_read
 from identity.vision import Face, FaceEngine, ImageError
 from identity.vision.image import encode_jpeg
-from identity.vision.quality import quality_problem
+from identity.vision.quality import ENROLMENT_LIMITS, quality_problem
 from integrations.hooks import enrolment_check
 
 PhotoInput = ImageInput  # an upload, or (filename, bytes)
@@ -95,7 +95,7 @@ def _face_problem(faces) -> str | None:
         return "no face found"
     if len(faces) > 1:
         return f"{len(faces)} faces found: use a photo with one face"
-    return quality_problem(faces[0].quality)
+    return quality_problem(faces[0].quality, ENROLMENT_LIMITS)  # the limits the enrolment pages list
 
 
 def sample_duplicate(*, engine: FaceEngine, face: Face, person_id: int) -> str | None:
@@ -117,7 +117,7 @@ def sample_duplicate(*, engine: FaceEngine, face: Face, person_id: int) -> str |
 def sample_process(*, sample_id: int) -> FaceSample:
     """The worker's job for one enrolment photo: detect → exactly one face → quality gate →
     embed → save aligned crop; ACCEPTED, or REJECTED with a reason ("no face found",
-    "2 faces found: use a photo with one face", "face too small", "face blurred", ...).
+    "2 faces found: use a photo with one face", "face too small", "face too dark", "face blurred", ...).
     An accepted face that matches another enrolled person keeps a warning as its reason
     (:func:`sample_duplicate`).
     Idempotent. Marks the gallery changed, pushes an `enrolment.sample` event."""

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from identity.forms import PersonCreateForm, PersonEditForm, PhotosForm, posted
 from identity.models import FaceSample, Person
-from identity.presenters import person_choice, sample_payload
+from identity.presenters import enrolment_limits_text, person_choice, sample_payload
 from identity.roles import OPERATOR, role_required
 from identity.selectors import PEOPLE_SORTS, people_page, people_search
 from identity.services import enrolment
@@ -57,7 +57,7 @@ def person_create(request):
         else:
             messages.success(request, f"{person.name} added with {len(samples)} photo(s): checking them now.")
             return redirect("person-detail", person_id=person.pk)
-    return render(request, "identity/person_form.html", {"form": form})
+    return render(request, "identity/person_form.html", {"form": form, "photo_limits": enrolment_limits_text()})
 
 
 @role_required(OPERATOR)
@@ -106,7 +106,8 @@ def person_add_photos(request, person_id: int):
             enrolment.sample_add(person=person, photo=photo, source=_sample_source(photo))
         messages.success(request, f"{len(photos)} photo(s) added: checking them now.")
         return redirect("person-detail", person_id=person.pk)
-    return render(request, "identity/person_add_photos.html", {"form": form, "person": person})
+    context = {"form": form, "person": person, "photo_limits": enrolment_limits_text()}
+    return render(request, "identity/person_add_photos.html", context)
 
 
 @role_required(OPERATOR)

@@ -48,3 +48,15 @@ def align_face(image: np.ndarray, keypoints: np.ndarray, size: int = CROP_SIZE) 
     """Warp the face with these five keypoints to an aligned ``size`` x ``size`` BGR crop."""
     matrix = alignment_matrix(keypoints, size)
     return cv2.warpAffine(image, matrix, (size, size), borderValue=0.0)
+
+
+def crop_mask(image_shape: tuple[int, ...], keypoints: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
+    """(size, size) bool: the pixels of ``align_face``'s crop that came from the image, False
+    where the face reached past the image's edges and the crop was filled with black."""
+    # Mapping the crop's pixels back costs size² points; warping a ones-image would cost the whole photo.
+    inverse = cv2.invertAffineTransform(alignment_matrix(keypoints, size))
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float64)
+    src_x = inverse[0, 0] * xs + inverse[0, 1] * ys + inverse[0, 2]
+    src_y = inverse[1, 0] * xs + inverse[1, 1] * ys + inverse[1, 2]
+    height, width = image_shape[:2]
+    return (src_x >= 0) & (src_x <= width - 1) & (src_y >= 0) & (src_y <= height - 1)

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .adaptive import ADAPTIVE, FLIP, near
-from .align import align_face
+from .align import align_face, crop_mask
 from .config import EngineConfig
 from .detector import Detection, ScrfdDetector
 from .embedder import ArcFaceEmbedder, cosine_matrix, flip_mean
@@ -151,11 +151,13 @@ class FaceEngine:
         crops = [align_face(bgr, d.keypoints) for bgr, detections in found for d in detections]
         embeddings, flips = self._embed_faces(crops, with_flip)
         results, start = [], 0
-        for _, detections in found:
+        for bgr, detections in found:
             results.append([
                 Face(
                     box=d.box, keypoints=d.keypoints, score=d.score, embedding=embeddings[start + k],
-                    quality=measure_quality(d.box, d.keypoints, d.score, crops[start + k]), crop=crops[start + k],
+                    quality=measure_quality(d.box, d.keypoints, d.score, crops[start + k],
+                                            valid=crop_mask(bgr.shape, d.keypoints)),
+                    crop=crops[start + k],
                     embedding_mode=self.embedding_mode, model_id=self.model_id,
                     flip_embedding=None if flips is None else flips[start + k],
                 )
