@@ -1,5 +1,6 @@
 """One clock: every page, export and attendance day is in the site's time zone (TIME_ZONE, from
-FACEAPP_TIME_ZONE, else the machine's own zone), written the same way: 2026-12-02 14:03:07."""
+FACEAPP_TIME_ZONE, else the machine's own zone), written the same way: 2026-12-02 14:03:07.
+A user may read their pages in a zone of their own (their profile); days stay the site's."""
 
 import datetime as dt
 import os
@@ -28,6 +29,19 @@ def machine_time_zone() -> str:
         except (ZoneInfoNotFoundError, ValueError):
             continue
     return "UTC"
+
+
+def site_date(when: dt.datetime | None = None) -> dt.date:
+    """The site's calendar day of `when` (now when None): attendance days are the site's, whatever
+    zone a user reads their pages in."""
+    return timezone.localdate(when, timezone=timezone.get_default_timezone())
+
+
+def site_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of one of the site's calendar days, as aware datetimes."""
+    zone = timezone.get_default_timezone()
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min), zone)
+    return start, timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min), zone)
 
 
 def clock_text(value: dt.datetime | None) -> str:

@@ -11,15 +11,18 @@ ASGI servers that stream bodies to the application. Both answer 413 and read not
 import functools
 import logging
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http.request import split_domain_port, validate_host
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.deprecation import MiddlewareMixin
 
 from faceapp.sizes import size_text
+from identity.services.accounts import user_time_zone
 from identity.services.login_throttle import login_failure_record, login_retry_after
 
 logger = logging.getLogger(__name__)
@@ -276,3 +279,18 @@ class SecurityHeadersMiddleware(MiddlewareMixin):
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.headers.setdefault("Cache-Control", "private, no-store")
         return response
+
+
+def user_time_zone_middleware(get_response):
+    """Each user's pages in the zone they chose in their profile, else in the site's."""
+
+    def middleware(request):
+        zone = user_time_zone(request.user) if request.user.is_authenticated else ""
+        if zone:
+            timezone.activate(ZoneInfo(zone))
+        try:
+            return get_response(request)
+        finally:
+            timezone.deactivate()
+
+    return middleware

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "identity",
     "integrations",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "faceapp.middleware.user_time_zone_middleware",  # a user's own zone (their profile) for their pages
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy, Permissions-Policy and no-store on every response Django makes.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("identity.api.urls")),
     path("integrations/", include("integrations.urls")),
+    path("audit/", include("audit.urls")),
     path("", include("identity.urls")),
 ]
 

@@ -23,7 +23,7 @@ from identity.models import (
 from identity.roles import ADMIN, has_role
 from identity.selectors import with_candidate_sample
 from identity.services import accounts, recognition, retention, review
-from identity.services.enrolment import person_delete
+from identity.services.enrolment import person_delete, sample_delete
 
 # The admin site holds every face and embedding: the admin role, not just is_staff, gets in.
 admin.site.has_permission = lambda request: has_role(request.user, ADMIN)
@@ -233,15 +233,15 @@ class MatchLogAdmin(admin.ModelAdmin):
 class _ErasingAdmin(admin.ModelAdmin):
     """Deletion goes through the service that also erases the files (`erase(obj)`)."""
 
-    def erase(self, obj) -> None:
+    def erase(self, request, obj) -> None:
         raise NotImplementedError
 
     def delete_model(self, request, obj):
-        self.erase(obj)
+        self.erase(request, obj)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            self.erase(obj)
+            self.erase(request, obj)
 
 
 @admin.register(Person)
@@ -250,8 +250,8 @@ class PersonAdmin(_ErasingAdmin):
     list_filter = ("active",)
     search_fields = ("name", "code")
 
-    def erase(self, obj) -> None:
-        person_delete(person=obj)
+    def erase(self, request, obj) -> None:
+        person_delete(person=obj, actor=request.user)
 
 
 @admin.register(FaceSample)
@@ -269,8 +269,8 @@ class FaceSampleAdmin(_ErasingAdmin):
     def has_add_permission(self, request):
         return False
 
-    def erase(self, obj) -> None:
-        retention.sample_erase(sample=obj)
+    def erase(self, request, obj) -> None:
+        sample_delete(sample=obj, actor=request.user)
 
 
 @admin.register(Camera)
@@ -305,7 +305,7 @@ class SnapshotAdmin(_ErasingAdmin):
             recognition.snapshot_retry(snapshot=snapshot)
         self.message_user(request, f"Queued {len(failed)} failed snapshot(s) again.", messages.SUCCESS)
 
-    def erase(self, obj) -> None:
+    def erase(self, request, obj) -> None:
         retention.snapshot_erase(snapshot=obj)
 
 
@@ -349,12 +349,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return obj is None  # a token is made or revoked, never edited
 
     def save_model(self, request, obj, form, change):
-        token, key = accounts.api_token_create(user=obj.user, name=obj.name)
+        token, key = accounts.api_token_create(user=obj.user, name=obj.name, actor=request.user)
         obj.pk = token.pk
         self.message_user(request, f"Token {token.name} for {token.user}: {key} (shown only now).", messages.WARNING)
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request, queryset):
         for token in queryset:
-            accounts.api_token_revoke(token=token)
+            accounts.api_token_revoke(token=token, actor=request.user)
         self.message_user(request, f"{queryset.count()} token(s) revoked.")

@@ -3,12 +3,14 @@
 import base64
 import binascii
 from pathlib import Path
+from zoneinfo import available_timezones
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from identity.models import Camera, Person
+from identity.roles import ADMIN, OPERATOR, VIEWER
 from identity.services.enrolment import person_code_clean
 
 CONSENT_SENTENCE = (
@@ -206,3 +208,34 @@ class CompareForm(forms.Form):
 def posted(request) -> tuple:
     """(data, files) for binding a form on POST, even an empty one; (None, None) otherwise."""
     return (request.POST, request.FILES) if request.method == "POST" else (None, None)
+
+
+ROLE_CHOICES = [(VIEWER, "Viewer: the dashboard"), (OPERATOR, "Operator: enrol, cameras, review"),
+                (ADMIN, "Admin: everything, users and settings")]
+
+
+class UserCreateForm(forms.Form):
+    username = forms.CharField(max_length=150, label="User name")
+    email = forms.EmailField(required=False)
+    role = forms.ChoiceField(choices=ROLE_CHOICES, initial=VIEWER)
+    password = forms.CharField(
+        required=False, widget=forms.PasswordInput, strip=False,
+        help_text="Leave empty to get a random one, shown once.",
+    )
+
+
+class UserRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=ROLE_CHOICES)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses it, e.g. “front desk kiosk”.")
+
+
+class ProfileForm(forms.Form):
+    time_zone = forms.ChoiceField(label="Time zone", required=False)
+
+    def __init__(self, *args, site_zone: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        zones = sorted(available_timezones())
+        self.fields["time_zone"].choices = [("", f"The site's ({site_zone})"), *((zone, zone) for zone in zones)]

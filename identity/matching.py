@@ -38,15 +38,23 @@ class PersonMatch:
         return self.person_id is not None and self.similarity >= threshold and self.margin >= margin
 
 
+# "Not this person": a face more like a face a reviewer rejected as person P than like P's own
+# samples (and at least REJECTION_LOOKALIKE like it) has P's score lowered by REJECTION_PENALTY.
+REJECTION_LOOKALIKE = 0.3
+REJECTION_PENALTY = 0.1
+
+
 class Gallery:
     """The enrolled samples as one normalised matrix; a person scores their best sample.
 
     ``flip_embeddings`` (same rows as ``embeddings``) are the samples' flip embeddings, which
     adaptive mode searches for faces close to a decision (``search(..., flip=True)``);
-    without them that search uses ``embeddings``."""
+    without them that search uses ``embeddings``. ``rejections`` (with ``rejected_ids``) are
+    faces reviewers said are not that person: look-alikes of them score that person lower."""
 
     def __init__(self, embeddings: np.ndarray, person_ids: Sequence[int], *,
-                 flip_embeddings: np.ndarray | None = None, version: str = ""):
+                 flip_embeddings: np.ndarray | None = None, version: str = "",
+                 rejections: np.ndarray | None = None, rejected_ids: Sequence[int] = ()):
         person_ids = np.asarray(person_ids, dtype=np.int64)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         embeddings = embeddings.reshape(len(person_ids), embeddings.shape[-1])
@@ -60,6 +68,11 @@ class Gallery:
         self._run_starts = np.asarray(starts, dtype=np.int64)
         self.person_ids = sorted_ids[self._run_starts] if len(order) else sorted_ids
         self.version = version
+        # Only rejections of people in the gallery count: each keeps its person's column.
+        rejected_ids = np.asarray(rejected_ids, dtype=np.int64)
+        kept = np.isin(rejected_ids, self.person_ids) if rejections is not None else np.zeros(0, bool)
+        self.rejections = l2_normalize(np.asarray(rejections, np.float32)[kept]) if kept.any() else None
+        self._rejected_columns = np.searchsorted(self.person_ids, rejected_ids[kept]) if kept.any() else None
 
     @classmethod
     def empty(cls, dim: int = 512, *, version: str = "") -> Gallery:
@@ -76,10 +89,22 @@ class Gallery:
     def person_scores(self, queries: np.ndarray, *, flip: bool = False) -> np.ndarray:
         """(faces, people) cosine of each face to each person's closest sample (flip: the
         queries are flip embeddings, scored against the samples' flip embeddings)."""
-        similarities = l2_normalize(np.atleast_2d(queries)) @ (self.flip_matrix if flip else self.matrix).T
-        if len(self._run_starts) == self.sample_count:
-            return similarities  # one sample per person: nothing to reduce
-        return np.maximum.reduceat(similarities, self._run_starts, axis=1)
+        queries = l2_normalize(np.atleast_2d(queries))
+        similarities = queries @ (self.flip_matrix if flip else self.matrix).T
+        if len(self._run_starts) != self.sample_count:  # else one sample per person: nothing to reduce
+            similarities = np.maximum.reduceat(similarities, self._run_starts, axis=1)
+        return similarities if self.rejections is None else self._rejections_applied(queries, similarities)
+
+    def _rejections_applied(self, queries: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        alike = queries @ self.rejections.T  # (faces, rejections)
+        rejected_scores = scores[:, self._rejected_columns]
+        hit = (alike >= REJECTION_LOOKALIKE) & (alike > rejected_scores)
+        if not hit.any():
+            return scores
+        penalties = np.zeros_like(scores)
+        faces, which = np.nonzero(hit)
+        np.maximum.at(penalties, (faces, self._rejected_columns[which]), REJECTION_PENALTY)
+        return scores - penalties
 
     def search(self, queries: np.ndarray, *, flip: bool = False, exclude: int | None = None) -> list[PersonMatch]:
         """Best and runner-up person for each query row, in one matrix product (flip: see

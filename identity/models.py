@@ -83,6 +83,7 @@ class FaceSample(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     quality = models.JSONField(default=dict, blank=True)
     source = models.CharField(max_length=20, default="upload")  # upload, webcam, api, review
+    filename = models.CharField(max_length=255, blank=True)  # the name the photo was uploaded under
     created_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -280,12 +281,14 @@ class MatchLogReview(models.Model):
     """One review action on a match log: the audit trail, never edited."""
 
     CONFIRM, REJECT, REASSIGN, PROMOTE, ADD_SAMPLE = "confirm", "reject", "reassign", "promote", "add_sample"
+    UNDO = "undo"
     ACTION_CHOICES = [
         (CONFIRM, "Confirmed"),
         (REJECT, "Rejected (not this person)"),
         (REASSIGN, "Reassigned"),
         (PROMOTE, "Provisional ID promoted to a person"),
         (ADD_SAMPLE, "Added as a sample"),
+        (UNDO, "Review undone"),
     ]
 
     log = models.ForeignKey(MatchLog, on_delete=models.CASCADE, related_name="reviews")
@@ -338,3 +341,10 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class UserProfile(models.Model):
+    """A user's own settings: the time zone their pages show times in ("" for the site's)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    time_zone = models.CharField(max_length=64, blank=True)

@@ -59,6 +59,8 @@ def sample_payload(sample: FaceSample) -> dict:
         "reason": sample.reason,
         "crop_url": reverse("media-sample-crop", args=[sample.pk]) if sample.crop else None,
         "photo_url": reverse("media-sample-photo", args=[sample.pk]) if sample.photo else None,
+        "filename": sample.filename,
+        "delete_url": reverse("sample-delete", args=[sample.person_id, sample.pk]),
         "quality": sample.quality or {},
     }
 

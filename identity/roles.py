@@ -16,9 +16,14 @@ _RANK = {role: rank for rank, role in enumerate(ROLES, start=1)}
 def role_of(user) -> str | None:
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    if user.is_superuser:
+    return role_from(is_superuser=user.is_superuser, group_names=user.groups.values_list("name", flat=True))
+
+
+def role_from(*, is_superuser: bool, group_names) -> str | None:
+    """The role an active account with these groups has."""
+    if is_superuser:
         return ADMIN
-    names = set(user.groups.values_list("name", flat=True))
+    names = set(group_names)
     for role in reversed(ROLES):
         if role in names:
             return role

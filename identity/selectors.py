@@ -1,13 +1,15 @@
 """Reads for the pages that are not plain queries: a snapshot's faces, the review queue, each
 camera's live status (from what the readers and live workers publish in Redis)."""
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Abs, Coalesce
-from django.utils import timezone
 
+from faceapp.clock import site_date
 from identity.models import AttendanceRecord, Camera, FaceSample, MatchLog, Person, Snapshot
 from identity.presenters import camera_status, snapshot_payload
+from identity.roles import role_from
 from identity.services.calibration import threshold_for
 from identity.services.frames import frame_counts, live_stats, reader_status
 
@@ -93,7 +95,7 @@ def people_page(*, query: str = "", sort: str = "name", page: str | int = 1, per
     their accepted and total photos counted and whether they were seen today: a fixed number of
     queries whatever the number of people."""
     accepted = Count("samples", filter=Q(samples__status=FaceSample.ACCEPTED), distinct=True)
-    seen_today = AttendanceRecord.objects.filter(person=OuterRef("pk"), day=timezone.localdate())
+    seen_today = AttendanceRecord.objects.filter(person=OuterRef("pk"), day=site_date())
     people = Person.objects.annotate(
         accepted_samples=accepted, photo_count=Count("samples", distinct=True), seen_today=Exists(seen_today)
     )
@@ -109,3 +111,15 @@ def people_search(*, query: str, limit: int = 10) -> list[Person]:
     people = Person.objects.filter(active=True).filter(Q(name__icontains=query) | Q(code__icontains=query))
     starts = Case(When(name__istartswith=query, then=Value(0)), default=Value(1))
     return list(people.annotate(sample_id=_first_sample_of("pk"), starts=starts).order_by("starts", "name", "id")[:limit])
+
+
+def users_with_roles() -> list:
+    """Every user by name, each with `role` (None: no role) and `active_tokens` counted: two queries."""
+    users = list(
+        get_user_model().objects.prefetch_related("groups")
+        .annotate(active_tokens=Count("api_tokens", filter=Q(api_tokens__revoked_at=None)))
+        .order_by("username")
+    )
+    for user in users:  # an inactive user's role is what they would have back when activated
+        user.role = role_from(is_superuser=user.is_superuser, group_names=[group.name for group in user.groups.all()])
+    return users

@@ -11,6 +11,7 @@ from identity.views import (
     recognition,
     review,
     snapshots,
+    users,
 )
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("people/<int:person_id>/edit/", people.person_edit, name="person-edit"),
     path("people/<int:person_id>/photos/", people.person_add_photos, name="person-add-photos"),
     path("people/<int:person_id>/delete/", people.person_delete, name="person-delete"),
+    path("people/<int:person_id>/photos/<int:sample_id>/delete/", people.sample_delete, name="sample-delete"),
     path("recognize/", recognition.upload, name="upload"),
     path("snapshots/<int:snapshot_id>/", snapshots.snapshot_detail, name="snapshot-detail"),
     path("snapshots/<int:snapshot_id>/retry/", snapshots.snapshot_retry, name="snapshot-retry"),
@@ -38,6 +40,14 @@ urlpatterns = [
     path("attendance/<str:day>/", attendance.attendance_day, name="attendance-day"),
     path("attendance-export.csv", attendance.attendance_export, name="attendance-export"),
     path("calibration/", calibration.calibration_page, name="calibration"),
+    path("users/", users.user_list, name="user-list"),
+    path("users/<int:user_id>/", users.user_detail, name="user-detail"),
+    path("users/<int:user_id>/role/", users.user_role, name="user-role"),
+    path("users/<int:user_id>/active/", users.user_active, name="user-active"),
+    path("users/<int:user_id>/password/", users.user_password, name="user-password"),
+    path("users/<int:user_id>/tokens/", users.user_token_create, name="user-token-create"),
+    path("users/<int:user_id>/tokens/<int:token_id>/revoke/", users.user_token_revoke, name="user-token-revoke"),
+    path("profile/", users.profile, name="profile"),
     # Biometric media: only through these views, which check the viewer's role.
     path("media/samples/<int:sample_id>/photo", media.sample_photo, name="media-sample-photo"),
     path("media/samples/<int:sample_id>/crop", media.sample_crop, name="media-sample-crop"),

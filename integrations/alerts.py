@@ -8,6 +8,7 @@ import datetime as dt
 from django.db.models import Q
 from django.utils import timezone
 
+from faceapp.clock import site_date
 from identity.models import AttendanceRecord
 from integrations.events import event_publish
 from integrations.models import AlertRule, Event
@@ -82,7 +83,7 @@ def alerts_not_arrived_check(*, now: dt.datetime | None = None) -> list[Event]:
     """Fire each "not arrived by" rule whose deadline passed today (local time, on one of its
     days) for a person with no attendance today; once a day each (the beat task, every minute)."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
+    today = site_date(now)
     fired = []
     rules = AlertRule.objects.filter(active=True, kind=AlertRule.NOT_ARRIVED, person__isnull=False,
                                      deadline__isnull=False).select_related("person")

@@ -7,8 +7,8 @@ import functools
 import logging
 
 from django.db import transaction
-from django.utils import timezone
 
+from faceapp.clock import site_date
 from faceapp.redis_client import redis_client
 from identity.models import Camera, FaceSample, MatchLog, Snapshot
 from integrations.events import event_publish
@@ -44,7 +44,7 @@ def _when(seconds: float) -> dt.datetime:
 def person_arrived(*, person_id: int, seen_at: dt.datetime, camera_id: int | None) -> None:
     """A person's first attendance record of a day was just created (identity.services.attendance)."""
     event_publish(type=Event.PERSON_ARRIVED, occurred_at=seen_at, camera=camera_id, person=person_id,
-                  data={"day": timezone.localdate(seen_at).isoformat()})
+                  data={"day": site_date(seen_at).isoformat()})
 
 
 def _visit_opened(*, occurred_at, camera, person, provisional, score, visit_id, data) -> None:

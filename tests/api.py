@@ -4,7 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from identity.services.accounts import api_token_create
-from tests.conftest import FIXTURES
+from tests.faces_data import FIXTURES
 
 
 def token_key(user) -> str:

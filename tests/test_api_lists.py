@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from faceapp.clock import site_date
 from identity.models import (
     AttendanceRecord,
     Camera,
@@ -50,7 +51,7 @@ def world(db) -> dict:
         "ada_new": add_log(snapshot=in_hall, face_index=0, person=ada, hours_ago=1),
         "bob": add_log(snapshot=in_hall, face_index=1, person=bob, hours_ago=1),
     }
-    now, today = timezone.now(), timezone.localdate()
+    now, today = timezone.now(), site_date()
     AttendanceRecord.objects.create(person=ada, day=today, first_seen=now, last_seen=now, camera=hall)
     AttendanceRecord.objects.create(person=bob, day=today - timedelta(days=1), first_seen=now, last_seen=now)
     return {"ada": ada, "bob": bob, "door": door, "hall": hall, "logs": logs, "today": today}

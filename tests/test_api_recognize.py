@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from identity.models import Camera, MatchLog, Snapshot
 from tests.api import api_client, fixture_upload
-from tests.conftest import FIXTURES
+from tests.faces_data import FIXTURES
 
 URL = "/api/recognize/"
 

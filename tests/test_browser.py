@@ -19,7 +19,7 @@ from tests.browser import (
     page_kept,
     require_chromium,
 )
-from tests.conftest import FIXTURES
+from tests.faces_data import FIXTURES
 from tests.waiting import wait_until
 
 WAIT_MS = 90_000  # the first recognition loads the ONNX models

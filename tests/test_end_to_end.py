@@ -14,7 +14,7 @@ from django.urls import reverse
 from faceapp.asgi import application
 from identity.models import FaceSample, Person, Snapshot
 from identity.services import enrolment, recognition
-from tests.conftest import FIXTURES
+from tests.faces_data import FIXTURES
 from tests.event_loops import run_scenario
 
 pytestmark = pytest.mark.django_db(transaction=True)

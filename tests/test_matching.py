@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from identity.matching import (
+    REJECTION_PENALTY,
     Gallery,
     PersonMatch,
     StrangerRegistry,
@@ -159,3 +160,16 @@ def test_it_assigns_from_matches_already_refined(people):
     [result] = assign_identities(face[None], gallery=gallery, strangers=StrangerRegistry(), new_label=_labels(),
                                  threshold=0.4, matches=[PersonMatch(2, 0.8, 0.1)])
     assert result.assigned_id == "P-2"  # the given match decides, not a new search
+
+
+def test_it_lowers_a_persons_score_only_for_look_alikes_of_a_face_rejected_as_them(people):
+    impostor = l2_normalize((people[2] + 0.35 * people[0])[None])[0]  # resembles person 10 a little
+    gallery = Gallery(people[:2], [10, 11], rejections=impostor[None], rejected_ids=[10])
+    plain = Gallery(people[:2], [10, 11])
+    look_alike, own_face = _near(impostor, 0.2), _near(people[0], 0.2)
+
+    lowered, kept = gallery.person_scores(np.stack([look_alike, own_face]))
+    before, own_before = plain.person_scores(np.stack([look_alike, own_face]))
+
+    assert lowered[0] == pytest.approx(before[0] - REJECTION_PENALTY, abs=1e-6)
+    assert lowered[1] == pytest.approx(before[1]) and np.allclose(kept, own_before)  # others and own faces untouched

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from faceapp.clock import site_date
 from identity.models import AttendanceRecord, Person
 from identity.services.attendance import DASHBOARD_LIST
 from tests.review_data import ENROLLED_AT, make_log
@@ -25,7 +26,7 @@ def thousand_people(media_root):
     now = timezone.now()
     people = list(Person.objects.order_by("id")[:300])
     AttendanceRecord.objects.bulk_create(
-        AttendanceRecord(person=person, day=timezone.localdate(), first_seen=now, last_seen=now) for person in people
+        AttendanceRecord(person=person, day=site_date(), first_seen=now, last_seen=now) for person in people
     )
     for person in people[:60]:  # faces to review and visits for the feed
         make_log(seen_at=now, person=person, similarity=0.4, threshold=0.35)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from faceapp.asgi import application
+from faceapp.clock import site_date
 from identity.models import AttendanceRecord, Camera, Person
 from identity.roles import ADMIN, OPERATOR, VIEWER
 from identity.routing import websocket_urlpatterns
@@ -61,6 +62,7 @@ EXPECTED: dict[str, str] = {
     "person-edit": OPERATOR,
     "person-add-photos": OPERATOR,
     "person-delete": OPERATOR,
+    "sample-delete": OPERATOR,
     "upload": OPERATOR,
     "snapshot-retry": OPERATOR,
     "camera-list": OPERATOR,
@@ -77,6 +79,16 @@ EXPECTED: dict[str, str] = {
     "attendance-day": OPERATOR,
     "attendance-export": OPERATOR,
     "calibration": ADMIN,
+    # the app's users, their tokens, the audit log (admins); everyone's own profile
+    "user-list": ADMIN,
+    "user-detail": ADMIN,
+    "user-role": ADMIN,
+    "user-active": ADMIN,
+    "user-password": ADMIN,
+    "user-token-create": ADMIN,
+    "user-token-revoke": ADMIN,
+    "audit-log": ADMIN,
+    "profile": VIEWER,
     # integrations: webhooks and alert rules (admins); the crop links that webhook receivers fetch
     "webhook-list": ADMIN,
     "webhook-detail": ADMIN,
@@ -161,16 +173,16 @@ def objects(db, media_root, admin_user) -> dict:
     person = review_data.make_person("Ada", code="A1")
     log = review_data.make_log(seen_at=timezone.now(), person=person, camera=camera)
     provisional = review_data.make_provisional("U-0001")
-    AttendanceRecord.objects.create(person=person, day=timezone.localdate(), first_seen=timezone.now(),
+    AttendanceRecord.objects.create(person=person, day=site_date(), first_seen=timezone.now(),
                                     last_seen=timezone.now(), camera=camera)
-    api_token_create(user=admin_user, name="admin's")
+    token, _ = api_token_create(user=admin_user, name="admin's")
     destination = Destination.objects.create(name="Register", url="https://register.example.org/hook",
                                              event_types=["visit.named"])
     rule = AlertRule.objects.create(name="Ada seen", kind=AlertRule.PERSON_SEEN, person=person)
     return {
         "person": person, "sample": person.samples.get(), "log": log, "snapshot": log.snapshot,
         "camera": camera, "provisional": provisional, "destination": destination, "rule": rule,
-        "admin": admin_user,
+        "admin": admin_user, "token": token,
     }
 
 
@@ -193,7 +205,7 @@ def _path(key: str, objects: dict) -> str:
         "content_type_id": ContentType.objects.get_for_model(Person).pk, "object_id": objects["person"].pk,
         "pk": {"api-person-detail": objects["person"].pk}.get(key, objects["snapshot"].pk),
         "destination_id": objects["destination"].pk, "rule_id": objects["rule"].pk,
-        "token": "forged:token",
+        "token": "forged:token", "user_id": objects["admin"].pk, "token_id": objects["token"].pk,
     }
     if model is not None:
         values["object_id"] = values["id"] = _instance_of(model).pk

@@ -6,8 +6,8 @@ import re
 
 import numpy as np
 import pytest
-from django.utils import timezone
 
+from faceapp.clock import site_date
 from identity.engine import get_face_engine
 from identity.models import (
     AttendanceRecord,
@@ -51,7 +51,7 @@ def test_it_recognises_an_enrolled_person_and_marks_them_present(aaron, media_ro
     log = MatchLog.objects.get(snapshot=snapshot)
     assert (log.person, log.decision, log.assigned_id) == (aaron, "known", "AP")
     assert log.similarity > 0.5 and (media_root / log.crop.name).exists()
-    record = AttendanceRecord.objects.get(person=aaron, day=timezone.localdate(snapshot.received_at))
+    record = AttendanceRecord.objects.get(person=aaron, day=site_date(snapshot.received_at))
     assert (record.first_seen, record.last_seen, record.camera) == (snapshot.received_at, snapshot.received_at, camera)
     pushed = {e["type"]: e for e in events["dashboard"]}
     assert [e["type"] for e in events["dashboard"] if e["type"] in ("recognition.result", "attendance.update")] == [

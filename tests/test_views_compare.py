@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from tests.conftest import FIXTURES
+from tests.faces_data import FIXTURES
 
 
 def _photo(name: str) -> SimpleUploadedFile:

@@ -6,8 +6,9 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
+from faceapp.clock import site_date
 from identity.models import AttendanceRecord, Camera, MatchLog, Person, ProvisionalIdentity, Snapshot
-from tests.conftest import FIXTURES
+from tests.faces_data import FIXTURES
 
 
 def _snapshot(status: str = Snapshot.DONE) -> Snapshot:
@@ -88,7 +89,7 @@ def test_it_shows_todays_attendance(client, viewer_user):
     here = Person.objects.create(name="Here Person", code="H-1")
     Person.objects.create(name="Away Person")
     now = timezone.now()
-    AttendanceRecord.objects.create(person=here, day=timezone.localdate(), first_seen=now, last_seen=now)
+    AttendanceRecord.objects.create(person=here, day=site_date(), first_seen=now, last_seen=now)
     client.force_login(viewer_user)
     response = client.get(reverse("dashboard"))
     attendance = response.context["initial"]["attendance"]

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from identity.models import FaceSample, Person
 from identity.services.enrolment import samples_wait
-from tests.conftest import FIXTURES
+from tests.faces_data import FIXTURES
 
 CONSENT = "on"
 
@@ -226,3 +226,34 @@ def test_it_says_when_no_photo_of_a_person_was_accepted(client, operator_user):
     FaceSample.objects.create(person=person, status=FaceSample.ACCEPTED)
     page = client.get(reverse("person-detail", args=[person.pk])).content.decode()
     assert 'id="no-accepted-photo" hidden>' in page
+
+
+@pytest.mark.django_db
+def test_it_names_a_rejected_photo_by_the_file_it_came_from(client, operator_user, media_root):
+    person = _person()
+    client.force_login(operator_user)
+    client.post(reverse("person-add-photos", args=[person.pk]),
+                {"photos": [SimpleUploadedFile("minutes.txt", b"not a photo at all")]})
+
+    (shown,) = client.get(reverse("person-detail", args=[person.pk])).context["samples"]
+
+    assert (shown["status"], shown["filename"]) == ("rejected", "minutes.txt")
+    assert shown["reason"].startswith("not an image")
+
+
+@pytest.mark.django_db
+def test_it_deletes_one_photo_and_keeps_the_others(client, operator_user, media_root,
+                                                    django_capture_on_commit_callbacks):
+    person = _person()
+    client.force_login(operator_user)
+    client.post(reverse("person-add-photos", args=[person.pk]), {"photos": [_photo(), _photo("lfw_person_a_2.jpg")]})
+    first, second = person.samples.order_by("id")
+    stored = media_root / first.photo.name
+    assert stored.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the file goes once the deletion is committed
+        response = client.post(reverse("sample-delete", args=[person.pk, first.pk]))
+
+    assert response.status_code == 302 and response.url == reverse("person-detail", args=[person.pk])
+    assert list(person.samples.all()) == [second] and not stored.exists()
+    assert client.get(reverse("sample-delete", args=[person.pk, second.pk])).status_code == 405  # POST only

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from identity.models import Camera, MatchLog, Person, Snapshot
-from tests.conftest import FIXTURES
+from tests.faces_data import FIXTURES
 
 
 def _photo(name: str = "lfw_person_a_2.jpg") -> SimpleUploadedFile:

@@ -5,11 +5,11 @@ with the websocket events); its serializers here only document it in the OpenAPI
 """
 
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from faceapp.clock import site_date
 from identity.models import Camera, FaceSample, MatchLog, Person
 
 MAX_PHOTOS_PER_REQUEST = 20
@@ -72,7 +72,7 @@ class AttendanceFilterSerializer(serializers.Serializer):
     day = serializers.DateField(required=False, help_text="YYYY-MM-DD; today when left out.")
 
     def validate(self, attrs: dict) -> dict:
-        attrs.setdefault("day", timezone.localdate())
+        attrs.setdefault("day", site_date())
         return attrs
 
 

@@ -115,7 +115,7 @@ class PeopleView(ListAPIView):
         try:
             person, samples = person_enroll(
                 name=data["name"], code=data["code"] or None, consent=data["consent"],
-                photos=data["photos"], source="api",
+                photos=data["photos"], source="api", actor=request.user,
             )
         except DjangoValidationError as exc:
             return Response(_errors_of(exc), status=status.HTTP_400_BAD_REQUEST)
@@ -128,7 +128,7 @@ class PeopleView(ListAPIView):
         if all(x.status == FaceSample.REJECTED for x in samples):
             # A 4xx creates nothing: with no face to recognise them by, the person is erased
             # (the API cannot add photos later), so the same request with other photos works.
-            person_delete(person=person)
+            person_delete(person=person, actor=request.user)
             error = "no photo was accepted, so nobody was enrolled: each photo says why"
             return Response({"error": error, "photos": photos}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         url = _status_url(request, "api-person-detail", person.id)

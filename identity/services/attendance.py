@@ -17,24 +17,12 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
-from faceapp.clock import clock_text
+from faceapp.clock import clock_text, site_date, site_day_bounds
 from identity.models import AttendanceRecord, Camera, MatchLog, Person
 from identity.services.realtime import DASHBOARD_GROUP, push
 from integrations.hooks import person_arrived
 
 EXPORT_COLUMNS = ["person", "code", "day", "first_seen", "last_seen", "camera"]
-
-
-def local_day(when: dt.datetime) -> dt.date:
-    """The calendar day of `when` in settings.TIME_ZONE."""
-    return timezone.localdate(when)
-
-
-def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of a local calendar day as aware datetimes."""
-    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-    end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
-    return start, end
 
 
 def effective_person_id(log: MatchLog) -> int | None:
@@ -52,7 +40,7 @@ def evidence_logs(*, person_id: int) -> QuerySet[MatchLog]:
 
 
 def _record_sighting(person_id: int, seen_at: dt.datetime, camera_id: int | None) -> tuple[AttendanceRecord, bool]:
-    day = local_day(seen_at)
+    day = site_date(seen_at)
     # Two workers seeing the same person at once: the row lock makes both widen one record.
     with transaction.atomic():
         record, created = AttendanceRecord.objects.select_for_update().get_or_create(
@@ -82,14 +70,14 @@ def attendance_mark(*, person_ids: list[int], seen_at: dt.datetime, camera: Came
     for person_id in person_ids:
         changed |= _record_sighting(person_id, seen_at, camera.pk if camera else None)[1]
     if changed:
-        day = local_day(seen_at)
+        day = site_date(seen_at)
         transaction.on_commit(lambda: attendance_push(day=day))
     return changed
 
 
 def attendance_recompute(*, person_id: int, day: dt.date) -> AttendanceRecord | None:
     """Rebuild one (person, day) record from the evidence; deleted when none is left."""
-    start, end = day_bounds(day)
+    start, end = site_day_bounds(day)
     # A worker recording a sighting meanwhile: lock the record before reading the evidence.
     with transaction.atomic():
         list(AttendanceRecord.objects.select_for_update().filter(person_id=person_id, day=day))
@@ -123,7 +111,7 @@ def _present_row(record: AttendanceRecord) -> dict:
 
 def people_expected(*, day: dt.date) -> QuerySet:
     """Who could have come that day: active people enrolled by its end (not those enrolled later)."""
-    return Person.objects.filter(active=True, created_at__lt=day_bounds(day)[1]).order_by("name", "id")
+    return Person.objects.filter(active=True, created_at__lt=site_day_bounds(day)[1]).order_by("name", "id")
 
 
 def attendance_payload(*, day: dt.date, limit: int | None = None) -> dict:
@@ -151,12 +139,12 @@ DASHBOARD_LIST = 25  # names per list on the dashboard; the attendance page has 
 
 def attendance_today() -> dict:
     """Today's attendance as the dashboard shows it (its lists folded at DASHBOARD_LIST)."""
-    return attendance_payload(day=timezone.localdate(), limit=DASHBOARD_LIST)
+    return attendance_payload(day=site_date(), limit=DASHBOARD_LIST)
 
 
 def attendance_push(*, day: dt.date) -> None:
     """Tell the dashboards, when `day` is today (the only day they show)."""
-    if day == timezone.localdate():
+    if day == site_date():
         push(DASHBOARD_GROUP, {"type": "attendance.update", "attendance": attendance_today()})
 
 
@@ -165,7 +153,7 @@ def arrivals_per_hour(*, day: dt.date) -> list[int]:
     counts = [0] * 24
     rows = (
         AttendanceRecord.objects.filter(day=day)
-        .annotate(hour=ExtractHour("first_seen", tzinfo=timezone.get_current_timezone()))
+        .annotate(hour=ExtractHour("first_seen", tzinfo=timezone.get_default_timezone()))
         .values("hour")
         .annotate(n=Count("id"))
     )

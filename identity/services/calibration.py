@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from audit.models import AuditEntry
+from audit.services import audit_record
 from identity.models import Camera, MatchLog, ThresholdChange
 from identity.threshold_search import MIN_EACH, Calibration, calibrate
 
@@ -73,13 +75,17 @@ def threshold_apply(
         raise ValidationError("A threshold is a cosine similarity between 0 and 1.")
     # Two admins applying at once: the camera's value and its history row must agree.
     with transaction.atomic():
+        before = threshold_for(camera)
         if camera is not None:
             Camera.objects.filter(pk=camera.pk).update(threshold=threshold)
             camera.threshold = threshold
-        return ThresholdChange.objects.create(
+        change = ThresholdChange.objects.create(
             camera=camera,
             threshold=threshold,
             applied_by=user,
             genuine_count=calibration.genuine_count if calibration else 0,
             impostor_count=calibration.impostor_count if calibration else 0,
         )
+        audit_record(actor=user, action=AuditEntry.THRESHOLD_CHANGED, target=camera.name if camera else "all cameras",
+                     detail=f"{before:.3f} → {threshold_for(camera):.3f}")
+    return change

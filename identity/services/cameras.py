@@ -4,10 +4,11 @@ that owns the camera's shard takes them; a newer frame replaces one still waitin
 FACEAPP_RATE_CAMERA_FPS frames a second from a browser, the extra ones are dropped unread.
 """
 
-RATE_WINDOW_SECONDS = 2  # the rate is counted over 2 s, so a camera's jitter at the limit is not cut
-
 from django.conf import settings
+from django.db import transaction
 
+from audit.models import AuditEntry
+from audit.services import audit_record
 from identity.models import Camera, new_camera_token
 from identity.presenters import camera_status_event
 from identity.selectors import camera_statuses
@@ -18,6 +19,7 @@ from identity.services.uploads import image_check
 from identity.vision import ImageError
 
 QUEUED, REPLACED, RATE_LIMITED = "queued", "replaced", "rate-limited"
+RATE_WINDOW_SECONDS = 2  # the rate is counted over 2 s, so a camera's jitter at the limit is not cut
 
 
 def camera_frame_receive(*, camera: Camera, jpeg: bytes) -> str:
@@ -37,11 +39,13 @@ def camera_frame_receive(*, camera: Camera, jpeg: bytes) -> str:
     return frame_put(camera_id=camera.pk, jpeg=jpeg)
 
 
-def camera_token_rotate(*, camera: Camera) -> str:
+def camera_token_rotate(*, camera: Camera, actor=None) -> str:
     """A new token for the camera, in force at once: a device still on the old one is closed on its
     next frame (identity.consumers) and refused from then on. Returns the new token."""
-    camera.token = new_camera_token()
-    camera.save(update_fields=["token"])
+    with transaction.atomic():
+        camera.token = new_camera_token()
+        camera.save(update_fields=["token"])
+        audit_record(actor=actor, action=AuditEntry.CAMERA_TOKEN_ROTATED, target=camera.name)
     return camera.token
 
 

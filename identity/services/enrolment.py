@@ -9,12 +9,15 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from audit.services import audit_record
 from identity.engine import get_face_engine
 from identity.matching import refine_face_matches
 from identity.models import FaceSample, Person, embedding_to_bytes
 from identity.presenters import sample_payload
 from identity.services.calibration import threshold_for
 from identity.services.erasure import person_erase
+from identity.services.files import file_names, files_delete_on_commit
 from identity.services.gallery import gallery_changed, gallery_current, gallery_forget
 from identity.services.queueing import stale_requeue, task_enqueue
 from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, push
@@ -47,12 +50,20 @@ def person_create(*, name: str, code: str | None = None, consent: bool, active: 
     )
 
 
-def person_update(*, person: Person, name: str, code: str | None, active: bool) -> Person:
+def person_update(*, person: Person, name: str, code: str | None, active: bool, actor=None) -> Person:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "a name is required"})
-    person.name, person.code, person.active = name, person_code_clean(code, person_id=person.pk), active
-    person.save()
+    code = person_code_clean(code, person_id=person.pk)
+    # Field names only: the entry outlives an erased person, their name must not.
+    changed = [field for field, value in (("name", name), ("code", code), ("active", active))
+               if getattr(person, field) != value]
+    person.name, person.code, person.active = name, code, active
+    with transaction.atomic():
+        person.save()
+        if changed:
+            audit_record(actor=actor, action=AuditEntry.PERSON_EDITED, person=person,
+                         detail=", ".join(changed) + (" (now inactive)" if "active" in changed and not active else ""))
     # Deactivated people leave the gallery; the workers reload it once the change is visible.
     transaction.on_commit(gallery_changed)
     return person
@@ -64,15 +75,17 @@ def sample_add(*, person: Person, photo: PhotoInput, source: str = "upload") -> 
     / pixel caps) is stored as REJECTED at once with the reason, no task queued."""
     from identity.tasks import sample_process_task  # tasks import the services
 
+    filename = (photo[0] if isinstance(photo, tuple) else photo.name or "")[-255:]
     try:
         data = image_read(photo)
         extension, _, _ = image_check(data)
     except ImageError as exc:
         # Not an image: nothing worth keeping, only the reason.
         return FaceSample.objects.create(
-            person=person, source=source, status=FaceSample.REJECTED, reason=str(exc), processed_at=timezone.now()
+            person=person, source=source, filename=filename, status=FaceSample.REJECTED, reason=str(exc),
+            processed_at=timezone.now(),
         )
-    sample = FaceSample(person=person, source=source)
+    sample = FaceSample(person=person, source=source, filename=filename)
     sample.photo.save(f"photo.{extension}", ContentFile(data), save=False)
     sample.save()
     transaction.on_commit(lambda: task_enqueue(sample_process_task, sample.pk))
@@ -80,14 +93,39 @@ def sample_add(*, person: Person, photo: PhotoInput, source: str = "upload") -> 
 
 
 def person_enroll(
-    *, name: str, code: str | None = None, consent: bool, photos: list[PhotoInput], source: str = "upload"
+    *, name: str, code: str | None = None, consent: bool, photos: list[PhotoInput], source: str = "upload",
+    actor=None,
 ) -> tuple[Person, list[FaceSample]]:
     """person_create + sample_add for each photo, in one transaction."""
     # A person without their photos (or photos without their person) must never be visible.
     with transaction.atomic():
         person = person_create(name=name, code=code, consent=consent)
         samples = [sample_add(person=person, photo=photo, source=source) for photo in photos]
+        audit_record(actor=actor, action=AuditEntry.PERSON_CREATED, person=person, detail=f"{len(photos)} photo(s)")
     return person, samples
+
+
+def photos_add(*, person: Person, photos: list[PhotoInput], actor=None) -> list[FaceSample]:
+    """sample_add for each photo (its source from what it is: a webcam capture or an upload)."""
+    with transaction.atomic():
+        samples = [
+            sample_add(person=person, photo=photo, source="webcam" if isinstance(photo, tuple) else "upload")
+            for photo in photos
+        ]
+        audit_record(actor=actor, action=AuditEntry.PHOTOS_ADDED, person=person, detail=f"{len(photos)} photo(s)")
+    return samples
+
+
+def sample_delete(*, sample: FaceSample, actor=None) -> None:
+    """Delete one photo of a person: its row, embedding, photo and crop; the gallery forgets it."""
+    with transaction.atomic():
+        files_delete_on_commit(file_names(sample.photo, sample.crop))
+        accepted = sample.status == FaceSample.ACCEPTED
+        audit_record(actor=actor, action=AuditEntry.PHOTO_DELETED, person=sample.person,
+                     detail=f"photo #{sample.pk} ({sample.get_status_display().lower()})")
+        sample.delete()
+        if accepted:
+            transaction.on_commit(gallery_changed)
 
 
 def _face_problem(faces) -> str | None:
@@ -182,9 +220,9 @@ def _sample_push(sample: FaceSample) -> None:
     push(DASHBOARD_GROUP, event)
 
 
-def person_delete(*, person: Person) -> None:
+def person_delete(*, person: Person, actor=None) -> None:
     """Erase a person and every copy of their face and name: `identity.services.erasure.person_erase`."""
-    person_erase(person=person)
+    person_erase(person=person, actor=actor)
 
 
 def samples_requeue_stale(*, older_than: dt.timedelta, batch: int = 1000) -> list[int]:

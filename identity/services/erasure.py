@@ -17,6 +17,8 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Q
 
+from audit.models import AuditEntry
+from audit.services import audit_record
 from faceapp.redis_client import redis_client
 from identity.engine import get_face_engine
 from identity.models import (
@@ -210,7 +212,7 @@ def embeddings_of(*querysets) -> list[np.ndarray]:
     return [embedding_from_bytes(bytes(data)) for data in rows if data]
 
 
-def person_erase(*, person: Person) -> None:
+def person_erase(*, person: Person, actor=None) -> None:
     """Erase a person: rows, photos, crops, embeddings, their match logs' crops, their face in
     shared snapshots, their events (rows and stream entries) and every Redis copy of them.
 
@@ -240,6 +242,8 @@ def person_erase(*, person: Person) -> None:
         events_forget(person_id=person.pk, provisional=labels, visit_ids=visit_ids)
         person_id = person.pk
         person.delete()  # cascades to the samples (and their embeddings)
+        audit_record(actor=actor, action=AuditEntry.PERSON_ERASED, person_ref=person_id,
+                     detail=f"{len(visit_ids)} face(s) and their files erased")
         files_delete_on_commit(files)
         transaction.on_commit(gallery_changed)
         transaction.on_commit(lambda: redis_forget(texts=[*texts, *labels], person_id=person_id))

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 
 from identity.engine import get_face_engine
 from identity.matching import Gallery
-from identity.models import FaceSample, embedding_from_bytes, embedding_to_bytes
+from identity.models import FaceSample, MatchLog, embedding_from_bytes, embedding_to_bytes
 from identity.vision import FaceEngine
 from identity.vision.align import CROP_SIZE
 
@@ -42,7 +42,18 @@ def gallery_load(*, model_id: str, mirror_with: FaceEngine | None = None) -> Gal
     embeddings = np.stack([embedding_from_bytes(data) for _, data, _ in rows])
     flips = np.stack([plain if flip is None else embedding_from_bytes(flip)
                       for plain, (_, _, flip) in zip(embeddings, rows)])
-    return Gallery(embeddings, person_ids, flip_embeddings=flips)
+    rejected = rejections_load(model_id=model_id)
+    rejections = np.stack([embedding_from_bytes(data) for _, data in rejected]) if rejected else None
+    return Gallery(embeddings, person_ids, flip_embeddings=flips, rejections=rejections,
+                   rejected_ids=[person_id for person_id, _ in rejected])
+
+
+def rejections_load(*, model_id: str) -> list[tuple[int, bytes]]:
+    """(person id, embedding) of each face a reviewer rejected as the person it was named."""
+    logs = MatchLog.objects.filter(
+        review_status=MatchLog.REJECTED, person__isnull=False, model_id=model_id, embedding__isnull=False
+    )
+    return [(person_id, bytes(data)) for person_id, data in logs.values_list("person_id", "embedding")]
 
 
 def flip_fill(*, samples: QuerySet, engine: FaceEngine) -> int:

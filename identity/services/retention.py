@@ -24,11 +24,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from identity.models import FaceSample, MatchLog, ProvisionalIdentity, Snapshot
+from faceapp.clock import site_date
+from identity.models import MatchLog, ProvisionalIdentity, Snapshot
 from identity.services import attendance
 from identity.services.erasure import embeddings_of, frames_redact, redis_forget, snapshots_redact
 from identity.services.files import file_names, files_delete
-from identity.services.gallery import gallery_changed
 from identity.services.recognizer import strangers_changed
 from integrations.events import events_forget
 
@@ -104,7 +104,7 @@ def snapshot_erase(*, snapshot: Snapshot) -> None:
     for log in snapshot.logs.all():
         person_id = attendance.effective_person_id(log)
         if person_id is not None:
-            touched.add((person_id, attendance.local_day(log.created_at)))
+            touched.add((person_id, site_date(log.created_at)))
         files_delete(file_names(log.crop))
     files_delete(file_names(snapshot.image))
     # Attendance must not keep counting logs that are gone: delete and recompute together.
@@ -114,8 +114,4 @@ def snapshot_erase(*, snapshot: Snapshot) -> None:
             attendance.attendance_recompute(person_id=person_id, day=day)
 
 
-def sample_erase(*, sample: FaceSample) -> None:
-    """Delete an enrolment sample with its files; every process reloads the gallery."""
-    files_delete(file_names(sample.photo, sample.crop))
-    sample.delete()
-    transaction.on_commit(gallery_changed)
+

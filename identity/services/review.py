@@ -13,6 +13,9 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import AuditEntry
+from audit.services import audit_record
+from faceapp.clock import site_date
 from identity.models import FaceSample, MatchLog, MatchLogReview, Person, ProvisionalIdentity
 from identity.services import attendance
 from identity.services.enrolment import person_code_clean
@@ -40,9 +43,10 @@ def _recompute(pairs: set[tuple[int | None, dt.date]]) -> set[tuple[int, dt.date
 
 
 def _review(
-    log: MatchLog, *, user, action: str, status: str, to_person: Person | None, note: str = ""
+    log: MatchLog, *, user, action: str, status: str, to_person: Person | None, note: str = "", audited: bool = True
 ) -> tuple[MatchLog, set[tuple[int, dt.date]]]:
-    """Record one review on a locked log (call inside atomic); returns the (person, day) pairs touched."""
+    """Record one review on a locked log (call inside atomic), in the audit log too unless the
+    caller audits the whole action itself; returns the (person, day) pairs touched."""
     log = MatchLog.objects.select_for_update().select_related("snapshot").get(pk=log.pk)
     from_person_id = attendance.effective_person_id(log)
     log.review_status = status
@@ -54,7 +58,11 @@ def _review(
     MatchLogReview.objects.create(
         log=log, action=action, user=user, from_person_id=from_person_id, to_person=to_person, note=note[:200]
     )
-    day = attendance.local_day(log.created_at)
+    if audited:  # numbers, not names: the entry outlives an erased person
+        moved = f"#{from_person_id or '–'} → #{to_person.pk if to_person else '–'}"
+        audit_record(actor=user, action=AuditEntry.REVIEW_DECIDED, person=to_person, target=f"face #{log.pk}",
+                     detail=f"{dict(MatchLogReview.ACTION_CHOICES)[action]}: {moved}")
+    day = site_date(log.created_at)
     return log, {(from_person_id, day), (to_person.pk if to_person else None, day)}
 
 
@@ -77,7 +85,8 @@ def log_reject(*, log: MatchLog, user, note: str = "") -> MatchLog:
             log, user=user, action=MatchLogReview.REJECT, status=MatchLog.REJECTED, to_person=None, note=note
         )
         touched = _recompute(pairs)
-        _after_commit(touched)
+        # A named face rejected: its look-alikes score that person lower from now on (identity.matching).
+        _after_commit(touched, gallery=log.person_id is not None)
     return log
 
 
@@ -91,6 +100,34 @@ def log_reassign(*, log: MatchLog, person: Person, user, note: str = "") -> Matc
         log, pairs = _review(log, user=user, action=action, status=status, to_person=person, note=note)
         touched = _recompute(pairs)
         _after_commit(touched)
+    return log
+
+
+def log_review_undo(*, log: MatchLog, user) -> MatchLog:
+    """Back to unreviewed: the face counts as the system decided again (attendance follows, and a
+    rejection stops lowering that person's score). A face enrolled as a sample or a promoted
+    stranger's face is not undone here: delete the sample on the person's page instead."""
+    # Two reviewers at once: the row lock orders the undo and a new decision; both are audited.
+    with transaction.atomic():
+        log = MatchLog.objects.select_for_update().select_related("snapshot").get(pk=log.pk)
+        if log.review_status == MatchLog.UNREVIEWED:
+            raise ValidationError("This face is not reviewed: there is nothing to undo.")
+        last = log.reviews.first()
+        if last is not None and last.action in (MatchLogReview.ADD_SAMPLE, MatchLogReview.PROMOTE):
+            raise ValidationError(f"{last.get_action_display()} is not undone here: delete the sample on the "
+                                  "person's page instead.")
+        was_rejection = log.review_status == MatchLog.REJECTED and log.person_id is not None
+        from_person_id = attendance.effective_person_id(log)
+        log.review_status, log.reviewed_person, log.reviewed_by, log.reviewed_at, log.review_note = (
+            MatchLog.UNREVIEWED, None, None, None, "")
+        log.save(update_fields=["review_status", "reviewed_person", "reviewed_by", "reviewed_at", "review_note"])
+        MatchLogReview.objects.create(log=log, action=MatchLogReview.UNDO, user=user, from_person_id=from_person_id,
+                                      to_person=log.person)
+        audit_record(actor=user, action=AuditEntry.REVIEW_UNDONE, person=log.person, target=f"face #{log.pk}",
+                     detail=f"back to the system's decision: #{from_person_id or '–'} → #{log.person_id or '–'}")
+        day = site_date(log.created_at)
+        touched = _recompute({(from_person_id, day), (log.person_id, day)})
+        _after_commit(touched, gallery=was_rejection)
     return log
 
 
@@ -164,7 +201,7 @@ def provisional_promote(
                 continue  # a reviewer already said who this is
             log, touched = _review(
                 log, user=user, action=MatchLogReview.PROMOTE, status=MatchLog.REASSIGNED, to_person=person,
-                note=f"{provisional.label} promoted",
+                note=f"{provisional.label} promoted", audited=False,
             )
             pairs |= touched
             moved.append(log)
@@ -174,6 +211,8 @@ def provisional_promote(
         )
         for log in best[:samples]:
             _sample_from_log(log, person)
+        audit_record(actor=user, action=AuditEntry.STRANGER_NAMED, person=person, target=provisional.label,
+                     detail=f"{len(moved)} face(s) moved, {len(best[:samples])} enrolled")
         touched = _recompute(pairs)
         _after_commit(touched, gallery=bool(best[:samples]))
     return person

@@ -5,8 +5,8 @@ import datetime as dt
 
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
-from django.utils import timezone
 
+from faceapp.clock import site_date
 from identity.charts import bar_chart_svg
 from identity.roles import OPERATOR, role_required
 from identity.services.attendance import (
@@ -31,14 +31,14 @@ def _parse_day(text: str) -> dt.date | None:
 
 @role_required(OPERATOR)
 def attendance_day(request, day: str | None = None):
-    the_day = timezone.localdate() if day is None else _parse_day(day)
+    the_day = site_date() if day is None else _parse_day(day)
     if the_day is None:
         raise Http404(f"A day is written YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}.")
     attendance = attendance_payload(day=the_day)
     arrivals = arrivals_per_hour(day=the_day)
     context = {
         "day": the_day,
-        "is_today": the_day == timezone.localdate(),
+        "is_today": the_day == site_date(),
         "present": attendance["present"],
         "absent": attendance["absent"],
         "previous_day": the_day - dt.timedelta(days=1),
@@ -58,7 +58,7 @@ def _csv_safe(value: str) -> str:
 def attendance_export(request):
     """GET start=YYYY-MM-DD&end=YYYY-MM-DD (both default to today)[&absent=1] → CSV attachment;
     absent=1 adds a row without times for each person expected that day but not seen."""
-    today = timezone.localdate().isoformat()
+    today = site_date().isoformat()
     start, end = _parse_day(request.GET.get("start") or today), _parse_day(request.GET.get("end") or today)
     if start is None or end is None:
         return HttpResponseBadRequest(

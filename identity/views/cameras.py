@@ -39,7 +39,7 @@ def camera_list(request):
 @require_POST
 def camera_token_rotate(request, camera_id: int):
     camera = get_object_or_404(Camera, pk=camera_id)
-    token = cameras.camera_token_rotate(camera=camera)
+    token = cameras.camera_token_rotate(camera=camera, actor=request.user)
     # Shown here once; the old token stops working now, open sockets using it close on their next frame.
     messages.success(request, f"New token for {camera.name}: {token} — put it in the device now.")
     return redirect("camera-edit", camera.pk)

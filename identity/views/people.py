@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from identity.forms import PersonCreateForm, PersonEditForm, PhotosForm, posted
 from identity.models import FaceSample, Person
@@ -16,10 +16,6 @@ from identity.services import enrolment
 
 def _get_person(person_id: int) -> Person:
     return get_object_or_404(Person, pk=person_id)
-
-
-def _sample_source(photo) -> str:
-    return "webcam" if isinstance(photo, tuple) else "upload"
 
 
 @role_required(OPERATOR)
@@ -51,6 +47,7 @@ def person_create(request):
                 consent=form.cleaned_data["consent"],
                 photos=photos,
                 source="webcam" if all(isinstance(photo, tuple) for photo in photos) else "upload",
+                actor=request.user,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -87,6 +84,7 @@ def person_edit(request, person_id: int):
                 name=form.cleaned_data["name"],
                 code=form.cleaned_data["code"] or None,
                 active=form.cleaned_data["active"],
+                actor=request.user,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -102,8 +100,7 @@ def person_add_photos(request, person_id: int):
     form = PhotosForm(*posted(request))
     if request.method == "POST" and form.is_valid():
         photos = form.photo_inputs()
-        for photo in photos:
-            enrolment.sample_add(person=person, photo=photo, source=_sample_source(photo))
+        enrolment.photos_add(person=person, photos=photos, actor=request.user)
         messages.success(request, f"{len(photos)} photo(s) added: checking them now.")
         return redirect("person-detail", person_id=person.pk)
     context = {"form": form, "person": person, "photo_limits": enrolment_limits_text()}
@@ -115,7 +112,16 @@ def person_delete(request, person_id: int):
     person = _get_person(person_id)
     if request.method == "POST":
         name = person.name
-        enrolment.person_delete(person=person)
+        enrolment.person_delete(person=person, actor=request.user)
         messages.success(request, f"{name} and all their photos, face crops and templates were erased.")
         return redirect("person-list")
     return render(request, "identity/person_delete.html", {"person": person})
+
+
+@role_required(OPERATOR)
+@require_POST
+def sample_delete(request, person_id: int, sample_id: int):
+    sample = get_object_or_404(FaceSample, pk=sample_id, person_id=person_id)
+    enrolment.sample_delete(sample=sample, actor=request.user)
+    messages.success(request, "Photo deleted.")
+    return redirect("person-detail", person_id=person_id)

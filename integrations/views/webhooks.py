@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from faceapp.shown_once import secret_keep, secret_take
 from identity.forms import posted
 from identity.roles import ADMIN, role_required
 from integrations.forms import DestinationForm
@@ -16,25 +17,12 @@ DELIVERY_LOG_LENGTH = 50
 SECRET_SESSION_KEY = "integrations-new-secret"
 
 
-def _show_secret_once(request, destination: Destination) -> None:
-    # In the server-side session, not a message: message cookies are signed, not encrypted.
-    request.session[SECRET_SESSION_KEY] = {"id": destination.pk, "secret": destination.secret}
-
-
-def _secret_to_show(request, destination: Destination) -> str | None:
-    shown = request.session.get(SECRET_SESSION_KEY)
-    if not shown or shown.get("id") != destination.pk:
-        return None
-    del request.session[SECRET_SESSION_KEY]
-    return shown["secret"]
-
-
 @role_required(ADMIN)
 def webhook_list(request):
     form = DestinationForm(posted(request)[0])
     if request.method == "POST" and form.is_valid():
         destination = form.save()
-        _show_secret_once(request, destination)
+        secret_keep(request, SECRET_SESSION_KEY, owner=destination.pk, secret=destination.secret)
         messages.success(request, f"Webhook {destination.name} created.")
         return redirect("webhook-detail", destination.pk)
     context = {"destinations": Destination.objects.all(), "form": form}
@@ -45,7 +33,8 @@ def webhook_list(request):
 def webhook_detail(request, destination_id: int):
     destination = get_object_or_404(Destination, pk=destination_id)
     deliveries = destination.deliveries.select_related("event")[:DELIVERY_LOG_LENGTH]
-    context = {"destination": destination, "deliveries": deliveries, "secret": _secret_to_show(request, destination),
+    secret = secret_take(request, SECRET_SESSION_KEY, owner=destination.pk)
+    context = {"destination": destination, "deliveries": deliveries, "secret": secret,
                "cameras": destination.cameras.all(), "people": destination.people.all()}
     return render(request, "integrations/webhook_detail.html", context)
 
@@ -87,7 +76,7 @@ def webhook_resume(request, destination_id: int):
 def webhook_secret(request, destination_id: int):
     destination = get_object_or_404(Destination, pk=destination_id)
     destination_secret_rotate(destination=destination)
-    _show_secret_once(request, destination)
+    secret_keep(request, SECRET_SESSION_KEY, owner=destination.pk, secret=destination.secret)
     messages.success(request, "A new secret is in force: deliveries are signed with it from now on.")
     return redirect("webhook-detail", destination.pk)
 

@@ -24,8 +24,19 @@
       image ? el("img", { src: image, alt: "" }) : el("div", { class: "sample-missing", text: "no image" }),
       el("figcaption", {},
         el("span", { class: "status " + sample.status, text: labels[sample.status] || sample.status }),
-        sample.reason ? el("span", { class: "reason", text: sample.reason }) : null));
+        sample.filename ? el("span", { class: "filename", text: sample.filename }) : null,
+        sample.reason ? el("span", { class: "reason", text: sample.reason }) : null,
+        sample.delete_url ? deleteForm(sample) : null));
     updateCounts();
+  }
+
+  /* One photo deleted at a time: a plain form post, the page comes back with the message. */
+  function deleteForm(sample) {
+    const token = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+    return el("form", { method: "post", action: sample.delete_url, class: "sample-delete" },
+      el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: token }),
+      el("button", { type: "submit", class: "link", text: "Delete",
+                     "aria-label": "Delete photo " + (sample.filename || "#" + sample.id) }));
   }
 
   function updateCounts() {

@@ -1,0 +1,53 @@
+"""The audit log: who changed what. Entries are never edited.
+
+An entry names a person only through `person` (a foreign key): erasing the person empties it, so
+the entry stays, saying what was done and by whom, without their name or face; `person_ref` keeps
+the number they had. Users, cameras and tokens are named in `target`."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEntry(models.Model):
+    PERSON_CREATED, PERSON_EDITED, PERSON_ERASED = "person.created", "person.edited", "person.erased"
+    PHOTOS_ADDED, PHOTO_DELETED, PEOPLE_MERGED = "photos.added", "photo.deleted", "people.merged"
+    REVIEW_DECIDED, REVIEW_UNDONE, STRANGER_NAMED = "review.decided", "review.undone", "stranger.named"
+    STRANGERS_MERGED = "strangers.merged"
+    THRESHOLD_CHANGED, CAMERA_TOKEN_ROTATED = "threshold.changed", "camera.token_rotated"
+    USER_CREATED, USER_ROLE_SET, USER_ACTIVE_SET = "user.created", "user.role_set", "user.active_set"
+    USER_PASSWORD_RESET = "user.password_reset"
+    API_TOKEN_CREATED, API_TOKEN_REVOKED = "api_token.created", "api_token.revoked"
+    ACTION_CHOICES = [
+        (PERSON_CREATED, "Person created"),
+        (PERSON_EDITED, "Person edited"),
+        (PERSON_ERASED, "Person erased"),
+        (PHOTOS_ADDED, "Photos added"),
+        (PHOTO_DELETED, "Photo deleted"),
+        (PEOPLE_MERGED, "People merged"),
+        (REVIEW_DECIDED, "Review decision"),
+        (REVIEW_UNDONE, "Review undone"),
+        (STRANGER_NAMED, "Stranger named"),
+        (STRANGERS_MERGED, "Strangers merged"),
+        (THRESHOLD_CHANGED, "Threshold changed"),
+        (CAMERA_TOKEN_ROTATED, "Camera token rotated"),
+        (USER_CREATED, "User created"),
+        (USER_ROLE_SET, "User role set"),
+        (USER_ACTIVE_SET, "User activated or deactivated"),
+        (USER_PASSWORD_RESET, "User password reset"),
+        (API_TOKEN_CREATED, "API token created"),
+        (API_TOKEN_REVOKED, "API token revoked"),
+    ]
+
+    action = models.CharField(max_length=32, choices=ACTION_CHOICES)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)  # kept when the account is deleted; "" is the system
+    person = models.ForeignKey("identity.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    person_ref = models.PositiveIntegerField(null=True, blank=True)  # the person's number, kept after erasure
+    target = models.CharField(max_length=200, blank=True)  # a user, camera or token; never a person's name
+    detail = models.CharField(max_length=300, blank=True)  # what changed, e.g. "viewer → operator"
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
