@@ -239,3 +239,34 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         zones = sorted(available_timezones())
         self.fields["time_zone"].choices = [("", f"The site's ({site_zone})"), *((zone, zone) for zone in zones)]
+
+
+class HistoryFilterForm(forms.Form):
+    """The recognition history's filters (GET): each one optional."""
+
+    who = forms.CharField(required=False, max_length=100, label="Person or stranger",
+                          widget=forms.TextInput(attrs={"type": "search", "placeholder": "name, code or U-…"}))
+    camera = forms.ModelChoiceField(queryset=Camera.objects.all(), required=False, empty_label="Every camera")
+    decision = forms.ChoiceField(required=False, choices=[("", "Known and unknown"), ("known", "Known"),
+                                                          ("unknown", "Unknown")])
+    review = forms.ChoiceField(required=False, choices=[
+        ("", "Reviewed or not"), ("unreviewed", "Not reviewed"), ("reviewed", "Reviewed"), ("confirmed", "Confirmed"),
+        ("rejected", "Rejected"), ("reassigned", "Reassigned")])
+    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class StrangerNameForm(forms.Form):
+    """Name a stranger: a new person (name, optional code), or an enrolled one by their code."""
+
+    name = forms.CharField(required=False, max_length=200, label="New person's name")
+    code = forms.CharField(required=False, max_length=50, label="Code")
+    existing = forms.CharField(required=False, max_length=50, label="…or an enrolled person's code")
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("name", "").strip()) == bool(data.get("existing", "").strip()):
+            raise ValidationError("Give a new person's name, or the code of someone enrolled (one of the two).")
+        if data.get("existing") and not Person.objects.filter(code=data["existing"].strip()).exists():
+            raise ValidationError(f"Nobody enrolled has the code {data['existing'].strip()}.")
+        return data

@@ -178,10 +178,29 @@ def refine_face_matches(
     )
 
 
+STRANGER_EXAMPLES = 5  # representative embeddings kept per stranger
+
+
+def similar_pairs(groups: Sequence[np.ndarray], *, threshold: float) -> list[tuple[int, int, float]]:
+    """(i, j, similarity) for each two groups of embeddings (strangers' examples) whose closest
+    examples are at least `threshold` alike, most alike first: likely one person seen twice."""
+    groups = [l2_normalize(np.atleast_2d(group)) for group in groups]
+    if len(groups) < 2:
+        return []
+    starts = np.cumsum([0] + [len(group) for group in groups[:-1]])
+    stacked = np.vstack(groups)
+    closest = np.maximum.reduceat(np.maximum.reduceat(stacked @ stacked.T, starts, axis=0), starts, axis=1)
+    rows, columns = np.triu_indices(len(groups), k=1)
+    alike = closest[rows, columns]
+    chosen = np.flatnonzero(alike >= threshold)
+    chosen = chosen[np.argsort(-alike[chosen], kind="stable")]
+    return [(int(rows[k]), int(columns[k]), float(alike[k])) for k in chosen]
+
+
 class StrangerRegistry:
     """Provisional identities: a label and up to `max_examples` representative embeddings each."""
 
-    def __init__(self, *, max_examples: int = 5, diversity: float = 0.9):
+    def __init__(self, *, max_examples: int = STRANGER_EXAMPLES, diversity: float = 0.9):
         self.max_examples = max_examples
         self.diversity = diversity  # a new example is kept only if it adds a different view
         self.labels: list[str] = []

@@ -1,13 +1,26 @@
 """Reads for the pages that are not plain queries: a snapshot's faces, the review queue, each
 camera's live status (from what the readers and live workers publish in Redis)."""
 
-from django.contrib.auth import get_user_model
-from django.core.paginator import Paginator
-from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Abs, Coalesce
+import datetime as dt
 
-from faceapp.clock import site_date
-from identity.models import AttendanceRecord, Camera, FaceSample, MatchLog, Person, Snapshot
+from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models.functions import Abs, Coalesce, RowNumber
+from django.utils import timezone
+
+from faceapp.clock import site_date, site_day_bounds
+from identity.matching import similar_pairs
+from identity.models import (
+    AttendanceRecord,
+    Camera,
+    FaceSample,
+    MatchLog,
+    Person,
+    ProvisionalIdentity,
+    Snapshot,
+    embedding_from_bytes,
+)
 from identity.presenters import camera_status, snapshot_payload
 from identity.roles import role_from
 from identity.services.calibration import threshold_for
@@ -123,3 +136,72 @@ def users_with_roles() -> list:
     for user in users:  # an inactive user's role is what they would have back when activated
         user.role = role_from(is_superuser=user.is_superuser, group_names=[group.name for group in user.groups.all()])
     return users
+
+
+HISTORY_REVIEWS = {
+    "unreviewed": [MatchLog.UNREVIEWED],
+    "reviewed": [MatchLog.CONFIRMED, MatchLog.REJECTED, MatchLog.REASSIGNED],
+    "confirmed": [MatchLog.CONFIRMED],
+    "rejected": [MatchLog.REJECTED],
+    "reassigned": [MatchLog.REASSIGNED],
+}
+
+
+def recognition_history(
+    *, who: str = "", camera_id: int | None = None, decision: str = "", review: str = "",
+    start: dt.date | None = None, end: dt.date | None = None, page: str | int = 1, per_page: int = 50,
+) -> Page:
+    """Recognised faces newest first, filtered: `who` in a decided or reviewed person's name or
+    code, or a stranger's ID; a camera; known/unknown; a HISTORY_REVIEWS state; site days."""
+    logs = MatchLog.objects.select_related("snapshot__camera", "person", "reviewed_person", "reviewed_by", "provisional")
+    if who:
+        logs = logs.filter(
+            Q(person__name__icontains=who) | Q(person__code__iexact=who) | Q(reviewed_person__name__icontains=who)
+            | Q(reviewed_person__code__iexact=who) | Q(assigned_id__iexact=who)
+        )
+    if camera_id is not None:
+        logs = logs.filter(snapshot__camera_id=camera_id)
+    if decision in (MatchLog.KNOWN, MatchLog.UNKNOWN):
+        logs = logs.filter(decision=decision)
+    if review in HISTORY_REVIEWS:
+        logs = logs.filter(review_status__in=HISTORY_REVIEWS[review])
+    if start is not None:
+        logs = logs.filter(created_at__gte=site_day_bounds(start)[0])
+    if end is not None:
+        logs = logs.filter(created_at__lt=site_day_bounds(end)[1])
+    return Paginator(logs.order_by("-created_at", "-id"), per_page).get_page(page)
+
+
+STRANGER_FACES = 4  # faces shown per stranger
+
+
+def strangers_overview(*, limit: int = 100) -> list[ProvisionalIdentity]:
+    """Unnamed strangers, most recently seen first, each with `seen_this_week` and `face_ids`
+    (their newest faces with a crop): three queries whatever their number."""
+    week_ago = timezone.now() - dt.timedelta(days=7)
+    strangers = list(
+        ProvisionalIdentity.objects.filter(promoted_to__isnull=True)
+        .annotate(seen_this_week=Count("logs", filter=Q(logs__created_at__gte=week_ago)))
+        .order_by("-last_seen")[:limit]
+    )
+    newest = Window(RowNumber(), partition_by=F("provisional_id"), order_by=[F("created_at").desc(), F("id").desc()])
+    faces = (
+        MatchLog.objects.filter(provisional__in=strangers).exclude(crop="")
+        .annotate(rank=newest).filter(rank__lte=STRANGER_FACES).values_list("provisional_id", "id")
+    )
+    by_stranger: dict[int, list[int]] = {}
+    for provisional_id, log_id in faces:
+        by_stranger.setdefault(provisional_id, []).append(log_id)
+    for stranger in strangers:
+        stranger.face_ids = by_stranger.get(stranger.pk, [])
+    return strangers
+
+
+def stranger_suggestions(*, strangers: list[ProvisionalIdentity], dim: int, threshold: float) -> list[tuple]:
+    """((stranger, stranger), similarity) for the pairs that are likely one person, most alike first;
+    in each pair the stranger seen first comes first (the one a merge keeps)."""
+    usable = [s for s in strangers if len(s.embeddings) and len(s.embeddings) % (4 * dim) == 0]
+    groups = [embedding_from_bytes(s.embeddings).reshape(-1, dim) for s in usable]
+    pairs = similar_pairs(groups, threshold=threshold)
+    return [(tuple(sorted((usable[i], usable[j]), key=lambda s: (s.first_seen, s.pk))), similarity)
+            for i, j, similarity in pairs]

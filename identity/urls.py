@@ -11,6 +11,7 @@ from identity.views import (
     recognition,
     review,
     snapshots,
+    strangers,
     users,
 )
 
@@ -35,7 +36,13 @@ urlpatterns = [
     path("compare/", compare.compare_page, name="compare"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/<int:log_id>/", review.review_decide, name="review-decide"),
-    path("review/item", review.review_item, name="review-item"),  # ?log=<id>: the page builds it with URLSearchParams
+    path("review/item", review.review_item, name="review-item"),
+    path("review/history/", review.review_history, name="review-history"),
+    path("review/bulk/", review.review_bulk, name="review-bulk"),
+    path("review/<int:log_id>/undo/", review.review_undo, name="review-undo"),
+    path("strangers/", strangers.stranger_list, name="stranger-list"),
+    path("strangers/<int:provisional_id>/name/", strangers.stranger_name, name="stranger-name"),
+    path("strangers/merge/", strangers.stranger_merge, name="stranger-merge"),  # ?log=<id>: the page builds it with URLSearchParams
     path("attendance/", attendance.attendance_day, name="attendance-today"),
     path("attendance/<str:day>/", attendance.attendance_day, name="attendance-day"),
     path("attendance-export.csv", attendance.attendance_export, name="attendance-export"),

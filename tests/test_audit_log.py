@@ -38,6 +38,10 @@ ACTIONS = {
         log=review_data.make_log(seen_at=timezone.now(), person=_ada()), user=actor),
     AuditEntry.STRANGER_NAMED: lambda actor, _: review.provisional_promote(
         provisional=_stranger(), name="Grace", user=actor),
+    AuditEntry.REVIEW_UNDONE: lambda actor, _: review.log_review_undo(log=review.log_reject(
+        log=review_data.make_log(seen_at=timezone.now(), person=_ada()), user=None), user=actor),
+    AuditEntry.STRANGERS_MERGED: lambda actor, _: review.provisional_merge(
+        keep=_stranger(), drop=review_data.make_provisional("U-0043"), user=actor),
     AuditEntry.THRESHOLD_CHANGED: lambda actor, _: calibration.threshold_apply(threshold=0.4, user=actor),
     AuditEntry.CAMERA_TOKEN_ROTATED: lambda actor, _: cameras.camera_token_rotate(
         camera=review_data.make_camera(), actor=actor),

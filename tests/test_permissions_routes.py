@@ -73,6 +73,12 @@ EXPECTED: dict[str, str] = {
     "review-queue": OPERATOR,
     "review-decide": OPERATOR,
     "review-item": OPERATOR,
+    "review-history": OPERATOR,
+    "review-bulk": OPERATOR,
+    "review-undo": OPERATOR,
+    "stranger-list": OPERATOR,
+    "stranger-name": OPERATOR,
+    "stranger-merge": OPERATOR,
     "person-search": OPERATOR,
     "camera-token-rotate": ADMIN,
     "attendance-today": OPERATOR,
@@ -205,7 +211,7 @@ def _path(key: str, objects: dict) -> str:
         "content_type_id": ContentType.objects.get_for_model(Person).pk, "object_id": objects["person"].pk,
         "pk": {"api-person-detail": objects["person"].pk}.get(key, objects["snapshot"].pk),
         "destination_id": objects["destination"].pk, "rule_id": objects["rule"].pk,
-        "token": "forged:token", "user_id": objects["admin"].pk, "token_id": objects["token"].pk,
+        "token": "forged:token", "user_id": objects["admin"].pk, "provisional_id": objects["provisional"].pk, "token_id": objects["token"].pk,
     }
     if model is not None:
         values["object_id"] = values["id"] = _instance_of(model).pk

@@ -7,7 +7,16 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from identity import presenters, selectors
-from identity.models import AttendanceRecord, FaceSample, MatchLog, MatchLogReview, Person, embedding_from_bytes
+from audit.models import AuditEntry
+from identity.models import (
+    AttendanceRecord,
+    FaceSample,
+    MatchLog,
+    MatchLogReview,
+    Person,
+    ProvisionalIdentity,
+    embedding_from_bytes,
+)
 from identity.services import review
 from tests.review_data import at, make_camera, make_log, make_person, make_provisional
 
@@ -182,3 +191,44 @@ def test_it_orders_the_queue_least_certain_first(alice, bob):
     assert item["candidate"] == {"id": bob.pk, "name": "Bob", "code": "B2"}
     assert item["crop_url"] == f"/media/logs/{near_big_margin.pk}/crop"
     assert item["candidate_crop_url"] == f"/media/samples/{bob.samples.get().pk}/crop"
+
+
+def test_it_merges_two_strangers_into_one(media_root):
+    keep, drop = make_provisional("U-0001"), make_provisional("U-0002")
+    kept_face = make_log(seen_at=at(DAY, 9), provisional=keep)
+    moved_face = make_log(seen_at=at(DAY, 10), provisional=drop)
+
+    merged = review.provisional_merge(keep=keep, drop=drop, user=None)
+
+    moved_face.refresh_from_db()
+    assert (moved_face.provisional, moved_face.assigned_id) == (merged, "U-0001")
+    assert merged.sightings == 2 and not ProvisionalIdentity.objects.filter(label="U-0002").exists()
+    assert len(merged.embeddings) == 2 * len(drop.embeddings)  # both strangers' examples
+    assert set(merged.logs.all()) == {kept_face, moved_face}
+
+
+def test_it_refuses_to_merge_a_stranger_with_themselves(media_root):
+    stranger = make_provisional("U-0001")
+    with pytest.raises(ValidationError, match="themselves"):
+        review.provisional_merge(keep=stranger, drop=stranger, user=None)
+
+
+def test_it_gives_a_strangers_faces_to_an_enrolled_person(alice, media_root, admin_user):
+    stranger = make_provisional("U-0009")
+    face = make_log(seen_at=at(DAY, 9), provisional=stranger)
+
+    review.provisional_assign(provisional=stranger, person=alice, user=admin_user)
+
+    face.refresh_from_db()
+    assert (face.reviewed_person, face.review_status) == (alice, MatchLog.REASSIGNED)
+    assert AttendanceRecord.objects.filter(person=alice, day=DAY).exists()
+    assert alice.samples.filter(source="review").count() == 1  # their best face, enrolled
+
+
+def test_it_confirms_a_group_of_faces_in_one_action(alice, media_root, admin_user):
+    faces = [make_log(seen_at=at(DAY, hour), person=alice) for hour in (9, 10, 11)]
+
+    assert review.logs_review_bulk(logs=faces, action="confirm", user=admin_user) == 3
+
+    assert set(MatchLog.objects.values_list("review_status", flat=True)) == {MatchLog.CONFIRMED}
+    assert AuditEntry.objects.filter(action=AuditEntry.REVIEW_DECIDED).count() == 1

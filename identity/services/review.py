@@ -175,44 +175,114 @@ def log_add_as_sample(*, log: MatchLog, user) -> FaceSample:
 def provisional_promote(
     *, provisional: ProvisionalIdentity, name: str, code: str | None = None, user, samples: int = PROMOTE_SAMPLES
 ) -> Person:
-    """Turn a stranger into a person (the admin asserts consent): every face of theirs that no
-    reviewer gave to someone else moves to the new person, and their best `samples` faces
-    become enrolled samples so the cameras recognise them from now on."""
+    """Turn a stranger into a new person (the operator asserts consent): see _stranger_to_person."""
     name = name.strip()
     if not name:
         raise ValidationError("A name is required.")
-    # Two admins promoting the same stranger at once must not create two people.
+    # Two operators naming the same stranger at once must not create two people.
     with transaction.atomic():
-        provisional = ProvisionalIdentity.objects.select_for_update().get(pk=provisional.pk)
-        if provisional.promoted_to_id:
-            raise ValidationError(f"{provisional.label} is already {provisional.promoted_to}.")
+        provisional = _stranger_locked(provisional)
         code = person_code_clean(code)
         try:
             person = Person.objects.create(name=name, code=code, consent_given_at=timezone.now())
         except IntegrityError as error:
             raise ValidationError(f"Another person already has the code {code}.") from error  # taken meanwhile
-        provisional.promoted_to = person
-        provisional.save(update_fields=["promoted_to"])
-        transaction.on_commit(strangers_changed)  # no process may give that label to a face again
-        pairs: set = set()
-        moved = []
-        for log in provisional.logs.select_related("snapshot").order_by("id"):
-            if attendance.effective_person_id(log) is not None:
-                continue  # a reviewer already said who this is
-            log, touched = _review(
-                log, user=user, action=MatchLogReview.PROMOTE, status=MatchLog.REASSIGNED, to_person=person,
-                note=f"{provisional.label} promoted", audited=False,
-            )
-            pairs |= touched
-            moved.append(log)
-        best = sorted(
-            (log for log in moved if log.crop and log.embedding),
-            key=lambda log: (-float((log.quality or {}).get("score", 0.0)), log.pk),
-        )
-        for log in best[:samples]:
-            _sample_from_log(log, person)
-        audit_record(actor=user, action=AuditEntry.STRANGER_NAMED, person=person, target=provisional.label,
-                     detail=f"{len(moved)} face(s) moved, {len(best[:samples])} enrolled")
-        touched = _recompute(pairs)
-        _after_commit(touched, gallery=bool(best[:samples]))
+        _stranger_to_person(provisional, person, user=user, samples=samples)
     return person
+
+
+def provisional_assign(
+    *, provisional: ProvisionalIdentity, person: Person, user, samples: int = PROMOTE_SAMPLES
+) -> Person:
+    """The stranger is someone already enrolled: their faces go to `person` (see _stranger_to_person)."""
+    # Two operators at once: the stranger's row lock lets only the first one move the faces.
+    with transaction.atomic():
+        _stranger_to_person(_stranger_locked(provisional), person, user=user, samples=samples)
+    return person
+
+
+def _stranger_locked(provisional: ProvisionalIdentity) -> ProvisionalIdentity:
+    provisional = ProvisionalIdentity.objects.select_for_update().get(pk=provisional.pk)
+    if provisional.promoted_to_id:
+        raise ValidationError(f"{provisional.label} is already {provisional.promoted_to}.")
+    return provisional
+
+
+def _stranger_to_person(provisional: ProvisionalIdentity, person: Person, *, user, samples: int) -> None:
+    """Every face of the stranger that no reviewer gave to someone else moves to `person`, and
+    their best `samples` faces become enrolled samples so the cameras recognise them from now on."""
+    provisional.promoted_to = person
+    provisional.save(update_fields=["promoted_to"])
+    transaction.on_commit(strangers_changed)  # no process may give that label to a face again
+    pairs: set = set()
+    moved = []
+    for log in provisional.logs.select_related("snapshot").order_by("id"):
+        if attendance.effective_person_id(log) is not None:
+            continue  # a reviewer already said who this is
+        log, touched = _review(
+            log, user=user, action=MatchLogReview.PROMOTE, status=MatchLog.REASSIGNED, to_person=person,
+            note=f"{provisional.label} promoted", audited=False,
+        )
+        pairs |= touched
+        moved.append(log)
+    best = sorted(
+        (log for log in moved if log.crop and log.embedding),
+        key=lambda log: (-float((log.quality or {}).get("score", 0.0)), log.pk),
+    )
+    for log in best[:samples]:
+        _sample_from_log(log, person)
+    audit_record(actor=user, action=AuditEntry.STRANGER_NAMED, person=person, target=provisional.label,
+                 detail=f"{len(moved)} face(s) moved, {len(best[:samples])} enrolled")
+    touched = _recompute(pairs)
+    _after_commit(touched, gallery=bool(best[:samples]))
+
+
+def provisional_merge(*, keep: ProvisionalIdentity, drop: ProvisionalIdentity, user) -> ProvisionalIdentity:
+    """Two strangers are one: `drop`'s faces, sightings and examples join `keep`, and `drop` is gone."""
+    if keep.pk == drop.pk:
+        raise ValidationError("A stranger cannot be merged with themselves.")
+    # A camera seeing either stranger meanwhile waits on these locks (taken in id order: no deadlock).
+    with transaction.atomic():
+        locked = {p.pk: p for p in ProvisionalIdentity.objects.select_for_update().filter(pk__in=[keep.pk, drop.pk])
+                  .order_by("pk")}
+        keep, drop = locked[keep.pk], locked[drop.pk]
+        for stranger in (keep, drop):
+            if stranger.promoted_to_id:
+                raise ValidationError(f"{stranger.label} is already {stranger.promoted_to}.")
+        # Whole rows, keep's last: the registry keeps each stranger's newest examples when it loads.
+        keep.embeddings = bytes(drop.embeddings) + bytes(keep.embeddings)
+        keep.sightings += drop.sightings
+        keep.first_seen, keep.last_seen = min(keep.first_seen, drop.first_seen), max(keep.last_seen, drop.last_seen)
+        keep.save(update_fields=["embeddings", "sightings", "first_seen", "last_seen"])
+        MatchLog.objects.filter(provisional=drop, assigned_id=drop.label).update(assigned_id=keep.label)
+        MatchLog.objects.filter(provisional=drop).update(provisional=keep)
+        audit_record(actor=user, action=AuditEntry.STRANGERS_MERGED, target=f"{drop.label} into {keep.label}",
+                     detail=f"{drop.sightings} sighting(s) moved")
+        drop.delete()
+        transaction.on_commit(strangers_changed)  # every recognizer forgets the label that is gone
+    return keep
+
+
+BULK_ACTIONS = {MatchLogReview.CONFIRM: MatchLog.CONFIRMED, MatchLogReview.REJECT: MatchLog.REJECTED}
+
+
+def logs_review_bulk(*, logs: list[MatchLog], action: str, user) -> int:
+    """Confirm or reject a whole group of faces in one action (one audit entry); returns how many."""
+    if action not in BULK_ACTIONS:
+        raise ValidationError(f"A group of faces is confirmed or rejected, not {action!r}.")
+    # Another reviewer deciding one of these faces meanwhile: each row lock orders them.
+    with transaction.atomic():
+        pairs: set = set()
+        named_rejected = False
+        for log in sorted(logs, key=lambda log: log.pk):
+            to_person = log.person if action == MatchLogReview.CONFIRM and log.decision == MatchLog.KNOWN else None
+            log, touched = _review(log, user=user, action=action, status=BULK_ACTIONS[action], to_person=to_person,
+                                   audited=False)
+            pairs |= touched
+            named_rejected |= action == MatchLogReview.REJECT and log.person_id is not None
+        if logs:
+            label = dict(MatchLogReview.ACTION_CHOICES)[action]
+            audit_record(actor=user, action=AuditEntry.REVIEW_DECIDED, target=f"{len(logs)} faces",
+                         detail=f"{label} at once: " + ", ".join(f"#{log.pk}" for log in logs)[:250])
+        _after_commit(_recompute(pairs), gallery=named_rejected)
+    return len(logs)

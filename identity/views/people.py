@@ -7,11 +7,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from identity.forms import PersonCreateForm, PersonEditForm, PhotosForm, posted
-from identity.models import FaceSample, Person
+from identity.matching import REJECTION_PENALTY
+from identity.models import FaceSample, MatchLog, Person
 from identity.presenters import enrolment_limits_text, person_choice, sample_payload
 from identity.roles import OPERATOR, role_required
 from identity.selectors import PEOPLE_SORTS, people_page, people_search
 from identity.services import enrolment
+
+
+REJECTIONS_SHOWN = 24
 
 
 def _get_person(person_id: int) -> Person:
@@ -69,6 +73,8 @@ def person_detail(request, person_id: int):
         "counts": counts,
         "attendance": attendance,
         "photos_form": PhotosForm(),
+        "rejections": person.match_logs.filter(review_status=MatchLog.REJECTED).order_by("-created_at")[:REJECTIONS_SHOWN],
+        "rejection_penalty": REJECTION_PENALTY,
     }
     return render(request, "identity/person_detail.html", context)
 

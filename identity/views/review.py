@@ -1,11 +1,16 @@
-"""The review queue: the least certain faces first, decided with buttons or the keyboard."""
+"""The review queue (the least certain faces first, decided with buttons or the keyboard) and
+the recognition history: every face, filtered and paged, reviewed in groups, reviews undone."""
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from identity import presenters, selectors
+from identity.forms import HistoryFilterForm
 from identity.models import MatchLog, Person
 from identity.roles import OPERATOR, role_required
 from identity.services import review
@@ -63,3 +68,54 @@ def review_decide(request, log_id: int):
     except ValidationError as error:
         return JsonResponse({"error": " ".join(error.messages)}, status=400)
     return JsonResponse({"ok": True, "item": presenters.review_item(_get_log(log_id))})
+
+
+@role_required(OPERATOR)
+@require_GET
+def review_history(request):
+    form = HistoryFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    camera = filters.get("camera")
+    logs = selectors.recognition_history(
+        who=(filters.get("who") or "").strip(), camera_id=camera.pk if camera else None,
+        decision=filters.get("decision") or "", review=filters.get("review") or "",
+        start=filters.get("start"), end=filters.get("end"), page=request.GET.get("page", 1),
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "logs": logs, "query": query.urlencode()}
+    return render(request, "identity/review_history.html", context)
+
+
+def _back(request) -> str:
+    """Where a history form came from (its filters kept), else the history's first page."""
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return back if back and safe else reverse("review-history")
+
+
+@role_required(OPERATOR)
+@require_POST
+def review_bulk(request):
+    """POST action=confirm|reject, log (repeated): the whole group of faces in one action."""
+    ids = [int(value) for value in request.POST.getlist("log") if value.isdigit() and len(value) < 19]
+    logs = list(MatchLog.objects.select_related("snapshot").filter(pk__in=ids))
+    try:
+        count = review.logs_review_bulk(logs=logs, action=request.POST.get("action", ""), user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{count} face(s) {request.POST['action']}ed." if count else "No face was chosen.")
+    return redirect(_back(request))
+
+
+@role_required(OPERATOR)
+@require_POST
+def review_undo(request, log_id: int):
+    try:
+        review.log_review_undo(log=_get_log(log_id), user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Review of face #{log_id} undone: it counts as the system decided again.")
+    return redirect(_back(request))

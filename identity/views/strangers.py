@@ -1,0 +1,69 @@
+"""Strangers (operators): every unnamed provisional ID with their newest faces and how often they
+were seen this week, named (a new person or an enrolled one) or merged when two are one person;
+the page suggests the pairs whose faces are most alike."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from identity.forms import StrangerNameForm
+from identity.models import Person, ProvisionalIdentity
+from identity.roles import OPERATOR, role_required
+from identity.selectors import stranger_suggestions, strangers_overview
+from identity.services import review
+from identity.services.gallery import gallery_current
+
+SUGGESTIONS = 10
+
+
+def _stranger(value: str) -> ProvisionalIdentity:
+    return get_object_or_404(ProvisionalIdentity, pk=int(value) if value.isdigit() and len(value) < 19 else 0)
+
+
+@role_required(OPERATOR)
+@require_GET
+def stranger_list(request):
+    strangers = strangers_overview()
+    pairs = stranger_suggestions(strangers=strangers, dim=gallery_current().matrix.shape[1],
+                                 threshold=settings.FACEAPP_STRANGER_SUGGEST_THRESHOLD)[:SUGGESTIONS]
+    context = {"strangers": strangers, "pairs": pairs, "name_form": StrangerNameForm()}
+    return render(request, "identity/stranger_list.html", context)
+
+
+@role_required(OPERATOR)
+@require_POST
+def stranger_name(request, provisional_id: int):
+    provisional = _stranger(str(provisional_id))
+    form = StrangerNameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()) or "Give a name or a code.")
+        return redirect("stranger-list")
+    data = form.cleaned_data
+    try:
+        if data["existing"].strip():
+            person = review.provisional_assign(provisional=provisional, user=request.user,
+                                               person=Person.objects.get(code=data["existing"].strip()))
+        else:
+            person = review.provisional_promote(provisional=provisional, name=data["name"], code=data["code"],
+                                                user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("stranger-list")
+    messages.success(request, f"{provisional.label} is {person.name}: their faces moved to them.")
+    return redirect("person-detail", person_id=person.pk)
+
+
+@role_required(OPERATOR)
+@require_POST
+def stranger_merge(request):
+    """POST keep=<id>, drop=<id>: the two strangers are one person."""
+    keep, drop = _stranger(request.POST.get("keep", "")), _stranger(request.POST.get("drop", ""))
+    try:
+        review.provisional_merge(keep=keep, drop=drop, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{drop.label} merged into {keep.label}.")
+    return redirect("stranger-list")
