@@ -8,7 +8,18 @@ from django.utils.safestring import SafeString, mark_safe
 WIDTH, HEIGHT, PAD = 640, 220, 32
 
 
-def bar_chart_svg(values: Sequence[int], labels: Sequence[str], *, title: str) -> SafeString:
+def _axis_labels(x_label: str, y_label: str) -> SafeString:
+    """What each axis measures: under the x axis, and along the y axis, turned."""
+    return format_html(
+        '<text class="axis-label" x="{}" y="{}" text-anchor="middle">{}</text>'
+        '<text class="axis-label" transform="translate(11 {}) rotate(-90)" text-anchor="middle">{}</text>',
+        WIDTH / 2, HEIGHT - 3, x_label, HEIGHT / 2, y_label,
+    )
+
+
+def bar_chart_svg(
+    values: Sequence[int], labels: Sequence[str], *, title: str, x_label: str, y_label: str
+) -> SafeString:
     """Vertical bars, one per value, each with a tooltip; the y axis starts at 0."""
     top = max(max(values, default=0), 1)
     slot = (WIDTH - 2 * PAD) / max(len(values), 1)
@@ -26,8 +37,9 @@ def bar_chart_svg(values: Sequence[int], labels: Sequence[str], *, title: str) -
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}"><title>{}</title>'
         '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"/>'
-        '<text class="tick" x="4" y="{}">{}</text>{}</svg>',
-        WIDTH, HEIGHT, title, title, PAD, HEIGHT - PAD, WIDTH - PAD, HEIGHT - PAD, PAD - 8, top, body,
+        '<text class="tick" x="{}" y="{}" text-anchor="end">{}</text>{}{}</svg>',
+        WIDTH, HEIGHT, title, title, PAD, HEIGHT - PAD, WIDTH - PAD, HEIGHT - PAD, PAD - 4, PAD + 4, top, body,
+        _axis_labels(x_label, y_label),
     )
 
 
@@ -37,7 +49,8 @@ def _points(xs: Sequence[float], ys: Sequence[float]) -> str:
 
 
 def curves_svg(
-    xs: Sequence[float], series: Sequence[tuple[str, str, Sequence[float]]], *, title: str, marks: Sequence[tuple[str, float]] = ()
+    xs: Sequence[float], series: Sequence[tuple[str, str, Sequence[float]]], *, title: str, x_label: str,
+    y_label: str, marks: Sequence[tuple[str, float]] = (),
 ) -> SafeString:
     """Lines over x and y in [0, 1]: series are (name, css class, ys); marks are labelled
     vertical lines (name, x)."""
@@ -66,9 +79,15 @@ def curves_svg(
             f'<text class="tick" x="{x_of(v):.1f}" y="{HEIGHT - PAD + 14}" text-anchor="middle">{v:.1f}</text>'
             for v in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
         )
+        + "".join(
+            f'<text class="tick" x="{PAD - 4}" y="{HEIGHT - PAD - v * (HEIGHT - 2 * PAD) + 4:.1f}" '
+            f'text-anchor="end">{v:.1f}</text>'
+            for v in (0.0, 0.5, 1.0)
+        )
     )
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}"><title>{}</title>'
-        '<rect class="frame" x="{}" y="{}" width="{}" height="{}" fill="none"/>{}{}{}{}</svg>',
+        '<rect class="frame" x="{}" y="{}" width="{}" height="{}" fill="none"/>{}{}{}{}{}</svg>',
         WIDTH, HEIGHT, title, title, PAD, PAD, WIDTH - 2 * PAD, HEIGHT - 2 * PAD, ticks, lines, mark_lines, legend,
+        _axis_labels(x_label, y_label),
     )

@@ -24,6 +24,7 @@ urlpatterns = [
     path("people/<int:person_id>/edit/", people.person_edit, name="person-edit"),
     path("people/<int:person_id>/photos/", people.person_add_photos, name="person-add-photos"),
     path("people/<int:person_id>/delete/", people.person_delete, name="person-delete"),
+    path("people/<int:person_id>/merge/", people.person_merge, name="person-merge"),
     path("people/<int:person_id>/photos/<int:sample_id>/delete/", people.sample_delete, name="sample-delete"),
     path("recognize/", recognition.upload, name="upload"),
     path("snapshots/<int:snapshot_id>/", snapshots.snapshot_detail, name="snapshot-detail"),

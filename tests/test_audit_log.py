@@ -8,6 +8,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from identity.models import FaceSample
 from identity.services import accounts, calibration, cameras, enrolment, review
+from identity.services.merge import people_merge
 from tests import faces_data, review_data
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,8 @@ ACTIONS = {
         log=review_data.make_log(seen_at=timezone.now(), person=_ada()), user=None), user=actor),
     AuditEntry.STRANGERS_MERGED: lambda actor, _: review.provisional_merge(
         keep=_stranger(), drop=review_data.make_provisional("U-0043"), user=actor),
+    AuditEntry.PEOPLE_MERGED: lambda actor, _: people_merge(
+        keep=_ada(), drop=review_data.make_person("Ada again", "A2"), actor=actor),
     AuditEntry.THRESHOLD_CHANGED: lambda actor, _: calibration.threshold_apply(threshold=0.4, user=actor),
     AuditEntry.CAMERA_TOKEN_ROTATED: lambda actor, _: cameras.camera_token_rotate(
         camera=review_data.make_camera(), actor=actor),
@@ -73,7 +76,7 @@ def test_it_writes_one_entry_naming_the_acting_user(action, admin_user, viewer_u
 
 
 def test_it_audits_every_action_it_names():
-    assert set(ACTIONS) == {value for value, _ in AuditEntry.ACTION_CHOICES} - {AuditEntry.PEOPLE_MERGED}
+    assert set(ACTIONS) == {value for value, _ in AuditEntry.ACTION_CHOICES}
 
 
 def test_it_keeps_an_erased_persons_entries_without_their_name_or_face(admin_user, admin_client, media_root,

@@ -14,8 +14,8 @@ from django.urls import reverse
 from faceapp.asgi import application
 from identity.models import FaceSample, Person, Snapshot
 from identity.services import enrolment, recognition
-from tests.faces_data import FIXTURES
 from tests.event_loops import run_scenario
+from tests.faces_data import FIXTURES
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

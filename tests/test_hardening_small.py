@@ -102,7 +102,8 @@ PAGES = [
     "/", "/people/", "/people/new/", "/people/{person}/", "/people/{person}/edit/", "/people/{person}/photos/",
     "/recognize/", "/snapshots/{snapshot}/", "/cameras/", "/cameras/{camera}/", "/cameras/{camera}/edit/",
     "/compare/", "/review/", "/attendance/", "/calibration/", "/admin/", "/admin/identity/matchlog/",
-    "/admin/identity/person/{person}/change/", "/api/logs/",
+    "/admin/identity/person/{person}/change/", "/api/logs/", "/review/history/", "/strangers/", "/users/",
+    "/users/{user}/", "/audit/", "/profile/",
 ]  # fmt: skip
 # Records what the policy blocks (init scripts are not subject to it).
 RECORD_VIOLATIONS = """
@@ -123,11 +124,12 @@ def test_it_runs_every_page_under_the_policy_in_a_real_browser(django_user_model
     require_chromium()
     from playwright.sync_api import sync_playwright
 
-    django_user_model.objects.create_superuser(username="root", password="pw-root-1234")
+    root = django_user_model.objects.create_superuser(username="root", password="pw-root-1234")
     camera = review_data.make_camera("Front door")
     person = review_data.make_person("Ada", code="A1")
     log = review_data.make_log(seen_at=timezone.now(), person=person, camera=camera)
-    ids = {"person": person.pk, "snapshot": log.snapshot_id, "camera": camera.pk}
+    review_data.make_log(seen_at=timezone.now(), provisional=review_data.make_provisional("U-0001"), camera=camera)
+    ids = {"person": person.pk, "snapshot": log.snapshot_id, "camera": camera.pk, "user": root.pk}
     ARTIFACTS.mkdir(exist_ok=True)
     with contextlib.ExitStack() as stack:
         base_url = stack.enter_context(live_server(tmp_path))

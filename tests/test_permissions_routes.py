@@ -63,6 +63,7 @@ EXPECTED: dict[str, str] = {
     "person-add-photos": OPERATOR,
     "person-delete": OPERATOR,
     "sample-delete": OPERATOR,
+    "person-merge": OPERATOR,
     "upload": OPERATOR,
     "snapshot-retry": OPERATOR,
     "camera-list": OPERATOR,

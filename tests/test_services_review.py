@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 
-from identity import presenters, selectors
 from audit.models import AuditEntry
+from identity import presenters, selectors
 from identity.models import (
     AttendanceRecord,
     FaceSample,

@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 
@@ -43,7 +44,8 @@ def attendance_day(request, day: str | None = None):
         "absent": attendance["absent"],
         "previous_day": the_day - dt.timedelta(days=1),
         "next_day": the_day + dt.timedelta(days=1),
-        "arrivals_chart": bar_chart_svg(arrivals, [f"{hour:02d}" for hour in range(24)], title="Arrivals per hour"),
+        "arrivals_chart": bar_chart_svg(arrivals, [f"{hour:02d}" for hour in range(24)], title="Arrivals per hour",
+                                        x_label=f"hour of the day ({settings.TIME_ZONE})", y_label="people"),
         "arrivals_total": sum(arrivals),
     }
     return render(request, "identity/attendance_day.html", context)

@@ -47,6 +47,7 @@ def calibration_page(request):
         result.thresholds,
         [("false accepts", "far", result.far), ("false rejects", "frr", result.frr)],
         title="False accept and false reject rates by threshold",
+        x_label="threshold (cosine similarity)", y_label="share of reviewed pairs",
         marks=marks,
     )
     context = {

@@ -12,8 +12,7 @@ from identity.models import FaceSample, MatchLog, Person
 from identity.presenters import enrolment_limits_text, person_choice, sample_payload
 from identity.roles import OPERATOR, role_required
 from identity.selectors import PEOPLE_SORTS, people_page, people_search
-from identity.services import enrolment
-
+from identity.services import enrolment, merge
 
 REJECTIONS_SHOWN = 24
 
@@ -131,3 +130,29 @@ def sample_delete(request, person_id: int, sample_id: int):
     enrolment.sample_delete(sample=sample, actor=request.user)
     messages.success(request, "Photo deleted.")
     return redirect("person-detail", person_id=person_id)
+
+
+@role_required(OPERATOR)
+@require_POST
+def person_merge(request, person_id: int):
+    """POST other=<code or P-id>: that person is this one; their photos, faces and days come here."""
+    person = _get_person(person_id)
+    other = _person_by_display_id(request.POST.get("other", "").strip())
+    if other is None:
+        messages.error(request, "Nobody enrolled has that code or ID.")
+        return redirect("person-detail", person_id=person.pk)
+    name = other.name
+    try:
+        merge.people_merge(keep=person, drop=other, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{name} merged into {person.name}: their photos, faces and attendance are here now.")
+    return redirect("person-detail", person_id=person.pk)
+
+
+def _person_by_display_id(text: str) -> Person | None:
+    """The person a page shows as `text`: their code, or P-<id> for one without a code."""
+    if text.upper().startswith("P-") and text[2:].isdigit() and len(text) < 21:
+        return Person.objects.filter(pk=int(text[2:]), code=None).first()
+    return Person.objects.filter(code=text).first() if text else None

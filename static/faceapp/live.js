@@ -167,5 +167,19 @@
     for (const node of (root || document).querySelectorAll("[data-aspect]")) node.style.aspectRatio = node.dataset.aspect;
   }
 
-  document.addEventListener("DOMContentLoaded", () => { formatTimes(document); drawStoredBoxes(document); applyAspects(document); });
+  /* On a phone the navigation folds behind a Menu button (without script it stays open). */
+  function foldNavigation() {
+    const toggle = document.querySelector(".menu-toggle");
+    const nav = document.getElementById("site-nav");
+    if (!toggle || !nav) return;
+    document.documentElement.classList.add("nav-folds");
+    toggle.addEventListener("click", () => {
+      const open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    formatTimes(document); drawStoredBoxes(document); applyAspects(document); foldNavigation();
+  });
 })();
