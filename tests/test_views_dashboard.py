@@ -9,6 +9,7 @@ from django.utils import timezone
 from faceapp.clock import site_date
 from identity.models import AttendanceRecord, Camera, MatchLog, Person, ProvisionalIdentity, Snapshot
 from tests.faces_data import FIXTURES
+from tests.review_data import make_camera, make_person
 
 
 def _snapshot(status: str = Snapshot.DONE) -> Snapshot:
@@ -116,3 +117,22 @@ def test_it_lists_the_cameras_that_send_frames_not_the_photo_sources(client, vie
     cameras = client.get(reverse("dashboard")).context["cameras"]
 
     assert [status["name"] for status in cameras] == ["Door"]
+
+
+@pytest.mark.django_db
+def test_it_leads_a_fresh_install_to_enrolling_people_and_adding_a_camera(client, operator_user):
+    client.force_login(operator_user)
+
+    page = client.get(reverse("dashboard")).content.decode()
+
+    assert 'id="first-steps"' in page
+    assert reverse("person-create") in page and reverse("camera-list") in page
+
+
+@pytest.mark.django_db
+def test_it_shows_no_first_steps_once_people_and_a_camera_exist(client, operator_user, media_root):
+    make_person("Ada Lovelace")
+    make_camera("Door")
+    client.force_login(operator_user)
+
+    assert 'id="first-steps"' not in client.get(reverse("dashboard")).content.decode()

@@ -6,6 +6,7 @@ The page's script draws everything, first from the JSON rendered here (the same 
 
 from django.shortcuts import render
 
+from identity.models import Camera, Person
 from identity.presenters import log_visit
 from identity.roles import VIEWER, role_required
 from identity.selectors import camera_statuses, latest_snapshot_result, live_cameras, recent_visits
@@ -23,5 +24,8 @@ def dashboard(request):
         "attendance": attendance_today(),
         "cameras": cameras,
     }
-    context = {"initial": initial, "cameras": cameras, "feed_length": FEED_LENGTH}
+    # A fresh install: lead to the first steps instead of showing empty cards only.
+    first_steps = {"people": not Person.objects.exists(), "cameras": not Camera.objects.exists()}
+    context = {"initial": initial, "cameras": cameras, "feed_length": FEED_LENGTH,
+               "first_steps": first_steps if any(first_steps.values()) else None}
     return render(request, "identity/dashboard.html", context)
