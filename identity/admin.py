@@ -24,6 +24,7 @@ from identity.roles import ADMIN, has_role
 from identity.selectors import with_candidate_sample
 from identity.services import accounts, recognition, retention, review
 from identity.services.enrolment import person_delete, sample_delete
+from identity.views.refusals import refusal_text
 
 # The admin site holds every face and embedding: the admin role, not just is_staff, gets in.
 admin.site.has_permission = lambda request: has_role(request.user, ADMIN)
@@ -108,7 +109,7 @@ def _run_on_each(modeladmin, request, queryset, verb: str, call) -> None:
             call(log)
             done += 1
         except ValidationError as error:
-            errors.append(f"#{log.pk}: {' '.join(error.messages)}")
+            errors.append(f"#{log.pk}: {refusal_text(error)}")
     if done:
         modeladmin.message_user(request, f"{verb} {done} face(s).", messages.SUCCESS)
     for error in errors:
@@ -220,7 +221,7 @@ class MatchLogAdmin(admin.ModelAdmin):
                 user=request.user,
             )
         except ValidationError as error:
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            self.message_user(request, refusal_text(error), messages.ERROR)
             return None
         self.message_user(request, f"{provisional.label} is now {person}, with all their faces.", messages.SUCCESS)
         return None

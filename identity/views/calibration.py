@@ -9,6 +9,7 @@ from identity.charts import curves_svg
 from identity.models import Camera, ThresholdChange
 from identity.roles import ADMIN, role_required
 from identity.services import calibration as calibration_service
+from identity.views.refusals import refused
 
 
 def _camera_from(value: str | None) -> Camera | None:
@@ -35,7 +36,7 @@ def calibration_page(request):
             threshold = _threshold_from(request.POST.get("threshold", ""))
             calibration_service.threshold_apply(threshold=threshold, camera=camera, user=request.user, calibration=result)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            refused(request, error)
         else:
             scope = f"camera {camera.name}" if camera else "all cameras"
             shown = f"{threshold:.2f}" if threshold is not None else "the default"

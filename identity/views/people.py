@@ -13,6 +13,7 @@ from identity.presenters import enrolment_limits_text, person_choice, sample_pay
 from identity.roles import OPERATOR, role_required
 from identity.selectors import PEOPLE_SORTS, people_page, people_search
 from identity.services import enrolment, merge
+from identity.views.refusals import refused
 
 REJECTIONS_SHOWN = 24
 
@@ -145,7 +146,7 @@ def person_merge(request, person_id: int):
     try:
         merge.people_merge(keep=person, drop=other, actor=request.user)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        refused(request, error)
     else:
         messages.success(request, f"{name} merged into {person.name}: their photos, faces and attendance are here now.")
     return redirect("person-detail", person_id=person.pk)

@@ -15,6 +15,7 @@ from identity.models import MatchLog, Person
 from identity.roles import OPERATOR, role_required
 from identity.services import review
 from identity.services.calibration import threshold_for
+from identity.views.refusals import refusal_text, refused
 
 QUEUE_SIZE = 50
 ACTIONS = ("confirm", "reject", "reassign", "add_sample")
@@ -66,7 +67,7 @@ def review_decide(request, log_id: int):
         else:
             review.log_add_as_sample(log=log, user=request.user)
     except ValidationError as error:
-        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+        return JsonResponse({"error": refusal_text(error)}, status=400)
     return JsonResponse({"ok": True, "item": presenters.review_item(_get_log(log_id))})
 
 
@@ -103,7 +104,7 @@ def review_bulk(request):
     try:
         count = review.logs_review_bulk(logs=logs, action=request.POST.get("action", ""), user=request.user)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        refused(request, error)
     else:
         messages.success(request, f"{count} face(s) {request.POST['action']}ed." if count else "No face was chosen.")
     return redirect(_back(request))
@@ -115,7 +116,7 @@ def review_undo(request, log_id: int):
     try:
         review.log_review_undo(log=_get_log(log_id), user=request.user)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        refused(request, error)
     else:
         messages.success(request, f"Review of face #{log_id} undone: it counts as the system decided again.")
     return redirect(_back(request))

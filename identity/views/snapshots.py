@@ -10,6 +10,7 @@ from identity.models import Snapshot
 from identity.presenters import snapshot_payload
 from identity.roles import OPERATOR, VIEWER, role_required
 from identity.services import recognition
+from identity.views.refusals import refused
 
 
 @role_required(VIEWER)
@@ -27,7 +28,7 @@ def snapshot_retry(request, snapshot_id: int):
     try:
         recognition.snapshot_retry(snapshot=snapshot)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        refused(request, error)
     else:
         messages.success(request, f"Snapshot {snapshot.pk} was queued again: its result appears here when done.")
     return redirect("snapshot-detail", snapshot_id=snapshot.pk)

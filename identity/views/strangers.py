@@ -14,6 +14,7 @@ from identity.roles import OPERATOR, role_required
 from identity.selectors import stranger_suggestions, strangers_overview
 from identity.services import review
 from identity.services.gallery import gallery_current
+from identity.views.refusals import refused
 
 SUGGESTIONS = 10
 
@@ -49,7 +50,7 @@ def stranger_name(request, provisional_id: int):
             person = review.provisional_promote(provisional=provisional, name=data["name"], code=data["code"],
                                                 user=request.user)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        refused(request, error)
         return redirect("stranger-list")
     messages.success(request, f"{provisional.label} is {person.name}: their faces moved to them.")
     return redirect("person-detail", person_id=person.pk)
@@ -63,7 +64,7 @@ def stranger_merge(request):
     try:
         review.provisional_merge(keep=keep, drop=drop, user=request.user)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        refused(request, error)
     else:
         messages.success(request, f"{drop.label} merged into {keep.label}.")
     return redirect("stranger-list")

@@ -15,16 +15,13 @@ from identity.models import ApiToken
 from identity.roles import ADMIN, VIEWER, role_of, role_required
 from identity.selectors import users_with_roles
 from identity.services import accounts
+from identity.views.refusals import refused
 
 PASSWORD_KEY, TOKEN_KEY = "users-new-password", "users-new-token"
 
 
 def _get_user(user_id: int):
     return get_object_or_404(get_user_model(), pk=user_id)
-
-
-def _refused(request, error: ValidationError) -> None:
-    messages.error(request, " ".join(error.messages))
 
 
 @role_required(ADMIN)
@@ -71,7 +68,7 @@ def user_role(request, user_id: int):
         try:
             accounts.user_role_set(actor=request.user, user=user, role=form.cleaned_data["role"])
         except ValidationError as error:
-            _refused(request, error)
+            refused(request, error)
         else:
             messages.success(request, f"{user.username} is now {form.cleaned_data['role']}.")
     return redirect("user-detail", user.pk)
@@ -85,7 +82,7 @@ def user_active(request, user_id: int):
     try:
         accounts.user_active_set(actor=request.user, user=user, active=active)
     except ValidationError as error:
-        _refused(request, error)
+        refused(request, error)
     else:
         messages.success(request, f"{user.username} {'activated' if active else 'deactivated'}.")
     return redirect("user-detail", user.pk)
