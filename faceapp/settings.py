@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files as our static files: the CSP allows no CDN
     "identity",
     "integrations",
     "audit",
@@ -306,6 +307,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "faceapp API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "identity.api.schema.refusals_add"],
+    # /api/docs/: Swagger UI from drf-spectacular-sidecar (no CDN), calling out to no online validator.
+    "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # Production: FACEAPP_HTTPS=1 behind a TLS reverse proxy turns on the secure defaults.

@@ -32,6 +32,15 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 SERVER_START_SECONDS = 60
 
 
+# A page's init script that records what the Content-Security-Policy blocks (init scripts are not
+# subject to it): read window.cspViolations.
+RECORD_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+  (event) => window.cspViolations.push(event.violatedDirective + " " + (event.blockedURI || "inline")));
+"""
+
+
 def require_chromium() -> None:
     if not CHROMIUM.exists():
         pytest.skip("chromium not installed: apt-get install chromium")

@@ -1,4 +1,5 @@
-"""POST/GET /api/people/: enrolment through the API, with a real worker on real photos."""
+"""/api/people/: enrolment through the API, with a real worker on real photos; editing and deleting
+people, adding and deleting their photos (operators, audited as the token's user)."""
 
 import io
 
@@ -8,8 +9,10 @@ from django.core.management import call_command
 from PIL import Image
 from rest_framework.test import APIClient
 
+from audit.models import AuditEntry
 from identity.models import FaceSample, Person
 from tests.api import api_client, fixture_upload
+from tests.review_data import make_person, media_files
 
 URL = "/api/people/"
 
@@ -156,3 +159,162 @@ def test_it_takes_tokens_made_by_the_api_token_command(operator_user, capsys):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get(URL).status_code == 200
+
+
+# ---------- PATCH/DELETE /api/people/<id>/, POST /api/people/<id>/photos/, DELETE .../photos/<id>/ ----------
+
+
+def _person_url(person) -> str:
+    return f"/api/people/{person.pk}/"
+
+
+def _photos_url(person) -> str:
+    return f"/api/people/{person.pk}/photos/"
+
+
+@pytest.mark.django_db
+def test_it_edits_a_person_and_audits_it_as_the_tokens_user(operator_user, media_root):
+    ada = make_person("Ada", "A-1")
+
+    response = api_client(operator_user).patch(_person_url(ada), {"name": " Ada King ", "code": "AK-1", "active": False},
+                                               format="json")
+
+    assert response.status_code == 200, response.json()
+    assert {k: response.json()[k] for k in ("id", "name", "code", "active")} == {
+        "id": ada.pk, "name": "Ada King", "code": "AK-1", "active": False}
+    ada.refresh_from_db()
+    assert (ada.name, ada.code, ada.active) == ("Ada King", "AK-1", False)
+    entry = AuditEntry.objects.get(action=AuditEntry.PERSON_EDITED)
+    assert (entry.actor, entry.person) == (operator_user, ada)
+
+
+@pytest.mark.django_db
+def test_it_changes_only_the_fields_an_edit_sends(operator_user, media_root):
+    ada = make_person("Ada", "A-1")
+
+    response = api_client(operator_user).patch(_person_url(ada), {"active": False}, format="json")
+
+    assert response.status_code == 200, response.json()
+    ada.refresh_from_db()
+    assert (ada.name, ada.code, ada.active) == ("Ada", "A-1", False)
+
+
+@pytest.mark.django_db
+def test_it_refuses_an_edit_to_a_code_another_person_has(operator_user, media_root):
+    ada, _ = make_person("Ada", "A-1"), make_person("Bob", "B-2")
+
+    response = api_client(operator_user).patch(_person_url(ada), {"code": "B-2"}, format="json")
+
+    assert response.status_code == 400
+    assert "already has the code B-2" in response.json()["code"][0]
+    ada.refresh_from_db()
+    assert ada.code == "A-1"
+
+
+@pytest.mark.django_db
+def test_it_deletes_a_person_with_their_photos_and_audits_it(operator_user, media_root,
+                                                              django_capture_on_commit_callbacks):
+    ada = make_person("Ada", "A-1")
+    client = api_client(operator_user)
+
+    with django_capture_on_commit_callbacks(execute=True):  # the files go once the erasure commits
+        response = client.delete(_person_url(ada))
+
+    assert response.status_code == 204
+    assert not Person.objects.exists() and not FaceSample.objects.exists()
+    assert media_files(media_root) == []
+    assert client.get(_person_url(ada)).status_code == 404
+    entry = AuditEntry.objects.get(action=AuditEntry.PERSON_ERASED)
+    assert (entry.actor, entry.person_ref) == (operator_user, ada.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_adds_photos_to_a_person_and_reports_each(operator_user, media_root, celery_worker, long_wait):
+    ada = make_person("Aaron", "AP-1", with_sample=False)
+    photos = [fixture_upload("lfw_person_a_1.jpg"), faceless_jpeg()]
+
+    response = api_client(operator_user).post(_photos_url(ada), {"photos": photos})
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["person"] == {"id": ada.pk, "name": "Aaron", "code": "AP-1"}
+    assert [(p["filename"], p["status"]) for p in body["photos"]] == [
+        ("lfw_person_a_1.jpg", "accepted"), ("wall.jpg", "rejected")]
+    assert "no face" in body["photos"][1]["reason"].lower()
+    assert body["status_url"] == f"http://testserver/api/people/{ada.pk}/"
+    assert sorted(ada.samples.values_list("status", flat=True)) == ["accepted", "rejected"]
+    entry = AuditEntry.objects.get(action=AuditEntry.PHOTOS_ADDED)
+    assert (entry.actor, entry.person, entry.detail) == (operator_user, ada, "2 photo(s)")
+
+
+@pytest.mark.django_db
+def test_it_answers_202_while_added_photos_are_pending(operator_user, media_root, settings):
+    settings.FACEAPP_API_WAIT_SECONDS = 0  # and no worker runs: the photo stays pending
+    ada = make_person("Aaron", with_sample=False)
+
+    response = api_client(operator_user).post(_photos_url(ada), {"photos": [fixture_upload("lfw_person_a_1.jpg")]})
+
+    assert response.status_code == 202, response.json()
+    assert [p["status"] for p in response.json()["photos"]] == ["pending"]
+    assert response["Location"] == f"http://testserver/api/people/{ada.pk}/"
+
+
+@pytest.mark.django_db
+def test_it_answers_413_to_too_large_added_photos(operator_user, media_root, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024  # per photo: the request may hold 20 of them
+    ada = make_person("Aaron", with_sample=False)
+    big = SimpleUploadedFile("big.jpg", b"\xff" * 200_000, content_type="image/jpeg")
+
+    response = api_client(operator_user).post(_photos_url(ada), {"photos": [big]})
+
+    assert response.status_code == 413
+    assert "too large" in response.json()["error"]
+    assert not ada.samples.exists()
+
+
+@pytest.mark.django_db
+def test_it_deletes_one_photo_of_a_person_and_audits_it(operator_user, media_root,
+                                                         django_capture_on_commit_callbacks):
+    ada = make_person("Ada", "A-1")
+    sample = ada.samples.get()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the files go once the deletion commits
+        response = api_client(operator_user).delete(f"{_photos_url(ada)}{sample.pk}/")
+
+    assert response.status_code == 204
+    assert not FaceSample.objects.exists() and Person.objects.filter(pk=ada.pk).exists()
+    assert media_files(media_root) == []
+    entry = AuditEntry.objects.get(action=AuditEntry.PHOTO_DELETED)
+    assert (entry.actor, entry.person) == (operator_user, ada)
+
+
+@pytest.mark.django_db
+def test_it_answers_404_for_a_photo_of_someone_else(operator_user, media_root):
+    ada, bob = make_person("Ada"), make_person("Bob")
+
+    response = api_client(operator_user).delete(f"{_photos_url(ada)}{bob.samples.get().pk}/")
+
+    assert response.status_code == 404
+    assert bob.samples.exists()
+
+
+WRITES = {
+    "edit": lambda client, person: client.patch(_person_url(person), {"name": "Eve"}, format="json"),
+    "delete": lambda client, person: client.delete(_person_url(person)),
+    "add photos": lambda client, person: client.post(_photos_url(person), {"photos": [fixture_upload("lfw_person_a_1.jpg")]}),
+    "delete a photo": lambda client, person: client.delete(f"{_photos_url(person)}{person.samples.get().pk}/"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("write", sorted(WRITES))
+def test_it_answers_403_to_a_viewers_token_on_each_write(viewer_user, media_root, write):
+    ada = make_person("Ada", "A-1")
+
+    response = WRITES[write](api_client(viewer_user), ada)
+
+    assert response.status_code == 403
+    assert "operator" in response.json()["detail"]
+    ada.refresh_from_db()
+    assert (ada.name, ada.samples.count()) == ("Ada", 1)
+    assert not AuditEntry.objects.filter(person_ref=ada.pk).exists()

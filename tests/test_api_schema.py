@@ -1,4 +1,7 @@
-"""GET /api/schema/: the OpenAPI document, behind authentication, valid and complete."""
+"""GET /api/schema/: the OpenAPI document, behind authentication, valid and complete; /api/docs/, its
+reference page (Swagger UI), from our own files (tests/test_browser_api_docs.py renders it)."""
+
+import re
 
 import pytest
 from django.core.management import call_command
@@ -30,10 +33,15 @@ def test_it_documents_every_endpoint(schema):
     paths = schema["paths"]
 
     assert set(paths) == {
-        "/api/people/", "/api/people/{id}/", "/api/recognize/", "/api/snapshots/{id}/", "/api/logs/",
-        "/api/attendance/",
+        "/api/people/", "/api/people/{id}/", "/api/people/{person_id}/photos/",
+        "/api/people/{person_id}/photos/{sample_id}/", "/api/recognize/", "/api/snapshots/{id}/", "/api/logs/",
+        "/api/logs/{log_id}/review/", "/api/attendance/",
     }
     assert set(paths["/api/people/"]) == {"get", "post"}
+    assert set(paths["/api/people/{id}/"]) == {"get", "patch", "delete"}
+    assert set(paths["/api/people/{person_id}/photos/"]) == {"post"}
+    assert set(paths["/api/people/{person_id}/photos/{sample_id}/"]) == {"delete"}
+    assert set(paths["/api/logs/{log_id}/review/"]) == {"post"}
     assert {p["name"] for p in paths["/api/logs/"]["get"]["parameters"]} >= {"person", "decision", "camera", "since"}
     assert [p["name"] for p in paths["/api/attendance/"]["get"]["parameters"]] == ["day"]
     assert "tokenAuth" in schema["components"]["securitySchemes"]
@@ -63,3 +71,38 @@ def test_it_is_a_valid_openapi_document_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
 
     assert "/api/recognize/:" in (tmp_path / "schema.yaml").read_text()
+
+
+@pytest.mark.django_db
+def test_it_sends_a_signed_out_visitor_of_the_reference_to_sign_in(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/api/docs/"
+
+
+@pytest.mark.django_db
+def test_it_serves_the_reference_from_our_static_files_with_no_inline_script(client, viewer_user):
+    client.force_login(viewer_user)
+
+    page = client.get("/api/docs/").content.decode()
+
+    scripts = re.findall(r"<script([^>]*)>", page)
+    assert scripts and all('src="/' in attributes for attributes in scripts)  # the CSP runs no inline script
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "http" not in page  # no CDN
+    start = client.get("/api/docs/?script=")
+    assert start["Content-Type"] == "application/javascript" and b"/api/schema/" in start.content
+
+
+def test_it_documents_the_writes_on_people_photos_and_reviews(schema):
+    paths = schema["paths"]
+
+    assert set(paths["/api/people/{person_id}/photos/"]["post"]["responses"]) == {
+        "201", "202", "400", "401", "403", "404", "413", "429"}
+    assert set(paths["/api/people/{id}/"]["patch"]["responses"]) >= {"200", "400", "404"}
+    assert "204" in paths["/api/people/{id}/"]["delete"]["responses"]
+    assert "204" in paths["/api/people/{person_id}/photos/{sample_id}/"]["delete"]["responses"]
+    review = paths["/api/logs/{log_id}/review/"]["post"]
+    assert review["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/MatchLog"}
+    assert schema["components"]["schemas"]["ActionEnum"]["enum"] == ["confirm", "reject", "reassign", "undo"]

@@ -12,7 +12,7 @@ from faceapp.middleware import PERMISSIONS_POLICY
 from faceapp.sizes import size_text
 from tests import review_data
 from tests.api import api_client
-from tests.browser import ARTIFACTS, launch_chromium, live_server, log_in, require_chromium
+from tests.browser import ARTIFACTS, RECORD_VIOLATIONS, launch_chromium, live_server, log_in, require_chromium
 
 # ---------- out-of-range input ----------
 
@@ -105,12 +105,6 @@ PAGES = [
     "/admin/identity/person/{person}/change/", "/api/logs/", "/review/history/", "/strangers/", "/users/",
     "/users/{user}/", "/audit/", "/profile/",
 ]  # fmt: skip
-# Records what the policy blocks (init scripts are not subject to it).
-RECORD_VIOLATIONS = """
-window.cspViolations = [];
-document.addEventListener("securitypolicyviolation",
-  (event) => window.cspViolations.push(event.violatedDirective + " " + (event.blockedURI || "inline")));
-"""
 
 
 @pytest.fixture

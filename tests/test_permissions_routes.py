@@ -110,11 +110,15 @@ EXPECTED: dict[str, str] = {
     "integrations-crop": SIGNED,
     # API
     "api-schema": VIEWER,
+    "api-docs": VIEWER,  # the API's reference (Swagger UI), as the schema
     "api-person-list": OPERATOR,
     "api-person-detail": OPERATOR,
+    "api-person-photos": OPERATOR,
+    "api-person-photo": OPERATOR,
     "api-recognize": OPERATOR,
     "api-snapshot-detail": OPERATOR,
     "api-log-list": OPERATOR,
+    "api-log-review": OPERATOR,
     "api-attendance": OPERATOR,
     # Django admin
     "admin:index": ADMIN,

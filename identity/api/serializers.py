@@ -28,21 +28,57 @@ class UploadField(serializers.FileField):
     """An uploaded file, documented as binary (COMPONENT_SPLIT_REQUEST is off)."""
 
 
-class PersonEnrollSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    consent = ConsentField(help_text="The person consented to biometric enrolment: must be true.")
-    photos = serializers.ListField(
+def _photos_field() -> serializers.ListField:
+    return serializers.ListField(
         child=UploadField(allow_empty_file=True),
         min_length=1,
         max_length=MAX_PHOTOS_PER_REQUEST,
         help_text="One or more photos of the person, one face each (repeat the field).",
     )
 
+
+class PersonEnrollSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    consent = ConsentField(help_text="The person consented to biometric enrolment: must be true.")
+    photos = _photos_field()
+
     def validate_consent(self, value: bool) -> bool:
         if not value:
             raise serializers.ValidationError("Consent is required to enrol a person: send consent=true.")
         return value
+
+
+class PhotosAddSerializer(serializers.Serializer):
+    photos = _photos_field()
+
+
+class PersonUpdateSerializer(serializers.Serializer):
+    """PATCH: only the fields sent change (the service checks the name and that the code is free)."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    code = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True,
+                                 help_text="Empty or null: no code.")
+    active = serializers.BooleanField(required=False, help_text="An inactive person is not recognised.")
+
+
+class LogReviewSerializer(serializers.Serializer):
+    CONFIRM, REJECT, REASSIGN, UNDO = "confirm", "reject", "reassign", "undo"
+
+    action = serializers.ChoiceField(
+        choices=[CONFIRM, REJECT, REASSIGN, UNDO],
+        help_text="confirm: the system was right; reject: not this person (nobody); reassign: it is `person`; "
+        "undo: back to the system's decision.",
+    )
+    person = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(), required=False, allow_null=True, help_text="The person's id: for reassign."
+    )
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["action"] == self.REASSIGN and attrs.get("person") is None:
+            raise serializers.ValidationError({"person": ["Say who this face really is: a person id to reassign to."]})
+        return attrs
 
 
 class RecognizeSerializer(serializers.Serializer):
@@ -129,6 +165,11 @@ class EnrolmentResultSerializer(serializers.Serializer):
     status_url = serializers.URLField(help_text="GET it to follow the photos' status.")
 
 
+def person_brief(person: Person | None) -> dict | None:
+    """The PersonBriefSerializer shape."""
+    return {"id": person.id, "name": person.name, "code": person.code} if person else None
+
+
 class CameraBriefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -138,6 +179,7 @@ class MatchLogSerializer(serializers.ModelSerializer):
     snapshot_id = serializers.IntegerField(read_only=True)
     camera = serializers.SerializerMethodField()
     person = serializers.SerializerMethodField()
+    reviewed_person = serializers.SerializerMethodField()
     provisional = serializers.SerializerMethodField()
     label = serializers.SerializerMethodField()
     crop_url = serializers.SerializerMethodField()
@@ -146,7 +188,7 @@ class MatchLogSerializer(serializers.ModelSerializer):
         model = MatchLog
         fields = [
             "id", "snapshot_id", "camera", "face_index", "box", "decision", "assigned_id", "label", "person",
-            "provisional", "similarity", "margin", "review_status", "created_at", "crop_url",
+            "provisional", "similarity", "margin", "review_status", "reviewed_person", "created_at", "crop_url",
         ]
 
     @extend_schema_field(CameraBriefSerializer(allow_null=True))
@@ -156,8 +198,11 @@ class MatchLogSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(PersonBriefSerializer(allow_null=True))
     def get_person(self, log: MatchLog) -> dict | None:
-        person = log.person
-        return {"id": person.id, "name": person.name, "code": person.code} if person else None
+        return person_brief(log.person)
+
+    @extend_schema_field(PersonBriefSerializer(allow_null=True, help_text="Who a reviewer said it is, if anyone."))
+    def get_reviewed_person(self, log: MatchLog) -> dict | None:
+        return person_brief(log.reviewed_person)
 
     def get_provisional(self, log: MatchLog) -> str | None:
         return log.provisional.label if log.provisional else None

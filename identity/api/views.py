@@ -1,5 +1,6 @@
-"""The JSON API: enrol people and recognise photos (operator+), read people, match logs and
-attendance (operator+: viewers only get the dashboard). Token or session authentication.
+"""The JSON API: enrol, edit and delete people and their photos, recognise photos, review faces,
+read people, match logs and attendance (operator+: viewers only get the dashboard and this API's
+reference, /api/docs/). Token or session authentication; every change is audited as its user's.
 
 Enrolment and recognition run on the Celery workers; these views wait up to
 FACEAPP_API_WAIT_SECONDS for them, then answer 202 with a `status_url` to poll. Every view is
@@ -7,19 +8,23 @@ rate-limited per token or user (identity/api/throttling.py: 429 with Retry-After
 """
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import Count, Q
+from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers as fields
 from rest_framework import status
 from rest_framework.decorators import api_view, parser_classes, permission_classes
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -27,10 +32,13 @@ from faceapp.sizes import size_text
 from identity.api import serializers as s
 from identity.api.permissions import HasRole
 from identity.models import FaceSample, MatchLog, Person, Snapshot
-from identity.roles import OPERATOR
+from identity.roles import OPERATOR, VIEWER
 from identity.selectors import snapshot_result
+from identity.services import review
 from identity.services.attendance import attendance_payload
-from identity.services.enrolment import person_delete, person_enroll, samples_wait
+from identity.services.enrolment import (
+    person_delete, person_enroll, person_update, photos_add, sample_delete, samples_wait,
+)
 from identity.services.recognition import snapshot_submit, snapshot_wait
 from identity.services.uploads import ImageTooLarge
 from identity.vision import ImageError
@@ -59,8 +67,31 @@ def _errors_of(exc: DjangoValidationError) -> dict:
     return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
 
 
+def _person_refused(exc: DjangoValidationError | IntegrityError) -> Response:
+    """400 {field: [reason]}: a service's refusal, or a code another request took after its check."""
+    errors = {"code": ["A person with this code already exists."]} if isinstance(exc, IntegrityError) else _errors_of(exc)
+    return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+
+
 def _status_url(request: Request, name: str, pk: int) -> str:
     return request.build_absolute_uri(reverse(name, args=[pk]))
+
+
+def _photos_processed(samples: list[FaceSample], uploads: list) -> list[dict]:
+    """Each photo's outcome once the workers are done with them or FACEAPP_API_WAIT_SECONDS pass."""
+    filenames = {sample.id: upload.name for sample, upload in zip(samples, uploads)}
+    fresh = samples_wait(sample_ids=list(filenames), timeout=settings.FACEAPP_API_WAIT_SECONDS)
+    samples = sorted(fresh, key=lambda sample: sample.id)  # ids follow the order of the photos
+    return [{"id": x.id, "filename": filenames[x.id], "status": x.status, "reason": x.reason} for x in samples]
+
+
+def _photos_response(request: Request, person: Person, photos: list[dict]) -> Response:
+    """201 when every photo is processed, else 202: poll the person's status_url."""
+    url = _status_url(request, "api-person-detail", person.id)
+    body = {"person": s.person_brief(person), "photos": photos, "status_url": url}
+    pending = any(photo["status"] == FaceSample.PENDING for photo in photos)
+    code = status.HTTP_202_ACCEPTED if pending else status.HTTP_201_CREATED
+    return Response(body, status=code, headers={"Location": url})
 
 
 def _snapshot_response(request: Request, snapshot: Snapshot) -> Response:
@@ -117,33 +148,101 @@ class PeopleView(ListAPIView):
                 name=data["name"], code=data["code"] or None, consent=data["consent"],
                 photos=data["photos"], source="api", actor=request.user,
             )
-        except DjangoValidationError as exc:
-            return Response(_errors_of(exc), status=status.HTTP_400_BAD_REQUEST)
-        except IntegrityError:  # another request took the code after our check
-            return Response({"code": ["A person with this code already exists."]}, status=400)
-        filenames = {sample.id: photo.name for sample, photo in zip(samples, data["photos"])}
-        fresh = samples_wait(sample_ids=list(filenames), timeout=settings.FACEAPP_API_WAIT_SECONDS)
-        samples = sorted(fresh, key=lambda sample: sample.id)  # ids follow the order of the photos
-        photos = [{"id": x.id, "filename": filenames[x.id], "status": x.status, "reason": x.reason} for x in samples]
-        if all(x.status == FaceSample.REJECTED for x in samples):
-            # A 4xx creates nothing: with no face to recognise them by, the person is erased
-            # (the API cannot add photos later), so the same request with other photos works.
+        except (DjangoValidationError, IntegrityError) as exc:
+            return _person_refused(exc)
+        photos = _photos_processed(samples, data["photos"])
+        if all(photo["status"] == FaceSample.REJECTED for photo in photos):
+            # A 4xx creates nothing: with no face to recognise them by, the person is erased,
+            # so the same request with other photos (and the same code) works.
             person_delete(person=person, actor=request.user)
             error = "no photo was accepted, so nobody was enrolled: each photo says why"
             return Response({"error": error, "photos": photos}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
-        url = _status_url(request, "api-person-detail", person.id)
-        body = {"person": {"id": person.id, "name": person.name, "code": person.code}, "photos": photos, "status_url": url}
-        pending = any(x.status == FaceSample.PENDING for x in samples)
-        code = status.HTTP_202_ACCEPTED if pending else status.HTTP_201_CREATED
-        return Response(body, status=code, headers={"Location": url})
+        return _photos_response(request, person, photos)
 
 
 class PersonDetailView(RetrieveAPIView):
-    """A person with every enrolment photo and its status."""
+    """GET: a person with every enrolment photo and its status. PATCH: edit. DELETE: erase."""
 
     permission_classes = [HasRole(OPERATOR)]
+    parser_classes = [JSONParser]
     serializer_class = s.PersonDetailSerializer
     queryset = Person.objects.prefetch_related("samples")
+
+    @extend_schema(summary="A person and their photos", description="Every photo with its status: the status_url of "
+                   "an enrolment or of added photos.")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Edit a person",
+        description="JSON: name, code, active; only the fields sent change. Audited.",
+        request=s.PersonUpdateSerializer,
+        responses={
+            200: OpenApiResponse(s.PersonDetailSerializer, "The person as edited."),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, "Invalid fields, or the code is taken: {field: [reason, ...]}."),
+        },
+    )
+    def patch(self, request: Request, *args, **kwargs) -> Response:
+        person = self.get_object()
+        serializer = s.PersonUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = {"name": person.name, "code": person.code, "active": person.active, **serializer.validated_data}
+        try:
+            person = person_update(person=person, **changes, actor=request.user)
+        except (DjangoValidationError, IntegrityError) as exc:
+            return _person_refused(exc)
+        return Response(self.get_serializer(person).data)
+
+    @extend_schema(
+        summary="Delete a person",
+        description="Erases the person and every copy of their face and name (photos, crops, embeddings, "
+        "the snapshots that showed them alone, their face in group photos). Audited.",
+        responses={204: OpenApiResponse(description="Erased.")},
+    )
+    def delete(self, request: Request, *args, **kwargs) -> Response:
+        person_delete(person=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    summary="Add photos to a person",
+    description="Multipart: photos (repeated). Waits for the workers up to FACEAPP_API_WAIT_SECONDS; each photo "
+    "says whether it was accepted, or why not. Audited.",
+    request={"multipart/form-data": s.PhotosAddSerializer},
+    responses={
+        201: OpenApiResponse(s.EnrolmentResultSerializer, "Every photo was processed: each says accepted or rejected."),
+        202: OpenApiResponse(s.EnrolmentResultSerializer, "Some photos are still pending: poll status_url."),
+        400: OpenApiResponse(OpenApiTypes.OBJECT, "Invalid fields: {field: [reason, ...]}."),
+        413: OpenApiResponse(s.ErrorSerializer, "The upload is too large."),
+    },
+)
+@api_view(["POST"])
+@permission_classes([HasRole(OPERATOR)])
+@parser_classes([MultiPartParser, FormParser])
+def person_photos_add(request: Request, person_id: int) -> Response:
+    if too_large := _too_large(request, files=s.MAX_PHOTOS_PER_REQUEST):
+        return too_large
+    person = get_object_or_404(Person, pk=person_id)
+    serializer = s.PhotosAddSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    uploads = serializer.validated_data["photos"]
+    samples = photos_add(person=person, photos=uploads, actor=request.user)
+    return _photos_response(request, person, _photos_processed(samples, uploads))
+
+
+@extend_schema(
+    summary="Delete one photo of a person",
+    description="Its file, face crop and embedding; the person is no longer recognised by it. Audited.",
+    responses={204: OpenApiResponse(description="Deleted.")},
+)
+@api_view(["DELETE"])
+@permission_classes([HasRole(OPERATOR)])
+def person_photo_delete(request: Request, person_id: int, sample_id: int) -> Response:
+    # The person by their key first: a foreign-key lookup is not range-checked (a huge id would be a 500).
+    person = get_object_or_404(Person, pk=person_id)
+    sample = get_object_or_404(person.samples, pk=sample_id)
+    sample_delete(sample=sample, actor=request.user)
+    return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(
@@ -193,6 +292,10 @@ def snapshot_detail(request: Request, pk: int) -> Response:
     return _snapshot_response(request, get_object_or_404(Snapshot, pk=pk))
 
 
+# A logged face with what MatchLogSerializer reads, in one query (listed, or answered after a review).
+LOGS = MatchLog.objects.select_related("person", "reviewed_person", "provisional", "snapshot__camera")
+
+
 @extend_schema(parameters=[s.LogFilterSerializer])
 class LogListView(ListAPIView):
     """Every recognised face, newest first; filter by person, decision, camera, since."""
@@ -205,7 +308,7 @@ class LogListView(ListAPIView):
         filters = s.LogFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
-        logs = MatchLog.objects.select_related("person", "provisional", "snapshot__camera")
+        logs = LOGS.all()
         if "person" in wanted:
             logs = logs.filter(person_id=wanted["person"])
         if "decision" in wanted:
@@ -217,6 +320,41 @@ class LogListView(ListAPIView):
         return logs.order_by("-created_at", "-id")
 
 
+@extend_schema(
+    summary="Review a face",
+    description="JSON: action confirm (the system was right), reject (not this person: it counts for nobody), "
+    "reassign (it is `person`) or undo (back to the system's decision), and an optional note. Attendance follows; "
+    "audited.",
+    request=s.LogReviewSerializer,
+    responses={
+        200: OpenApiResponse(s.MatchLogSerializer, "The face as /api/logs/ lists it, reviewed."),
+        400: OpenApiResponse(OpenApiTypes.OBJECT, "Invalid fields ({field: [reason]}), or the action cannot be "
+                             "done ({error}: e.g. undo of a face nobody reviewed)."),
+    },
+)
+@api_view(["POST"])
+@permission_classes([HasRole(OPERATOR)])
+@parser_classes([JSONParser])
+def log_review(request: Request, log_id: int) -> Response:
+    log = get_object_or_404(LOGS, pk=log_id)
+    serializer = s.LogReviewSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    action, person, note = data["action"], data.get("person"), data["note"]
+    try:
+        if action == s.LogReviewSerializer.CONFIRM:
+            review.log_confirm(log=log, user=request.user)
+        elif action == s.LogReviewSerializer.REJECT:
+            review.log_reject(log=log, user=request.user, note=note)
+        elif action == s.LogReviewSerializer.REASSIGN:
+            review.log_reassign(log=log, person=person, user=request.user, note=note)
+        else:
+            review.log_review_undo(log=log, user=request.user)
+    except DjangoValidationError as exc:
+        return Response({"error": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(s.MatchLogSerializer(LOGS.get(pk=log.pk)).data)
+
+
 @extend_schema(summary="Attendance of one day", parameters=[s.AttendanceFilterSerializer],
                responses=s.AttendanceSerializer)
 @api_view(["GET"])
@@ -225,3 +363,16 @@ def attendance(request: Request) -> Response:
     filters = s.AttendanceFilterSerializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
     return Response(attendance_payload(day=filters.validated_data["day"]))
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """The API reference (Swagger UI) for anyone with a role, as the schema is. The split view sends its
+    start-up script as a file of its own (?script), since the CSP runs no inline script."""
+
+    permission_classes = [HasRole(VIEWER)]
+    url_name = "api-schema"
+
+    def handle_exception(self, exc: Exception) -> HttpResponseBase:
+        if isinstance(exc, NotAuthenticated):  # a page for people: the signed-out are sent to sign in, as on every page
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
