@@ -12,6 +12,7 @@ from django.utils import timezone
 class AuditEntry(models.Model):
     PERSON_CREATED, PERSON_EDITED, PERSON_ERASED = "person.created", "person.edited", "person.erased"
     PHOTOS_ADDED, PHOTO_DELETED, PEOPLE_MERGED = "photos.added", "photo.deleted", "people.merged"
+    PEOPLE_IMPORTED = "people.imported"
     REVIEW_DECIDED, REVIEW_UNDONE, STRANGER_NAMED = "review.decided", "review.undone", "stranger.named"
     STRANGERS_MERGED = "strangers.merged"
     THRESHOLD_CHANGED, CAMERA_TOKEN_ROTATED = "threshold.changed", "camera.token_rotated"
@@ -25,6 +26,7 @@ class AuditEntry(models.Model):
         (PHOTOS_ADDED, "Photos added"),
         (PHOTO_DELETED, "Photo deleted"),
         (PEOPLE_MERGED, "People merged"),
+        (PEOPLE_IMPORTED, "People imported"),
         (REVIEW_DECIDED, "Review decision"),
         (REVIEW_UNDONE, "Review undone"),
         (STRANGER_NAMED, "Stranger named"),

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "identity",
     "integrations",
     "audit",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -282,6 +283,8 @@ FACEAPP_LIVE_RUN_SECONDS = envfloat("FACEAPP_LIVE_RUN_SECONDS", 30.0)  # one liv
 # Tracks: how a face followed over frames gets its identity (see identity/live/tracking.py).
 FACEAPP_UNKNOWN_THRESHOLD = envfloat("FACEAPP_UNKNOWN_THRESHOLD", 0.25)
 FACEAPP_STRANGER_THRESHOLD = envfloat("FACEAPP_STRANGER_THRESHOLD", FACEAPP_MATCH_THRESHOLD)
+# Bulk enrolment: an uploaded ZIP may hold this much once unpacked (each photo the upload cap).
+FACEAPP_IMPORT_MAX_MB = envint("FACEAPP_IMPORT_MAX_MB", 4096)
 # The strangers page suggests merging two strangers whose closest faces are this alike.
 FACEAPP_STRANGER_SUGGEST_THRESHOLD = envfloat("FACEAPP_STRANGER_SUGGEST_THRESHOLD", 0.3)
 FACEAPP_TRACK_STRONG_THRESHOLD = envfloat("FACEAPP_TRACK_STRONG_THRESHOLD", 0.6)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("identity.api.urls")),
     path("integrations/", include("integrations.urls")),
     path("audit/", include("audit.urls")),
+    path("people/import/", include("imports.urls")),
     path("", include("identity.urls")),
 ]
 

@@ -32,6 +32,7 @@ from identity.roles import OPERATOR, VIEWER, has_role
 from identity.services.cameras import camera_frame_receive
 from identity.services.realtime import DASHBOARD_GROUP, camera_group, person_enrolment_group
 from identity.vision import ImageError
+from imports.presenters import import_group
 
 logger = logging.getLogger(__name__)
 
@@ -274,3 +275,17 @@ class CameraConsumer(_GroupConsumer):
         if not isinstance(message, dict) or message.get("type") != "auth" or not isinstance(message.get("token"), str):
             return await self.close(code=FORBIDDEN)
         await self._join_by_token(message["token"], accepted=True)
+
+
+class ImportConsumer(_GroupConsumer):
+    """ws/imports/<import_id>/ (operator+): a bulk enrolment's progress as its batches end."""
+
+    role = OPERATOR
+
+    async def connect(self) -> None:
+        if not await _user_has_role(self.scope.get("user"), self.role):
+            return await self.refuse()
+        await self.join([import_group(self.scope["url_route"]["kwargs"]["import_id"])])
+
+    async def import_progress(self, event: dict) -> None:
+        await self.send_json(event)

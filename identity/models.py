@@ -84,6 +84,7 @@ class FaceSample(models.Model):
     quality = models.JSONField(default=dict, blank=True)
     source = models.CharField(max_length=20, default="upload")  # upload, webcam, api, review
     filename = models.CharField(max_length=255, blank=True)  # the name the photo was uploaded under
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)  # of the file: an import run again skips it
     created_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
 

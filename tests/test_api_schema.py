@@ -35,7 +35,7 @@ def test_it_documents_every_endpoint(schema):
     assert set(paths) == {
         "/api/people/", "/api/people/{id}/", "/api/people/{person_id}/photos/",
         "/api/people/{person_id}/photos/{sample_id}/", "/api/recognize/", "/api/snapshots/{id}/", "/api/logs/",
-        "/api/logs/{log_id}/review/", "/api/attendance/",
+        "/api/logs/{log_id}/review/", "/api/attendance/", "/api/imports/", "/api/imports/{import_id}/",
     }
     assert set(paths["/api/people/"]) == {"get", "post"}
     assert set(paths["/api/people/{id}/"]) == {"get", "patch", "delete"}

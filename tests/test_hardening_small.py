@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from faceapp.middleware import PERMISSIONS_POLICY
 from faceapp.sizes import size_text
+from imports.models import BulkImport
 from tests import review_data
 from tests.api import api_client
 from tests.browser import ARTIFACTS, RECORD_VIOLATIONS, launch_chromium, live_server, log_in, require_chromium
@@ -103,7 +104,7 @@ PAGES = [
     "/recognize/", "/snapshots/{snapshot}/", "/cameras/", "/cameras/{camera}/", "/cameras/{camera}/edit/",
     "/compare/", "/review/", "/attendance/", "/calibration/", "/admin/", "/admin/identity/matchlog/",
     "/admin/identity/person/{person}/change/", "/api/logs/", "/review/history/", "/strangers/", "/users/",
-    "/users/{user}/", "/audit/", "/profile/",
+    "/users/{user}/", "/audit/", "/profile/", "/people/import/", "/people/import/{import}/",
 ]  # fmt: skip
 
 
@@ -123,7 +124,8 @@ def test_it_runs_every_page_under_the_policy_in_a_real_browser(django_user_model
     person = review_data.make_person("Ada", code="A1")
     log = review_data.make_log(seen_at=timezone.now(), person=person, camera=camera)
     review_data.make_log(seen_at=timezone.now(), provisional=review_data.make_provisional("U-0001"), camera=camera)
-    ids = {"person": person.pk, "snapshot": log.snapshot_id, "camera": camera.pk, "user": root.pk}
+    bulk = BulkImport.objects.create(source="staff.zip", report=[{"kind": "csv", "detail": "line 2: no name"}])
+    ids = {"person": person.pk, "snapshot": log.snapshot_id, "camera": camera.pk, "user": root.pk, "import": bulk.pk}
     ARTIFACTS.mkdir(exist_ok=True)
     with contextlib.ExitStack() as stack:
         base_url = stack.enter_context(live_server(tmp_path))

@@ -25,6 +25,7 @@ from identity.models import AttendanceRecord, Camera, Person
 from identity.roles import ADMIN, OPERATOR, VIEWER
 from identity.routing import websocket_urlpatterns
 from identity.services.accounts import api_token_create
+from imports.models import BulkImport
 from integrations.models import AlertRule, Destination
 from integrations.signing import crop_token
 from tests import review_data
@@ -64,6 +65,11 @@ EXPECTED: dict[str, str] = {
     "person-delete": OPERATOR,
     "sample-delete": OPERATOR,
     "person-merge": OPERATOR,
+    "import-list": OPERATOR,
+    "import-detail": OPERATOR,
+    "import-status": OPERATOR,
+    "import-report": OPERATOR,
+    "import-cancel": OPERATOR,
     "upload": OPERATOR,
     "snapshot-retry": OPERATOR,
     "camera-list": OPERATOR,
@@ -120,6 +126,8 @@ EXPECTED: dict[str, str] = {
     "api-log-list": OPERATOR,
     "api-log-review": OPERATOR,
     "api-attendance": OPERATOR,
+    "api-import-list": OPERATOR,
+    "api-import-detail": OPERATOR,
     # Django admin
     "admin:index": ADMIN,
     "admin:password_change": ADMIN,
@@ -138,6 +146,7 @@ WS_EXPECTED: dict[str, str] = {
     "ws/dashboard/": VIEWER,
     "ws/people/<int:person_id>/enrolment/": OPERATOR,
     "ws/cameras/<int:camera_id>/": OPERATOR,  # or that camera's token: see the camera tests
+    "ws/imports/<int:import_id>/": OPERATOR,
 }
 
 BELOW = {
@@ -193,7 +202,7 @@ def objects(db, media_root, admin_user) -> dict:
     return {
         "person": person, "sample": person.samples.get(), "log": log, "snapshot": log.snapshot,
         "camera": camera, "provisional": provisional, "destination": destination, "rule": rule,
-        "admin": admin_user, "token": token,
+        "admin": admin_user, "token": token, "import": BulkImport.objects.create(source="staff.zip"),
     }
 
 
@@ -216,7 +225,8 @@ def _path(key: str, objects: dict) -> str:
         "content_type_id": ContentType.objects.get_for_model(Person).pk, "object_id": objects["person"].pk,
         "pk": {"api-person-detail": objects["person"].pk}.get(key, objects["snapshot"].pk),
         "destination_id": objects["destination"].pk, "rule_id": objects["rule"].pk,
-        "token": "forged:token", "user_id": objects["admin"].pk, "provisional_id": objects["provisional"].pk, "token_id": objects["token"].pk,
+        "token": "forged:token", "user_id": objects["admin"].pk, "provisional_id": objects["provisional"].pk,
+        "import_id": objects["import"].pk, "token_id": objects["token"].pk,
     }
     if model is not None:
         values["object_id"] = values["id"] = _instance_of(model).pk
@@ -379,7 +389,8 @@ def _stays_open(communicator: WebsocketCommunicator) -> bool:
 
 
 def _ws_path(route: str, objects: dict, camera: Camera | None = None) -> str:
-    values = {"person_id": objects["person"].pk, "camera_id": (camera or objects["camera"]).pk}
+    values = {"person_id": objects["person"].pk, "camera_id": (camera or objects["camera"]).pk,
+              "import_id": objects["import"].pk}
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
 
 

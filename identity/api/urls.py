@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 from identity.api import views
 from identity.api.permissions import HasRole
 from identity.roles import VIEWER
+from imports import api as import_api
 
 urlpatterns = [
     # The schema is not secret, but it is only for users with a role (the API itself: operators).
@@ -18,4 +19,6 @@ urlpatterns = [
     path("logs/", views.LogListView.as_view(), name="api-log-list"),
     path("logs/<int:log_id>/review/", views.log_review, name="api-log-review"),
     path("attendance/", views.attendance, name="api-attendance"),
+    path("imports/", import_api.import_start, name="api-import-list"),
+    path("imports/<int:import_id>/", import_api.import_detail, name="api-import-detail"),
 ]

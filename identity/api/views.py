@@ -37,7 +37,12 @@ from identity.selectors import snapshot_result
 from identity.services import review
 from identity.services.attendance import attendance_payload
 from identity.services.enrolment import (
-    person_delete, person_enroll, person_update, photos_add, sample_delete, samples_wait,
+    person_delete,
+    person_enroll,
+    person_update,
+    photos_add,
+    sample_delete,
+    samples_wait,
 )
 from identity.services.recognition import snapshot_submit, snapshot_wait
 from identity.services.uploads import ImageTooLarge

@@ -1,6 +1,7 @@
 """Enrolment: people and their face samples."""
 
 import datetime as dt
+import hashlib
 import time
 
 from django.conf import settings
@@ -69,26 +70,29 @@ def person_update(*, person: Person, name: str, code: str | None, active: bool, 
     return person
 
 
-def sample_add(*, person: Person, photo: PhotoInput, source: str = "upload") -> FaceSample:
+def sample_add(*, person: Person, photo: PhotoInput, source: str = "upload", queue: bool = True) -> FaceSample:
     """Store the photo as a pending FaceSample and queue `identity.tasks.sample_process_task`
-    after the transaction commits. A file that is not a readable image (or is over the size
-    / pixel caps) is stored as REJECTED at once with the reason, no task queued."""
+    after the transaction commits (`queue=False`: the caller runs sample_process itself). A file
+    that is not a readable image (or is over the size / pixel caps) is stored as REJECTED at
+    once with the reason, no task queued."""
     from identity.tasks import sample_process_task  # tasks import the services
 
     filename = (photo[0] if isinstance(photo, tuple) else photo.name or "")[-255:]
+    data = b""
     try:
         data = image_read(photo)
         extension, _, _ = image_check(data)
     except ImageError as exc:
-        # Not an image: nothing worth keeping, only the reason.
+        # Not an image: nothing worth keeping, only the reason (and what it was, for an import run again).
         return FaceSample.objects.create(
             person=person, source=source, filename=filename, status=FaceSample.REJECTED, reason=str(exc),
-            processed_at=timezone.now(),
+            processed_at=timezone.now(), sha256=hashlib.sha256(data).hexdigest() if data else "",
         )
-    sample = FaceSample(person=person, source=source, filename=filename)
+    sample = FaceSample(person=person, source=source, filename=filename, sha256=hashlib.sha256(data).hexdigest())
     sample.photo.save(f"photo.{extension}", ContentFile(data), save=False)
     sample.save()
-    transaction.on_commit(lambda: task_enqueue(sample_process_task, sample.pk))
+    if queue:
+        transaction.on_commit(lambda: task_enqueue(sample_process_task, sample.pk))
     return sample
 
 

@@ -36,6 +36,7 @@ from identity.services.frames import frames_discard
 from identity.services.gallery import gallery_changed
 from identity.vision import ImageError
 from identity.vision.image import decode_image, encode_jpeg
+from imports.forget import imports_forget
 from integrations.events import STREAM, events_forget
 
 REDACT_MARGIN = 0.25  # of the box's size on each side: hair, ears and chin go with the face
@@ -240,6 +241,7 @@ def person_erase(*, person: Person, actor=None) -> None:
         promoted.delete()
         AttendanceRecord.objects.filter(person=person).delete()
         events_forget(person_id=person.pk, provisional=labels, visit_ids=visit_ids)
+        imports_forget(person_id=person.pk)
         person_id = person.pk
         person.delete()  # cascades to the samples (and their embeddings)
         audit_record(actor=actor, action=AuditEntry.PERSON_ERASED, person_ref=person_id,

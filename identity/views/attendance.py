@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 
 from faceapp.clock import site_date
+from faceapp.spreadsheet import csv_safe
 from identity.charts import bar_chart_svg
 from identity.roles import OPERATOR, role_required
 from identity.services.attendance import (
@@ -51,10 +52,6 @@ def attendance_day(request, day: str | None = None):
     return render(request, "identity/attendance_day.html", context)
 
 
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
 
 @role_required(OPERATOR)
 def attendance_export(request):
@@ -75,5 +72,5 @@ def attendance_export(request):
     writer = csv.writer(response)
     writer.writerow(EXPORT_COLUMNS)
     for row in attendance_export_rows(start=start, end=end, with_absent=request.GET.get("absent") == "1"):
-        writer.writerow([_csv_safe(cell) for cell in row])
+        writer.writerow([csv_safe(cell) for cell in row])
     return response

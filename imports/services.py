@@ -1,0 +1,209 @@
+"""Bulk enrolment: an import is planned from its files (imports.plan), then the workers take
+it in batches of people (imports.tasks): each person found by their code (or, without one, by
+their name) or created, each photo enrolled unless that person has it already (same SHA-256),
+so running an import again enrols nothing twice. Progress goes to the import's page over its
+websocket; every problem is a report line."""
+
+import hashlib
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from audit.services import audit_record
+from faceapp.sizes import size_text
+from identity.models import FaceSample, Person
+from identity.services import enrolment
+from identity.services.queueing import task_enqueue
+from identity.services.realtime import push
+from imports.models import BulkImport
+from imports.plan import plan_from
+from imports.presenters import import_group, import_progress
+
+BATCH_PEOPLE = 20  # people per task: a batch is a few seconds of work, so a cancel is heard soon
+
+
+def _photo_cap() -> int:
+    return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
+def _zip_files(path: Path) -> tuple[list[str], str | None]:
+    """The archive's file names and its CSV's text (the first .csv at its top); ValidationError
+    for a file that is not a ZIP, or holds more than FACEAPP_IMPORT_MAX_MB once unpacked."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [info for info in archive.infolist() if not info.is_dir()]
+            unpacked = sum(info.file_size for info in members)
+            if unpacked > settings.FACEAPP_IMPORT_MAX_MB * 1024 * 1024:
+                raise ValidationError(f"the ZIP holds {size_text(unpacked)} once unpacked, the limit is "
+                                      f"{size_text(settings.FACEAPP_IMPORT_MAX_MB * 1024 * 1024)}")
+            csvs = [info for info in members if info.filename.lower().endswith(".csv") and "/" not in info.filename]
+            csv_text = archive.read(csvs[0]).decode("utf-8-sig", errors="replace") if csvs else None
+            return [info.filename for info in members], csv_text
+    except zipfile.BadZipFile as error:
+        raise ValidationError("not a ZIP archive: give a .zip of photos (a folder per person)") from error
+
+
+def _folder_files(folder: Path) -> list[str]:
+    return [str(path.relative_to(folder).as_posix()) for path in sorted(folder.rglob("*")) if path.is_file()]
+
+
+def import_create(
+    *, actor, consent: bool, archive: UploadedFile | None = None, folder: str = "", csv_text: str | None = None
+) -> BulkImport:
+    """Plan an import of an uploaded ZIP or a server folder (with an optional CSV: name, code,
+    photos, consent) and queue its first batch. Raises ValidationError for what cannot be read."""
+    if (archive is None) == (not folder):
+        raise ValidationError("Give a ZIP archive or a folder (one of the two).")
+    bulk = BulkImport(consent=consent, created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    if archive is not None:
+        bulk.source = archive.name[-255:]
+        bulk.archive.save("import.zip", archive, save=False)
+        files, archived_csv = _zip_files(Path(bulk.archive.path))
+        csv_text = csv_text or archived_csv
+    else:
+        root = Path(folder).expanduser().resolve()
+        if not root.is_dir():
+            raise ValidationError(f"no folder {folder}")
+        bulk.source, bulk.folder = root.name[-255:], str(root)
+        files = _folder_files(root)
+        csv_text = csv_text or next((p.read_text("utf-8-sig") for p in sorted(root.glob("*.csv"))), None)
+    plan = plan_from(files, csv_text)
+    bulk.plan = [entry.as_dict() for entry in plan.entries]
+    bulk.report = plan.problems
+    bulk.people_total = len(plan.entries)
+    bulk.photos_total = sum(len(entry.photos) for entry in plan.entries)
+    # The row and its first batch's message: a rollback queues nothing.
+    with transaction.atomic():
+        bulk.save()
+        audit_record(actor=actor, action=AuditEntry.PEOPLE_IMPORTED, target=bulk.source,
+                     detail=f"import #{bulk.pk}: {bulk.people_total} people, {bulk.photos_total} photos")
+        transaction.on_commit(lambda: import_enqueue(bulk))
+    return bulk
+
+
+def import_enqueue(bulk: BulkImport) -> bool:
+    from imports.tasks import import_batch_task  # tasks import these services: a real cycle
+
+    return task_enqueue(import_batch_task, bulk.pk)
+
+
+def _photo_bytes(bulk: BulkImport, path: str, opened: zipfile.ZipFile | None) -> bytes:
+    """A photo's bytes from the archive or the folder; ValidationError over the upload size cap."""
+    if opened is not None:
+        size = opened.getinfo(path).file_size
+        data = b"" if size > _photo_cap() else opened.read(path)
+    else:
+        root = Path(bulk.folder)
+        file = (root / path).resolve()
+        if root not in file.parents:
+            raise ValidationError("outside the import's folder")
+        size = file.stat().st_size
+        data = b"" if size > _photo_cap() else file.read_bytes()
+    if size > _photo_cap():
+        raise ValidationError(f"file is too large ({size_text(size)}), the limit is {size_text(_photo_cap())}")
+    return data
+
+
+def _person_for(bulk: BulkImport, entry: dict, report: list[dict]) -> Person | None:
+    """The entry's person: found by code (else by name among people without one) or created."""
+    name, code = entry["name"], entry.get("code")
+    person = Person.objects.filter(code=code).first() if code else Person.objects.filter(name=name, code=None).first()
+    if person is not None and code and person.name != name:
+        report.append({"kind": "code_taken", "person": name, "person_id": None,
+                       "detail": f"the code {code} is {person.name}'s already: not imported"})
+        return None
+    if person is not None:
+        return person
+    consent = bulk.consent if entry.get("consent") is None else entry["consent"]
+    if not consent:
+        report.append({"kind": "no_consent", "person": name, "person_id": None,
+                       "detail": "no consent recorded: not enrolled"})
+        return None
+    return enrolment.person_create(name=name, code=code, consent=True)
+
+
+def _entry_import(bulk: BulkImport, entry: dict, opened: zipfile.ZipFile | None, report: list[dict]) -> None:
+    person = _person_for(bulk, entry, report)
+    bulk.people_done += 1
+    if person is None:
+        bulk.photos_done += len(entry["photos"])
+        return
+    line = {"person": person.name, "person_id": person.pk}
+    for path in entry["photos"]:
+        bulk.photos_done += 1
+        photo = PurePosixPath(path).name
+        try:
+            data = _photo_bytes(bulk, path, opened)
+        except (ValidationError, KeyError, OSError) as error:
+            bulk.rejected += 1
+            report.append({**line, "kind": "rejected", "photo": path, "detail": " ".join(getattr(
+                error, "messages", [str(error)]))})
+            continue
+        if FaceSample.objects.filter(person=person, sha256=hashlib.sha256(data).hexdigest()).exists():
+            bulk.skipped += 1
+            continue
+        sample = enrolment.sample_add(person=person, photo=(photo, data), source="import", queue=False)
+        if sample.status == FaceSample.PENDING:
+            sample = enrolment.sample_process(sample_id=sample.pk)
+        if sample.status == FaceSample.ACCEPTED:
+            bulk.accepted += 1
+            if sample.reason:  # the duplicate check's warning: this face is someone else's too
+                report.append({**line, "kind": "duplicate_face", "photo": path, "detail": sample.reason})
+        else:
+            bulk.rejected += 1
+            report.append({**line, "kind": "rejected", "photo": path, "detail": sample.reason})
+    if not person.samples.filter(status=FaceSample.ACCEPTED).exists():
+        report.append({**line, "kind": "no_accepted_photo", "detail": "no photo of theirs was accepted"})
+
+
+def import_batch(*, import_id: int, batch: int = BATCH_PEOPLE) -> BulkImport:
+    """The next `batch` people of a running import; ends it after the last (its plan dropped).
+    A cancelled or ended import is left as it is."""
+    bulk = BulkImport.objects.get(pk=import_id)
+    if bulk.status in BulkImport.ENDED:
+        return bulk
+    if bulk.status == BulkImport.PENDING:
+        bulk.status, bulk.started_at = BulkImport.RUNNING, timezone.now()
+    entries = bulk.plan[bulk.next_entry : bulk.next_entry + batch]
+    report: list[dict] = []
+    opened = zipfile.ZipFile(bulk.archive.path) if bulk.archive else None
+    try:
+        for entry in entries:
+            _entry_import(bulk, entry, opened, report)
+    finally:
+        if opened is not None:
+            opened.close()
+    bulk.next_entry += len(entries)
+    # A cancel that arrived during the batch wins: the counts are saved, the status is not.
+    with transaction.atomic():
+        current = BulkImport.objects.select_for_update().get(pk=import_id)
+        bulk.report = current.report + report
+        bulk.status = current.status if current.status in BulkImport.ENDED else bulk.status
+        if bulk.status == BulkImport.RUNNING and bulk.next_entry >= len(bulk.plan):
+            bulk.status = BulkImport.DONE
+        if bulk.status in BulkImport.ENDED:
+            bulk.finished_at, bulk.plan = bulk.finished_at or timezone.now(), []
+        bulk.save()
+    import_push(bulk)
+    return bulk
+
+
+def import_cancel(*, bulk: BulkImport, actor) -> BulkImport:
+    """Stop after the batch at work: what is enrolled stays (running the import again goes on)."""
+    with transaction.atomic():
+        bulk = BulkImport.objects.select_for_update().get(pk=bulk.pk)
+        if bulk.status not in BulkImport.ENDED:
+            bulk.status, bulk.finished_at, bulk.plan = BulkImport.CANCELLED, timezone.now(), []
+            bulk.save(update_fields=["status", "finished_at", "plan"])
+    import_push(bulk)
+    return bulk
+
+
+def import_push(bulk: BulkImport) -> None:
+    push(import_group(bulk.pk), {"type": "import.progress", "progress": import_progress(bulk)})
