@@ -148,7 +148,7 @@ print(json.dumps({{i: frame_counts(camera_id=i) for i in {ids!r}}}))
 SETTINGS_CODE = """
 import dataclasses, json
 from django.conf import settings
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 names = ("FACEAPP_LIVE_SHARDS", "FACEAPP_LIVE_RUN_SECONDS", "FACEAPP_RATE_CAMERA_FPS", "FACEAPP_TRACK_TIMEOUT_SECONDS",
          "FACEAPP_VISIT_COOLDOWN_SECONDS", "CELERY_WORKER_CONCURRENCY")
 print(json.dumps({"engine": dataclasses.asdict(get_face_engine().config),

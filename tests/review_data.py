@@ -16,7 +16,7 @@ _counter = itertools.count(1)
 
 
 def engine_model_id() -> str:
-    from identity.engine import get_face_engine
+    from identity.face_engine import get_face_engine
 
     return get_face_engine().model_id
 

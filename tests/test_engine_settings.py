@@ -8,7 +8,7 @@ from django.conf import settings
 
 PRINT_CONFIG = """
 import os
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 os.environ["FACEAPP_THRESHOLD"] = "0.9"  # changed after start-up: not seen
 config = get_face_engine().config
 print(config.threshold, config.flip, config.intra_op_threads)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from faceapp.embedded_valkey import start_valkey
 from faceapp.redis_client import redis_client
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.models import Camera, MatchLog, Person, ProvisionalIdentity
 from identity.services import enrolment, live, recognition, retention
 from identity.services.gallery import gallery_changed

@@ -18,7 +18,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from faceapp.asgi import application
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.models import Camera, FaceSample, MatchLog, Snapshot
 from tests import faces_data, live_data
 from tests.api import api_client, token_key

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.models import FaceSample, Person, embedding_to_bytes
 
 # LFW photos with one clear face each; these three people are far apart for the default model.

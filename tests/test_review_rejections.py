@@ -4,7 +4,7 @@ unaffected, and undoing the rejection brings the earlier decision back. Real pho
 
 import pytest
 
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.matching import REJECTION_PENALTY
 from identity.models import AttendanceRecord, Camera, MatchLog
 from identity.services import recognition, review

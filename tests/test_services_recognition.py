@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from faceapp.clock import site_date
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.models import (
     AttendanceRecord,
     Camera,

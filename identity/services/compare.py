@@ -12,7 +12,7 @@ import time
 from django.conf import settings
 
 from faceapp.redis_client import redis_client
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.presenters import jpeg_data_url
 from identity.services.queueing import task_enqueue
 from identity.services.ratelimit import rate_limit_hit

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from audit.services import audit_record
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.matching import refine_face_matches
 from identity.models import FaceSample, Person, embedding_to_bytes
 from identity.presenters import sample_payload

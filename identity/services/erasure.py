@@ -20,7 +20,7 @@ from django.db.models import Q
 from audit.models import AuditEntry
 from audit.services import audit_record
 from faceapp.redis_client import redis_client
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.models import (
     AttendanceRecord,
     FaceSample,

@@ -12,7 +12,7 @@ import numpy as np
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.matching import Gallery
 from identity.models import FaceSample, MatchLog, embedding_from_bytes, embedding_to_bytes
 from identity.vision import FaceEngine

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import connection
 
 from faceapp.celery import app as celery_app
-from identity.engine import model_files_status
+from identity.face_engine import model_files_status
 
 
 def check_database() -> tuple[bool, str]:

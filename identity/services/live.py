@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.live.pipeline import CameraPipeline
 from identity.live.tracking import StepResult, TrackSettings
 from identity.models import Camera

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.live.recognizer import Recognizer
 from identity.matching import Assignment, refine_face_matches
 from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snapshot, embedding_to_bytes

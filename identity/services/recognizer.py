@@ -15,7 +15,7 @@ from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.live.recognizer import Recognizer, Thresholds
 from identity.matching import StrangerRegistry
 from identity.models import ProvisionalIdentity, embedding_from_bytes, embedding_to_bytes

@@ -7,7 +7,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.vision import ImageError, ModelError, NoFaceError, get_engine
 
 

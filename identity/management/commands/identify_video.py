@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from identity.engine import get_face_engine
+from identity.face_engine import get_face_engine
 from identity.matching import Gallery
 from identity.models import Person
 from identity.services.calibration import threshold_for
