@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from audit.models import AuditEntry
 from identity.models import FaceSample, Person
@@ -18,6 +18,7 @@ from imports.presenters import report_rows
 from imports.services import import_batch, import_cancel, import_create
 from tests import faces_data
 from tests.api import api_client
+from tests.streams import free_port
 from tests.waiting import wait_until
 
 E2E = faces_data.FIXTURES / "e2e"
@@ -157,3 +158,13 @@ def test_it_takes_the_same_import_through_the_api(operator_user, aaron, tmp_path
     assert (body["import"]["accepted"], len(body["report"])) == (5, 5)
     assert {"kind": "code already used", "person": "Tony Blair", "photo": "",
             "detail": "the code AP is Aaron Peirsol's already: not imported"} in body["report"]
+
+
+@pytest.mark.django_db
+def test_it_says_when_redis_is_not_there_before_starting(settings, media_root):
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+
+    with pytest.raises(CommandError, match="Redis/Valkey is not reachable"):
+        call_command("import_people", str(E2E), "--consent", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert not BulkImport.objects.exists()

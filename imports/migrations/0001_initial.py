@@ -2,9 +2,10 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import imports.models
 from django.conf import settings
 from django.db import migrations, models
+
+import imports.models
 
 
 class Migration(migrations.Migration):

@@ -8,8 +8,10 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
+from redis.exceptions import RedisError
 from tqdm import tqdm
 
+from faceapp.redis_client import redis_client
 from identity.views.refusals import refusal_text
 from imports.models import BulkImport
 from imports.presenters import report_rows
@@ -30,6 +32,11 @@ class Command(BaseCommand):
                             help="do the work in this process instead of the Celery workers")
 
     def handle(self, *args, path: str, csv: str | None, consent: bool, inline: bool, **options):
+        try:
+            redis_client().ping()  # the cache and the broker: an import needs both, say so before starting
+        except RedisError as error:
+            raise CommandError(f"Redis/Valkey is not reachable ({error}): start the stack (make run) or set "
+                               "REDIS_URL") from error
         source = Path(path)
         csv_text = Path(csv).read_text("utf-8-sig") if csv else None
         try:
