@@ -9,7 +9,10 @@ from audit.models import AuditEntry
 from identity.models import FaceSample
 from identity.services import accounts, calibration, cameras, enrolment, review
 from identity.services.merge import people_merge
+from imports.services import import_create
 from tests import faces_data, review_data
+
+E2E = faces_data.FIXTURES / "e2e"
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +48,7 @@ ACTIONS = {
         keep=_stranger(), drop=review_data.make_provisional("U-0043"), user=actor),
     AuditEntry.PEOPLE_MERGED: lambda actor, _: people_merge(
         keep=_ada(), drop=review_data.make_person("Ada again", "A2"), actor=actor),
+    AuditEntry.PEOPLE_IMPORTED: lambda actor, _: import_create(actor=actor, consent=True, folder=str(E2E)),
     AuditEntry.THRESHOLD_CHANGED: lambda actor, _: calibration.threshold_apply(threshold=0.4, user=actor),
     AuditEntry.CAMERA_TOKEN_ROTATED: lambda actor, _: cameras.camera_token_rotate(
         camera=review_data.make_camera(), actor=actor),

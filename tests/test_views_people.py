@@ -257,3 +257,12 @@ def test_it_deletes_one_photo_and_keeps_the_others(client, operator_user, media_
     assert response.status_code == 302 and response.url == reverse("person-detail", args=[person.pk])
     assert list(person.samples.all()) == [second] and not stored.exists()
     assert client.get(reverse("sample-delete", args=[person.pk, second.pk])).status_code == 405  # POST only
+
+
+@pytest.mark.django_db
+def test_it_answers_404_for_a_photo_of_a_person_id_too_large_for_a_row(client, operator_user):
+    client.force_login(operator_user)
+
+    response = client.post(f"/people/{10**30}/photos/1/delete/")
+
+    assert response.status_code == 404

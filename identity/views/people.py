@@ -13,6 +13,7 @@ from identity.presenters import enrolment_limits_text, person_choice, sample_pay
 from identity.roles import OPERATOR, role_required
 from identity.selectors import PEOPLE_SORTS, people_page, people_search
 from identity.services import enrolment, merge
+from identity.views.paging import list_query
 from identity.views.refusals import refused
 
 REJECTIONS_SHOWN = 24
@@ -27,7 +28,8 @@ def person_list(request):
     query, sort = request.GET.get("q", "").strip()[:100], request.GET.get("sort", "name")
     sort = sort if sort in PEOPLE_SORTS else "name"
     people = people_page(query=query, sort=sort, page=request.GET.get("page", 1))
-    return render(request, "identity/person_list.html", {"people": people, "query": query, "sort": sort})
+    context = {"people": people, "query": query, "sort": sort, "query_string": list_query(request)}
+    return render(request, "identity/person_list.html", context)
 
 
 @role_required(OPERATOR)
@@ -127,7 +129,8 @@ def person_delete(request, person_id: int):
 @role_required(OPERATOR)
 @require_POST
 def sample_delete(request, person_id: int, sample_id: int):
-    sample = get_object_or_404(FaceSample, pk=sample_id, person_id=person_id)
+    # The person by their key first: a foreign-key lookup is not range-checked (a huge id would be a 500).
+    sample = get_object_or_404(_get_person(person_id).samples, pk=sample_id)
     enrolment.sample_delete(sample=sample, actor=request.user)
     messages.success(request, "Photo deleted.")
     return redirect("person-detail", person_id=person_id)

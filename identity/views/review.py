@@ -15,6 +15,7 @@ from identity.models import MatchLog, Person
 from identity.roles import OPERATOR, role_required
 from identity.services import review
 from identity.services.calibration import threshold_for
+from identity.views.paging import list_query
 from identity.views.refusals import refusal_text, refused
 
 QUEUE_SIZE = 50
@@ -82,9 +83,7 @@ def review_history(request):
         decision=filters.get("decision") or "", review=filters.get("review") or "",
         start=filters.get("start"), end=filters.get("end"), page=request.GET.get("page", 1),
     )
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "logs": logs, "query": query.urlencode()}
+    context = {"form": form, "logs": logs, "query": list_query(request)}
     return render(request, "identity/review_history.html", context)
 
 

@@ -114,7 +114,7 @@ def user_token_create(request, user_id: int):
 @role_required(ADMIN)
 @require_POST
 def user_token_revoke(request, user_id: int, token_id: int):
-    token = get_object_or_404(ApiToken, pk=token_id, user_id=user_id)
+    token = get_object_or_404(_get_user(user_id).api_tokens, pk=token_id)  # the user first: see people.sample_delete
     accounts.api_token_revoke(token=token, actor=request.user)
     messages.success(request, f"API token {token.name} revoked: it stops working now.")
     return redirect("user-detail", user_id)
