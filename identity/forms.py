@@ -270,3 +270,7 @@ class StrangerNameForm(forms.Form):
         if data.get("existing") and not Person.objects.filter(code=data["existing"].strip()).exists():
             raise ValidationError(f"Nobody enrolled has the code {data['existing'].strip()}.")
         return data
+
+
+class FaceSearchForm(forms.Form):
+    photo = forms.FileField(label="A photo of the face to look for")

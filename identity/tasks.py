@@ -23,7 +23,7 @@ from redis.exceptions import LockError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from identity.models import FaceSample, Snapshot
-from identity.services import compare, enrolment, live, recognition, retention
+from identity.services import compare, enrolment, face_search, live, recognition, retention
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,11 @@ def live_shard_task(shard: int) -> dict:
 @shared_task(time_limit=120)
 def compare_task(job: str) -> None:
     compare.compare_run(job=job)
+
+
+@shared_task(time_limit=120)
+def face_search_task(job: str) -> None:
+    face_search.face_search_run(job=job)
 
 
 @shared_task

@@ -105,6 +105,7 @@ PAGES = [
     "/compare/", "/review/", "/attendance/", "/calibration/", "/admin/", "/admin/identity/matchlog/",
     "/admin/identity/person/{person}/change/", "/api/logs/", "/review/history/", "/strangers/", "/users/",
     "/users/{user}/", "/audit/", "/profile/", "/people/import/", "/people/import/{import}/",
+    "/search/",
 ]  # fmt: skip
 
 

@@ -77,6 +77,7 @@ EXPECTED: dict[str, str] = {
     "camera-edit": OPERATOR,
     "camera-test": OPERATOR,
     "compare": OPERATOR,
+    "face-search": OPERATOR,
     "review-queue": OPERATOR,
     "review-decide": OPERATOR,
     "review-item": OPERATOR,

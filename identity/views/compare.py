@@ -6,8 +6,9 @@ from django.shortcuts import render
 
 from identity.forms import CompareForm, posted
 from identity.roles import OPERATOR, role_required
-from identity.services.compare import CompareRefused, compare_submit, compare_wait
+from identity.services.compare import compare_submit, compare_wait
 from identity.services.uploads import image_check, image_read
+from identity.services.worker_jobs import JobRefused
 from identity.vision import ImageError
 
 
@@ -30,7 +31,7 @@ def compare_page(request):
             try:
                 job = compare_submit(user_id=request.user.pk, photo1=photos["image1"], photo2=photos["image2"])
                 answer = compare_wait(job=job, timeout=settings.FACEAPP_COMPARE_WAIT_SECONDS)
-            except CompareRefused as refused:
+            except JobRefused as refused:
                 form.add_error(None, str(refused))
             else:
                 if answer is None:

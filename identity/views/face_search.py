@@ -1,0 +1,50 @@
+"""Search past faces by photo (operators): drop a photo, get the logged faces that look like
+each of its faces (camera, time, crop, similarity). A worker decides (identity.services.face_search)."""
+
+from django.conf import settings
+from django.shortcuts import render
+
+from identity.forms import FaceSearchForm, posted
+from identity.models import MatchLog
+from identity.roles import OPERATOR, role_required
+from identity.services.face_search import face_search_submit, face_search_wait
+from identity.services.uploads import image_check, image_read
+from identity.services.worker_jobs import JobRefused
+from identity.vision import ImageError
+
+
+def _with_logs(faces: list[dict]) -> list[dict]:
+    """The answer's faces with their matched logs read (one query), in the answer's order."""
+    ids = [log_id for face in faces for log_id, _ in face["matches"]]
+    logs = MatchLog.objects.select_related("snapshot__camera", "person", "reviewed_person").in_bulk(ids)
+    return [{"crop": face["crop"], "matches": [(logs[log_id], similarity) for log_id, similarity in face["matches"]
+                                                if log_id in logs]} for face in faces]
+
+
+@role_required(OPERATOR)
+def face_search_page(request):
+    form = FaceSearchForm(*posted(request))
+    faces = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["photo"]
+        try:
+            photo = image_read(upload)
+            image_check(photo)  # byte cap, type sniffing and the pixel cap from the header: no pixel decoded here
+        except ImageError as error:
+            form.add_error("photo", f"Unreadable photo ({upload.name}): {error}")
+        else:
+            try:
+                answer = face_search_wait(job=face_search_submit(user_id=request.user.pk, photo=photo),
+                                          timeout=settings.FACEAPP_COMPARE_WAIT_SECONDS)
+            except JobRefused as refused:
+                form.add_error(None, str(refused))
+            else:
+                if answer is None:
+                    form.add_error(None, "No worker answered in time: try again in a moment.")
+                elif answer.get("field_errors"):
+                    form.add_error("photo", f"Unreadable photo ({upload.name}): {answer['field_errors']['photo']}")
+                elif answer.get("error"):
+                    form.add_error(None, f"Cannot search: {answer['error']}.")
+                else:
+                    faces = _with_logs(answer["faces"])
+    return render(request, "identity/face_search.html", {"form": form, "faces": faces})

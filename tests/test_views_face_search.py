@@ -1,0 +1,65 @@
+"""Search past faces by photo: a probe photo of someone a camera saw earlier finds their logged
+faces first (real photos, a real worker); faces purged by retention are gone from the search."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from identity.models import Camera
+from identity.services import recognition, retention
+from tests import faces_data
+
+E2E = faces_data.FIXTURES / "e2e"
+
+
+@pytest.fixture
+def seen_at_the_door(media_root):
+    """Colin Powell, Tony Blair and Donald Rumsfeld, each seen once by the door camera (not enrolled)."""
+    door = Camera.objects.create(name="Door")
+    logs = {}
+    for name in ("Colin_Powell_0001", "Tony_Blair_0001", "Donald_Rumsfeld_0001"):
+        snapshot = recognition.snapshot_submit(image=(f"{name}.jpg", (E2E / f"{name}.jpg").read_bytes()), camera=door)
+        logs[name] = recognition.snapshot_recognize(snapshot_id=snapshot.pk).logs.get()
+    return logs
+
+
+def _search(client, name: str):
+    return client.post(reverse("face-search"), {"photo": SimpleUploadedFile(f"{name}.jpg", (E2E / f"{name}.jpg").read_bytes())})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_finds_the_logged_faces_of_the_person_in_the_photo_first(client, operator_user, seen_at_the_door,
+                                                                      celery_worker):
+    client.force_login(operator_user)
+
+    response = _search(client, "Colin_Powell_0002")
+
+    (face,) = response.context["faces"]
+    first, similarity = face["matches"][0]
+    assert first == seen_at_the_door["Colin_Powell_0001"] and similarity > 0.4
+    assert [log for log, _ in face["matches"][1:]] and all(s < similarity for _, s in face["matches"][1:])
+    assert f'<tr data-log="{first.pk}">' in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_forgets_faces_purged_by_retention(client, operator_user, seen_at_the_door, celery_worker, settings):
+    client.force_login(operator_user)
+    settings.FACEAPP_KEEP_CROPS_DAYS = 1
+    retention.purge_expired(now=timezone.now() + dt.timedelta(days=2))
+
+    response = _search(client, "Colin_Powell_0002")
+
+    (face,) = response.context["faces"]
+    assert face["matches"] == [] and "No face logged yet." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_says_why_a_file_cannot_be_searched(client, operator_user):
+    client.force_login(operator_user)
+
+    response = client.post(reverse("face-search"), {"photo": SimpleUploadedFile("notes.jpg", b"not a photo")})
+
+    assert "Unreadable photo (notes.jpg): not an image" in response.content.decode()
