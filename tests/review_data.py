@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from identity.models import Camera, FaceSample, MatchLog, Person, ProvisionalIdentity, Snapshot, embedding_to_bytes
+from imports.models import BulkImport
 
 _counter = itertools.count(1)
 
@@ -117,3 +118,9 @@ def media_files(media_root) -> list[str]:
 
     root = Path(media_root)
     return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+def websocket_route_ids() -> dict:
+    """Real rows for every id a websocket route names (identity/routing.py)."""
+    return {"person_id": make_person("Ada", with_sample=False).pk, "camera_id": make_camera("Front door").pk,
+            "import_id": BulkImport.objects.create(source="staff.zip").pk}

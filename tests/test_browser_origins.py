@@ -54,8 +54,7 @@ def test_it_lets_no_page_on_another_port_use_a_signed_in_operators_sockets(opera
     from playwright.sync_api import sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ids = {"person_id": review_data.make_person("Ada", with_sample=False).pk,
-           "camera_id": review_data.make_camera("Front door").pk}  # fmt: skip
+    ids = review_data.websocket_route_ids()
     paths = ["/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), route) for route in ROUTES]
     ARTIFACTS.mkdir(exist_ok=True)
     with daphne_server(tmp_path) as (port, _), _foreign_site(tmp_path) as foreign, sync_playwright() as playwright:

@@ -36,8 +36,7 @@ def signed_in(transactional_db, admin_user) -> dict:
 
     client = Client()
     client.force_login(admin_user)
-    ids = {"person_id": review_data.make_person("Ada", with_sample=False).pk,
-           "camera_id": review_data.make_camera("Front door").pk}  # fmt: skip
+    ids = review_data.websocket_route_ids()
     return {"cookie": f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}",
             "ids": ids}  # fmt: skip
 
