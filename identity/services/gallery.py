@@ -1,14 +1,24 @@
-"""The enrolled gallery as one matrix, cached per process and refreshed when enrolment
-changes: a version number in the shared (Redis) cache says when to reload. Each sample brings
-its plain embedding and, for adaptive flip mode, its flip embedding (filled lazily here for
-samples enrolled before there was one)."""
+"""The enrolled gallery, cached per process and refreshed when enrolment changes: a version
+number in the shared (Redis) cache says when to reload. Each version is one file under
+FACEAPP_DATA_DIR/index/ (identity.matching.Gallery.save: rows, people, search index), built
+from the database by the first process that needs it while the others wait on a file lock,
+then memory-mapped by every process, so a machine's workers share one copy of it. Each sample
+brings its plain embedding and, for adaptive flip mode, its flip embedding (filled lazily here
+for samples enrolled before there was one)."""
 
+import fcntl
 import logging
+import re
 import threading
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import cv2
 import numpy as np
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 
@@ -20,10 +30,13 @@ from identity.vision.align import CROP_SIZE
 
 VERSION_KEY = "gallery-version"
 FILL_BATCH = 64  # crops mirrored per model call when filling flip embeddings
+INDEX_FOLDER = "index"  # under settings.DATA_DIR
+GALLERY_SUFFIX = ".gallery"
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _cached: dict[str, Gallery] = {}  # model_id -> gallery; the gallery carries its version
+_distrusted: set[str] = set()  # versions whose file predates a change made by this process
 
 
 def gallery_load(*, model_id: str, mirror_with: FaceEngine | None = None) -> Gallery:
@@ -101,6 +114,53 @@ def _shared_version() -> str:
     return str(version)
 
 
+def gallery_path(*, model_id: str, version: str) -> Path:
+    """The file of one version of one model's gallery."""
+    return Path(settings.DATA_DIR) / INDEX_FOLDER / f"{_file_stem(model_id)}.{_file_stem(version)}{GALLERY_SUFFIX}"
+
+
+def _file_stem(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_+-]", "_", name)  # no dot or slash: the version follows the first dot
+
+
+@contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    """One process at a time builds a model's gallery files (an exclusive flock beside them)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f"{path.name.split('.')[0]}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _older_removed(path: Path) -> None:
+    """Remove the model's other gallery files: processes that map one keep their mapping."""
+    stem = path.name.split(".")[0]
+    for other in path.parent.glob(f"{stem}.*{GALLERY_SUFFIX}"):
+        if other != path and other.name.count(".") == 2:
+            other.unlink(missing_ok=True)
+
+
+def gallery_mapped(*, model_id: str, version: str, mirror_with: FaceEngine | None = None) -> Gallery:
+    """The gallery of `version`, memory-mapped from its file, which the first process to need
+    it builds from the database (:func:`gallery_load`) while the others wait for it."""
+    path = gallery_path(model_id=model_id, version=version)
+    if not path.exists():
+        with _build_lock(path):
+            if not path.exists():  # else another process built it while we waited
+                started = time.perf_counter()
+                gallery = gallery_load(model_id=model_id, mirror_with=mirror_with)
+                gallery.version = version
+                gallery.save(path)
+                _older_removed(path)
+                kind = gallery.index.kind if gallery.index else "no"
+                log.info("built the gallery file %s (%d samples, %s index) in %.1f s", path.name,
+                         gallery.sample_count, kind, time.perf_counter() - started)
+    return Gallery.open(path)
+
+
 def gallery_current() -> Gallery:
     """The process's cached Gallery for the configured engine; reloaded only when the
     shared version (in the Redis cache) moved since it was loaded."""
@@ -112,7 +172,16 @@ def gallery_current() -> Gallery:
         gallery = _cached.get(model_id)
         if gallery is not None and gallery.version == version:
             return gallery
-    gallery = gallery_load(model_id=model_id, mirror_with=engine if engine.adaptive else None)
+        distrusted = version in _distrusted
+    mirror_with = engine if engine.adaptive else None
+    gallery = None
+    if not distrusted:
+        try:
+            gallery = gallery_mapped(model_id=model_id, version=version, mirror_with=mirror_with)
+        except (OSError, ValueError) as exc:  # unwritable folder, full disk, removed by a newer version
+            log.warning("gallery file unusable (%s): loading the gallery into this process only", exc)
+    if gallery is None:
+        gallery = gallery_load(model_id=model_id, mirror_with=mirror_with)
     gallery.version = version
     with _lock:
         _cached[model_id] = gallery
@@ -120,8 +189,15 @@ def gallery_current() -> Gallery:
 
 
 def gallery_forget() -> None:
-    """Drop this process's cached galleries (the next use reloads)."""
+    """Drop this process's cached galleries: the next use reloads them from the database, not
+    from the current version's file, which predates a change this process made and whose
+    version bump has not arrived yet; the next version is mapped from its file again."""
+    shared = cache.get(VERSION_KEY)
     with _lock:
+        _distrusted.clear()
+        _distrusted.update(gallery.version for gallery in _cached.values())
+        if shared is not None:
+            _distrusted.add(str(shared))
         _cached.clear()
 
 
