@@ -75,3 +75,15 @@ def test_it_reloads_from_the_database_after_gallery_forget_until_the_version_mov
     assert people[0].pk not in fresh.person_ids and fresh.path is None  # in this process only
     gallery_changed()
     assert gallery_current().path is not None
+
+
+def test_it_removes_the_gallery_files_holding_an_erased_persons_face(people, django_capture_on_commit_callbacks):
+    gallery = gallery_current()
+    path = gallery_path(model_id=engine_model_id(), version=gallery.version)
+    assert path.is_file()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolment.person_delete(person=people[0])
+
+    assert not path.exists() and not list(path.parent.glob("*.gallery"))
+    assert _named(gallery_current(), people[1]) == people[1].pk  # the next use builds the new version

@@ -201,6 +201,15 @@ def gallery_forget() -> None:
         _cached.clear()
 
 
+def gallery_files_remove() -> int:
+    """Delete this machine's gallery files now: an erased person's embeddings are in them. Processes
+    that map one keep it until they see the version move; the next use builds the new one."""
+    files = list((Path(settings.DATA_DIR) / INDEX_FOLDER).glob(f"*{GALLERY_SUFFIX}"))
+    for path in files:
+        path.unlink(missing_ok=True)
+    return len(files)
+
+
 def gallery_changed() -> None:
     """Bump the shared version: every process reloads its gallery on next use."""
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
