@@ -15,21 +15,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from audit.services import audit_record
+from audit.services import acting_user, audit_record
 from faceapp.sizes import size_text
 from identity.models import FaceSample, Person
 from identity.services import enrolment
 from identity.services.queueing import task_enqueue
 from identity.services.realtime import push
+from identity.services.uploads import max_upload_bytes, too_large
+from identity.vision import ImageError
 from imports.models import BulkImport
 from imports.plan import plan_from
 from imports.presenters import import_group, import_progress
 
 BATCH_PEOPLE = 20  # people per task: a batch is a few seconds of work, so a cancel is heard soon
-
-
-def _photo_cap() -> int:
-    return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 
 def _zip_files(path: Path) -> tuple[list[str], str | None]:
@@ -60,7 +58,7 @@ def import_create(
     photos, consent) and queue its first batch. Raises ValidationError for what cannot be read."""
     if (archive is None) == (not folder):
         raise ValidationError("Give a ZIP archive or a folder (one of the two).")
-    bulk = BulkImport(consent=consent, created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    bulk = BulkImport(consent=consent, created_by=acting_user(actor))
     if archive is not None:
         bulk.source = archive.name[-255:]
         bulk.archive.save("import.zip", archive, save=False)
@@ -94,20 +92,19 @@ def import_enqueue(bulk: BulkImport) -> bool:
 
 
 def _photo_bytes(bulk: BulkImport, path: str, opened: zipfile.ZipFile | None) -> bytes:
-    """A photo's bytes from the archive or the folder; ValidationError over the upload size cap."""
+    """A photo's bytes from the archive or the folder; ImageTooLarge over the upload size cap (told
+    by its size, before it is read)."""
     if opened is not None:
-        size = opened.getinfo(path).file_size
-        data = b"" if size > _photo_cap() else opened.read(path)
+        size, read = opened.getinfo(path).file_size, lambda: opened.read(path)
     else:
         root = Path(bulk.folder)
         file = (root / path).resolve()
         if root not in file.parents:
             raise ValidationError("outside the import's folder")
-        size = file.stat().st_size
-        data = b"" if size > _photo_cap() else file.read_bytes()
-    if size > _photo_cap():
-        raise ValidationError(f"file is too large ({size_text(size)}), the limit is {size_text(_photo_cap())}")
-    return data
+        size, read = file.stat().st_size, file.read_bytes
+    if size > max_upload_bytes():
+        raise too_large(size)
+    return read()
 
 
 def _person_for(bulk: BulkImport, entry: dict, report: list[dict]) -> Person | None:
@@ -140,7 +137,7 @@ def _entry_import(bulk: BulkImport, entry: dict, opened: zipfile.ZipFile | None,
         photo = PurePosixPath(path).name
         try:
             data = _photo_bytes(bulk, path, opened)
-        except (ValidationError, KeyError, OSError) as error:
+        except (ValidationError, ImageError, KeyError, OSError) as error:
             bulk.rejected += 1
             report.append({**line, "kind": "rejected", "photo": path, "detail": " ".join(getattr(
                 error, "messages", [str(error)]))})
@@ -194,7 +191,7 @@ def import_batch(*, import_id: int, batch: int = BATCH_PEOPLE) -> BulkImport:
     return bulk
 
 
-def import_cancel(*, bulk: BulkImport, actor) -> BulkImport:
+def import_cancel(*, bulk: BulkImport) -> BulkImport:
     """Stop after the batch at work: what is enrolled stays (running the import again goes on)."""
     with transaction.atomic():
         bulk = BulkImport.objects.select_for_update().get(pk=bulk.pk)

@@ -67,5 +67,5 @@ def import_report(request, import_id: int):
 @role_required(OPERATOR)
 @require_POST
 def import_stop(request, import_id: int):
-    import_cancel(bulk=get_object_or_404(BulkImport, pk=import_id), actor=request.user)
+    import_cancel(bulk=get_object_or_404(BulkImport, pk=import_id))
     return redirect("import-detail", import_id=import_id)

@@ -92,7 +92,7 @@ def test_it_stops_a_cancelled_import_after_its_batch(tmp_path, media_root):
     bulk = import_create(actor=None, consent=True, folder=str(E2E))
     bulk = import_batch(import_id=bulk.pk, batch=1)
 
-    import_cancel(bulk=bulk, actor=None)
+    import_cancel(bulk=bulk)
     after = import_batch(import_id=bulk.pk, batch=1)
 
     assert after.status == BulkImport.CANCELLED and after.people_done == 1
@@ -168,3 +168,15 @@ def test_it_says_when_redis_is_not_there_before_starting(settings, media_root):
         call_command("import_people", str(E2E), "--consent", stdout=io.StringIO(), stderr=io.StringIO())
 
     assert not BulkImport.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_rejects_a_photo_over_the_upload_cap_before_reading_it(settings, media_root):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    bulk = import_create(actor=None, consent=True, folder=str(E2E))
+    while bulk.status not in BulkImport.ENDED:
+        bulk = import_batch(import_id=bulk.pk)
+
+    assert (bulk.accepted, bulk.rejected) == (0, 9)
+    assert all(detail.startswith("file is too large") for kind, _, _, detail in report_rows(bulk)
+               if kind == "photo rejected")

@@ -11,7 +11,6 @@ import numpy as np
 from identity.matching.gallery import Gallery, PersonMatch
 from identity.vision.embedder import l2_normalize
 
-
 STRANGER_EXAMPLES = 5  # representative embeddings kept per stranger
 
 

@@ -45,16 +45,18 @@ def image_read(image: ImageInput) -> bytes:
         data = bytes(image[1])
     else:
         if image.size is not None and image.size > limit:
-            raise ImageTooLarge(_too_big(image.size, limit))
+            raise too_large(image.size, limit)
         image.seek(0)
         data = image.read(limit + 1)
     if len(data) > limit:
-        raise ImageTooLarge(_too_big(len(data), limit))
+        raise too_large(len(data), limit)
     return data
 
 
-def _too_big(size: int, limit: int) -> str:
-    return f"file is too large ({size_text(size)}), the limit is {size_text(limit)}"
+def too_large(size: int, limit: int | None = None) -> ImageTooLarge:
+    """The refusal of a file of `size` bytes over the upload cap (or `limit`)."""
+    limit = max_upload_bytes() if limit is None else limit
+    return ImageTooLarge(f"file is too large ({size_text(size)}), the limit is {size_text(limit)}")
 
 
 def image_kind(data: bytes) -> str | None:
@@ -75,7 +77,7 @@ def image_check(data: bytes) -> tuple[str, int, int]:
     if not data:
         raise ImageError("file is empty (0 bytes)")
     if len(data) > max_upload_bytes():
-        raise ImageTooLarge(_too_big(len(data), max_upload_bytes()))
+        raise too_large(len(data))
     extension = image_kind(data)
     if extension is None:
         raise ImageError("not an image: use a JPEG, PNG, WebP, BMP, GIF or TIFF file")

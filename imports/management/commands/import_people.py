@@ -52,7 +52,7 @@ class Command(BaseCommand):
         try:
             bulk = self._follow(bulk, inline)
         except KeyboardInterrupt:
-            bulk = import_cancel(bulk=bulk, actor=None)
+            bulk = import_cancel(bulk=bulk)
             self.stderr.write("cancelled: what is enrolled stays; run the same import again to go on")
         self.stdout.write(f"{bulk.get_status_display()}: {bulk.accepted} accepted, {bulk.rejected} rejected, "
                           f"{bulk.skipped} already enrolled, {len(bulk.report)} report line(s)")
