@@ -23,6 +23,22 @@ from identity.services.gallery import gallery_changed
 from identity.services.recognizer import strangers_changed
 
 PROMOTE_SAMPLES = 3  # best faces of a promoted stranger that become their enrolled samples
+ACTION_TEXT = dict(MatchLogReview.ACTION_CHOICES)
+
+
+def _moved(from_id: int | None, to_id: int | None) -> str:
+    """Whom a review took a face from and gave it to, by number: the entry outlives an erased person."""
+    return f"#{from_id or '–'} → #{to_id or '–'}"
+
+
+def _confirmed_person(log: MatchLog) -> Person | None:
+    """Whom a confirmation gives the face to: the person of a known face, nobody for an unknown one."""
+    return log.person if log.decision == MatchLog.KNOWN else None
+
+
+def _scores_lowered(log: MatchLog) -> bool:
+    """A rejected face that was named someone lowers their score for look-alikes (identity.matching)."""
+    return log.person_id is not None
 
 
 def _after_commit(days_by_person: set[tuple[int, dt.date]], *, gallery: bool = False) -> None:
@@ -58,10 +74,9 @@ def _review(
     MatchLogReview.objects.create(
         log=log, action=action, user=user, from_person_id=from_person_id, to_person=to_person, note=note[:200]
     )
-    if audited:  # numbers, not names: the entry outlives an erased person
-        moved = f"#{from_person_id or '–'} → #{to_person.pk if to_person else '–'}"
+    if audited:
         audit_record(actor=user, action=AuditEntry.REVIEW_DECIDED, person=to_person, target=f"face #{log.pk}",
-                     detail=f"{dict(MatchLogReview.ACTION_CHOICES)[action]}: {moved}")
+                     detail=f"{ACTION_TEXT[action]}: {_moved(from_person_id, to_person.pk if to_person else None)}")
     day = site_date(log.created_at)
     return log, {(from_person_id, day), (to_person.pk if to_person else None, day)}
 
@@ -70,8 +85,8 @@ def log_confirm(*, log: MatchLog, user) -> MatchLog:
     """The system was right: a known face is that person, an unknown face is nobody enrolled."""
     # Two reviewers deciding the same log at once: the row lock orders them, both are audited.
     with transaction.atomic():
-        person = log.person if log.decision == MatchLog.KNOWN else None
-        log, pairs = _review(log, user=user, action=MatchLogReview.CONFIRM, status=MatchLog.CONFIRMED, to_person=person)
+        log, pairs = _review(log, user=user, action=MatchLogReview.CONFIRM, status=MatchLog.CONFIRMED,
+                             to_person=_confirmed_person(log))
         touched = _recompute(pairs)
         _after_commit(touched)
     return log
@@ -85,8 +100,7 @@ def log_reject(*, log: MatchLog, user, note: str = "") -> MatchLog:
             log, user=user, action=MatchLogReview.REJECT, status=MatchLog.REJECTED, to_person=None, note=note
         )
         touched = _recompute(pairs)
-        # A named face rejected: its look-alikes score that person lower from now on (identity.matching).
-        _after_commit(touched, gallery=log.person_id is not None)
+        _after_commit(touched, gallery=_scores_lowered(log))
     return log
 
 
@@ -116,7 +130,7 @@ def log_review_undo(*, log: MatchLog, user) -> MatchLog:
         if last is not None and last.action in (MatchLogReview.ADD_SAMPLE, MatchLogReview.PROMOTE):
             raise ValidationError(f"{last.get_action_display()} is not undone here: delete the sample on the "
                                   "person's page instead.")
-        was_rejection = log.review_status == MatchLog.REJECTED and log.person_id is not None
+        was_rejection = log.review_status == MatchLog.REJECTED and _scores_lowered(log)
         from_person_id = attendance.effective_person_id(log)
         log.review_status, log.reviewed_person, log.reviewed_by, log.reviewed_at, log.review_note = (
             MatchLog.UNREVIEWED, None, None, None, "")
@@ -124,7 +138,7 @@ def log_review_undo(*, log: MatchLog, user) -> MatchLog:
         MatchLogReview.objects.create(log=log, action=MatchLogReview.UNDO, user=user, from_person_id=from_person_id,
                                       to_person=log.person)
         audit_record(actor=user, action=AuditEntry.REVIEW_UNDONE, person=log.person, target=f"face #{log.pk}",
-                     detail=f"back to the system's decision: #{from_person_id or '–'} → #{log.person_id or '–'}")
+                     detail=f"back to the system's decision: {_moved(from_person_id, log.person_id)}")
         day = site_date(log.created_at)
         touched = _recompute({(from_person_id, day), (log.person_id, day)})
         _after_commit(touched, gallery=was_rejection)
@@ -243,12 +257,8 @@ def provisional_merge(*, keep: ProvisionalIdentity, drop: ProvisionalIdentity, u
         raise ValidationError("A stranger cannot be merged with themselves.")
     # A camera seeing either stranger meanwhile waits on these locks (taken in id order: no deadlock).
     with transaction.atomic():
-        locked = {p.pk: p for p in ProvisionalIdentity.objects.select_for_update().filter(pk__in=[keep.pk, drop.pk])
-                  .order_by("pk")}
+        locked = {p.pk: _stranger_locked(p) for p in sorted((keep, drop), key=lambda p: p.pk)}
         keep, drop = locked[keep.pk], locked[drop.pk]
-        for stranger in (keep, drop):
-            if stranger.promoted_to_id:
-                raise ValidationError(f"{stranger.label} is already {stranger.promoted_to}.")
         # Whole rows, keep's last: the registry keeps each stranger's newest examples when it loads.
         keep.embeddings = bytes(drop.embeddings) + bytes(keep.embeddings)
         keep.sightings += drop.sightings
@@ -275,14 +285,13 @@ def logs_review_bulk(*, logs: list[MatchLog], action: str, user) -> int:
         pairs: set = set()
         named_rejected = False
         for log in sorted(logs, key=lambda log: log.pk):
-            to_person = log.person if action == MatchLogReview.CONFIRM and log.decision == MatchLog.KNOWN else None
+            to_person = _confirmed_person(log) if action == MatchLogReview.CONFIRM else None
             log, touched = _review(log, user=user, action=action, status=BULK_ACTIONS[action], to_person=to_person,
                                    audited=False)
             pairs |= touched
-            named_rejected |= action == MatchLogReview.REJECT and log.person_id is not None
+            named_rejected |= action == MatchLogReview.REJECT and _scores_lowered(log)
         if logs:
-            label = dict(MatchLogReview.ACTION_CHOICES)[action]
             audit_record(actor=user, action=AuditEntry.REVIEW_DECIDED, target=f"{len(logs)} faces",
-                         detail=f"{label} at once: " + ", ".join(f"#{log.pk}" for log in logs)[:250])
+                         detail=f"{ACTION_TEXT[action]} at once: " + ", ".join(f"#{log.pk}" for log in logs)[:250])
         _after_commit(_recompute(pairs), gallery=named_rejected)
     return len(logs)
