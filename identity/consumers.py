@@ -89,8 +89,8 @@ def _query_has(scope, name: str) -> bool:
 
 
 class _GroupConsumer(AsyncJsonWebsocketConsumer):
-    """Joins `self.group_names` once allowed, stays joined across Redis restarts; handlers
-    relay events as they are."""
+    """Joins its groups (groups_to_join) once the user has `role`, stays joined across Redis
+    restarts; handlers relay events as they are."""
 
     group_names: list[str] = []
     group_refresh_seconds: float = GROUP_REFRESH_SECONDS
@@ -117,6 +117,15 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     async def still_allowed(self) -> bool:
         """Checked on each re-join: the session still holds the role."""
         return await _session_still_has_role(self.scope, self.role)
+
+    def groups_to_join(self) -> list[str]:
+        """The groups a user with `role` joins (the URL's ids in self.scope["url_route"])."""
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        if not await _user_has_role(self.scope.get("user"), self.role):
+            return await self.refuse()
+        await self.join(self.groups_to_join())
 
     async def refuse(self) -> None:
         await self.accept()
@@ -182,10 +191,8 @@ class DashboardConsumer(_GroupConsumer):
 
     role = VIEWER
 
-    async def connect(self) -> None:
-        if not await _user_has_role(self.scope.get("user"), self.role):
-            return await self.refuse()
-        await self.join([DASHBOARD_GROUP])
+    def groups_to_join(self) -> list[str]:
+        return [DASHBOARD_GROUP]
 
 
 class EnrolmentConsumer(_GroupConsumer):
@@ -193,10 +200,8 @@ class EnrolmentConsumer(_GroupConsumer):
 
     role = OPERATOR
 
-    async def connect(self) -> None:
-        if not await _user_has_role(self.scope.get("user"), self.role):
-            return await self.refuse()
-        await self.join([person_enrolment_group(self.scope["url_route"]["kwargs"]["person_id"])])
+    def groups_to_join(self) -> list[str]:
+        return [person_enrolment_group(self.scope["url_route"]["kwargs"]["person_id"])]
 
 
 class CameraConsumer(_GroupConsumer):
@@ -282,10 +287,8 @@ class ImportConsumer(_GroupConsumer):
 
     role = OPERATOR
 
-    async def connect(self) -> None:
-        if not await _user_has_role(self.scope.get("user"), self.role):
-            return await self.refuse()
-        await self.join([import_group(self.scope["url_route"]["kwargs"]["import_id"])])
+    def groups_to_join(self) -> list[str]:
+        return [import_group(self.scope["url_route"]["kwargs"]["import_id"])]
 
     async def import_progress(self, event: dict) -> None:
         await self.send_json(event)

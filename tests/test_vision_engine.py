@@ -260,3 +260,9 @@ def test_it_keeps_only_the_largest_faces_asked_for(engine):
     everyone = engine.analyze(GROUP)
     one = engine.analyze(GROUP, max_faces=1)
     assert len(everyone) == 5 and len(one) == 1 and np.allclose(one[0].box, everyone[0].box)
+
+
+def test_it_tells_its_embedding_width_without_loading_a_model():
+    fresh = FaceEngine(EngineConfig(intra_op_threads=1))
+
+    assert fresh.embedding_size == 512 and fresh._embedder is None

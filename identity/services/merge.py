@@ -19,8 +19,7 @@ def people_merge(*, keep: Person, drop: Person, actor=None) -> Person:
     # A worker naming either person meanwhile waits on these locks (taken in id order: no deadlock).
     with transaction.atomic():
         list(Person.objects.select_for_update().filter(pk__in=[keep.pk, drop.pk]).order_by("pk"))
-        days = set(AttendanceRecord.objects.filter(person=drop).values_list("day", flat=True))
-        days |= set(AttendanceRecord.objects.filter(person=keep).values_list("day", flat=True))
+        days = set(AttendanceRecord.objects.filter(person__in=[keep, drop]).values_list("day", flat=True))
         AttendanceRecord.objects.filter(person=drop).delete()  # rebuilt below from the moved faces
         MatchLog.objects.filter(person=drop, assigned_id=drop.display_id).update(assigned_id=keep.display_id)
         moved = {}

@@ -8,12 +8,12 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from identity.face_engine import get_face_engine
 from identity.forms import StrangerNameForm
 from identity.models import Person, ProvisionalIdentity
 from identity.roles import OPERATOR, role_required
 from identity.selectors import stranger_suggestions, strangers_overview
 from identity.services import review
-from identity.services.gallery import gallery_current
 from identity.views.refusals import refused
 
 SUGGESTIONS = 10
@@ -27,7 +27,7 @@ def _stranger(value: str) -> ProvisionalIdentity:
 @require_GET
 def stranger_list(request):
     strangers = strangers_overview()
-    pairs = stranger_suggestions(strangers=strangers, dim=gallery_current().matrix.shape[1],
+    pairs = stranger_suggestions(strangers=strangers, dim=get_face_engine().embedding_size,
                                  threshold=settings.FACEAPP_STRANGER_SUGGEST_THRESHOLD)[:SUGGESTIONS]
     context = {"strangers": strangers, "pairs": pairs, "name_form": StrangerNameForm()}
     return render(request, "identity/stranger_list.html", context)

@@ -47,10 +47,11 @@ def user_list(request):
 @role_required(ADMIN)
 def user_detail(request, user_id: int):
     user = _get_user(user_id)
+    role = role_of(user)  # None for a deactivated user
     context = {
         "account": user,
-        "role": role_of(user) if user.is_active else None,
-        "role_form": UserRoleForm(initial={"role": role_of(user) or VIEWER}),
+        "role": role,
+        "role_form": UserRoleForm(initial={"role": role or VIEWER}),
         "token_form": ApiTokenForm(),
         "tokens": ApiToken.objects.filter(user=user),
         "password": secret_take(request, PASSWORD_KEY, owner=user.pk),

@@ -86,7 +86,7 @@ class ArcFaceEmbedder:
         if crops.ndim != 4 or crops.shape[3] != 3:
             raise ValueError(f"crops must be N x H x W x 3 uint8, got shape {crops.shape}")
         if not len(crops):
-            return [np.zeros((0, self.spec.embedding_size or 512), dtype=np.float32) for _ in mirrors]
+            return [np.zeros((0, self.spec.width), dtype=np.float32) for _ in mirrors]
         step = max(1, MAX_BATCH // len(mirrors))  # one call stays within MAX_BATCH images
         parts: list[list[np.ndarray]] = [[] for _ in mirrors]
         for start in range(0, len(crops), step):

@@ -85,6 +85,11 @@ class FaceEngine:
         """The space of flip embeddings (``Face.flip_embedding``, flip mode's ``Face.embedding``)."""
         return self._embedder_name() + "+flip"
 
+    @property
+    def embedding_size(self) -> int:
+        """The width of this engine's embeddings, from the model manifest (no session opened)."""
+        return resolve_model(self.config.embedder, "embedder", self.config.models_dir).width
+
     def _embedder_name(self) -> str:
         name = self.config.embedder.removesuffix(".onnx")
         if not name:  # the manifest's default embedder: resolving a name opens no session

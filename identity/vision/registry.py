@@ -38,6 +38,9 @@ class ModelError(RuntimeError):
     """A model cannot be used: unknown name, missing file, bad checksum or shape."""
 
 
+DEFAULT_EMBEDDING_SIZE = 512  # ArcFace's, for an embedder the manifest does not describe
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """One model as the engine needs to know it."""
@@ -52,6 +55,11 @@ class ModelSpec:
     swap_rb: bool
     licence: str
     embedding_size: int | None = None
+
+    @property
+    def width(self) -> int:
+        """An embedder's output width: the manifest's, else ArcFace's 512."""
+        return self.embedding_size or DEFAULT_EMBEDDING_SIZE
 
 
 def load_manifest(models_dir: Path) -> dict[str, Any]:
