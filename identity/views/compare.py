@@ -8,7 +8,7 @@ from identity.forms import CompareForm, posted
 from identity.roles import OPERATOR, role_required
 from identity.services.compare import compare_submit, compare_wait
 from identity.services.uploads import image_check, image_read
-from identity.services.worker_jobs import JobRefused
+from identity.views.refusals import worker_answer
 from identity.vision import ImageError
 
 
@@ -28,14 +28,9 @@ def compare_page(request):
                 form.add_error(field, f"Unreadable photo ({upload.name}): {error}")
         answer = None
         if not form.errors:
-            try:
-                job = compare_submit(user_id=request.user.pk, photo1=photos["image1"], photo2=photos["image2"])
-                answer = compare_wait(job=job, timeout=settings.FACEAPP_COMPARE_WAIT_SECONDS)
-            except JobRefused as refused:
-                form.add_error(None, str(refused))
-            else:
-                if answer is None:
-                    form.add_error(None, "No worker answered in time: try again in a moment.")
+            answer = worker_answer(form, lambda: compare_wait(
+                job=compare_submit(user_id=request.user.pk, photo1=photos["image1"], photo2=photos["image2"]),
+                timeout=settings.FACEAPP_COMPARE_WAIT_SECONDS))
         if answer:
             for field, error in answer.get("field_errors", {}).items():
                 form.add_error(field, f"Unreadable photo ({form.cleaned_data[field].name}): {error}")

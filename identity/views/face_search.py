@@ -9,7 +9,7 @@ from identity.models import MatchLog
 from identity.roles import OPERATOR, role_required
 from identity.services.face_search import face_search_submit, face_search_wait
 from identity.services.uploads import image_check, image_read
-from identity.services.worker_jobs import JobRefused
+from identity.views.refusals import worker_answer
 from identity.vision import ImageError
 
 
@@ -33,18 +33,13 @@ def face_search_page(request):
         except ImageError as error:
             form.add_error("photo", f"Unreadable photo ({upload.name}): {error}")
         else:
-            try:
-                answer = face_search_wait(job=face_search_submit(user_id=request.user.pk, photo=photo),
-                                          timeout=settings.FACEAPP_COMPARE_WAIT_SECONDS)
-            except JobRefused as refused:
-                form.add_error(None, str(refused))
-            else:
-                if answer is None:
-                    form.add_error(None, "No worker answered in time: try again in a moment.")
-                elif answer.get("field_errors"):
-                    form.add_error("photo", f"Unreadable photo ({upload.name}): {answer['field_errors']['photo']}")
-                elif answer.get("error"):
-                    form.add_error(None, f"Cannot search: {answer['error']}.")
-                else:
-                    faces = _with_logs(answer["faces"])
+            answer = worker_answer(form, lambda: face_search_wait(
+                job=face_search_submit(user_id=request.user.pk, photo=photo),
+                timeout=settings.FACEAPP_COMPARE_WAIT_SECONDS)) or {}  # none: the form says why
+            if answer.get("field_errors"):
+                form.add_error("photo", f"Unreadable photo ({upload.name}): {answer['field_errors']['photo']}")
+            elif answer.get("error"):
+                form.add_error(None, f"Cannot search: {answer['error']}.")
+            elif "faces" in answer:
+                faces = _with_logs(answer["faces"])
     return render(request, "identity/face_search.html", {"form": form, "faces": faces})
