@@ -103,3 +103,13 @@ def test_it_says_when_no_one_has_the_code_given(twice, client, operator_user):
 
     assert "Nobody enrolled has that code or ID." in response.content.decode()
     assert Person.objects.count() == 2
+
+
+def test_it_merges_an_entry_without_a_code_by_its_p_number(twice, client, operator_user):
+    kept, _, _ = twice
+    other = make_person("Ada (no code)")
+    client.force_login(operator_user)
+
+    client.post(reverse("person-merge", args=[kept.pk]), {"other": f"p-{other.pk}"})
+
+    assert not Person.objects.filter(pk=other.pk).exists()

@@ -20,11 +20,12 @@ from identity.matching.strangers import (
     StrangerRegistry,
     assign_identities,
     person_display_id,
+    person_id_shown,
     similar_pairs,
 )
 
 __all__ = [
     "MIN_CANDIDATES", "REJECTION_LOOKALIKE", "REJECTION_PENALTY", "STRANGER_EXAMPLES", "WIDEN", "Assignment",
     "Gallery", "PersonMatch", "Refined", "StrangerRegistry", "assign_identities", "decision_close",
-    "person_display_id", "refine_face_matches", "refine_matches", "similar_pairs",
+    "person_display_id", "person_id_shown", "refine_face_matches", "refine_matches", "similar_pairs",
 ]

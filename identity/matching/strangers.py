@@ -75,6 +75,12 @@ def person_display_id(person_id: int, code: str | None = None) -> str:
     return code or f"P-{person_id}"
 
 
+def person_id_shown(text: str) -> int | None:
+    """The id in a P-<id> that person_display_id wrote for someone without a code, else None."""
+    digits = text[2:] if text[:2].upper() == "P-" else ""
+    return int(digits) if digits.isdigit() and len(digits) < 19 else None
+
+
 @dataclass(frozen=True)
 class Assignment:
     """The ID given to one face of a frame."""

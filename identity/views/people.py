@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from identity.forms import PersonCreateForm, PersonEditForm, PhotosForm, posted
-from identity.matching import REJECTION_PENALTY
+from identity.matching import REJECTION_PENALTY, person_id_shown
 from identity.models import FaceSample, MatchLog, Person
 from identity.presenters import enrolment_limits_text, person_choice, sample_payload
 from identity.roles import OPERATOR, role_required
@@ -157,6 +157,7 @@ def person_merge(request, person_id: int):
 
 def _person_by_display_id(text: str) -> Person | None:
     """The person a page shows as `text`: their code, or P-<id> for one without a code."""
-    if text.upper().startswith("P-") and text[2:].isdigit() and len(text) < 21:
-        return Person.objects.filter(pk=int(text[2:]), code=None).first()
+    person_id = person_id_shown(text)
+    if person_id is not None:
+        return Person.objects.filter(pk=person_id, code=None).first()
     return Person.objects.filter(code=text).first() if text else None
