@@ -242,3 +242,20 @@ def copy_fixture(name: str, destination: Path) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(FIXTURES / name, destination)
     return destination
+
+
+@pytest.fixture
+def browser_site(tmp_path, monkeypatch):
+    """(base URL, browser): faceapp under Daphne and a headless Chromium (tests.browser), for a test
+    whose rows are committed (django_db(transaction=True)); screenshots go to tests/artifacts."""
+    from tests.browser import ARTIFACTS, launch_chromium, live_server, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright  # only where Chromium is there
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in this thread; the ORM is sequential
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(tmp_path) as base_url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield base_url, browser
+        browser.close()

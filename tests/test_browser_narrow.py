@@ -37,25 +37,18 @@ def test_it_fits_the_daily_pages_on_a_390_px_screen(operator_user, tmp_path, mon
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_folds_the_navigation_behind_a_menu_button_on_a_phone(operator_user, tmp_path, monkeypatch):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with live_server(tmp_path) as base_url, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
-        log_in(page, base_url, "operator", "pw-operator")
-        folded = page.is_visible("#site-nav")
-        page.click(".menu-toggle")
-        unfolded = page.is_visible("#site-nav a[href='/people/']")
-        expanded = page.get_attribute(".menu-toggle", "aria-expanded")
-        page.screenshot(path=str(ARTIFACTS / "narrow_menu_open.png"), full_page=True)
-        wide = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-        log_in(wide, base_url, "operator", "pw-operator")
-        wide_nav, wide_toggle = wide.is_visible("#site-nav"), wide.is_visible(".menu-toggle")
-        browser.close()
+def test_it_folds_the_navigation_behind_a_menu_button_on_a_phone(operator_user, browser_site):
+    base_url, browser = browser_site
+    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    log_in(page, base_url, "operator", "pw-operator")
+    folded = page.is_visible("#site-nav")
+    page.click(".menu-toggle")
+    unfolded = page.is_visible("#site-nav a[href='/people/']")
+    expanded = page.get_attribute(".menu-toggle", "aria-expanded")
+    page.screenshot(path=str(ARTIFACTS / "narrow_menu_open.png"), full_page=True)
+    wide = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(wide, base_url, "operator", "pw-operator")
+    wide_nav, wide_toggle = wide.is_visible("#site-nav"), wide.is_visible(".menu-toggle")
 
     assert (folded, unfolded, expanded) == (False, True, "true")
     assert (wide_nav, wide_toggle) == (True, False)

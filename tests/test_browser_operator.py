@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from identity.models import MatchLog, Person, ProvisionalIdentity, embedding_to_bytes
-from tests.browser import ARTIFACTS, launch_chromium, live_server, log_in, require_chromium
+from tests.browser import ARTIFACTS, log_in
 from tests.review_data import make_log, make_person, make_provisional, unit_vector
 
 
@@ -26,44 +26,37 @@ def _message(page) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_lets_an_operator_merge_and_name_strangers_review_a_group_and_undo(operator_user, tmp_path, monkeypatch):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def test_it_lets_an_operator_merge_and_name_strangers_review_a_group_and_undo(operator_user, browser_site):
     first, twin, other = _strangers()
     ada = make_person("Ada Lovelace", "AL")
     ada_faces = [make_log(seen_at=timezone.now(), person=ada) for _ in range(3)]
-    ARTIFACTS.mkdir(exist_ok=True)
-    with live_server(tmp_path) as base_url, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_context().new_page()
-        log_in(page, base_url, "operator", "pw-operator")
+    base_url, browser = browser_site
+    page = browser.new_context().new_page()
+    log_in(page, base_url, "operator", "pw-operator")
 
-        page.goto(f"{base_url}/strangers/")
-        page.screenshot(path=str(ARTIFACTS / "operator_strangers.png"), full_page=True)
-        with page.expect_navigation():
-            page.click("#suggestions button[type=submit]")
-        merged = _message(page)
+    page.goto(f"{base_url}/strangers/")
+    page.screenshot(path=str(ARTIFACTS / "operator_strangers.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("#suggestions button[type=submit]")
+    merged = _message(page)
 
-        row = page.locator('tr[data-stranger="U-0003"]')
-        row.locator("input[name=name]").fill("Grace Hopper")
-        row.locator("input[name=code]").fill("GH")
-        with page.expect_navigation():
-            row.locator("button[type=submit]").click()
-        named = _message(page)
-        page.screenshot(path=str(ARTIFACTS / "operator_named_stranger.png"), full_page=True)
+    row = page.locator('tr[data-stranger="U-0003"]')
+    row.locator("input[name=name]").fill("Grace Hopper")
+    row.locator("input[name=code]").fill("GH")
+    with page.expect_navigation():
+        row.locator("button[type=submit]").click()
+    named = _message(page)
+    page.screenshot(path=str(ARTIFACTS / "operator_named_stranger.png"), full_page=True)
 
-        page.goto(f"{base_url}/review/history/?who=AL")
-        page.check("#select-all")
-        with page.expect_navigation():
-            page.click("#group-review button[value=confirm]")
-        confirmed = _message(page)
-        with page.expect_navigation():
-            page.locator("#history tbody tr").first.locator("button", has_text="Undo").click()
-        undone = _message(page)
-        page.screenshot(path=str(ARTIFACTS / "operator_history.png"), full_page=True)
-        browser.close()
+    page.goto(f"{base_url}/review/history/?who=AL")
+    page.check("#select-all")
+    with page.expect_navigation():
+        page.click("#group-review button[value=confirm]")
+    confirmed = _message(page)
+    with page.expect_navigation():
+        page.locator("#history tbody tr").first.locator("button", has_text="Undo").click()
+    undone = _message(page)
+    page.screenshot(path=str(ARTIFACTS / "operator_history.png"), full_page=True)
 
     assert merged == "U-0002 merged into U-0001." and not ProvisionalIdentity.objects.filter(pk=twin.pk).exists()
     assert MatchLog.objects.filter(provisional=first).count() == 2

@@ -3,7 +3,7 @@ each signs in with the password shown once and sees only what their role may."""
 
 import pytest
 
-from tests.browser import ARTIFACTS, launch_chromium, live_server, log_in, require_chromium
+from tests.browser import ARTIFACTS, log_in
 
 
 def _add_user(page, base_url: str, username: str, role: str) -> str:
@@ -21,35 +21,28 @@ def _nav(page) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_lets_an_admin_add_an_operator_and_a_viewer_who_see_only_their_pages(admin_user, tmp_path, monkeypatch):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
+def test_it_lets_an_admin_add_an_operator_and_a_viewer_who_see_only_their_pages(admin_user, browser_site):
+    base_url, browser = browser_site
+    admin = browser.new_context().new_page()
+    log_in(admin, base_url, "admin", "password")
+    passwords = {"olive": _add_user(admin, base_url, "olive", "operator"),
+                 "victor": _add_user(admin, base_url, "victor", "viewer")}
+    admin.goto(f"{base_url}/users/")
+    roles = dict(zip(admin.locator("#users tbody tr td:first-child a").all_text_contents(),
+                     admin.locator("#users tbody tr td:nth-child(2)").all_text_contents()))
+    admin.screenshot(path=str(ARTIFACTS / "users_list.png"), full_page=True)
+    admin.goto(f"{base_url}/audit/?action=user.created")
+    created = admin.locator("#audit-entries tbody tr").count()
+    admin.screenshot(path=str(ARTIFACTS / "users_audit_log.png"), full_page=True)
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with live_server(tmp_path) as base_url, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        admin = browser.new_context().new_page()
-        log_in(admin, base_url, "admin", "password")
-        passwords = {"olive": _add_user(admin, base_url, "olive", "operator"),
-                     "victor": _add_user(admin, base_url, "victor", "viewer")}
-        admin.goto(f"{base_url}/users/")
-        roles = dict(zip(admin.locator("#users tbody tr td:first-child a").all_text_contents(),
-                         admin.locator("#users tbody tr td:nth-child(2)").all_text_contents()))
-        admin.screenshot(path=str(ARTIFACTS / "users_list.png"), full_page=True)
-        admin.goto(f"{base_url}/audit/?action=user.created")
-        created = admin.locator("#audit-entries tbody tr").count()
-        admin.screenshot(path=str(ARTIFACTS / "users_audit_log.png"), full_page=True)
-
-        seen = {}
-        for username in ("olive", "victor"):
-            page = browser.new_context().new_page()
-            log_in(page, base_url, username, passwords[username])
-            people = page.goto(f"{base_url}/people/")
-            page.screenshot(path=str(ARTIFACTS / f"users_{username}_people.png"), full_page=True)
-            seen[username] = {"nav": _nav(page), "people": people.status,
-                              "users": page.goto(f"{base_url}/users/").status, "text": page.text_content("main")}
-        browser.close()
+    seen = {}
+    for username in ("olive", "victor"):
+        page = browser.new_context().new_page()
+        log_in(page, base_url, username, passwords[username])
+        people = page.goto(f"{base_url}/people/")
+        page.screenshot(path=str(ARTIFACTS / f"users_{username}_people.png"), full_page=True)
+        seen[username] = {"nav": _nav(page), "people": people.status,
+                          "users": page.goto(f"{base_url}/users/").status, "text": page.text_content("main")}
 
     assert roles == {"admin": "admin", "olive": "operator", "victor": "viewer"}
     assert created == 2
