@@ -19,6 +19,7 @@ class AuditEntry(models.Model):
     USER_CREATED, USER_ROLE_SET, USER_ACTIVE_SET = "user.created", "user.role_set", "user.active_set"
     USER_PASSWORD_RESET = "user.password_reset"
     API_TOKEN_CREATED, API_TOKEN_REVOKED = "api_token.created", "api_token.revoked"
+    SIGN_IN_LOCKED = "sign_in.locked"
     ACTION_CHOICES = [
         (PERSON_CREATED, "Person created"),
         (PERSON_EDITED, "Person edited"),
@@ -39,6 +40,7 @@ class AuditEntry(models.Model):
         (USER_PASSWORD_RESET, "User password reset"),
         (API_TOKEN_CREATED, "API token created"),
         (API_TOKEN_REVOKED, "API token revoked"),
+        (SIGN_IN_LOCKED, "Sign-in locked"),
     ]
 
     action = models.CharField(max_length=32, choices=ACTION_CHOICES)

@@ -11,6 +11,7 @@ import redis
 from django.contrib.auth.signals import user_login_failed
 from django.test import Client
 
+from audit.models import AuditEntry
 from identity.services.ratelimit import KEY_PREFIX
 
 LOGIN_PATHS = ["/accounts/login/", "/admin/login/"]
@@ -122,3 +123,17 @@ def test_it_counts_an_ipv6_client_as_its_whole_slash_64(django_user_model):
         _sign_in("/accounts/login/", f"user-{attempt}", "guess", f"2001:db8:1:2::{attempt + 1:x}")
     assert _sign_in("/accounts/login/", "ada", PASSWORD, "2001:db8:1:2:ffff::1").status_code == 429
     assert _signed_in(_sign_in("/accounts/login/", "ada", PASSWORD, "2001:db8:1:3::1"))
+
+
+@pytest.mark.django_db
+def test_it_writes_one_audit_entry_per_lockout(django_user_model):
+    _staff(django_user_model, "ada")
+    for attempt in range(PER_ACCOUNT + 2):  # the failures past the limit are refused, not counted again
+        _sign_in("/accounts/login/", "ada", f"guess-{attempt}", "10.0.5.1")
+    for attempt in range(PER_ADDRESS):
+        _sign_in("/admin/login/", f"user-{attempt}", "guess", "10.0.5.2")
+
+    entries = AuditEntry.objects.filter(action=AuditEntry.SIGN_IN_LOCKED).order_by("id")
+    assert [entry.target for entry in entries] == ["account ada", "address 10.0.5.2"]
+    assert entries[0].detail == "3 failed sign-ins in 15 min; the last for 'ada' from 10.0.5.1"
+    assert entries[0].actor is None

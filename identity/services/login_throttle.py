@@ -3,13 +3,17 @@
 Past either limit a sign-in is refused until the window ends, before any password is checked:
 a flood then costs a Redis round trip, not a password hash, and does not starve other pages.
 
-Every failure and refusal is an audit line on the `faceapp.audit` logger (never the password).
+Every failure and refusal is an audit line on the `faceapp.audit` logger (never the password);
+a lockout is also an entry of the audit log that admins read in the app (one per lockout, not
+one per failure: a flood writes no rows).
 """
 
 import logging
 
 from django.conf import settings
 
+from audit.models import AuditEntry
+from audit.services import audit_record
 from identity.services.ratelimit import login_account_key, login_address_key, rate_limit_hit, rate_limit_peek
 
 # Security events on one logger of their own, so that they can be routed apart.
@@ -43,4 +47,7 @@ def login_failure_record(*, username: str, address: str) -> None:
         decision = rate_limit_hit(key=key, limit=limit, window_seconds=window)
         if decision.count == limit:
             audit.warning("sign-in locked by %s for %r from %s: %d failures", what, username, address, limit)
+            target = f"account {username}" if what == "account" else f"address {address}"
+            audit_record(actor=None, action=AuditEntry.SIGN_IN_LOCKED, target=target,
+                         detail=f"{limit} failed sign-ins in {window // 60} min; the last for {username!r} from {address}")
     audit.info("sign-in failed for %r from %s", username, address)
