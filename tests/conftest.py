@@ -253,9 +253,11 @@ def browser_site(tmp_path, monkeypatch):
     require_chromium()
     from playwright.sync_api import sync_playwright  # only where Chromium is there
 
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in this thread; the ORM is sequential
     ARTIFACTS.mkdir(exist_ok=True)
     with live_server(tmp_path) as base_url, sync_playwright() as playwright:
+        # Playwright's loop runs in this thread and the ORM calls here are sequential; set after the
+        # server took its environment, so that Daphne still refuses sync ORM calls in async code.
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = launch_chromium(playwright)
         yield base_url, browser
         browser.close()

@@ -2,39 +2,30 @@
 the site's Content-Security-Policy: reached from the nav's "API" link by a viewer, it lists the
 operations from the schema, with nothing blocked (no CDN, no inline script)."""
 
-import contextlib
-
 import pytest
 
-from tests.browser import ARTIFACTS, RECORD_VIOLATIONS, launch_chromium, live_server, log_in, require_chromium
+from tests.browser import ARTIFACTS, RECORD_VIOLATIONS, log_in
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_renders_the_api_reference_under_the_policy(viewer_user, tmp_path, monkeypatch):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in this thread; the ORM is sequential
-    ARTIFACTS.mkdir(exist_ok=True)
+def test_it_renders_the_api_reference_under_the_policy(viewer_user, browser_site):
+    base_url, browser = browser_site
     console: list[str] = []
-    with contextlib.ExitStack() as stack:
-        base_url = stack.enter_context(live_server(tmp_path))
-        browser = launch_chromium(stack.enter_context(sync_playwright()))
-        stack.callback(browser.close)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.add_init_script(RECORD_VIOLATIONS)
-        page = context.new_page()
-        page.on("console", lambda message: console.append(message.text))
-        log_in(page, base_url, "viewer", "pw-viewer")
-        with page.expect_navigation():
-            page.click("header nav a:text-is('API')")
-        page.locator(".opblock-summary-path", has_text="/api/people/").first.wait_for(timeout=30_000)
-        page.wait_for_load_state("networkidle")
-        paths = page.locator(".opblock-summary-path").all_inner_texts()
-        title = page.locator(".info .title").inner_text()
-        violations = page.evaluate("window.cspViolations")
-        page.screenshot(path=str(ARTIFACTS / "api_docs.png"), full_page=True)
-        url = page.url
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+    page.on("console", lambda message: console.append(message.text))
+    log_in(page, base_url, "viewer", "pw-viewer")
+    with page.expect_navigation():
+        page.click("header nav a:text-is('API')")
+    page.locator(".opblock-summary-path", has_text="/api/people/").first.wait_for(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    title = page.locator(".info .title").inner_text()
+    violations = page.evaluate("window.cspViolations")
+    page.screenshot(path=str(ARTIFACTS / "api_docs.png"), full_page=True)
+    url = page.url
+
     assert url == f"{base_url}/api/docs/"
     assert "faceapp API" in title
     assert {"/api/people/", "/api/people/{id}/", "/api/logs/{log_id}/review/"} <= {p.strip() for p in paths}

@@ -1,38 +1,31 @@
 """The dashboard, the people list and the review page on a 390 px phone, in a real browser:
 nothing wider than the screen but the tables, which scroll inside their card."""
 
+import datetime as dt
+
 import pytest
 
-from tests.browser import ARTIFACTS, launch_chromium, live_server, log_in, require_chromium
+from tests.browser import ARTIFACTS, log_in
 from tests.review_data import at, make_log, make_person
 
 PAGES = {"dashboard": "/", "people": "/people/", "review": "/review/"}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_fits_the_daily_pages_on_a_390_px_screen(operator_user, tmp_path, monkeypatch):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    import datetime as dt
-
+def test_it_fits_the_daily_pages_on_a_390_px_screen(operator_user, browser_site):
+    base_url, browser = browser_site
     ada = make_person("Ada Lovelace", "AL-1")
     for number in range(12):
         make_person(f"Person with a rather long name {number:02d}", f"CODE-{number:04d}", with_sample=False)
     make_log(seen_at=at(dt.date.today(), 9), person=ada, similarity=0.4, threshold=0.35)
-    ARTIFACTS.mkdir(exist_ok=True)
-    with live_server(tmp_path) as base_url, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1).new_page()
-        log_in(page, base_url, "operator", "pw-operator")
-        widths = {}
-        for name, path in PAGES.items():
-            page.goto(base_url + path)
-            page.wait_for_load_state("networkidle")
-            widths[name] = page.evaluate("document.documentElement.scrollWidth")
-            page.screenshot(path=str(ARTIFACTS / f"narrow_{name}.png"), full_page=True)
-        browser.close()
+    page = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1).new_page()
+    log_in(page, base_url, "operator", "pw-operator")
+    widths = {}
+    for name, path in PAGES.items():
+        page.goto(base_url + path)
+        page.wait_for_load_state("networkidle")
+        widths[name] = page.evaluate("document.documentElement.scrollWidth")
+        page.screenshot(path=str(ARTIFACTS / f"narrow_{name}.png"), full_page=True)
     assert widths == {name: 390 for name in PAGES}
 
 

@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from identity.models import MatchLog
-from tests.browser import launch_chromium, live_server, log_in, mark_page, page_kept, require_chromium
+from tests.browser import log_in, mark_page, page_kept
 from tests.review_data import at, make_log, make_person
 
 DAY = dt.date(2026, 3, 10)
@@ -47,28 +47,19 @@ def reviewer(django_user_model):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_reviews_with_the_keyboard_and_takes_live_faces(reviewer, tmp_path, monkeypatch):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
+def test_it_reviews_with_the_keyboard_and_takes_live_faces(reviewer, browser_site):
+    base_url, browser = browser_site
     alice, bob = make_person("Alice", "A1"), make_person("Bob", "B2")
     # Least certain first: |similarity - 0.3| = 0.01, 0.05, 0.2.
     first = make_log(seen_at=at(DAY, 9), person=alice, similarity=0.31, threshold=0.3)
     second = make_log(seen_at=at(DAY, 10), person=alice, similarity=0.35, threshold=0.3)
     third = make_log(seen_at=at(DAY, 11), best_person=bob, similarity=0.10, threshold=0.3)
-
-    with live_server(tmp_path) as base_url:
-        # Playwright's sync API runs an event loop in this thread; the ORM calls here stay
-        # synchronous and alone on their connection (set after the server took its environment).
-        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            _review_in_browser(playwright, base_url, alice, bob, first, second, third)
+    _review_in_browser(browser, base_url, alice, bob, first, second, third)
 
 
-def _review_in_browser(playwright, base_url, alice, bob, first, second, third) -> None:
+def _review_in_browser(browser, base_url, alice, bob, first, second, third) -> None:
     from playwright.sync_api import expect
 
-    browser = launch_chromium(playwright)
     page = browser.new_page()
     candidate_sample = alice.samples.get().pk
     log_in(page, base_url, "operator", "pw-operator")
@@ -123,36 +114,28 @@ def _review_in_browser(playwright, base_url, alice, bob, first, second, third) -
     _wait_current(page, "")
     assert _status(arrived) == (MatchLog.CONFIRMED, None)
     assert page_kept(page, "reviewMarker")  # all of it without a reload
-    browser.close()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_ignores_single_key_shortcuts_once_they_are_switched_off(reviewer, tmp_path, monkeypatch):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
+def test_it_ignores_single_key_shortcuts_once_they_are_switched_off(reviewer, browser_site):
+    base_url, browser = browser_site
     alice = make_person("Alice", "A1")
     first = make_log(seen_at=at(DAY, 9), person=alice, similarity=0.31, threshold=0.3)
     second = make_log(seen_at=at(DAY, 10), person=alice, similarity=0.35, threshold=0.3)
-    with live_server(tmp_path) as base_url:
-        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            browser = launch_chromium(playwright)
-            page = browser.new_page()
-            log_in(page, base_url, "operator", "pw-operator")
-            page.goto(f"{base_url}/review/")
-            page.uncheck("#review-shortcuts")
-            page.click("h1")  # focus off the checkbox: keys on a control are its own
-            page.keyboard.press("c")  # ignored: had it confirmed the first face, the button below would reject the second
-            page.click("#review-reject")
-            _wait_current(page, second.pk)
-            assert _status(first) == (MatchLog.REJECTED, None) and _status(second) == (MatchLog.UNREVIEWED, None)
+    page = browser.new_page()
+    log_in(page, base_url, "operator", "pw-operator")
+    page.goto(f"{base_url}/review/")
+    page.uncheck("#review-shortcuts")
+    page.click("h1")  # focus off the checkbox: keys on a control are its own
+    page.keyboard.press("c")  # ignored: had it confirmed the first face, the button below would reject the second
+    page.click("#review-reject")
+    _wait_current(page, second.pk)
+    assert _status(first) == (MatchLog.REJECTED, None) and _status(second) == (MatchLog.UNREVIEWED, None)
 
-            page.reload()  # the choice is kept in this browser
-            assert not page.is_checked("#review-shortcuts")
-            page.check("#review-shortcuts")
-            page.click("h1")  # focus off the checkbox: keys on a control are its own
-            page.keyboard.press("c")
-            _wait_current(page, "")
-            assert _status(second) == (MatchLog.CONFIRMED, alice.pk)
-            browser.close()
+    page.reload()  # the choice is kept in this browser
+    assert not page.is_checked("#review-shortcuts")
+    page.check("#review-shortcuts")
+    page.click("h1")  # focus off the checkbox: keys on a control are its own
+    page.keyboard.press("c")
+    _wait_current(page, "")
+    assert _status(second) == (MatchLog.CONFIRMED, alice.pk)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser import ARTIFACTS, launch_chromium, live_server, log_in, require_chromium
+from tests.browser import ARTIFACTS, log_in
 
 
 def _background(page) -> str:
@@ -11,19 +11,12 @@ def _background(page) -> str:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("scheme, background", [("light", "rgb(245, 246, 248)"), ("dark", "rgb(18, 22, 27)")])
-def test_it_follows_the_systems_colour_scheme(scheme, background, operator_user, tmp_path, monkeypatch):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with live_server(tmp_path) as base_url, sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        page = browser.new_context(color_scheme=scheme, viewport={"width": 1100, "height": 700}).new_page()
-        log_in(page, base_url, "operator", "pw-operator")
-        assert _background(page) == background
-        assert page.locator("link[rel=icon]").get_attribute("href").endswith("favicon.svg")
-        assert page.request.get(base_url + page.locator("link[rel=icon]").get_attribute("href")).ok
-        page.goto(f"{base_url}/review/")
-        page.screenshot(path=str(ARTIFACTS / f"review_{scheme}.png"), full_page=True)
-        browser.close()
+def test_it_follows_the_systems_colour_scheme(scheme, background, operator_user, browser_site):
+    base_url, browser = browser_site
+    page = browser.new_context(color_scheme=scheme, viewport={"width": 1100, "height": 700}).new_page()
+    log_in(page, base_url, "operator", "pw-operator")
+    assert _background(page) == background
+    assert page.locator("link[rel=icon]").get_attribute("href").endswith("favicon.svg")
+    assert page.request.get(base_url + page.locator("link[rel=icon]").get_attribute("href")).ok
+    page.goto(f"{base_url}/review/")
+    page.screenshot(path=str(ARTIFACTS / f"review_{scheme}.png"), full_page=True)
