@@ -225,6 +225,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-events": {"task": "integrations.tasks.events_purge_task", "schedule": 3600},
 }
 
+AUTHENTICATION_BACKENDS = ["identity.auth_backend.ProfileBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -99,8 +99,10 @@ def user_password_reset(*, actor, user) -> str:
 
 def user_time_zone(user) -> str:
     """The zone the user chose for their pages, or "" for the site's."""
-    profile = UserProfile.objects.filter(user=user).first()
-    return profile.time_zone if profile else ""
+    try:
+        return user.profile.time_zone  # loaded with the user (identity.auth_backend): no query
+    except UserProfile.DoesNotExist:
+        return ""
 
 
 def user_time_zone_set(*, user, time_zone: str) -> None:
