@@ -34,6 +34,7 @@ from identity.services.calibration import threshold_for
 from identity.services.files import file_names, files_delete, files_delete_on_commit
 from identity.services.frames import frames_discard
 from identity.services.gallery import gallery_changed, gallery_files_remove
+from identity.services.logged_faces import logged_files_remove
 from identity.vision import ImageError
 from identity.vision.image import decode_image, encode_jpeg
 from imports.forget import imports_forget
@@ -249,4 +250,5 @@ def person_erase(*, person: Person, actor=None) -> None:
         files_delete_on_commit(files)
         transaction.on_commit(gallery_changed)
         transaction.on_commit(gallery_files_remove)  # this machine's copies of their embeddings, at once
+        transaction.on_commit(logged_files_remove)  # their logged faces' too
         transaction.on_commit(lambda: redis_forget(texts=[*texts, *labels], person_id=person_id))

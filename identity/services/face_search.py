@@ -1,27 +1,21 @@
 """Search past faces by photo (operators): the faces the cameras and uploads logged that look
 like the faces of a probe photo, most alike first. The probe is decoded and embedded in a worker
-(identity.services.worker_jobs); the logged faces are searched there, exactly, on one float32
-matrix per process that is rebuilt when faces were logged, erased or purged since (a face whose
-embedding retention cleared is gone from it)."""
-
-import threading
+(identity.services.worker_jobs); the logged faces are searched there, on the machine's
+logged-face index and the faces logged since it was built (identity.services.logged_faces: a
+face whose embedding retention cleared, or whose log was erased, is never answered)."""
 
 import numpy as np
-from django.db.models import Count, Max
 
 from identity.face_engine import get_face_engine
-from identity.models import MatchLog, embedding_from_bytes
 from identity.presenters import jpeg_data_url
+from identity.services.logged_faces import logged_faces_top
 from identity.services.worker_jobs import job_answer, job_photos, job_submit, job_wait
 from identity.vision import ImageError
-from identity.vision.embedder import l2_normalize
 from identity.vision.image import decode_image, encode_jpeg
 
 KIND = "search"
 MATCHES = 20  # logged faces answered per probe face
 PROBE_FACES = 5  # the largest faces of the probe photo searched
-_lock = threading.Lock()
-_cached: dict[str, tuple[tuple, np.ndarray, np.ndarray]] = {}  # model_id -> (signature, log ids, matrix)
 
 
 def face_search_submit(*, user_id: int, photo: bytes) -> str:
@@ -57,25 +51,5 @@ def face_search_run(*, job: str) -> None:
 
 def logged_faces_like(*, embedding: np.ndarray, model_id: str, limit: int = MATCHES) -> list[list]:
     """[log id, similarity] of the logged faces most like `embedding`, most alike first."""
-    ids, matrix = _logged_faces(model_id)
-    if not len(ids):
-        return []
-    scores = matrix @ l2_normalize(np.atleast_2d(embedding))[0]
-    top = np.argpartition(-scores, min(limit, len(ids)) - 1)[:limit]
-    top = top[np.argsort(-scores[top], kind="stable")]
-    return [[int(ids[i]), round(float(scores[i]), 4)] for i in top]
-
-
-def _logged_faces(model_id: str) -> tuple[np.ndarray, np.ndarray]:
-    logs = MatchLog.objects.filter(model_id=model_id).exclude(embedding=b"")
-    signature = tuple(logs.aggregate(count=Count("id"), newest=Max("id")).values())  # moves with any add or removal
-    with _lock:
-        cached = _cached.get(model_id)
-        if cached is not None and cached[0] == signature:
-            return cached[1], cached[2]
-    rows = list(logs.order_by("id").values_list("id", "embedding"))
-    ids = np.array([pk for pk, _ in rows], dtype=np.int64)
-    matrix = l2_normalize(np.stack([embedding_from_bytes(data) for _, data in rows])) if rows else np.zeros((0, 0))
-    with _lock:
-        _cached[model_id] = (signature, ids, matrix)
-    return ids, matrix
+    return [[log_id, round(score, 4)] for log_id, score in
+            logged_faces_top(embedding=embedding, model_id=model_id, limit=limit)]

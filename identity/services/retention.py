@@ -29,6 +29,7 @@ from identity.models import MatchLog, ProvisionalIdentity, Snapshot
 from identity.services import attendance
 from identity.services.erasure import embeddings_of, frames_redact, redis_forget, snapshots_redact
 from identity.services.files import file_names, files_delete
+from identity.services.logged_faces import logged_files_remove
 from identity.services.recognizer import strangers_changed
 from integrations.events import events_forget
 
@@ -39,6 +40,8 @@ def _erase_log_biometrics(logs) -> int:
         files_delete(file_names(log.crop))
         MatchLog.objects.filter(pk=log.pk).update(crop="", embedding=b"")
         count += 1
+    if count:  # the logged-face files hold their embeddings: gone now, rebuilt on the next search
+        transaction.on_commit(logged_files_remove)
     return count
 
 
@@ -107,6 +110,7 @@ def snapshot_erase(*, snapshot: Snapshot) -> None:
             touched.add((person_id, site_date(log.created_at)))
         files_delete(file_names(log.crop))
     files_delete(file_names(snapshot.image))
+    transaction.on_commit(logged_files_remove)  # its logs' embeddings are in them
     # Attendance must not keep counting logs that are gone: delete and recompute together.
     with transaction.atomic():
         snapshot.delete()
