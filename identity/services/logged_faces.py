@@ -18,6 +18,7 @@ hold an embedding) as a base file plus an in-memory delta, per worker process.
   count and the answer, or while a late commit hides the drop in the count, is not answered.
 """
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -95,10 +96,11 @@ def _refreshed(state: _Logged, logs: QuerySet) -> bool:
     """Bring the delta up to date with the database; False when the base must be rebuilt: a
     face of it (or of its late ones) is gone, its newest face is another one, or the delta is full."""
     base_ids = state.base.ids if state.base is not None else np.zeros(0, np.int64)
+    stamped = Q(pk=state.high, created_at=dt.datetime.fromisoformat(state.stamp)) if state.stamp else Q(pk=0)
     counts = logs.aggregate(low=Count("id", filter=Q(id__lte=state.high)), high=Count("id", filter=Q(id__gt=state.high)),
-                            newest=Max("id"))
+                            newest=Max("id"), stamped=Count("id", filter=stamped))
     expected = len(base_ids) + len(state.late)
-    if counts["low"] < expected or (state.base is not None and _stamp(logs, state.high) != state.stamp):
+    if counts["low"] < expected or (state.base is not None and not counts["stamped"]):
         return False
     if counts["low"] > expected:  # committed late below the base's highest id, maybe beside a removal
         alive = np.asarray(logs.filter(id__lte=state.high).values_list("id", flat=True), np.int64)
