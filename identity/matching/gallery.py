@@ -2,10 +2,14 @@
 the candidate index (:mod:`identity.matching.search_index`), no Django.
 
 All embeddings are L2-normalised float32 rows, so a dot product is the cosine similarity.
+A gallery is immutable; :meth:`Gallery.without` gives a copy (sharing its rows, index and
+file) that never names some samples or people: how a memory-mapped base forgets what was
+deleted since it was built (:mod:`identity.matching.live_gallery`).
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,12 +75,13 @@ class Gallery:
     adaptive mode searches for faces close to a decision (``search(..., flip=True)``);
     without them that search uses ``embeddings``. ``rejections`` (with ``rejected_ids``) are
     faces reviewers said are not that person: look-alikes of them score that person lower.
+    ``sample_ids`` (optional, same rows) name each row's sample, for :meth:`without`.
     :meth:`save` writes it all to one file that :meth:`open` memory-maps."""
 
     def __init__(self, embeddings: np.ndarray, person_ids: Sequence[int], *,
                  flip_embeddings: np.ndarray | None = None, version: str = "",
                  rejections: np.ndarray | None = None, rejected_ids: Sequence[int] = (),
-                 binary_above: int = BINARY_ABOVE):
+                 binary_above: int = BINARY_ABOVE, sample_ids: Sequence[int] | None = None):
         person_ids = np.asarray(person_ids, dtype=np.int64)
         embeddings = np.asarray(embeddings, dtype=np.float32)
         embeddings = embeddings.reshape(len(person_ids), embeddings.shape[-1])
@@ -94,11 +99,13 @@ class Gallery:
         kept = np.isin(rejected_ids, sorted_ids) if rejections is not None else np.zeros(0, bool)
         self._setup(matrix, flip_matrix, sorted_ids[starts], starts, version=version, binary_above=binary_above,
                     rejections=l2_normalize(np.asarray(rejections, np.float32)[kept]) if kept.any() else None,
-                    rejected_ids=rejected_ids[kept])
+                    rejected_ids=rejected_ids[kept],
+                    sample_ids=None if sample_ids is None else np.asarray(sample_ids, np.int64)[order])
 
     def _setup(self, matrix: np.ndarray, flip_matrix: np.ndarray, person_ids: np.ndarray, run_starts: np.ndarray, *,
                version: str, rejections: np.ndarray | None, rejected_ids: np.ndarray, binary_above: int = BINARY_ABOVE,
-               index: SearchIndex | None = None, row_columns: np.ndarray | None = None) -> None:
+               index: SearchIndex | None = None, row_columns: np.ndarray | None = None,
+               sample_ids: np.ndarray | None = None, sample_order: np.ndarray | None = None) -> None:
         self.matrix, self.flip_matrix, self.person_ids, self.version = matrix, flip_matrix, person_ids, version
         self._run_starts = np.asarray(run_starts, dtype=np.int64)
         self._run_ends = np.r_[self._run_starts[1:], len(matrix)].astype(np.int64)
@@ -113,6 +120,13 @@ class Gallery:
         self._binary_above, self._index, self._index_lock = binary_above, index, threading.Lock()
         self.path: Path | None = None  # the file it is mapped from (Gallery.open); None in memory
         self._readers: dict[bool, RowReader] = {}  # by flip: a mapped gallery's candidate rows, read
+        self.sample_ids = sample_ids  # each row's sample id, or None (unknown: without() cannot drop samples)
+        self._sample_order = (None if sample_ids is None else np.argsort(sample_ids, kind="stable")
+                              if sample_order is None else sample_order)
+        # Rows and people a search never names (without()); None: all alive.
+        self._row_alive: np.ndarray | None = None
+        self._column_alive: np.ndarray | None = None
+        self._alive_rows, self._alive_people = len(matrix), len(person_ids)
 
     @classmethod
     def empty(cls, dim: int = 512, *, version: str = "") -> Gallery:
@@ -120,16 +134,59 @@ class Gallery:
 
     @property
     def sample_count(self) -> int:
-        return int(self.matrix.shape[0])
+        """Rows a search may name (those left out by :meth:`without` not counted)."""
+        return self._alive_rows
 
     @property
     def person_count(self) -> int:
-        return int(len(self.person_ids))
+        """People a search may name."""
+        return self._alive_people
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1])
+
+    @property
+    def people(self) -> np.ndarray:
+        """The ids of the people a search may name, sorted."""
+        return self.person_ids if self._column_alive is None else self.person_ids[self._column_alive]
+
+    def rows_of(self, sample_ids: Sequence[int]) -> np.ndarray:
+        """The rows of those of `sample_ids` that are in this gallery (any order)."""
+        wanted = np.asarray(sample_ids, np.int64)
+        if self.sample_ids is None or not len(wanted) or not len(self.sample_ids):
+            return np.zeros(0, np.int64)
+        ordered = self.sample_ids[self._sample_order]
+        positions = np.searchsorted(ordered, wanted).clip(max=len(ordered) - 1)
+        return self._sample_order[positions[ordered[positions] == wanted]].astype(np.int64)
+
+    def without(self, *, sample_ids: Sequence[int] = (), person_ids: Sequence[int] = ()) -> Gallery:
+        """This gallery less some samples and people: a copy sharing rows, index and file
+        (nothing is rewritten), whose searches, scores and counts never name them. A person
+        all of whose samples are gone is gone too. ValueError when samples are named but
+        this gallery does not know its rows' sample ids."""
+        rows = self.rows_of(sample_ids)
+        if len(sample_ids) and self.sample_ids is None and self.sample_count:
+            raise ValueError("this gallery does not know its samples' ids")
+        columns = np.array([c for c in map(self._column, person_ids) if c is not None], np.int64)
+        if not len(rows) and not len(columns):
+            return self
+        self.index  # noqa: B018 -- built once here, shared by every copy
+        alive = np.ones(len(self.matrix), bool) if self._row_alive is None else self._row_alive.copy()
+        alive[rows] = False
+        for column in columns.tolist():
+            alive[self._run_starts[column] : self._run_ends[column]] = False
+        gallery = copy.copy(self)
+        gallery._row_alive = alive
+        gallery._column_alive = (np.logical_or.reduceat(alive, self._run_starts) if len(self._run_starts)
+                                 else np.zeros(0, bool))
+        gallery._alive_rows, gallery._alive_people = int(alive.sum()), int(gallery._column_alive.sum())
+        return gallery
 
     @property
     def index(self) -> SearchIndex | None:
         """The candidate index, built on first use; None while every sample is scored anyway."""
-        if self._index is None and self.sample_count > MIN_CANDIDATES:
+        if self._index is None and len(self.matrix) > MIN_CANDIDATES:
             with self._index_lock:
                 if self._index is None:
                     self._index = index_build(self.matrix, self.flip_matrix, binary_above=self._binary_above)
@@ -142,6 +199,8 @@ class Gallery:
                     "matrix": self.matrix, **({"flip_matrix": self.flip_matrix} if separate_flips else {})}
         if self.rejections is not None:
             sections |= {"rejections": self.rejections, "rejected_ids": self._rejected_ids}
+        if self.sample_ids is not None:
+            sections |= {"sample_ids": self.sample_ids, "sample_order": self._sample_order}
         if self.index is not None:
             sections |= self.index.sections()
         sections_save(Path(path), sections, {"version": self.version, "binary_above": self._binary_above})
@@ -156,7 +215,8 @@ class Gallery:
         gallery._setup(matrix, sections.get("flip_matrix", matrix), sections["person_ids"], sections["run_starts"],
                        version=meta["version"], binary_above=meta["binary_above"], rejections=sections.get("rejections"),
                        rejected_ids=sections.get("rejected_ids", np.zeros(0, np.int64)),
-                       index=index_open(sections), row_columns=sections["row_columns"])
+                       index=index_open(sections), row_columns=sections["row_columns"],
+                       sample_ids=sections.get("sample_ids"), sample_order=sections.get("sample_order"))
         gallery.path = Path(path)
         flips = "flip_matrix" if "flip_matrix" in sections else "matrix"
         gallery._readers = {False: RowReader(gallery.path, offsets["matrix"], matrix),
@@ -168,7 +228,9 @@ class Gallery:
         scored (flip: the queries are flip embeddings, scored against the samples' flip embeddings)."""
         queries = l2_normalize(np.atleast_2d(queries))
         similarities = queries @ (self.flip_matrix if flip else self.matrix).T
-        if len(self._run_starts) != self.sample_count:  # else one sample per person: nothing to reduce
+        if self._row_alive is not None:
+            similarities[:, ~self._row_alive] = -np.inf
+        if len(self._run_starts) != len(self.matrix):  # else one sample per person: nothing to reduce
             similarities = np.maximum.reduceat(similarities, self._run_starts, axis=1)
         return self._rejections_applied(queries, similarities)
 
@@ -177,12 +239,15 @@ class Gallery:
         scored; no rejection applied."""
         starts, lengths = self._run_starts[columns], self._run_ends[columns] - self._run_starts[columns]
         offsets = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+        taken = np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths)
         if flip in self._readers:
             rows = self._readers[flip].runs(starts, lengths)
         else:
-            taken = np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths)
             rows = (self.flip_matrix if flip else self.matrix)[taken]
-        return np.maximum.reduceat(queries @ rows.T, offsets, axis=1)
+        similarities = queries @ rows.T
+        if self._row_alive is not None:  # the columns asked for have an alive row each
+            similarities[:, ~self._row_alive[taken]] = -np.inf
+        return np.maximum.reduceat(similarities, offsets, axis=1)
 
     def _rejections_applied(self, queries: np.ndarray, scores: np.ndarray,
                             columns: np.ndarray | None = None) -> np.ndarray:
@@ -214,6 +279,8 @@ class Gallery:
         then scores every sample, as ``exact`` does for every query (one full matrix product)."""
         queries = l2_normalize(np.atleast_2d(queries))
         left_out = self._column(exclude)
+        if left_out is not None and self._column_alive is not None and not self._column_alive[left_out]:
+            left_out = None  # gone already
         eligible = self.person_count - (left_out is not None)
         if eligible == 0:
             return [PersonMatch(None, -1.0, -1.0) for _ in range(len(queries))]
@@ -222,7 +289,7 @@ class Gallery:
         count += 0 if left_out is None else int(self._run_ends[left_out] - self._run_starts[left_out])
         matches: list[PersonMatch | None] = [None] * len(queries)
         pending = np.arange(len(queries))
-        while len(pending) and count < self.sample_count and not exact:
+        while len(pending) and count < len(self.matrix) and not exact:
             count = max(count, self.index.min_candidates)
             found = self.index.top_k(queries[pending], count, flip=flip)
             for query, rows in zip(pending, found.rows):
@@ -234,7 +301,7 @@ class Gallery:
             scores = self.person_scores(queries[pending], flip=flip)
             if left_out is not None:
                 scores[:, left_out] = -np.inf
-            for query, match in zip(pending, self._best_two(scores, np.arange(self.person_count))):
+            for query, match in zip(pending, self._best_two(scores, np.arange(len(self.person_ids)))):
                 matches[query] = match
         return matches
 
@@ -243,14 +310,17 @@ class Gallery:
         if person_id is None:
             return None
         column = int(np.searchsorted(self.person_ids, person_id))
-        return column if column < self.person_count and self.person_ids[column] == person_id else None
+        return column if column < len(self.person_ids) and self.person_ids[column] == person_id else None
 
     def _candidate_match(self, query: np.ndarray, rows: np.ndarray, *, flip: bool, left_out: int | None,
                          eligible: int, tolerance: float) -> PersonMatch | None:
         """The match from one query's candidate rows, or None when they cannot settle it: fewer
         than two people among them, or a runner-up (rejections applied) below what a person
         without a candidate may score: the lowest candidate person's score plus the tolerance."""
-        columns = np.unique(self._row_columns[rows[rows >= 0]])
+        rows = rows[rows >= 0]
+        if self._row_alive is not None:
+            rows = rows[self._row_alive[rows]]
+        columns = np.unique(self._row_columns[rows])
         if left_out is not None:
             columns = columns[columns != left_out]
         if len(columns) < min(2, eligible):

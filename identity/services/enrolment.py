@@ -19,7 +19,7 @@ from identity.presenters import sample_payload
 from identity.services.calibration import threshold_for
 from identity.services.erasure import person_erase
 from identity.services.files import file_names, files_delete_on_commit
-from identity.services.gallery import gallery_changed, gallery_current, gallery_forget
+from identity.services.gallery import gallery_changed, gallery_current, gallery_noted
 from identity.services.queueing import stale_requeue, task_enqueue
 from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, push
 from identity.services.uploads import ImageInput, image_check, image_read
@@ -65,8 +65,10 @@ def person_update(*, person: Person, name: str, code: str | None, active: bool, 
         if changed:
             audit_record(actor=actor, action=AuditEntry.PERSON_EDITED, person=person,
                          detail=", ".join(changed) + (" (now inactive)" if "active" in changed and not active else ""))
-    # Deactivated people leave the gallery; the workers reload it once the change is visible.
-    transaction.on_commit(gallery_changed)
+    if "active" in changed and not active:
+        gallery_noted(people=[person.pk])  # they leave every process's gallery once it is committed
+    elif "active" in changed:
+        transaction.on_commit(gallery_changed)  # back: their samples come with a new base
     return person
 
 
@@ -121,15 +123,13 @@ def photos_add(*, person: Person, photos: list[PhotoInput], actor=None) -> list[
 
 
 def sample_delete(*, sample: FaceSample, actor=None) -> None:
-    """Delete one photo of a person: its row, embedding, photo and crop; the gallery forgets it."""
+    """Delete one photo of a person: its row, embedding, photo and crop; the gallery forgets it
+    (identity.signals, after commit)."""
     with transaction.atomic():
         files_delete_on_commit(file_names(sample.photo, sample.crop))
-        accepted = sample.status == FaceSample.ACCEPTED
         audit_record(actor=actor, action=AuditEntry.PHOTO_DELETED, person=sample.person,
                      detail=f"photo #{sample.pk} ({sample.get_status_display().lower()})")
         sample.delete()
-        if accepted:
-            transaction.on_commit(gallery_changed)
 
 
 def _face_problem(faces) -> str | None:
@@ -198,8 +198,7 @@ def sample_process(*, sample_id: int) -> FaceSample:
             sample.crop.save("crop.jpg", ContentFile(crop_jpeg), save=False)
         sample.save()
         if sample.status == FaceSample.ACCEPTED:
-            gallery_forget()  # read for the duplicate check: stale now, before the commit moves the version
-            transaction.on_commit(gallery_changed)
+            gallery_noted(added=[sample.pk])  # this process's next duplicate check sees it already
     _sample_push(sample)
     enrolment_check(person_id=sample.person_id)  # the person's last pending photo: enrolment.finished
     return sample

@@ -1,10 +1,23 @@
-"""The enrolled gallery, cached per process and refreshed when enrolment changes: a version
-number in the shared (Redis) cache says when to reload. Each version is one file under
-FACEAPP_DATA_DIR/index/ (identity.matching.Gallery.save: rows, people, search index), built
-from the database by the first process that needs it while the others wait on a file lock,
-then memory-mapped by every process, so a machine's workers share one copy of it. Each sample
-brings its plain embedding and, for adaptive flip mode, its flip embedding (filled lazily here
-for samples enrolled before there was one)."""
+"""The enrolled gallery, cached per process and kept up to date incrementally.
+
+A *generation* of the gallery is one immutable base file under FACEAPP_DATA_DIR/index/
+(identity.matching.Gallery.save: rows, people, sample ids, search index), built from the
+database by the first process of a machine that needs it while the others wait on a file lock,
+then memory-mapped by every process, so a machine's workers share one copy of it. What changed
+since is the generation's change log in Redis (identity.services.gallery_log): the services
+push each committed enrolment, deletion or deactivation there by id (:func:`gallery_noted`
+pushes it after commit), and each process applies the entries it has not seen to its own
+view (identity.matching.live_gallery.LiveGallery): added samples read from the database by
+id into a small exact delta, removed samples and people masked out of the base. One Redis GET
+per :func:`gallery_current` when nothing changed; one LRANGE and a small database read when
+something did.
+
+A new generation, built from the database, when: :func:`gallery_changed` (anything may have
+changed: a merge, a rejection, a reactivation, an erasure, tests), the log is lost (Redis
+restarted or flushed), or a process finds the delta outgrown (:attr:`LiveGallery.outgrown`):
+that one builds the next base before it moves the head, so the others keep searching theirs
+until it is ready, then map it.
+"""
 
 import fcntl
 import logging
@@ -12,115 +25,46 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import cv2
-import numpy as np
 from django.conf import settings
-from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db import transaction
 
 from identity.face_engine import get_face_engine
 from identity.matching import Gallery
-from identity.models import FaceSample, MatchLog, embedding_from_bytes, embedding_to_bytes
+from identity.matching.live_gallery import LiveGallery
+from identity.services import gallery_log
+from identity.services.gallery_log import Change, version_split
+from identity.services.gallery_rows import (  # noqa: F401 -- flip_fill and rejections_load: this module's API too
+    flip_fill,
+    gallery_load,
+    gallery_samples,
+    rejections_load,
+    rejections_of,
+    sample_rows,
+)
 from identity.vision import FaceEngine
-from identity.vision.align import CROP_SIZE
 
-VERSION_KEY = "gallery-version"
-FILL_BATCH = 64  # crops mirrored per model call when filling flip embeddings
 INDEX_FOLDER = "index"  # under settings.DATA_DIR
 GALLERY_SUFFIX = ".gallery"
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_cached: dict[str, Gallery] = {}  # model_id -> gallery; the gallery carries its version
-_distrusted: set[str] = set()  # versions whose file predates a change made by this process
-
-
-def gallery_load(*, model_id: str, mirror_with: FaceEngine | None = None) -> Gallery:
-    """Accepted samples of active people made by `model_id`, as one Gallery with their flip
-    embeddings. `mirror_with` (an adaptive-mode engine) first fills the flip embeddings that
-    samples lack (:func:`flip_fill`); a sample still without one searches with its plain one."""
-    samples = FaceSample.objects.filter(
-        status=FaceSample.ACCEPTED, model_id=model_id, person__active=True, embedding__isnull=False
-    )
-    if mirror_with is not None:
-        flip_fill(samples=samples.filter(flip_embedding__isnull=True), engine=mirror_with)
-    rows = list(samples.values_list("person_id", "embedding", "flip_embedding"))
-    if not rows:
-        return Gallery.empty()
-    person_ids = [person_id for person_id, _, _ in rows]
-    embeddings = np.stack([embedding_from_bytes(data) for _, data, _ in rows])
-    flips = np.stack([plain if flip is None else embedding_from_bytes(flip)
-                      for plain, (_, _, flip) in zip(embeddings, rows)])
-    rejected = rejections_load(model_id=model_id)
-    rejections = np.stack([embedding_from_bytes(data) for _, data in rejected]) if rejected else None
-    return Gallery(embeddings, person_ids, flip_embeddings=flips, rejections=rejections,
-                   rejected_ids=[person_id for person_id, _ in rejected])
-
-
-def rejections_load(*, model_id: str) -> list[tuple[int, bytes]]:
-    """(person id, embedding) of each face a reviewer rejected as the person it was named."""
-    logs = MatchLog.objects.filter(
-        review_status=MatchLog.REJECTED, person__isnull=False, model_id=model_id, embedding__isnull=False
-    )
-    return [(person_id, bytes(data)) for person_id, data in logs.values_list("person_id", "embedding")]
-
-
-def flip_fill(*, samples: QuerySet, engine: FaceEngine) -> int:
-    """Compute and store the flip embeddings of plain samples enrolled without one (before
-    adaptive mode): their stored aligned crop mirrored, with their stored plain embedding.
-    Once per sample, by whichever process gets there first; returns how many were filled."""
-    filled = 0
-    pending = list(samples.exclude(crop="").values_list("pk", "embedding", "crop"))
-    for start in range(0, len(pending), FILL_BATCH):
-        batch, crops, plain = [], [], []
-        for pk, data, name in pending[start : start + FILL_BATCH]:
-            crop = _crop_read(name)
-            if crop is not None:
-                batch.append(pk)
-                crops.append(crop)
-                plain.append(embedding_from_bytes(data))
-        if not batch:
-            continue
-        for pk, vector in zip(batch, engine.flip_embeddings(np.stack(crops), np.stack(plain))):
-            filled += FaceSample.objects.filter(pk=pk, flip_embedding__isnull=True).update(
-                flip_embedding=embedding_to_bytes(vector))
-    if filled:
-        log.info("filled the flip embeddings of %d enrolled samples for adaptive flip mode", filled)
-    return filled
-
-
-def _crop_read(name: str) -> np.ndarray | None:
-    """A sample's stored aligned crop as BGR, or None when the file is gone or unreadable."""
-    storage = FaceSample._meta.get_field("crop").storage
-    try:
-        with storage.open(name, "rb") as handle:
-            data = np.frombuffer(handle.read(), np.uint8)
-    except OSError:
-        return None
-    crop = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    return crop if crop is not None and crop.shape[:2] == (CROP_SIZE, CROP_SIZE) else None
-
-
-def _shared_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        # First process after a Redis restart: all agree on whichever value landed first.
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(VERSION_KEY)
-    return str(version)
+_cached: dict[str, LiveGallery] = {}  # model_id -> this process's view; it carries its version
+_distrusted: set[str] = set()  # versions whose view predates a change made by this process (gallery_forget)
+_provisional: dict[str, set[int]] = {}  # model_id -> samples noted here, not yet seen in the log
 
 
 def gallery_path(*, model_id: str, version: str) -> Path:
-    """The file of one version of one model's gallery."""
-    return Path(settings.DATA_DIR) / INDEX_FOLDER / f"{_file_stem(model_id)}.{_file_stem(version)}{GALLERY_SUFFIX}"
+    """The base file of one generation (a version's part before its colon) of one model's gallery."""
+    generation = version_split(version)[0]
+    return Path(settings.DATA_DIR) / INDEX_FOLDER / f"{_file_stem(model_id)}.{_file_stem(generation)}{GALLERY_SUFFIX}"
 
 
 def _file_stem(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_+-]", "_", name)  # no dot or slash: the version follows the first dot
+    return re.sub(r"[^A-Za-z0-9_+-]", "_", name)  # no dot or slash: the generation follows the first dot
 
 
 @contextmanager
@@ -143,67 +87,169 @@ def _older_removed(path: Path) -> None:
             other.unlink(missing_ok=True)
 
 
+def _base_build(*, model_id: str, version: str, mirror_with: FaceEngine | None) -> Path:
+    """Build a generation's base file from the database (call under _build_lock)."""
+    started, path = time.perf_counter(), gallery_path(model_id=model_id, version=version)
+    gallery = gallery_load(model_id=model_id, mirror_with=mirror_with)
+    gallery.version = version_split(version)[0]
+    gallery.save(path)
+    kind = gallery.index.kind if gallery.index else "no"
+    log.info("built the gallery file %s (%d samples, %s index) in %.1f s", path.name, gallery.sample_count, kind,
+             time.perf_counter() - started)
+    return path
+
+
 def gallery_mapped(*, model_id: str, version: str, mirror_with: FaceEngine | None = None) -> Gallery:
-    """The gallery of `version`, memory-mapped from its file, which the first process to need
-    it builds from the database (:func:`gallery_load`) while the others wait for it."""
+    """The base of `version`'s generation, memory-mapped from its file, which the first process
+    to need it builds from the database (:func:`gallery_load`) while the others wait for it."""
     path = gallery_path(model_id=model_id, version=version)
     if not path.exists():
         with _build_lock(path):
             if not path.exists():  # else another process built it while we waited
-                started = time.perf_counter()
-                gallery = gallery_load(model_id=model_id, mirror_with=mirror_with)
-                gallery.version = version
-                gallery.save(path)
-                _older_removed(path)
-                kind = gallery.index.kind if gallery.index else "no"
-                log.info("built the gallery file %s (%d samples, %s index) in %.1f s", path.name,
-                         gallery.sample_count, kind, time.perf_counter() - started)
+                _older_removed(_base_build(model_id=model_id, version=version, mirror_with=mirror_with))
     return Gallery.open(path)
 
 
-def gallery_current() -> Gallery:
-    """The process's cached Gallery for the configured engine; reloaded only when the
-    shared version (in the Redis cache) moved since it was loaded."""
+def _base(*, model_id: str, version: str, mirror_with: FaceEngine | None) -> Gallery:
+    try:
+        return gallery_mapped(model_id=model_id, version=version, mirror_with=mirror_with)
+    except (OSError, ValueError) as exc:  # unwritable folder, full disk, removed by a newer version
+        log.warning("gallery file unusable (%s): loading the gallery into this process only", exc)
+        return gallery_load(model_id=model_id, mirror_with=mirror_with)
+
+
+def _applied(view: LiveGallery, changes: list[Change], *, version: str, model_id: str,
+             mirror_with: FaceEngine | None) -> LiveGallery:
+    """`view` with `changes` (and this process's provisional samples) applied, at `version`."""
+    added = {pk for change in changes for pk in change.added}
+    removed = [pk for change in changes for pk in change.removed]
+    people = [pk for change in changes for pk in change.people]
+    with _lock:
+        provisional = _provisional.setdefault(model_id, set())
+        provisional -= added  # in the log now: committed
+        pending = set(provisional)
+    # Read again each time: a noted sample whose transaction rolled back is gone from the database.
+    wanted = (added - set(view.delta_rows.sample_ids.tolist())) | pending
+    rows = rejections = None
+    rejected_ids: Sequence[int] = ()
+    if wanted:
+        # Race: a change in the log has committed, so the rows it names are visible (or deleted since).
+        rows = sample_rows(samples=gallery_samples(model_id=model_id).filter(pk__in=wanted), mirror_with=mirror_with)
+        found = set() if rows is None else set(rows.sample_ids.tolist())
+        removed += sorted(pending - found)
+        people_now = set(view.delta_rows.person_ids.tolist()) | (set() if rows is None else set(rows.person_ids.tolist()))
+        rejections, rejected_ids = rejections_of(model_id=model_id, person_ids=people_now)
+    return view.changed(version=version, added=rows, removed_samples=removed, removed_people=people,
+                        rejections=rejections, rejected_ids=rejected_ids)
+
+
+def _view_at(view: LiveGallery | None, version: str, *, model_id: str, mirror_with: FaceEngine | None) -> LiveGallery:
+    """A view at `version`: `view` with the log's entries it lacks applied, or the generation's
+    base with all of them; a new generation when the log cannot say (lost)."""
+    for _ in range(3):  # a lost log starts a new generation, whose log is then empty
+        generation, seq = version_split(version)
+        current = view is not None and version_split(view.version)[0] == generation
+        after = version_split(view.version)[1] if current else 0
+        changes = gallery_log.changes_read(generation=generation, after=after, upto=seq)
+        if changes is None:
+            log.warning("the gallery's change log is lost (Redis restarted?): building a new base from the database")
+            version, view = gallery_log.generation_new(replacing=generation), None
+            continue
+        if not current:
+            base = _base(model_id=model_id, version=version, mirror_with=mirror_with)
+            view = LiveGallery(base, version=f"{generation}:0")
+        return _applied(view, changes, version=version, model_id=model_id, mirror_with=mirror_with)
+    raise RuntimeError("the gallery's change log keeps changing under this process")
+
+
+def _rebased(view: LiveGallery, *, model_id: str, mirror_with: FaceEngine | None) -> LiveGallery:
+    """An outgrown view's next generation: its base built here, then made the head (others keep
+    theirs meanwhile); `view` itself when another process or machine is building it."""
+    generation = version_split(view.version)[0]
+    if not gallery_log.rebuild_claim(generation=generation):
+        return view
+    try:
+        new = uuid.uuid4().hex
+        path = gallery_path(model_id=model_id, version=new)
+        with _build_lock(path):
+            head = gallery_log.head_read()
+            if version_split(head)[0] != generation:
+                return view  # moved on meanwhile: the next call maps the new one
+            # Race: read the head BEFORE the database: every change logged by then is in the new base,
+            # and the ones after it carry over into the new log (applying one twice changes nothing).
+            _base_build(model_id=model_id, version=new, mirror_with=mirror_with)
+            if not gallery_log.generation_swap(replacing=generation, carry_after=version_split(head)[1], new=new):
+                path.unlink(missing_ok=True)  # gallery_changed() won meanwhile
+                return view
+            _older_removed(path)
+    finally:
+        gallery_log.rebuild_release()
+    return _view_at(None, gallery_log.head_read(), model_id=model_id, mirror_with=mirror_with)
+
+
+def gallery_current() -> LiveGallery:
+    """The process's gallery for the configured engine, brought up to the shared version (one
+    Redis GET when it has not moved)."""
     engine = get_face_engine()
     model_id = engine.model_id
-    # Read the version BEFORE loading: a change made during the load moves it again.
-    version = _shared_version()
+    # Read the version BEFORE applying: a change made meanwhile moves it again.
+    version = gallery_log.head_read()
     with _lock:
-        gallery = _cached.get(model_id)
-        if gallery is not None and gallery.version == version:
-            return gallery
+        view = _cached.get(model_id)
+        if view is not None and view.version == version:
+            return view
         distrusted = version in _distrusted
     mirror_with = engine if engine.adaptive else None
-    gallery = None
-    if not distrusted:
-        try:
-            gallery = gallery_mapped(model_id=model_id, version=version, mirror_with=mirror_with)
-        except (OSError, ValueError) as exc:  # unwritable folder, full disk, removed by a newer version
-            log.warning("gallery file unusable (%s): loading the gallery into this process only", exc)
-    if gallery is None:
-        gallery = gallery_load(model_id=model_id, mirror_with=mirror_with)
-    gallery.version = version
+    if distrusted:  # gallery_forget(): everything from the database, in this process only
+        view = LiveGallery(gallery_load(model_id=model_id, mirror_with=mirror_with), version=version)
+    else:
+        view = _view_at(view, version, model_id=model_id, mirror_with=mirror_with)
+        if view.outgrown:
+            view = _rebased(view, model_id=model_id, mirror_with=mirror_with)
     with _lock:
-        _cached[model_id] = gallery
-    return gallery
+        _cached[model_id] = view
+    return view
+
+
+def gallery_noted(*, added: Sequence[int] = (), removed: Sequence[int] = (), people: Sequence[int] = (),
+                  push: bool = True) -> None:
+    """A change to the gallery by id (samples accepted, samples deleted, people deleted or
+    deactivated), pushed to the shared log once the transaction commits; every process,
+    this one included, applies it on its next use. Samples added are this process's at once
+    (its next duplicate check must see them): provisional until the log names them, read
+    again on each change and dropped if their transaction rolled back. `push` False: a
+    change read from the database (committed), applied here now and logged by whoever made it."""
+    change = Change(tuple(added), tuple(removed), tuple(people))
+    engine = get_face_engine()
+    with _lock:
+        _provisional.setdefault(engine.model_id, set()).update(change.added)
+        view = _cached.get(engine.model_id)
+    if view is not None and (change.added or not push):
+        local = change if not push else Change()
+        view = _applied(view, [Change(removed=local.removed, people=local.people)], version=view.version,
+                        model_id=engine.model_id, mirror_with=engine if engine.adaptive else None)
+        with _lock:
+            if _cached.get(engine.model_id) is not None and _cached[engine.model_id].version == view.version:
+                _cached[engine.model_id] = view  # else a newer view is there, which reads the provisional ones too
+    if push:
+        transaction.on_commit(lambda: gallery_log.change_push(change))
 
 
 def gallery_forget() -> None:
-    """Drop this process's cached galleries: the next use reloads them from the database, not
-    from the current version's file, which predates a change this process made and whose
-    version bump has not arrived yet; the next version is mapped from its file again."""
-    shared = cache.get(VERSION_KEY)
+    """Drop this process's cached galleries: the next use loads the gallery from the database
+    in this process, not from the current version's file and log, which predate a change this
+    process made and has not logged yet; the next version is mapped and applied again."""
+    shared = gallery_log.head_read()
     with _lock:
         _distrusted.clear()
-        _distrusted.update(gallery.version for gallery in _cached.values())
-        if shared is not None:
-            _distrusted.add(str(shared))
+        _distrusted.update(view.version for view in _cached.values())
+        _distrusted.add(shared)
         _cached.clear()
 
 
 def gallery_files_remove() -> int:
     """Delete this machine's gallery files now: an erased person's embeddings are in them. Processes
-    that map one keep it until they see the version move; the next use builds the new one."""
+    that map one keep it until they see the generation move; the next use builds the new one."""
     files = list((Path(settings.DATA_DIR) / INDEX_FOLDER).glob(f"*{GALLERY_SUFFIX}"))
     for path in files:
         path.unlink(missing_ok=True)
@@ -211,5 +257,5 @@ def gallery_files_remove() -> int:
 
 
 def gallery_changed() -> None:
-    """Bump the shared version: every process reloads its gallery on next use."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    """Anything may have changed: a new generation, every process builds or maps its new base on next use."""
+    gallery_log.generation_new()

@@ -19,7 +19,7 @@ from identity.presenters import recognition_event
 from identity.services.attendance import attendance_mark
 from identity.services.calibration import threshold_for
 from identity.services.files import files_delete
-from identity.services.gallery import gallery_current, gallery_forget
+from identity.services.gallery import gallery_current, gallery_noted
 from identity.services.queueing import stale_requeue, task_enqueue
 from identity.services.realtime import DASHBOARD_GROUP, camera_group, push
 from identity.services.recognizer import recognizer_current, stranger_seen
@@ -129,7 +129,8 @@ def _assign(recognizer: Recognizer, engine: FaceEngine, faces: list[Face], embed
     assignments = _decide(recognizer, engine, faces, embeddings, threshold)
     people = _active_people(assignments)
     if len(people) < len({a.person_id for a in assignments if a.known}):
-        gallery_forget()  # the version bump for that change has not reached us yet
+        # Deleted or deactivated, not logged yet: left out of this process's gallery now.
+        gallery_noted(people=[a.person_id for a in assignments if a.known and a.person_id not in people], push=False)
         recognizer.set_gallery(gallery_current())
         assignments = _decide(recognizer, engine, faces, embeddings, threshold)
         people = _active_people(assignments)

@@ -98,7 +98,7 @@ def recognizer_current() -> Recognizer:
     """This process's recognizer, its gallery and strangers up to date."""
     model_id = get_face_engine().model_id
     gallery = gallery_current()
-    dim = gallery.matrix.shape[1]
+    dim = gallery.dim
     shared = cache.get_many([STRANGERS_VERSION_KEY, STRANGERS_NEWEST_KEY])
     version, newest = shared.get(STRANGERS_VERSION_KEY), shared.get(STRANGERS_NEWEST_KEY) or 0
     with _lock:

@@ -19,7 +19,7 @@ from faceapp.clock import site_date
 from identity.models import FaceSample, MatchLog, MatchLogReview, Person, ProvisionalIdentity
 from identity.services import attendance
 from identity.services.enrolment import person_code_clean
-from identity.services.gallery import gallery_changed
+from identity.services.gallery import gallery_changed, gallery_noted
 from identity.services.recognizer import strangers_changed
 
 PROMOTE_SAMPLES = 3  # best faces of a promoted stranger that become their enrolled samples
@@ -42,6 +42,7 @@ def _scores_lowered(log: MatchLog) -> bool:
 
 
 def _after_commit(days_by_person: set[tuple[int, dt.date]], *, gallery: bool = False) -> None:
+    """Attendance pushed after commit; `gallery`: the rejections changed, a new gallery generation."""
     def push() -> None:
         if gallery:
             gallery_changed()
@@ -167,7 +168,7 @@ def _sample_from_log(log: MatchLog, person: Person) -> FaceSample:
 
 def log_add_as_sample(*, log: MatchLog, user) -> FaceSample:
     """Enrol this face for the person it (effectively) shows; an unreviewed log is confirmed
-    by it. The gallery reloads everywhere after commit."""
+    by it. Every process's gallery adds it after commit (gallery_noted)."""
     # Two reviewers deciding the same log at once: the row lock orders them, both are audited.
     with transaction.atomic():
         locked = MatchLog.objects.select_for_update().get(pk=log.pk)
@@ -181,8 +182,9 @@ def log_add_as_sample(*, log: MatchLog, user) -> FaceSample:
             note=locked.review_note,
         )
         sample = _sample_from_log(locked, person)
+        gallery_noted(added=[sample.pk])
         touched = _recompute(pairs)
-        _after_commit(touched, gallery=True)
+        _after_commit(touched)
     return sample
 
 
@@ -243,12 +245,10 @@ def _stranger_to_person(provisional: ProvisionalIdentity, person: Person, *, use
         (log for log in moved if log.crop and log.embedding),
         key=lambda log: (-float((log.quality or {}).get("score", 0.0)), log.pk),
     )
-    for log in best[:samples]:
-        _sample_from_log(log, person)
+    gallery_noted(added=[_sample_from_log(log, person).pk for log in best[:samples]])
     audit_record(actor=user, action=AuditEntry.STRANGER_NAMED, person=person, target=provisional.label,
                  detail=f"{len(moved)} face(s) moved, {len(best[:samples])} enrolled")
-    touched = _recompute(pairs)
-    _after_commit(touched, gallery=bool(best[:samples]))
+    _after_commit(_recompute(pairs))
 
 
 def provisional_merge(*, keep: ProvisionalIdentity, drop: ProvisionalIdentity, user) -> ProvisionalIdentity:
