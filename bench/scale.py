@@ -11,6 +11,11 @@ the sphere, where every distance is alike and an HNSW graph has nothing to follo
 Probes: the held-out photos of LFW people with two or more (their true person is enrolled),
 and copies of enrolled synthetic identities perturbed to about 0.6 cosine (a genuine pair).
 
+Enrolment to searchable: one more sample searchable through the incremental path
+(``LiveGallery.changed``: masks and a delta in memory, then its first search), with an empty
+delta and with one at ``delta_limit``, against a base rebuild (matrix, index, file write: the
+build times above, measured in the same run); and a search's cost with that full delta.
+
 recall@1: probes whose best person is exact float32 search's best person; "same decision":
 probes named or left unknown alike, at threshold 0.35 and margin 0.05 (the app's defaults).
 Memory: each worker process opens the gallery (``Gallery.open``: one memory-mapped file, or
@@ -43,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from identity.matching import Gallery, PersonMatch  # noqa: E402
+from identity.matching.live_gallery import LiveGallery, SampleRows, delta_limit  # noqa: E402
 from identity.vision.embedder import l2_normalize  # noqa: E402
 
 DEFAULT_LFW = ROOT.parent / "shared" / "faces" / "lfw"
@@ -194,7 +200,7 @@ def measure(size: int, real: np.ndarray, probes: np.ndarray, probe_rows: np.ndar
            "probes_lfw": len(lfw_probes), "probes_synthetic": len(synthetic_probes)}
 
     started = time.perf_counter()
-    built = Gallery(vectors, ids)
+    built = Gallery(vectors, ids, sample_ids=ids)
     row["matrix_build_s"] = time.perf_counter() - started  # today's: normalise and sort the rows
     started = time.perf_counter()
     row["index"] = built.index.kind
@@ -211,6 +217,7 @@ def measure(size: int, real: np.ndarray, probes: np.ndarray, probe_rows: np.ndar
     del built, vectors  # from here on, only what a worker has: the mapped file
 
     gallery = Gallery.open(path)  # what a worker searches
+    row |= enrolment_to_searchable(gallery, queries, rng)
     exact = [m for start in range(0, len(queries), 32) for m in gallery.search(queries[start : start + 32], exact=True)]
     row |= agreement(gallery.search(queries), exact)
     for batch in BATCHES:
@@ -224,6 +231,32 @@ def measure(size: int, real: np.ndarray, probes: np.ndarray, probe_rows: np.ndar
     row["memory"] = worker_memory(path, queries_path, ["bare", "mapped"] + ["matrix"] * (size <= MATRIX_WORKERS_UP_TO))
     path.unlink()
     return row
+
+
+def enrolment_to_searchable(gallery: Gallery, queries: np.ndarray, rng: np.random.Generator) -> dict:
+    """ms for one added sample to be searchable incrementally (empty delta; delta at its limit),
+    and the search time a face with that full delta (batch 1)."""
+    def rows(count: int, first_id: int) -> SampleRows:
+        vectors = l2_normalize(rng.standard_normal((count, gallery.dim)).astype(np.float32))
+        ids = np.arange(first_id, first_id + count, dtype=np.int64)
+        return SampleRows(ids, ids, vectors, vectors)
+
+    found = {}
+    start_id = 10**9
+    for name, view in (("empty", LiveGallery(gallery, version="g:0")),
+                       ("full", LiveGallery(gallery, version="g:0").changed(
+                           version="g:1", added=rows(delta_limit(len(gallery.matrix)) - 1, start_id)))):
+        times = []
+        for attempt in range(5):
+            added = rows(1, 2 * start_id + attempt)
+            began = time.perf_counter()
+            view.changed(version="g:2", added=added).search(added.embeddings)
+            times.append(time.perf_counter() - began)
+        found[f"delta_{name}_add_ms"] = 1000 * statistics.median(times)
+        if name == "full":
+            found["delta_full_ms_b1"] = median_ms_per_face(view.search, queries, 1, budget_s=2.0)
+    found["delta_rows"] = delta_limit(len(gallery.matrix))
+    return found
 
 
 def report(rows: list[dict]) -> None:
@@ -242,6 +275,13 @@ def report(rows: list[dict]) -> None:
         parts = [f"{mode} {m['rss_mb'][0]:.0f}+{m['rss_mb'][1]:.0f} / {m['pss_mb'][0]:.0f}+{m['pss_mb'][1]:.0f} / "
                  f"{m['pss_total_mb']:.0f}" for mode, m in r["memory"].items()]
         print(f"{r['identities']:>10}: " + "; ".join(parts))
+    print("\nEnrolment to searchable: one added sample, ms (incremental, empty delta / delta at its limit) "
+          "against a base rebuild (build + index + write), and search ms a face (batch 1) with the full delta:")
+    for r in rows:
+        rebuild_ms = 1000 * (r["matrix_build_s"] + r["index_build_s"] + r["file_write_s"])
+        print(f"{r['identities']:>10}: {r['delta_empty_add_ms']:.2f} / {r['delta_full_add_ms']:.2f} ms "
+              f"({r['delta_rows']} rows) vs rebuild {rebuild_ms:.0f} ms; search {r['ms_b1']:.3f} ms, "
+              f"with the full delta {r['delta_full_ms_b1']:.3f} ms")
     compared = [r for r in rows if "hnsw_build_s" in r]
     if compared:
         print("\nCandidate stage alone: exact best among the candidates / ms a face (batch 1) / build s:")

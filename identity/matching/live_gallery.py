@@ -17,6 +17,7 @@ for nothing.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -149,6 +150,10 @@ class LiveGallery:
                                            if self.base.sample_ids is not None else ()))
         rows = rows.without(sample_ids=removed_samples, person_ids=removed_people)
         if rejections is None:
+            if base is self.base and rows is self.delta_rows:  # nothing new here (a change seen twice)
+                view = copy.copy(self)
+                view.version = version
+                return view
             rejections, rejected_ids = self._rejections, self._rejected_ids
         return LiveGallery(base, version=version, delta_rows=rows, rejections=rejections, rejected_ids=rejected_ids)
 

@@ -162,7 +162,8 @@ def sample_process(*, sample_id: int) -> FaceSample:
     "2 faces found: use a photo with one face", "face too small", "face too dark", "face blurred", ...).
     An accepted face that matches another enrolled person keeps a warning as its reason
     (:func:`sample_duplicate`).
-    Idempotent. Marks the gallery changed, pushes an `enrolment.sample` event."""
+    Idempotent. An accepted sample joins every process's gallery (gallery_noted: this one's at
+    once, the others' through the change log after commit); pushes an `enrolment.sample` event."""
     sample = FaceSample.objects.get(pk=sample_id)
     if sample.status != FaceSample.PENDING:
         return sample
