@@ -167,7 +167,7 @@ def test_it_keeps_both_embeddings_and_warns_of_someone_already_enrolled(media_ro
 def test_it_fills_missing_flip_embeddings_lazily_from_the_stored_crop(media_root, adaptive):
     from identity.models import FaceSample, embedding_from_bytes
     from identity.services import enrolment
-    from identity.services import gallery as gallery_service
+    from identity.services import gallery_rows as gallery_service
     from tests import faces_data
 
     _, (sample,) = enrolment.person_enroll(name="Aaron", consent=True,

@@ -19,17 +19,13 @@ that one builds the next base before it moves the head, so the others keep searc
 until it is ready, then map it.
 """
 
-import fcntl
 import logging
-import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 
 from identity.face_engine import get_face_engine
@@ -37,17 +33,10 @@ from identity.matching import Gallery
 from identity.matching.live_gallery import LiveGallery
 from identity.services import gallery_log
 from identity.services.gallery_log import Change, version_split
-from identity.services.gallery_rows import (  # noqa: F401 -- flip_fill and rejections_load: this module's API too
-    flip_fill,
-    gallery_load,
-    gallery_samples,
-    rejections_load,
-    rejections_of,
-    sample_rows,
-)
+from identity.services.gallery_rows import gallery_load, gallery_samples, rejections_of, sample_rows
+from identity.services.index_files import build_lock, file_stem, index_folder
 from identity.vision import FaceEngine
 
-INDEX_FOLDER = "index"  # under settings.DATA_DIR
 GALLERY_SUFFIX = ".gallery"
 
 log = logging.getLogger(__name__)
@@ -60,23 +49,7 @@ _provisional: dict[str, set[int]] = {}  # model_id -> samples noted here, not ye
 def gallery_path(*, model_id: str, version: str) -> Path:
     """The base file of one generation (a version's part before its colon) of one model's gallery."""
     generation = version_split(version)[0]
-    return Path(settings.DATA_DIR) / INDEX_FOLDER / f"{_file_stem(model_id)}.{_file_stem(generation)}{GALLERY_SUFFIX}"
-
-
-def _file_stem(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_+-]", "_", name)  # no dot or slash: the generation follows the first dot
-
-
-@contextmanager
-def _build_lock(path: Path) -> Iterator[None]:
-    """One process at a time builds a model's gallery files (an exclusive flock beside them)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.parent / f"{path.name.split('.')[0]}.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return index_folder() / f"{file_stem(model_id)}.{file_stem(generation)}{GALLERY_SUFFIX}"
 
 
 def _older_removed(path: Path) -> None:
@@ -88,7 +61,7 @@ def _older_removed(path: Path) -> None:
 
 
 def _base_build(*, model_id: str, version: str, mirror_with: FaceEngine | None) -> Path:
-    """Build a generation's base file from the database (call under _build_lock)."""
+    """Build a generation's base file from the database (call under build_lock)."""
     started, path = time.perf_counter(), gallery_path(model_id=model_id, version=version)
     gallery = gallery_load(model_id=model_id, mirror_with=mirror_with)
     gallery.version = version_split(version)[0]
@@ -104,7 +77,7 @@ def gallery_mapped(*, model_id: str, version: str, mirror_with: FaceEngine | Non
     to need it builds from the database (:func:`gallery_load`) while the others wait for it."""
     path = gallery_path(model_id=model_id, version=version)
     if not path.exists():
-        with _build_lock(path):
+        with build_lock(path):
             if not path.exists():  # else another process built it while we waited
                 _older_removed(_base_build(model_id=model_id, version=version, mirror_with=mirror_with))
     return Gallery.open(path)
@@ -171,7 +144,7 @@ def _rebased(view: LiveGallery, *, model_id: str, mirror_with: FaceEngine | None
     try:
         new = uuid.uuid4().hex
         path = gallery_path(model_id=model_id, version=new)
-        with _build_lock(path):
+        with build_lock(path):
             head = gallery_log.head_read()
             if version_split(head)[0] != generation:
                 return view  # moved on meanwhile: the next call maps the new one
@@ -250,7 +223,7 @@ def gallery_forget() -> None:
 def gallery_files_remove() -> int:
     """Delete this machine's gallery files now: an erased person's embeddings are in them. Processes
     that map one keep it until they see the generation move; the next use builds the new one."""
-    files = list((Path(settings.DATA_DIR) / INDEX_FOLDER).glob(f"*{GALLERY_SUFFIX}"))
+    files = list(index_folder().glob(f"*{GALLERY_SUFFIX}"))
     for path in files:
         path.unlink(missing_ok=True)
     return len(files)

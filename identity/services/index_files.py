@@ -1,7 +1,6 @@
 """What the files under FACEAPP_DATA_DIR/index/ share: their names and the lock that lets one
-process at a time build them (the others wait, then map what it built). Generic: the logged
-faces' index uses it (identity.services.logged_faces); the enrolled gallery's copy of the same
-two helpers (identity.services.gallery) can move here."""
+process at a time build them (the others wait, then map what it built): the enrolled gallery's
+(identity.services.gallery) and the logged faces' (identity.services.logged_faces)."""
 
 import fcntl
 import re

@@ -11,7 +11,7 @@ from identity.face_engine import get_face_engine
 from identity.matching import Gallery
 from identity.models import Person
 from identity.services.calibration import threshold_for
-from identity.services.gallery import gallery_load
+from identity.services.gallery_rows import gallery_load
 from identity.video import EnrolledPerson, FaceRow, VideoError, identify_video
 from identity.vision import ImageError, ModelError
 
