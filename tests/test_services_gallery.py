@@ -1,7 +1,7 @@
 """identity.services.gallery: each generation's base is one file under FACEAPP_DATA_DIR,
 memory-mapped, rebuilt when gallery_changed() starts a new generation, when the change log is
-lost or when the delta outgrows the base; enrolments, deletions and deactivations reach every
-process through the change log without a rebuild, and it never names a person deleted or
+lost or when the delta outgrows the base; enrolments, deletions, deactivations and review
+rejections reach every process through the change log without a rebuild, and it never names a person deleted or
 deactivated before that."""
 
 import json
@@ -15,8 +15,8 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from faceapp.redis_client import redis_client
-from identity.matching import MIN_CANDIDATES, live_gallery
-from identity.models import FaceSample, Person, embedding_to_bytes
+from identity.matching import MIN_CANDIDATES, REJECTION_PENALTY, live_gallery
+from identity.models import FaceSample, MatchLog, Person, embedding_to_bytes
 from identity.services import enrolment
 from identity.services.gallery import (
     gallery_changed,
@@ -29,7 +29,7 @@ from identity.services.gallery import (
 )
 from identity.services.gallery_log import HEAD_KEY, LOG_KEY
 from tests import celery_workers
-from tests.review_data import engine_model_id, jpeg_bytes, make_person, unit_vector
+from tests.review_data import engine_model_id, jpeg_bytes, make_log, make_person, unit_vector
 
 pytestmark = pytest.mark.django_db
 
@@ -282,3 +282,26 @@ def test_it_shows_another_process_an_enrolment_and_a_deletion_without_a_rebuild(
     assert (enrolled["person_id"], enrolled["delta"]) == (newcomer.pk, [sample.pk])
     assert deleted["person_id"] != people[0].pk
     assert first["path"] == enrolled["path"] == deleted["path"] and first["inode"] == deleted["inode"]
+
+
+def test_it_applies_a_rejection_to_base_and_delta_without_rebuilding(people, django_capture_on_commit_callbacks):
+    person = people[0]
+    _enrolled(person, 10_000, django_capture_on_commit_callbacks)  # samples in base and delta
+    before = gallery_current()
+    inode = before.path.stat().st_ino
+    look_alike = unit_vector(person.pk) + unit_vector(10_000) + unit_vector(20_000)  # like both of their samples
+    log = make_log(seen_at=timezone.now(), person=person)
+    MatchLog.objects.filter(pk=log.pk).update(review_status=MatchLog.REJECTED, model_id=engine_model_id(),
+                                              embedding=embedding_to_bytes(look_alike / np.linalg.norm(look_alike)))
+    with django_capture_on_commit_callbacks(execute=True):
+        gallery_noted(rejections=True)
+
+    after = gallery_current()
+    reference = gallery_load(model_id=engine_model_id())  # everything from the database, rejections included
+    faces = np.stack([look_alike, unit_vector(person.pk), unit_vector(10_000)]).astype(np.float32)
+    found, expected, unpenalised = after.search(faces), reference.search(faces, exact=True), before.search(faces)
+
+    assert after.path == before.path and after.path.stat().st_ino == inode
+    assert [(m.person_id, round(m.similarity, 5)) for m in found] == [
+        (m.person_id, round(m.similarity, 5)) for m in expected]
+    assert found[0].similarity == pytest.approx(unpenalised[0].similarity - REJECTION_PENALTY, abs=1e-5)

@@ -53,6 +53,14 @@ REJECTION_LOOKALIKE = 0.3
 REJECTION_PENALTY = 0.1
 
 
+def _rejections_of_people(rejections: np.ndarray | None, rejected_ids: Sequence[int], people: np.ndarray) -> dict:
+    """The rejected faces (unit rows) and their people's ids, of `people` only: only those count."""
+    rejected_ids = np.asarray(rejected_ids, dtype=np.int64)
+    kept = np.isin(rejected_ids, people) if rejections is not None else np.zeros(0, bool)
+    return {"rejections": l2_normalize(np.asarray(rejections, np.float32)[kept]) if kept.any() else None,
+            "rejected_ids": rejected_ids[kept]}
+
+
 MIN_CANDIDATES = 64  # samples a query asks the index for, at least: below this many, all are scored
 WIDEN = 16  # a query whose candidates leave its runner-up in doubt asks this many times more, then all
 
@@ -94,12 +102,9 @@ class Gallery:
         flip_matrix = matrix if flips is None or not len(order) else _sorted_unit(flips, order)
         sorted_ids = person_ids[order]
         starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]]) if len(order) else order
-        # Only rejections of people in the gallery count.
-        rejected_ids = np.asarray(rejected_ids, dtype=np.int64)
-        kept = np.isin(rejected_ids, sorted_ids) if rejections is not None else np.zeros(0, bool)
-        self._setup(matrix, flip_matrix, sorted_ids[starts], starts, version=version, binary_above=binary_above,
-                    rejections=l2_normalize(np.asarray(rejections, np.float32)[kept]) if kept.any() else None,
-                    rejected_ids=rejected_ids[kept],
+        people = sorted_ids[starts]
+        self._setup(matrix, flip_matrix, people, starts, version=version, binary_above=binary_above,
+                    **_rejections_of_people(rejections, rejected_ids, people),
                     sample_ids=None if sample_ids is None else np.asarray(sample_ids, np.int64)[order])
 
     def _setup(self, matrix: np.ndarray, flip_matrix: np.ndarray, person_ids: np.ndarray, run_starts: np.ndarray, *,
@@ -115,9 +120,7 @@ class Gallery:
         # Each row's person, as a column of the score matrices.
         self._row_columns = (np.repeat(np.arange(len(person_ids), dtype=np.int32), lengths)
                              if row_columns is None else row_columns)
-        self.rejections = rejections if rejections is not None and len(rejections) else None
-        self._rejected_ids = np.asarray(rejected_ids, dtype=np.int64)
-        self._rejected_columns = None if self.rejections is None else np.searchsorted(person_ids, self._rejected_ids)
+        self._rejections_set(rejections=rejections, rejected_ids=rejected_ids)
         self._binary_above, self._index, self._index_lock = binary_above, index, threading.Lock()
         self.path: Path | None = None  # the file it is mapped from (Gallery.open); None in memory
         self._readers: dict[bool, RowReader] = {}  # by flip: a mapped gallery's candidate rows, read
@@ -131,6 +134,18 @@ class Gallery:
         self._row_alive: np.ndarray | None = None
         self._column_alive: np.ndarray | None = None
         self._alive_rows, self._alive_people = len(matrix), len(person_ids)
+
+    def with_rejections(self, rejections: np.ndarray | None, rejected_ids: Sequence[int]) -> Gallery:
+        """This gallery with the rejected faces replaced by these (a copy sharing rows, index and file)."""
+        gallery = copy.copy(self)
+        gallery._rejections_set(**_rejections_of_people(rejections, rejected_ids, self.person_ids))
+        return gallery
+
+    def _rejections_set(self, *, rejections: np.ndarray | None, rejected_ids: Sequence[int]) -> None:
+        self.rejections = rejections if rejections is not None and len(rejections) else None
+        self._rejected_ids = np.asarray(rejected_ids, dtype=np.int64)
+        self._rejected_columns = (None if self.rejections is None
+                                  else np.searchsorted(self.person_ids, self._rejected_ids))
 
     @classmethod
     def empty(cls, dim: int = 512, *, version: str = "") -> Gallery:

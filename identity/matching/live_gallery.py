@@ -7,6 +7,7 @@ from the database.
   exactly as one more :class:`Gallery`: a few thousand rows at most, no index to build).
 - Samples deleted since, and people deleted or deactivated since, leave the base through
   :meth:`Gallery.without` (a mask over the shared rows) and the delta by being dropped.
+- Faces rejected by reviewers since replace the base's (:meth:`Gallery.with_rejections`) and the delta's.
 
 A search asks both for their best and runner-up person and merges the two answers
 (:func:`merged`): a person's score is their best sample's wherever it is, base or delta.
@@ -138,18 +139,21 @@ class LiveGallery:
 
     def changed(self, *, version: str, added: SampleRows | None = None, removed_samples: Sequence[int] = (),
                 removed_people: Sequence[int] = (), rejections: np.ndarray | None = None,
-                rejected_ids: Sequence[int] = ()) -> LiveGallery:
+                rejected_ids: Sequence[int] = (), base_rejections: bool = False) -> LiveGallery:
         """This gallery with samples added (those it has already are skipped: a change may be
         applied twice), samples and people removed; `rejections` (with `rejected_ids`): the
-        rejected faces of the delta's people, all of them (replacing the last ones given)."""
+        rejected faces of the delta's people, all of them (replacing the last ones given);
+        `base_rejections`: they are everyone's, and replace the base's too."""
         base = self.base.without(sample_ids=removed_samples, person_ids=removed_people)
+        if base_rejections:
+            base = base.with_rejections(rejections, rejected_ids)
         rows = self.delta_rows
         if added is not None and len(added):
             # A change logged after the base's build began may be in it already.
             rows = rows.plus(added.without(sample_ids=self.base.sample_ids[self.base.rows_of(added.sample_ids)]
                                            if self.base.sample_ids is not None else ()))
         rows = rows.without(sample_ids=removed_samples, person_ids=removed_people)
-        if rejections is None:
+        if rejections is None and not base_rejections:
             if base is self.base and rows is self.delta_rows:  # nothing new here (a change seen twice)
                 view = copy.copy(self)
                 view.version = version

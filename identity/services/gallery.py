@@ -13,7 +13,7 @@ per :func:`gallery_current` when nothing changed; one LRANGE and a small databas
 something did.
 
 A new generation, built from the database, when: :func:`gallery_changed` (anything may have
-changed: a merge, a rejection, a reactivation, an erasure, tests), the log is lost (Redis
+changed: a merge, a reactivation, an erasure, tests), the log is lost (Redis
 restarted or flushed), or a process finds the delta outgrown (:attr:`LiveGallery.outgrown`):
 that one builds the next base before it moves the head, so the others keep searching theirs
 until it is ready, then map it.
@@ -112,8 +112,11 @@ def _applied(view: LiveGallery, changes: list[Change], *, version: str, model_id
         removed += sorted(pending - found)
         people_now = set(view.delta_rows.person_ids.tolist()) | (set() if rows is None else set(rows.person_ids.tolist()))
         rejections, rejected_ids = rejections_of(model_id=model_id, person_ids=people_now)
+    everyones = any(change.rejections for change in changes)
+    if everyones:  # a review rejected a face (or undid it): everyone's rejected faces, read again
+        rejections, rejected_ids = rejections_of(model_id=model_id)
     return view.changed(version=version, added=rows, removed_samples=removed, removed_people=people,
-                        rejections=rejections, rejected_ids=rejected_ids)
+                        rejections=rejections, rejected_ids=rejected_ids, base_rejections=everyones)
 
 
 def _view_at(view: LiveGallery | None, version: str, *, model_id: str, mirror_with: FaceEngine | None) -> LiveGallery:
@@ -185,14 +188,14 @@ def gallery_current() -> LiveGallery:
 
 
 def gallery_noted(*, added: Sequence[int] = (), removed: Sequence[int] = (), people: Sequence[int] = (),
-                  push: bool = True) -> None:
+                  rejections: bool = False, push: bool = True) -> None:
     """A change to the gallery by id (samples accepted, samples deleted, people deleted or
-    deactivated), pushed to the shared log once the transaction commits; every process,
+    deactivated; `rejections`: the faces reviewers rejected as someone changed), pushed to the shared log once the transaction commits; every process,
     this one included, applies it on its next use. Samples added are this process's at once
     (its next duplicate check must see them): provisional until the log names them, read
     again on each change and dropped if their transaction rolled back. `push` False: a
     change read from the database (committed), applied here now and logged by whoever made it."""
-    change = Change(tuple(added), tuple(removed), tuple(people))
+    change = Change(tuple(added), tuple(removed), tuple(people), rejections)
     engine = get_face_engine()
     with _lock:
         _provisional.setdefault(engine.model_id, set()).update(change.added)

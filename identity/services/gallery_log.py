@@ -7,8 +7,8 @@ anything changed (each search's only round trip when nothing did). ``gallery:log
 generation's list of changes, entry n (1-based) being "<generation>|<n>|<json>", so that a
 process that finds an entry missing or out of place knows the log was lost (Redis restarted
 or flushed) and starts a new generation, rebuilt from the database. Each change names what
-changed by id only (samples added, samples removed, people removed or deactivated): the rows
-are read from the database. The keys are outside ``faceapp*``, which erasure scans for names.
+changed by id only (samples added, samples removed, people removed or deactivated, or that the
+rejected faces changed): the rows are read from the database. The keys are outside ``faceapp*``, which erasure scans for names.
 
 Changes are pushed after their transaction commits (``transaction.on_commit``), so a change
 in the log is visible in the database to whoever reads it. Scripts run in Redis, atomically.
@@ -63,14 +63,16 @@ class Change:
     added: tuple[int, ...] = ()  # samples accepted
     removed: tuple[int, ...] = ()  # samples deleted
     people: tuple[int, ...] = ()  # people deleted or deactivated
+    rejections: bool = False  # the faces reviewers rejected as someone changed: read them all again
 
     def as_json(self) -> str:
-        return json.dumps({"a": list(self.added), "r": list(self.removed), "p": list(self.people)})
+        return json.dumps({"a": list(self.added), "r": list(self.removed), "p": list(self.people),
+                           "j": self.rejections})
 
     @classmethod
     def from_json(cls, text: str) -> "Change":
         data = json.loads(text)
-        return cls(tuple(data.get("a", ())), tuple(data.get("r", ())), tuple(data.get("p", ())))
+        return cls(tuple(data.get("a", ())), tuple(data.get("r", ())), tuple(data.get("p", ())), bool(data.get("j")))
 
 
 def version_split(version: str) -> tuple[str, int]:

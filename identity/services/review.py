@@ -19,7 +19,7 @@ from faceapp.clock import site_date
 from identity.models import FaceSample, MatchLog, MatchLogReview, Person, ProvisionalIdentity
 from identity.services import attendance
 from identity.services.enrolment import person_code_clean
-from identity.services.gallery import gallery_changed, gallery_noted
+from identity.services.gallery import gallery_noted
 from identity.services.recognizer import strangers_changed
 
 PROMOTE_SAMPLES = 3  # best faces of a promoted stranger that become their enrolled samples
@@ -42,10 +42,10 @@ def _scores_lowered(log: MatchLog) -> bool:
 
 
 def _after_commit(days_by_person: set[tuple[int, dt.date]], *, gallery: bool = False) -> None:
-    """Attendance pushed after commit; `gallery`: the rejections changed, a new gallery generation."""
+    """Attendance pushed after commit; `gallery`: the rejections changed, every gallery reads them again."""
     def push() -> None:
         if gallery:
-            gallery_changed()
+            gallery_noted(rejections=True)
         for day in {day for _, day in days_by_person}:
             attendance.attendance_push(day=day)
 
