@@ -115,7 +115,7 @@ ids, since = {ids!r}, dt.datetime.fromtimestamp({since!r}, tz=dt.UTC)
 logs = MatchLog.objects.filter(snapshot__camera_id__in=ids, created_at__gte=since).select_related("snapshot")
 snapshots = Snapshot.objects.filter(camera_id__in=ids, received_at__gte=since)
 def size(field):
-    return os.path.getsize(field.path) if field and field.name and os.path.exists(field.path) else 0
+    return field.storage.size(field.name) if field and field.name and field.storage.exists(field.name) else 0
 def folder(name):
     root = settings.MEDIA_ROOT / name
     return sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) if root.exists() else 0

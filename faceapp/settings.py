@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 
 from faceapp.clock import machine_time_zone
+from faceapp.media_storage import media_storage
 from faceapp.private import FILE_MODE, FOLDER_MODE, private_umask
 from identity.vision.config import EngineConfig  # plain Python: the app loads it anyway
 
@@ -247,8 +248,13 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Media: MEDIA_ROOT, or with FACEAPP_MEDIA_S3_BUCKET an S3-compatible bucket (faceapp/media_storage.py).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(
+        bucket=envstr("FACEAPP_MEDIA_S3_BUCKET"), endpoint_url=envstr("FACEAPP_MEDIA_S3_ENDPOINT_URL"),
+        access_key=envstr("FACEAPP_MEDIA_S3_ACCESS_KEY_ID"), secret_key=envstr("FACEAPP_MEDIA_S3_SECRET_ACCESS_KEY"),
+        region=envstr("FACEAPP_MEDIA_S3_REGION"), prefix=envstr("FACEAPP_MEDIA_S3_PREFIX"),
+    ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True

@@ -4,9 +4,11 @@ their name) or created, each photo enrolled unless that person has it already (s
 so running an import again enrols nothing twice. Progress goes to the import's page over its
 websocket; every problem is a report line."""
 
+import contextlib
 import hashlib
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +21,7 @@ from audit.services import acting_user, audit_record
 from faceapp.sizes import size_text
 from identity.models import FaceSample, Person
 from identity.services import enrolment
+from identity.services.files import file_reader
 from identity.services.queueing import task_enqueue
 from identity.services.realtime import push
 from identity.services.uploads import max_upload_bytes, too_large
@@ -30,18 +33,18 @@ from imports.presenters import import_group, import_progress
 BATCH_PEOPLE = 20  # people per task: a batch is a few seconds of work, so a cancel is heard soon
 
 
-def _zip_files(path: Path) -> tuple[list[str], str | None]:
+def _zip_files(archive: BinaryIO) -> tuple[list[str], str | None]:
     """The archive's file names and its CSV's text (the first .csv at its top); ValidationError
     for a file that is not a ZIP, or holds more than FACEAPP_IMPORT_MAX_MB once unpacked."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = [info for info in archive.infolist() if not info.is_dir()]
+        with zipfile.ZipFile(archive) as opened:
+            members = [info for info in opened.infolist() if not info.is_dir()]
             unpacked = sum(info.file_size for info in members)
             if unpacked > settings.FACEAPP_IMPORT_MAX_MB * 1024 * 1024:
                 raise ValidationError(f"the ZIP holds {size_text(unpacked)} once unpacked, the limit is "
                                       f"{size_text(settings.FACEAPP_IMPORT_MAX_MB * 1024 * 1024)}")
             csvs = [info for info in members if info.filename.lower().endswith(".csv") and "/" not in info.filename]
-            csv_text = archive.read(csvs[0]).decode("utf-8-sig", errors="replace") if csvs else None
+            csv_text = opened.read(csvs[0]).decode("utf-8-sig", errors="replace") if csvs else None
             return [info.filename for info in members], csv_text
     except zipfile.BadZipFile as error:
         raise ValidationError("not a ZIP archive: give a .zip of photos (a folder per person)") from error
@@ -61,9 +64,10 @@ def import_create(
     bulk = BulkImport(consent=consent, created_by=acting_user(actor))
     if archive is not None:
         bulk.source = archive.name[-255:]
-        bulk.archive.save("import.zip", archive, save=False)
-        files, archived_csv = _zip_files(Path(bulk.archive.path))
+        files, archived_csv = _zip_files(archive)  # read as uploaded: a refused ZIP is never stored
         csv_text = csv_text or archived_csv
+        # In the media storage (the bucket where there is one): the workers of every machine read it.
+        bulk.archive.save("import.zip", archive, save=False)
     else:
         root = Path(folder).expanduser().resolve()
         if not root.is_dir():
@@ -169,13 +173,11 @@ def import_batch(*, import_id: int, batch: int = BATCH_PEOPLE) -> BulkImport:
         bulk.status, bulk.started_at = BulkImport.RUNNING, timezone.now()
     entries = bulk.plan[bulk.next_entry : bulk.next_entry + batch]
     report: list[dict] = []
-    opened = zipfile.ZipFile(bulk.archive.path) if bulk.archive else None
-    try:
+    with contextlib.ExitStack() as stack:
+        opened = stack.enter_context(zipfile.ZipFile(stack.enter_context(file_reader(bulk.archive)))) if bulk.archive \
+            else None
         for entry in entries:
             _entry_import(bulk, entry, opened, report)
-    finally:
-        if opened is not None:
-            opened.close()
     bulk.next_entry += len(entries)
     # A cancel that arrived during the batch wins: the counts are saved, the status is not.
     with transaction.atomic():

@@ -212,6 +212,30 @@ def media_root(tmp_path, settings):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible server on 127.0.0.1: moto's standalone server (moto[server], pip-installed
+    by requirements-dev.txt, well kept, no binary to fetch), a process speaking the S3 protocol over
+    HTTP, so boto3 and django-storages run unmocked; the tests skip, saying why, where it cannot start."""
+    from tests.s3_server import S3Server
+
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_media(s3_server, tmp_path, settings):
+    """Media in a fresh bucket of that server (STORAGES["default"] the S3 backend, as the
+    FACEAPP_MEDIA_S3_* settings make it); MEDIA_ROOT a folder that must stay absent."""
+    if s3_server.problem:
+        pytest.skip(s3_server.problem)
+    media = s3_server.bucket(tmp_path / "local-media")
+    settings.MEDIA_ROOT = media.local_media
+    settings.STORAGES = {**settings.STORAGES, "default": media.storage_settings()}
+    yield media
+
+
 def _user_with_role(django_user_model, role: str):
     from django.contrib.auth.models import Group
 

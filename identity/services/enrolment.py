@@ -18,7 +18,7 @@ from identity.models import FaceSample, Person, embedding_to_bytes
 from identity.presenters import sample_payload
 from identity.services.calibration import threshold_for
 from identity.services.erasure import person_erase
-from identity.services.files import file_names, files_delete_on_commit
+from identity.services.files import file_bytes, file_names, files_delete_on_commit
 from identity.services.gallery import gallery_changed, gallery_current, gallery_noted
 from identity.services.queueing import stale_requeue, task_enqueue
 from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, push
@@ -170,8 +170,7 @@ def sample_process(*, sample_id: int) -> FaceSample:
     engine = get_face_engine()
     faces, problem = [], None
     try:
-        with sample.photo.open("rb") as handle:
-            faces = engine.analyze(handle.read(), with_flip=True)  # samples keep both embeddings
+        faces = engine.analyze(file_bytes(sample.photo), with_flip=True)  # samples keep both embeddings
         problem = _face_problem(faces)
     except (ImageError, FileNotFoundError) as exc:
         problem = f"unreadable image: {exc}"

@@ -10,7 +10,7 @@ frames still waiting. Retention (`identity.services.retention`) calls `redis_for
 """
 
 import json
-from pathlib import Path
+from pathlib import PurePosixPath
 
 import cv2
 import numpy as np
@@ -31,7 +31,7 @@ from identity.models import (
     embedding_from_bytes,
 )
 from identity.services.calibration import threshold_for
-from identity.services.files import file_names, files_delete, files_delete_on_commit
+from identity.services.files import file_bytes, file_names, file_rewrite, files_delete, files_delete_on_commit
 from identity.services.frames import frames_discard
 from identity.services.gallery import gallery_changed, gallery_files_remove
 from identity.services.logged_faces import logged_files_remove
@@ -52,37 +52,27 @@ def _expanded(box, width: int, height: int) -> tuple[int, int, int, int]:
 
 
 def image_redact(*, field_file, boxes: list) -> bool:
-    """Black out `boxes` ([x1, y1, x2, y2] in the decoded image's pixels) in an image file and
-    write the re-encoded bytes over the file itself; False when there is no readable file."""
+    """Black out `boxes` ([x1, y1, x2, y2] in the decoded image's pixels) in a stored image and
+    write the re-encoded bytes over it (the file, or the bucket's object); False when there is
+    no readable file."""
     if not boxes or not field_file or not field_file.name:
         return False
     try:
-        path = Path(field_file.path)
-        image = decode_image(path.read_bytes())
+        image = decode_image(file_bytes(field_file))
     except (FileNotFoundError, ImageError):
         return False
     height, width = image.shape[:2]
     for box in boxes:
         x1, y1, x2, y2 = _expanded(box, width, height)
         image[y1:y2, x1:x2] = 0
-    suffix = path.suffix.lower()
+    suffix = PurePosixPath(field_file.name).suffix.lower()
     if suffix in {".jpg", ".jpeg"} or suffix not in _ENCODABLE:
         data = encode_jpeg(image, quality=85)
     else:
         ok, encoded = cv2.imencode(suffix, image)
         data = encoded.tobytes() if ok else encode_jpeg(image, quality=85)
-    _overwrite(path, data)
+    file_rewrite(field_file, data)
     return True
-
-
-def _overwrite(path: Path, data: bytes) -> None:
-    # The same file, written over from its first byte: no copy of the old pixels is left beside it.
-    old_size = path.stat().st_size
-    with path.open("r+b") as handle:
-        handle.write(data)
-        handle.write(b"\0" * max(0, old_size - len(data)))
-        handle.flush()
-        handle.truncate(len(data))
 
 
 def _needles(texts) -> list[bytes]:
@@ -198,7 +188,7 @@ def frames_redact(*, logs, embeddings: list[np.ndarray]) -> int:
     engine, rewritten = get_face_engine(), 0
     for snapshot in frames:
         try:
-            faces = engine.analyze(Path(snapshot.image.path).read_bytes())
+            faces = engine.analyze(file_bytes(snapshot.image))
         except (FileNotFoundError, ImageError):
             continue
         known = [e for e in embeddings if faces and e.shape == faces[0].embedding.shape]

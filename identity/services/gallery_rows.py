@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from identity.matching import Gallery
 from identity.matching.live_gallery import SampleRows
 from identity.models import FaceSample, MatchLog, embedding_from_bytes, embedding_to_bytes
+from identity.services.files import file_bytes
 from identity.vision import FaceEngine
 from identity.vision.align import CROP_SIZE
 
@@ -95,10 +96,8 @@ def flip_fill(*, samples: QuerySet, engine: FaceEngine) -> int:
 
 def _crop_read(name: str) -> np.ndarray | None:
     """A sample's stored aligned crop as BGR, or None when the file is gone or unreadable."""
-    storage = FaceSample._meta.get_field("crop").storage
     try:
-        with storage.open(name, "rb") as handle:
-            data = np.frombuffer(handle.read(), np.uint8)
+        data = np.frombuffer(file_bytes(FaceSample(crop=name).crop), np.uint8)
     except OSError:
         return None
     crop = cv2.imdecode(data, cv2.IMREAD_COLOR)

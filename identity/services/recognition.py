@@ -18,7 +18,7 @@ from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snaps
 from identity.presenters import recognition_event
 from identity.services.attendance import attendance_mark
 from identity.services.calibration import threshold_for
-from identity.services.files import files_delete
+from identity.services.files import file_bytes, files_delete
 from identity.services.gallery import gallery_current, gallery_noted
 from identity.services.queueing import stale_requeue, task_enqueue
 from identity.services.realtime import DASHBOARD_GROUP, camera_group, push
@@ -159,8 +159,7 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
     )
     engine = get_face_engine()
     try:
-        with snapshot.image.open("rb") as handle:
-            pixels = engine.load_image(handle.read())
+        pixels = engine.load_image(file_bytes(snapshot.image))
         faces = engine.analyze(pixels)  # all faces embedded in one batched ONNX call
     except (ImageError, FileNotFoundError) as exc:
         return snapshot_fail(snapshot_id=snapshot_id, error=f"unreadable image: {exc}")

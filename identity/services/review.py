@@ -19,6 +19,7 @@ from faceapp.clock import site_date
 from identity.models import FaceSample, MatchLog, MatchLogReview, Person, ProvisionalIdentity
 from identity.services import attendance
 from identity.services.enrolment import person_code_clean
+from identity.services.files import file_bytes
 from identity.services.gallery import gallery_noted
 from identity.services.recognizer import strangers_changed
 
@@ -150,8 +151,7 @@ def _sample_from_log(log: MatchLog, person: Person) -> FaceSample:
     """An ACCEPTED sample with its own copy of the log's crop (the log's crop expires sooner)."""
     if not log.crop or not log.embedding:
         raise ValidationError("This face has no crop or embedding left (expired): it cannot become a sample.")
-    with log.crop.open("rb") as handle:
-        crop_bytes = handle.read()
+    crop_bytes = file_bytes(log.crop)
     sample = FaceSample(
         person=person,
         embedding=bytes(log.embedding),

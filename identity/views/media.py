@@ -22,9 +22,12 @@ from identity.services.uploads import CONTENT_TYPES, image_kind
 
 
 def _file_response(field: FieldFile) -> FileResponse:
-    if not field or not field.storage.exists(field.name):
+    try:  # streamed through here from the disk or the bucket: never a URL of the storage's own
+        handle = field.storage.open(field.name, "rb") if field else None
+    except FileNotFoundError:
+        handle = None
+    if handle is None:
         raise Http404("This file is gone (erased or expired).")
-    handle = field.open("rb")
     # The type comes from the bytes, not the stored name: only images are ever served inline.
     kind = image_kind(handle.read(16))
     handle.seek(0)
