@@ -195,13 +195,14 @@ def _zip() -> bytes:
 
 @pytest.mark.django_db(transaction=True)
 def test_it_imports_a_zip_that_the_worker_reads_from_the_bucket(s3_media, celery_worker):
-    bulk = import_create(actor=None, consent=True, archive=SimpleUploadedFile("staff.zip", _zip()))
+    archive = _zip()
+    bulk = import_create(actor=None, consent=True, archive=SimpleUploadedFile("staff.zip", archive))
 
     done = wait_until(lambda: BulkImport.objects.filter(pk=bulk.pk, status=BulkImport.DONE).first(), "the import",
                       deadline=DEADLINE)
 
     assert (done.people_done, done.accepted, done.rejected) == (2, 2, 0)
-    assert s3_media.read(done.archive.name) == _zip()
+    assert s3_media.read(done.archive.name) == archive
     samples = FaceSample.objects.filter(person__name__in=["Colin Powell", "Tony Blair"])
     assert {done.archive.name, *[n for s in samples for n in (s.photo.name, s.crop.name)]} == set(s3_media.keys())
     assert s3_media.local_files() == []

@@ -95,3 +95,30 @@ def test_it_loses_nothing_when_a_machine_dies_mid_task(tmp_path, stalled_photo):
 
     assert requeued == [snapshot.pk]
     assert (done.face_count, done.logs.count()) == (celery_workers.GROUP_FACES, celery_workers.GROUP_FACES)
+
+
+def test_it_shares_media_through_a_bucket_between_machines_that_share_no_folder(tmp_path, empty_broker, s3_media):
+    folders = {machine: tmp_path / f"{machine}-data" for machine in MACHINES}  # each machine's own FACEAPP_DATA_DIR
+    with celery_workers.workers(tmp_path) as start:
+        for machine, folder in folders.items():
+            folder.mkdir()
+            start(machine, FACEAPP_DATA_DIR=str(folder), **s3_media.env())
+        for machine in MACHINES:
+            wait_until(lambda machine=machine: _ready(tmp_path, machine), f"{machine} to be ready")
+
+        _, (sample,) = enrolment.person_enroll(name="Colin Powell", code="CP", consent=True,
+                                               photos=[("cp.jpg", (E2E / "Colin_Powell_0001.jpg").read_bytes())])
+        wait_until(lambda: FaceSample.objects.filter(pk=sample.pk, status=FaceSample.ACCEPTED).exists(), "the photo")
+        snapshots = [_submit(path) for path in sorted(E2E.glob("*_000[12].jpg"))]
+        wait_until(lambda: _done(snapshots), "every snapshot")
+        ran = wait_until(lambda: _recognitions_logged(tmp_path, len(snapshots)), "the workers' logs")
+
+    assert all(ran.values()), ran  # both machines read photos from the bucket
+    logs = MatchLog.objects.filter(snapshot__in=snapshots)
+    assert {log.person.code for log in logs.filter(decision=MatchLog.KNOWN)} == {"CP"}
+    sample.refresh_from_db()
+    stored = {sample.photo.name, sample.crop.name, *[s.image.name for s in Snapshot.objects.filter(pk__in=[
+        s.pk for s in snapshots])], *logs.values_list("crop", flat=True)}
+    assert stored == set(s3_media.keys())
+    assert [folder for folder in folders.values() if (folder / "media").exists()] == []
+    assert s3_media.local_files() == []
