@@ -2,7 +2,8 @@
 provisional identities for strangers, and attendance.
 
 Embeddings are stored as raw float32 bytes (`embedding_to_bytes` / `embedding_from_bytes`).
-Files (photos, crops) live under MEDIA_ROOT and are only served by views that check roles.
+Files (photos, crops) live in the media storage (MEDIA_ROOT, or the FACEAPP_MEDIA_S3_BUCKET bucket)
+and are only served by views that check roles.
 """
 
 import secrets

@@ -111,6 +111,17 @@ def test_it_streams_objects_to_an_operator_through_django(s3_media, operator_use
 
 
 @pytest.mark.django_db
+def test_it_gives_the_browser_no_address_of_the_bucket(s3_media, operator_user):
+    person = review_data.make_person("Ada", code="A1")
+    sample = person.samples.get()
+
+    page = _as(operator_user).get(reverse("person-detail", args=[person.pk])).content.decode()
+
+    assert reverse("media-sample-crop", args=[sample.pk]) in page  # the access-checked view, not the object
+    assert s3_media.server.endpoint not in page and s3_media.bucket not in page and "X-Amz-" not in page
+
+
+@pytest.mark.django_db
 def test_it_refuses_a_viewer_what_it_refuses_on_the_filesystem(s3_media, viewer_user):
     sample = review_data.make_person("Ada", code="A1").samples.get()
     recent, old = review_data.make_log(seen_at=_old(hours=1)), review_data.make_log(seen_at=_old(hours=48))
