@@ -21,7 +21,7 @@ from audit.services import acting_user, audit_record
 from faceapp.sizes import size_text
 from identity.models import FaceSample, Person
 from identity.services import enrolment
-from identity.services.files import file_reader
+from identity.services.files import file_reader, files_delete_on_commit
 from identity.services.queueing import task_enqueue
 from identity.services.realtime import push
 from identity.services.uploads import max_upload_bytes, too_large
@@ -168,6 +168,9 @@ def import_batch(*, import_id: int, batch: int = BATCH_PEOPLE) -> BulkImport:
     A cancelled or ended import is left as it is."""
     bulk = BulkImport.objects.get(pk=import_id)
     if bulk.status in BulkImport.ENDED:
+        if bulk.archive:  # cancelled while this batch waited in the queue
+            _archive_drop(bulk)
+            bulk.save(update_fields=["archive"])
         return bulk
     if bulk.status == BulkImport.PENDING:
         bulk.status, bulk.started_at = BulkImport.RUNNING, timezone.now()
@@ -188,9 +191,18 @@ def import_batch(*, import_id: int, batch: int = BATCH_PEOPLE) -> BulkImport:
             bulk.status = BulkImport.DONE
         if bulk.status in BulkImport.ENDED:
             bulk.finished_at, bulk.plan = bulk.finished_at or timezone.now(), []
+            _archive_drop(bulk)
         bulk.save()
     import_push(bulk)
     return bulk
+
+
+def _archive_drop(bulk: BulkImport) -> None:
+    """Delete an ended import's ZIP once this commits: it holds everyone's photos, rejected ones
+    too; the accepted ones live on as samples (erasure reaches those), the report needs none."""
+    if bulk.archive:
+        files_delete_on_commit([bulk.archive.name])
+        bulk.archive = ""
 
 
 def import_cancel(*, bulk: BulkImport) -> BulkImport:
@@ -198,8 +210,10 @@ def import_cancel(*, bulk: BulkImport) -> BulkImport:
     with transaction.atomic():
         bulk = BulkImport.objects.select_for_update().get(pk=bulk.pk)
         if bulk.status not in BulkImport.ENDED:
+            if bulk.status == BulkImport.PENDING:  # else the batch at work reads it, and drops it when it ends
+                _archive_drop(bulk)
             bulk.status, bulk.finished_at, bulk.plan = BulkImport.CANCELLED, timezone.now(), []
-            bulk.save(update_fields=["status", "finished_at", "plan"])
+            bulk.save(update_fields=["status", "finished_at", "plan", "archive"])
     import_push(bulk)
     return bulk
 

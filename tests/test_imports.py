@@ -87,6 +87,37 @@ def test_it_enrols_nothing_twice_when_the_same_import_runs_again(aaron, tmp_path
     assert AuditEntry.objects.filter(action=AuditEntry.PEOPLE_IMPORTED).count() == 2
 
 
+def _zips_stored(media_root: Path) -> list[Path]:
+    return list((Path(media_root) / "imports").rglob("*.zip"))
+
+
+@pytest.mark.django_db
+def test_it_deletes_the_zip_once_the_import_is_done(tmp_path, media_root, django_capture_on_commit_callbacks):
+    bulk = import_create(actor=None, consent=True, archive=SimpleUploadedFile("staff.zip", _zip(tmp_path).read_bytes()))
+    assert len(_zips_stored(media_root)) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        while bulk.status not in BulkImport.ENDED:
+            bulk = import_batch(import_id=bulk.pk, batch=2)
+
+    assert _zips_stored(media_root) == [] and not BulkImport.objects.get(pk=bulk.pk).archive
+    assert FaceSample.objects.filter(status=FaceSample.ACCEPTED).count() == 6  # the photos live on as samples
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("batches_first", [0, 1])
+def test_it_deletes_the_zip_of_a_cancelled_import(batches_first, tmp_path, media_root,
+                                                  django_capture_on_commit_callbacks):
+    bulk = import_create(actor=None, consent=True, archive=SimpleUploadedFile("staff.zip", _zip(tmp_path).read_bytes()))
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(batches_first):
+            bulk = import_batch(import_id=bulk.pk, batch=1)
+        import_cancel(bulk=bulk)
+        import_batch(import_id=bulk.pk, batch=1)  # the batch queued before the cancel
+
+    assert _zips_stored(media_root) == [] and not BulkImport.objects.get(pk=bulk.pk).archive
+
+
 @pytest.mark.django_db
 def test_it_stops_a_cancelled_import_after_its_batch(tmp_path, media_root):
     bulk = import_create(actor=None, consent=True, folder=str(E2E))
