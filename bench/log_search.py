@@ -17,7 +17,7 @@ synthetic faces perturbed to about 0.6 cosine. recall@20: of the exact float32 t
 found; "close": the same for the exact top 20 at cosine >= CLOSE (faces that could be the same
 person); top-1: probes whose first answer is the exact one. Memory: two worker processes that
 open the faces and search every probe, RSS and PSS read while both are alive (bench/scale.py's
-``worker_memory`` way).
+``two_workers_memory`` way).
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/log_search.py   # 10k and 100k: ~3 min
 """
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +47,7 @@ from scale import (  # noqa: E402
     median_ms_per_face,
     perturbed,
 )
+from worker_memory import two_workers_memory, worker_measured  # noqa: E402
 
 from identity.matching.logged_index import SIGN_CANDIDATES, LoggedIndex, exact_top, merged  # noqa: E402
 from identity.matching.search_index import BINARY_CANDIDATES  # noqa: E402
@@ -77,26 +77,6 @@ def recall(found: list[np.ndarray], exact: list[np.ndarray], exact_scores: list[
             "top1": float(np.mean([f[0] == e[0] for f, e in zip(found, exact)]))}
 
 
-def worker_memory(folder: Path, modes: list[str]) -> dict[str, dict]:
-    results = {}
-    for mode in modes:
-        workers = [subprocess.Popen([sys.executable, __file__, "--worker", mode, str(folder)],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)]
-        for worker in workers:
-            assert worker.stdout.readline().strip() == "ready", f"worker {mode} failed"
-        readings = []
-        for worker in workers:
-            worker.stdin.write("measure\n")
-            worker.stdin.flush()
-            readings.append(json.loads(worker.stdout.readline()))
-        for worker in workers:
-            worker.stdin.close()
-            worker.wait(60)
-        results[mode] = {"rss_mb": [r["rss_mb"] for r in readings], "pss_mb": [r["pss_mb"] for r in readings],
-                         "pss_total_mb": sum(r["pss_mb"] for r in readings)}
-    return results
-
-
 def worker(mode: str, folder: str) -> None:
     """One worker process: open the logged faces as `mode` says, search every probe, wait, measure."""
     folder = Path(folder)
@@ -111,12 +91,7 @@ def worker(mode: str, folder: str) -> None:
         ids = np.concatenate([mapped.ids, np.load(folder / "delta_ids.npy")])
         del mapped
         old_search(matrix, ids, queries)
-    print("ready", flush=True)
-    sys.stdin.readline()
-    fields = {line.split(":")[0]: int(line.split()[1]) for line in open("/proc/self/smaps_rollup") if ":" in line
-              and line.split()[1].isdigit()}
-    print(json.dumps({"rss_mb": fields["Rss"] / 1024, "pss_mb": fields["Pss"] / 1024}), flush=True)
-    sys.stdin.readline()
+    worker_measured()
 
 
 def measure(size: int, real: np.ndarray, probes: np.ndarray, probe_rows: np.ndarray, *, rng: np.random.Generator,
@@ -153,7 +128,7 @@ def measure(size: int, real: np.ndarray, probes: np.ndarray, probe_rows: np.ndar
         fewer = recall(new_search(base, delta, queries, FEWER), [e[0] for e in exact], [e[1] for e in exact])
         row |= {"fewer_ms": median_ms_per_face(lambda q: new_search(base, delta, q, FEWER), queries, 1),
                 **{f"fewer_{name}": value for name, value in fewer.items()}}
-    row["memory"] = worker_memory(folder, ["bare", "new", "old"])
+    row["memory"] = two_workers_memory(__file__, ["bare", "new", "old"], str(folder))
     return row
 
 

@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +45,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from worker_memory import two_workers_memory, worker_measured  # noqa: E402
 
 from identity.matching import Gallery, PersonMatch  # noqa: E402
 from identity.matching.live_gallery import LiveGallery, SampleRows, delta_limit  # noqa: E402
@@ -146,27 +147,6 @@ def hnsw_comparison(vectors: np.ndarray, queries: np.ndarray, exact_rows: np.nda
     return found
 
 
-def worker_memory(path: Path, queries_path: Path, modes: list[str]) -> dict[str, dict]:
-    """RSS and PSS (MB) of two worker processes per mode, measured while both are alive."""
-    results = {}
-    for mode in modes:
-        workers = [subprocess.Popen([sys.executable, __file__, "--worker", mode, str(path), str(queries_path)],
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)]
-        for worker in workers:  # each has opened the gallery and searched every probe
-            assert worker.stdout.readline().strip() == "ready", f"worker {mode} failed"
-        readings = []
-        for worker in workers:
-            worker.stdin.write("measure\n")
-            worker.stdin.flush()
-            readings.append(json.loads(worker.stdout.readline()))
-        for worker in workers:
-            worker.stdin.close()
-            worker.wait(60)
-        results[mode] = {"rss_mb": [r["rss_mb"] for r in readings], "pss_mb": [r["pss_mb"] for r in readings],
-                         "pss_total_mb": sum(r["pss_mb"] for r in readings)}
-    return results
-
-
 def worker(mode: str, path: str, queries_path: str) -> None:
     """One worker process: open the gallery as `mode` says, search every probe, wait, measure."""
     queries = np.load(queries_path)
@@ -179,12 +159,7 @@ def worker(mode: str, path: str, queries_path: str) -> None:
         del mapped
         for start in range(0, len(queries), 32):
             gallery.search(queries[start : start + 32], exact=True)
-    print("ready", flush=True)
-    sys.stdin.readline()
-    fields = {line.split(":")[0]: int(line.split()[1]) for line in open("/proc/self/smaps_rollup") if ":" in line
-              and line.split()[1].isdigit()}
-    print(json.dumps({"rss_mb": fields["Rss"] / 1024, "pss_mb": fields["Pss"] / 1024}), flush=True)
-    sys.stdin.readline()
+    worker_measured()
 
 
 def measure(size: int, real: np.ndarray, probes: np.ndarray, probe_rows: np.ndarray, *, rng: np.random.Generator,
@@ -228,7 +203,8 @@ def measure(size: int, real: np.ndarray, probes: np.ndarray, probe_rows: np.ndar
     queries_path = folder / f"queries-{size}.npy"
     np.save(queries_path, queries)
     # Today's matrix in two workers is two private float32 copies: measured up to MATRIX_WORKERS_UP_TO.
-    row["memory"] = worker_memory(path, queries_path, ["bare", "mapped"] + ["matrix"] * (size <= MATRIX_WORKERS_UP_TO))
+    row["memory"] = two_workers_memory(__file__, ["bare", "mapped"] + ["matrix"] * (size <= MATRIX_WORKERS_UP_TO),
+                                       str(path), str(queries_path))
     path.unlink()
     return row
 
