@@ -96,18 +96,22 @@ def dashboard_listener(redis_server):
     async_to_sync(layer.group_discard)(DASHBOARD_GROUP, channel)
 
 
-@pytest.fixture
-def two_enrolled(media_root, django_capture_on_commit_callbacks):
+def group_enrolled(capture_on_commit) -> SimpleNamespace:
     """Faces ERASED and KEPT of the group photo enrolled as two people (the others strangers)."""
-    redis_client().delete(STREAM)  # this test's events only
     engine = get_face_engine()
     image = decode_image(faces_data.photo(GROUP))
     faces = engine.analyze(image)
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_on_commit(execute=True):
         erased = _enrol("Sheldon Erasable", "ERASE-1", _face_photo(image, faces[ERASED].box))
         kept = _enrol("Leonard Kept", "KEEP-1", _face_photo(image, faces[KEPT].box))
         gallery_changed()
     return SimpleNamespace(engine=engine, faces=faces, erased=erased, kept=kept)
+
+
+@pytest.fixture
+def two_enrolled(media_root, django_capture_on_commit_callbacks):
+    redis_client().delete(STREAM)  # this test's events only
+    return group_enrolled(django_capture_on_commit_callbacks)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ snapshots and import ZIPs are objects; the worker reads them from the bucket; th
 stream them with the same role checks; erasure and retention delete and rewrite objects; and
 nothing is ever written under the local media folder."""
 
-import datetime as dt
 import io
 import json
 import os
@@ -16,34 +15,21 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from faceapp.media_storage import media_storage
-from identity.face_engine import get_face_engine
 from identity.models import FaceSample, MatchLog, Snapshot
 from identity.services import enrolment, gallery_rows, recognition, retention
-from identity.services.gallery import gallery_changed
 from identity.vision.image import decode_image
 from imports.models import BulkImport
 from imports.services import import_create
 from tests import faces_data, review_data
-from tests.test_hardening_erasure import ERASED, GROUP, KEPT, _best_similarity, _enrol, _face_photo
+from tests.test_hardening_erasure import ERASED, GROUP, KEPT, _best_similarity, group_enrolled
+from tests.test_hardening_media import _as, _old
 from tests.waiting import wait_until
 
 E2E = faces_data.FIXTURES / "e2e"
 DEADLINE = 120  # seconds: a deadline for slow machines, not a timing assertion
-
-
-def _as(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def _old(hours: float) -> dt.datetime:
-    return timezone.now() - dt.timedelta(hours=hours)
 
 
 def test_it_builds_the_s3_backend_from_the_environment(s3_media):
@@ -156,13 +142,9 @@ def test_it_reads_a_sample_crop_object_for_the_flip_fill(s3_media):
 @pytest.mark.django_db
 def test_it_erases_every_object_of_a_person_and_blacks_out_their_face_in_a_shared_snapshot(
         s3_media, django_capture_on_commit_callbacks):
-    engine = get_face_engine()
-    image = decode_image(faces_data.photo(GROUP))
-    faces = engine.analyze(image)
+    enrolled = group_enrolled(django_capture_on_commit_callbacks)
+    engine, faces, erased, kept = enrolled.engine, enrolled.faces, enrolled.erased, enrolled.kept
     with django_capture_on_commit_callbacks(execute=True):
-        erased = _enrol("Sheldon Erasable", "ERASE-1", _face_photo(image, faces[ERASED].box))
-        kept = _enrol("Leonard Kept", "KEEP-1", _face_photo(image, faces[KEPT].box))
-        gallery_changed()
         snapshot = recognition.snapshot_recognize(
             snapshot_id=recognition.snapshot_submit(image=(GROUP, faces_data.photo(GROUP))).pk)
     theirs = [name for sample in erased.samples.all() for name in (sample.photo.name, sample.crop.name)]
