@@ -1,12 +1,21 @@
 """API tokens stored as SHA-256 digests. The keys of DRF's authtoken table (kept in clear) are
 hashed into the new table, so existing clients keep working, and that table is dropped."""
 
+import datetime as dt
 import hashlib
 
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+from django.utils import timezone
+
+
+def _aware(created):
+    """A raw read of SQLite's column is naive, in UTC (as Django stores it there)."""
+    if isinstance(created, dt.datetime) and timezone.is_naive(created):
+        return timezone.make_aware(created, dt.timezone.utc)
+    return created
 
 
 def tokens_hash(apps, schema_editor):
@@ -19,7 +28,7 @@ def tokens_hash(apps, schema_editor):
         rows = cursor.fetchall()
     ApiToken.objects.bulk_create(
         ApiToken(user_id=user_id, name="API token", prefix=key[:8], digest=hashlib.sha256(key.encode()).hexdigest(),
-                 created_at=created)
+                 created_at=_aware(created))
         for key, user_id, created in rows
     )
     schema_editor.execute("DROP TABLE authtoken_token")  # nothing of the keys stays in clear
