@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
 
@@ -33,7 +33,7 @@ def file_bytes(field: FieldFile) -> bytes:
 def file_rewrite(field: FieldFile, data: bytes) -> None:
     """Replace a stored file's bytes under the same name (erasure's redaction)."""
     storage = field.storage
-    if isinstance(storage, FileSystemStorage):
+    if not is_object_storage(storage):
         _overwrite_in_place(Path(storage.path(field.name)), data)
         return
     with storage.open(field.name, "wb") as handle:  # one PUT of the new object over the old

@@ -34,7 +34,7 @@ from identity.matching.live_gallery import LiveGallery
 from identity.services import gallery_log
 from identity.services.gallery_log import Change, version_split
 from identity.services.gallery_rows import gallery_load, gallery_samples, rejections_of, sample_rows
-from identity.services.index_files import build_lock, file_stem, index_folder
+from identity.services.index_files import build_lock, file_stem, index_files_remove, index_folder
 from identity.vision import FaceEngine
 
 GALLERY_SUFFIX = ".gallery"
@@ -105,14 +105,16 @@ def _applied(view: LiveGallery, changes: list[Change], *, version: str, model_id
     wanted = (added - set(view.delta_rows.sample_ids.tolist())) | pending
     rows = rejections = None
     rejected_ids: Sequence[int] = ()
+    everyones = any(change.rejections for change in changes)
     if wanted:
         # Race: a change in the log has committed, so the rows it names are visible (or deleted since).
         rows = sample_rows(samples=gallery_samples(model_id=model_id).filter(pk__in=wanted), mirror_with=mirror_with)
         found = set() if rows is None else set(rows.sample_ids.tolist())
         removed += sorted(pending - found)
-        people_now = set(view.delta_rows.person_ids.tolist()) | (set() if rows is None else set(rows.person_ids.tolist()))
-        rejections, rejected_ids = rejections_of(model_id=model_id, person_ids=people_now)
-    everyones = any(change.rejections for change in changes)
+        if not everyones:  # else all of them are read below
+            people_now = set(view.delta_rows.person_ids.tolist()) | (
+                set() if rows is None else set(rows.person_ids.tolist()))
+            rejections, rejected_ids = rejections_of(model_id=model_id, person_ids=people_now)
     if everyones:  # a review rejected a face (or undid it): everyone's rejected faces, read again
         rejections, rejected_ids = rejections_of(model_id=model_id)
     return view.changed(version=version, added=rows, removed_samples=removed, removed_people=people,
@@ -190,8 +192,9 @@ def gallery_current() -> LiveGallery:
 def gallery_noted(*, added: Sequence[int] = (), removed: Sequence[int] = (), people: Sequence[int] = (),
                   rejections: bool = False, push: bool = True) -> None:
     """A change to the gallery by id (samples accepted, samples deleted, people deleted or
-    deactivated; `rejections`: the faces reviewers rejected as someone changed), pushed to the shared log once the transaction commits; every process,
-    this one included, applies it on its next use. Samples added are this process's at once
+    deactivated; `rejections`: the faces reviewers rejected as someone changed), pushed to the
+    shared log once the transaction commits; every process, this one included, applies it on
+    its next use. Samples added are this process's at once
     (its next duplicate check must see them): provisional until the log names them, read
     again on each change and dropped if their transaction rolled back. `push` False: a
     change read from the database (committed), applied here now and logged by whoever made it."""
@@ -201,8 +204,9 @@ def gallery_noted(*, added: Sequence[int] = (), removed: Sequence[int] = (), peo
         _provisional.setdefault(engine.model_id, set()).update(change.added)
         view = _cached.get(engine.model_id)
     if view is not None and (change.added or not push):
-        local = change if not push else Change()
-        view = _applied(view, [Change(removed=local.removed, people=local.people)], version=view.version,
+        # The added samples come in as provisional ones; a change not pushed removes here too.
+        local = Change() if push else Change(removed=change.removed, people=change.people)
+        view = _applied(view, [local], version=view.version,
                         model_id=engine.model_id, mirror_with=engine if engine.adaptive else None)
         with _lock:
             if _cached.get(engine.model_id) is not None and _cached[engine.model_id].version == view.version:
@@ -226,10 +230,7 @@ def gallery_forget() -> None:
 def gallery_files_remove() -> int:
     """Delete this machine's gallery files now: an erased person's embeddings are in them. Processes
     that map one keep it until they see the generation move; the next use builds the new one."""
-    files = list(index_folder().glob(f"*{GALLERY_SUFFIX}"))
-    for path in files:
-        path.unlink(missing_ok=True)
-    return len(files)
+    return index_files_remove(f"*{GALLERY_SUFFIX}")
 
 
 def gallery_changed() -> None:

@@ -33,3 +33,11 @@ def build_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def index_files_remove(pattern: str) -> int:
+    """Delete the index files matching `pattern` now (processes that map one keep their mapping)."""
+    files = list(index_folder().glob(pattern))
+    for path in files:
+        path.unlink(missing_ok=True)
+    return len(files)

@@ -31,7 +31,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from identity.matching import search_index
 from identity.matching.logged_index import LoggedIndex, exact_top, merged
 from identity.models import MatchLog, embedding_from_bytes
-from identity.services.index_files import build_lock, file_stem, index_folder
+from identity.services.index_files import build_lock, file_stem, index_files_remove, index_folder
 from identity.vision.embedder import l2_normalize
 
 PREFIX, SUFFIX = "logs-", ".faces"
@@ -194,10 +194,7 @@ def logged_faces_top(*, embedding: np.ndarray, model_id: str, limit: int) -> lis
 def logged_files_remove() -> int:
     """Delete this machine's logged-face files now (erasure, retention: embeddings that must go are
     in them). Processes that map one keep it until their next search, which rebuilds."""
-    files = list(index_folder().glob(f"{PREFIX}*{SUFFIX}"))
-    for path in files:
-        path.unlink(missing_ok=True)
-    return len(files)
+    return index_files_remove(f"{PREFIX}*{SUFFIX}")
 
 
 def logged_faces_forget() -> None:

@@ -48,6 +48,6 @@ def login_failure_record(*, username: str, address: str) -> None:
         if decision.count == limit:
             audit.warning("sign-in locked by %s for %r from %s: %d failures", what, username, address, limit)
             target = f"account {username}" if what == "account" else f"address {address}"
-            audit_record(actor=None, action=AuditEntry.SIGN_IN_LOCKED, target=target,
-                         detail=f"{limit} failed sign-ins in {window // 60} min; the last for {username!r} from {address}")
+            detail = f"{limit} failed sign-ins in {window // 60} min; the last for {username!r} from {address}"
+            audit_record(actor=None, action=AuditEntry.SIGN_IN_LOCKED, target=target, detail=detail)
     audit.info("sign-in failed for %r from %s", username, address)
