@@ -77,14 +77,19 @@ def snapshot_result(*, snapshot: Snapshot) -> dict:
     return snapshot_payload(snapshot, logs=logs)
 
 
-def recent_visits(*, limit: int) -> list[MatchLog]:
-    """The newest faces seen (one row per visit), with what their feed line names."""
-    return list(MatchLog.objects.select_related("person", "provisional", "snapshot__camera")[:limit])
+def recent_visits(*, limit: int, since: dt.datetime | None = None) -> list[MatchLog]:
+    """The newest faces seen (one row per visit, seen after `since` if given), with what their feed line names."""
+    logs = MatchLog.objects.select_related("person", "provisional", "snapshot__camera")
+    if since is not None:
+        logs = logs.filter(last_seen__gt=since)
+    return list(logs[:limit])
 
 
-def latest_snapshot_result() -> dict | None:
-    """The newest decided snapshot as a `recognition.result` (its boxes need its size)."""
-    snapshot = Snapshot.objects.filter(status=Snapshot.DONE).select_related("camera").first()
+def latest_snapshot_result(*, since: dt.datetime | None = None) -> dict | None:
+    """The newest decided snapshot (received after `since` if given) as a `recognition.result`
+    (its boxes need its size)."""
+    snapshots = Snapshot.objects.filter(status=Snapshot.DONE).select_related("camera")
+    snapshot = (snapshots.filter(received_at__gt=since) if since is not None else snapshots).first()
     if snapshot is None or not snapshot.width or not snapshot.height:
         return None
     return snapshot_result(snapshot=snapshot)

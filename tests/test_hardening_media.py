@@ -1,5 +1,6 @@
-"""Who sees which faces (issue 13, item 5; README, Privacy): enrolment photos and sample crops
-need the operator role; viewers see match-log crops and snapshots of the live window only."""
+"""Who sees which faces (issue 13, item 5; issue 25, item 8; README, Privacy): enrolment photos
+and sample crops need the operator role; viewers see match-log crops, snapshots and snapshot
+pages of the live window only, and an older id answers them 404."""
 
 import datetime as dt
 
@@ -35,6 +36,10 @@ def _old(hours: float) -> dt.datetime:
     return timezone.now() - dt.timedelta(hours=hours)
 
 
+def _named_log(*, hours_ago: float):
+    return review_data.make_log(seen_at=_old(hours=hours_ago), person=review_data.make_person("Ada", code="A1"))
+
+
 @pytest.fixture
 def sample(media_root):
     return review_data.make_person("Ada", code="A1").samples.get()
@@ -62,11 +67,32 @@ def test_it_serves_a_viewer_the_face_crop_and_snapshot_of_a_recent_visit(media_r
     assert viewer.get(reverse("media-snapshot", args=[log.snapshot_id])).status_code == 200
 
 
-def test_it_refuses_a_viewer_the_face_crop_and_snapshot_of_an_older_visit(media_root, viewer_user, settings):
+def test_it_hides_the_face_crop_and_snapshot_of_an_older_visit_from_a_viewer(media_root, viewer_user, settings):
     log = review_data.make_log(seen_at=_old(hours=settings.FACEAPP_VIEWER_MEDIA_HOURS + 1))
     viewer = _as(viewer_user)
-    assert viewer.get(reverse("media-log-crop", args=[log.pk])).status_code == 403
-    assert viewer.get(reverse("media-snapshot", args=[log.snapshot_id])).status_code == 403
+    assert viewer.get(reverse("media-log-crop", args=[log.pk])).status_code == 404
+    assert viewer.get(reverse("media-snapshot", args=[log.snapshot_id])).status_code == 404
+
+
+def test_it_shows_a_viewer_the_page_of_a_recent_snapshot(media_root, viewer_user):
+    log = _named_log(hours_ago=1)
+    response = _as(viewer_user).get(reverse("snapshot-detail", args=[log.snapshot_id]))
+    assert response.status_code == 200
+    assert log.person.name in response.content.decode()
+
+
+def test_it_hides_the_page_of_an_older_snapshot_from_a_viewer(media_root, viewer_user):
+    log = _named_log(hours_ago=24 * 20)  # the attack: a 20-day-old snapshot
+    response = _as(viewer_user).get(reverse("snapshot-detail", args=[log.snapshot_id]))
+    assert response.status_code == 404
+    assert log.person.name not in response.content.decode()
+
+
+def test_it_shows_an_operator_the_page_of_an_older_snapshot(media_root, operator_user):
+    log = _named_log(hours_ago=24 * 20)
+    response = _as(operator_user).get(reverse("snapshot-detail", args=[log.snapshot_id]))
+    assert response.status_code == 200
+    assert log.person.name in response.content.decode()
 
 
 def test_it_serves_an_operator_the_face_crop_and_snapshot_of_an_older_visit(media_root, operator_user):
@@ -86,6 +112,7 @@ def test_it_counts_a_long_visit_from_its_last_frame(media_root, viewer_user, set
 def test_it_refuses_a_viewer_every_face_when_the_window_is_zero(media_root, viewer_user, settings):
     settings.FACEAPP_VIEWER_MEDIA_HOURS = 0
     log = review_data.make_log(seen_at=timezone.now())
-    assert _as(viewer_user).get(reverse("media-log-crop", args=[log.pk])).status_code == 403
-    assert _as(viewer_user).get(reverse("media-snapshot", args=[log.snapshot_id])).status_code == 403
+    assert _as(viewer_user).get(reverse("media-log-crop", args=[log.pk])).status_code == 404
+    assert _as(viewer_user).get(reverse("media-snapshot", args=[log.snapshot_id])).status_code == 404
+    assert _as(viewer_user).get(reverse("snapshot-detail", args=[log.snapshot_id])).status_code == 404
 

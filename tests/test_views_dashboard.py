@@ -1,6 +1,8 @@
 """Dashboard: viewers and up; recent recognitions, today's attendance and the latest frame,
 rendered once (the page's script then follows ws/dashboard/)."""
 
+import datetime as dt
+
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
@@ -9,7 +11,7 @@ from django.utils import timezone
 from faceapp.clock import site_date
 from identity.models import AttendanceRecord, Camera, MatchLog, Person, ProvisionalIdentity, Snapshot
 from tests.faces_data import FIXTURES
-from tests.review_data import make_camera, make_person
+from tests.review_data import make_camera, make_log, make_person
 
 
 def _snapshot(status: str = Snapshot.DONE) -> Snapshot:
@@ -136,3 +138,28 @@ def test_it_shows_no_first_steps_once_people_and_a_camera_exist(client, operator
     client.force_login(operator_user)
 
     assert 'id="first-steps"' not in client.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.django_db
+def test_it_shows_a_viewer_no_visit_or_frame_older_than_the_viewer_window(client, viewer_user, media_root, settings):
+    old = timezone.now() - dt.timedelta(hours=settings.FACEAPP_VIEWER_MEDIA_HOURS + 1)
+    log = make_log(seen_at=old, person=make_person("Archie Oldvisit", code="OLD1"))
+    Snapshot.objects.filter(pk=log.snapshot_id).update(status=Snapshot.DONE, width=250, height=250)
+    client.force_login(viewer_user)
+
+    initial = client.get(reverse("dashboard")).context["initial"]
+
+    assert initial["visits"] == [] and initial["latest"] is None
+
+
+@pytest.mark.django_db
+def test_it_shows_an_operator_the_visits_older_than_the_viewer_window(client, operator_user, media_root, settings):
+    old = timezone.now() - dt.timedelta(hours=settings.FACEAPP_VIEWER_MEDIA_HOURS + 1)
+    log = make_log(seen_at=old, person=make_person("Archie Oldvisit", code="OLD1"))
+    Snapshot.objects.filter(pk=log.snapshot_id).update(status=Snapshot.DONE, width=250, height=250)
+    client.force_login(operator_user)
+
+    initial = client.get(reverse("dashboard")).context["initial"]
+
+    assert [visit["id"] for visit in initial["visits"]] == [log.pk]
+    assert initial["latest"] is not None

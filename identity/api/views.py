@@ -24,12 +24,13 @@ from rest_framework.decorators import api_view, parser_classes, permission_class
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from faceapp.sizes import size_text
 from identity.api import serializers as s
+from identity.api.parsers import BoundedJSONParser
 from identity.api.permissions import HasRole
 from identity.models import FaceSample, MatchLog, Person, Snapshot
 from identity.roles import OPERATOR, VIEWER
@@ -169,7 +170,7 @@ class PersonDetailView(RetrieveAPIView):
     """GET: a person with every enrolment photo and its status. PATCH: edit. DELETE: erase."""
 
     permission_classes = [HasRole(OPERATOR)]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     serializer_class = s.PersonDetailSerializer
     queryset = Person.objects.prefetch_related("samples")
 
@@ -339,7 +340,7 @@ class LogListView(ListAPIView):
 )
 @api_view(["POST"])
 @permission_classes([HasRole(OPERATOR)])
-@parser_classes([JSONParser])
+@parser_classes([BoundedJSONParser])
 def log_review(request: Request, log_id: int) -> Response:
     log = get_object_or_404(LOGS, pk=log_id)
     serializer = s.LogReviewSerializer(data=request.data)

@@ -11,6 +11,7 @@ from identity.presenters import log_visit
 from identity.roles import VIEWER, role_required
 from identity.selectors import camera_statuses, latest_snapshot_result, live_cameras, recent_visits
 from identity.services.attendance import attendance_today
+from identity.views.access import visible_since
 
 FEED_LENGTH = 30
 
@@ -18,9 +19,10 @@ FEED_LENGTH = 30
 @role_required(VIEWER)
 def dashboard(request):
     cameras = list(camera_statuses(cameras=live_cameras()).values())
+    since = visible_since(request.user)
     initial = {
-        "visits": [log_visit(log) for log in recent_visits(limit=FEED_LENGTH)],
-        "latest": latest_snapshot_result(),
+        "visits": [log_visit(log) for log in recent_visits(limit=FEED_LENGTH, since=since)],
+        "latest": latest_snapshot_result(since=since),
         "attendance": attendance_today(),
         "cameras": cameras,
     }

@@ -4,21 +4,18 @@ browsers or proxies, served with the type their bytes announce.
 Who sees what (README, Privacy):
 - enrolment photos and their sample crops: operators and admins (they enrol people);
 - match-log face crops and snapshots: operators and admins; viewers only those of the last
-  FACEAPP_VIEWER_MEDIA_HOURS, which is what the live dashboard shows them, not the archive.
+  FACEAPP_VIEWER_MEDIA_HOURS, which is what the live dashboard shows them, not the archive;
+  older ids answer them 404.
 """
 
-import datetime as dt
-
-from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from identity.models import FaceSample, MatchLog, Snapshot
-from identity.roles import OPERATOR, VIEWER, has_role, role_required
+from identity.roles import OPERATOR, VIEWER, role_required
 from identity.services.uploads import CONTENT_TYPES, image_kind
+from identity.views.access import require_in_viewer_window
 
 
 def _file_response(field: FieldFile) -> FileResponse:
@@ -37,15 +34,6 @@ def _file_response(field: FieldFile) -> FileResponse:
     return response
 
 
-def _require_recent_or_operator(request, *, seen_at: dt.datetime) -> None:
-    """Viewers get faces of the live window only; operators and admins get every one."""
-    if has_role(request.user, OPERATOR):
-        return
-    hours = settings.FACEAPP_VIEWER_MEDIA_HOURS
-    if hours <= 0 or seen_at < timezone.now() - dt.timedelta(hours=hours):
-        raise PermissionDenied("This face is no longer on the live dashboard: it needs the operator role.")
-
-
 @role_required(OPERATOR)
 def sample_photo(request, sample_id: int):
     return _file_response(get_object_or_404(FaceSample, pk=sample_id).photo)
@@ -59,12 +47,12 @@ def sample_crop(request, sample_id: int):
 @role_required(VIEWER)
 def log_crop(request, log_id: int):
     log = get_object_or_404(MatchLog, pk=log_id)
-    _require_recent_or_operator(request, seen_at=log.last_seen)  # a visit is as recent as its last frame
+    require_in_viewer_window(request, seen_at=log.last_seen)  # a visit is as recent as its last frame
     return _file_response(log.crop)
 
 
 @role_required(VIEWER)
 def snapshot_image(request, snapshot_id: int):
     snapshot = get_object_or_404(Snapshot, pk=snapshot_id)
-    _require_recent_or_operator(request, seen_at=snapshot.received_at)
+    require_in_viewer_window(request, seen_at=snapshot.received_at)
     return _file_response(snapshot.image)

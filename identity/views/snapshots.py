@@ -10,12 +10,14 @@ from identity.models import Snapshot
 from identity.presenters import snapshot_payload
 from identity.roles import OPERATOR, VIEWER, role_required
 from identity.services import recognition
+from identity.views.access import require_in_viewer_window
 from identity.views.refusals import refused
 
 
 @role_required(VIEWER)
 def snapshot_detail(request, snapshot_id: int):
     snapshot = get_object_or_404(Snapshot.objects.select_related("camera"), pk=snapshot_id)
+    require_in_viewer_window(request, seen_at=snapshot.received_at)
     logs = list(snapshot.logs.select_related("person", "provisional").order_by("face_index"))
     context = {"snapshot": snapshot, "logs": logs, "result": snapshot_payload(snapshot, logs=logs)}
     return render(request, "identity/snapshot_detail.html", context)
