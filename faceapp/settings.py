@@ -224,6 +224,7 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-not-arrived": {"task": "integrations.tasks.alerts_not_arrived_task", "schedule": 60},
     "webhooks-due": {"task": "integrations.tasks.webhooks_due_task", "schedule": 30},
     "purge-expired-events": {"task": "integrations.tasks.events_purge_task", "schedule": 3600},
+    "end-stuck-imports": {"task": "imports.end_stuck", "schedule": 60},
 }
 
 AUTHENTICATION_BACKENDS = ["identity.auth_backend.ProfileBackend"]
@@ -292,6 +293,10 @@ FACEAPP_UNKNOWN_THRESHOLD = envfloat("FACEAPP_UNKNOWN_THRESHOLD", 0.25)
 FACEAPP_STRANGER_THRESHOLD = envfloat("FACEAPP_STRANGER_THRESHOLD", FACEAPP_MATCH_THRESHOLD)
 # Bulk enrolment: an uploaded ZIP may hold this much once unpacked (each photo the upload cap).
 FACEAPP_IMPORT_MAX_MB = envint("FACEAPP_IMPORT_MAX_MB", 4096)
+# An import pending or running with no batch saved for this long lost its work (a broker restarted
+# without its queue, a worker killed past its time limit): the scheduler fails it. Keep it well
+# above the task time limit plus the broker's visibility timeout (a dead worker's batch comes back).
+FACEAPP_IMPORT_STUCK_MINUTES = envint("FACEAPP_IMPORT_STUCK_MINUTES", 30)
 # The strangers page suggests merging two strangers whose closest faces are this alike.
 FACEAPP_STRANGER_SUGGEST_THRESHOLD = envfloat("FACEAPP_STRANGER_SUGGEST_THRESHOLD", 0.3)
 FACEAPP_TRACK_STRONG_THRESHOLD = envfloat("FACEAPP_TRACK_STRONG_THRESHOLD", 0.6)

@@ -1,7 +1,7 @@
 """Bulk enrolment: one row per import of a ZIP or a folder of photos (one sub-folder per person,
 or photos named by person) with an optional CSV, worked through by the Celery workers in
-batches. Its plan (names, photo paths) is dropped once it ends; its report stays, and loses a
-person's lines when that person is erased."""
+batches. Its plan (names, photo paths) and ZIP are deleted however it ends (imports.ending); its
+report stays, and loses a person's lines when that person is erased."""
 
 from django.conf import settings
 from django.db import models
@@ -24,7 +24,7 @@ class BulkImport(models.Model):
     consent = models.BooleanField(default=False)  # the importer asserts consent where the CSV does not say
     plan = models.JSONField(default=list, blank=True)  # [{"name", "code", "consent", "photos": [path, ...]}]
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default=PENDING)
-    error = models.CharField(max_length=300, blank=True)
+    error = models.CharField(max_length=300, blank=True)  # why it failed, in words: never a name
     next_entry = models.PositiveIntegerField(default=0)  # the plan entry the next batch starts at
     people_total = models.PositiveIntegerField(default=0)
     photos_total = models.PositiveIntegerField(default=0)
@@ -39,6 +39,7 @@ class BulkImport(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    progressed_at = models.DateTimeField(default=timezone.now)  # created, or its last batch saved: the stuck sweep's clock
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -21,6 +21,7 @@ def import_progress(bulk: BulkImport) -> dict:
         "id": bulk.pk,
         "status": bulk.status,
         "status_text": bulk.get_status_display(),
+        "error": bulk.error,  # why it failed: no name in it
         "people_total": bulk.people_total, "people_done": bulk.people_done,
         "photos_total": bulk.photos_total, "photos_done": bulk.photos_done,
         "accepted": bulk.accepted, "rejected": bulk.rejected, "skipped": bulk.skipped,

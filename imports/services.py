@@ -6,6 +6,7 @@ websocket; every problem is a report line."""
 
 import contextlib
 import hashlib
+import logging
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -21,14 +22,16 @@ from audit.services import acting_user, audit_record
 from faceapp.sizes import size_text
 from identity.models import FaceSample, Person
 from identity.services import enrolment
-from identity.services.files import file_reader, files_delete_on_commit
+from identity.services.files import file_reader
 from identity.services.queueing import task_enqueue
-from identity.services.realtime import push
 from identity.services.uploads import max_upload_bytes, too_large
 from identity.vision import ImageError
+from imports.archive import UnreadableMember, member_read
+from imports.ending import archive_drop, batch_failure_text, import_end, import_push
 from imports.models import BulkImport
 from imports.plan import plan_from
-from imports.presenters import import_group, import_progress
+
+logger = logging.getLogger(__name__)
 
 BATCH_PEOPLE = 20  # people per task: a batch is a few seconds of work, so a cancel is heard soon
 
@@ -44,10 +47,12 @@ def _zip_files(archive: BinaryIO) -> tuple[list[str], str | None]:
                 raise ValidationError(f"the ZIP holds {size_text(unpacked)} once unpacked, the limit is "
                                       f"{size_text(settings.FACEAPP_IMPORT_MAX_MB * 1024 * 1024)}")
             csvs = [info for info in members if info.filename.lower().endswith(".csv") and "/" not in info.filename]
-            csv_text = opened.read(csvs[0]).decode("utf-8-sig", errors="replace") if csvs else None
+            csv_text = member_read(opened, csvs[0]).decode("utf-8-sig", errors="replace") if csvs else None
             return [info.filename for info in members], csv_text
     except zipfile.BadZipFile as error:
         raise ValidationError("not a ZIP archive: give a .zip of photos (a folder per person)") from error
+    except UnreadableMember as error:
+        raise ValidationError(f"the CSV in the ZIP is {error}") from error
 
 
 def _folder_files(folder: Path) -> list[str]:
@@ -99,7 +104,8 @@ def _photo_bytes(bulk: BulkImport, path: str, opened: zipfile.ZipFile | None) ->
     """A photo's bytes from the archive or the folder; ImageTooLarge over the upload size cap (told
     by its size, before it is read)."""
     if opened is not None:
-        size, read = opened.getinfo(path).file_size, lambda: opened.read(path)
+        info = opened.getinfo(path)
+        size, read = info.file_size, lambda: member_read(opened, info)
     else:
         root = Path(bulk.folder)
         file = (root / path).resolve()
@@ -131,7 +137,6 @@ def _person_for(bulk: BulkImport, entry: dict, report: list[dict]) -> Person | N
 
 def _entry_import(bulk: BulkImport, entry: dict, opened: zipfile.ZipFile | None, report: list[dict]) -> None:
     person = _person_for(bulk, entry, report)
-    bulk.people_done += 1
     if person is None:
         bulk.photos_done += len(entry["photos"])
         return
@@ -141,7 +146,7 @@ def _entry_import(bulk: BulkImport, entry: dict, opened: zipfile.ZipFile | None,
         photo = PurePosixPath(path).name
         try:
             data = _photo_bytes(bulk, path, opened)
-        except (ValidationError, ImageError, KeyError, OSError) as error:
+        except (ValidationError, ImageError, UnreadableMember, KeyError, OSError) as error:
             bulk.rejected += 1
             report.append({**line, "kind": "rejected", "photo": path, "detail": " ".join(getattr(
                 error, "messages", [str(error)]))})
@@ -164,59 +169,67 @@ def _entry_import(bulk: BulkImport, entry: dict, opened: zipfile.ZipFile | None,
 
 
 def import_batch(*, import_id: int, batch: int = BATCH_PEOPLE) -> BulkImport:
-    """The next `batch` people of a running import; ends it after the last (its plan dropped).
-    A cancelled or ended import is left as it is."""
+    """The next `batch` people of a running import; ends it after the last. An unexpected error
+    fails it, with a message (a photo that cannot be read is only rejected). Either way its ZIP
+    and plan are deleted when it ends. A cancelled or ended import is left as it is."""
     bulk = BulkImport.objects.get(pk=import_id)
     if bulk.status in BulkImport.ENDED:
-        if bulk.archive:  # cancelled while this batch waited in the queue
-            _archive_drop(bulk)
-            bulk.save(update_fields=["archive"])
+        if bulk.archive or bulk.plan:  # cancelled by a version that left them to the batch at work
+            with transaction.atomic():
+                import_end(bulk=BulkImport.objects.select_for_update().get(pk=import_id), status=bulk.status)
         return bulk
     if bulk.status == BulkImport.PENDING:
         bulk.status, bulk.started_at = BulkImport.RUNNING, timezone.now()
-    entries = bulk.plan[bulk.next_entry : bulk.next_entry + batch]
     report: list[dict] = []
-    with contextlib.ExitStack() as stack:
-        opened = stack.enter_context(zipfile.ZipFile(stack.enter_context(file_reader(bulk.archive)))) if bulk.archive \
-            else None
-        for entry in entries:
-            _entry_import(bulk, entry, opened, report)
-    bulk.next_entry += len(entries)
-    # A cancel that arrived during the batch wins: the counts are saved, the status is not.
-    with transaction.atomic():
-        current = BulkImport.objects.select_for_update().get(pk=import_id)
-        bulk.report = current.report + report
-        bulk.status = current.status if current.status in BulkImport.ENDED else bulk.status
-        if bulk.status == BulkImport.RUNNING and bulk.next_entry >= len(bulk.plan):
-            bulk.status = BulkImport.DONE
-        if bulk.status in BulkImport.ENDED:
-            bulk.finished_at, bulk.plan = bulk.finished_at or timezone.now(), []
-            _archive_drop(bulk)
-        bulk.save()
+    failure = ""
+    try:
+        entries = bulk.plan[bulk.next_entry : bulk.next_entry + batch]
+        with contextlib.ExitStack() as stack:
+            opened = stack.enter_context(zipfile.ZipFile(stack.enter_context(file_reader(bulk.archive)))) \
+                if bulk.archive else None
+            for entry in entries:
+                _entry_import(bulk, entry, opened, report)
+                bulk.people_done += 1  # once done: a failure's message names the person it stopped at
+        bulk.next_entry += len(entries)
+    except Exception as error:  # whatever it is, the import must end: never pending or running for good
+        logger.exception("import %s: a batch failed", import_id)
+        failure = batch_failure_text(error=error, person=bulk.people_done + 1, people_total=bulk.people_total)
+    _batch_save(bulk, report, failure)
     import_push(bulk)
     return bulk
 
 
-def _archive_drop(bulk: BulkImport) -> None:
-    """Delete an ended import's ZIP once this commits: it holds everyone's photos, rejected ones
-    too; the accepted ones live on as samples (erasure reaches those), the report needs none."""
-    if bulk.archive:
-        files_delete_on_commit([bulk.archive.name])
-        bulk.archive = ""
+def _batch_save(bulk: BulkImport, report: list[dict], failure: str) -> None:
+    # A cancel, the stuck sweep or an erasure that ended the import during the batch wins: the
+    # counts are saved, its status is kept.
+    with transaction.atomic():
+        current = BulkImport.objects.select_for_update().get(pk=bulk.pk)
+        bulk.report = current.report + _lines_of_people_still_here(report)
+        if current.status in BulkImport.ENDED:
+            bulk.status, bulk.error, bulk.finished_at = current.status, current.error, current.finished_at
+        elif failure:
+            bulk.status, bulk.error = BulkImport.FAILED, failure
+        elif bulk.next_entry >= len(bulk.plan):
+            bulk.status = BulkImport.DONE
+        bulk.progressed_at = timezone.now()
+        if bulk.status in BulkImport.ENDED:
+            bulk.finished_at, bulk.plan = bulk.finished_at or timezone.now(), []
+            archive_drop(bulk)
+        bulk.save()
+
+
+def _lines_of_people_still_here(report: list[dict]) -> list[dict]:
+    """The batch's lines less those of a person erased while it ran (erasure cleaned the saved ones)."""
+    ids = {line["person_id"] for line in report if line.get("person_id")}
+    here = set(Person.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return [line for line in report if not line.get("person_id") or line["person_id"] in here]
 
 
 def import_cancel(*, bulk: BulkImport) -> BulkImport:
-    """Stop after the batch at work: what is enrolled stays (running the import again goes on)."""
+    """Stop after the batch at work: what is enrolled stays (running the import again goes on).
+    Its ZIP and plan are deleted now: a batch at work finishes with what it holds or fails at its
+    next read of the ZIP, and the cancel stands either way."""
     with transaction.atomic():
-        bulk = BulkImport.objects.select_for_update().get(pk=bulk.pk)
-        if bulk.status not in BulkImport.ENDED:
-            if bulk.status == BulkImport.PENDING:  # else the batch at work reads it, and drops it when it ends
-                _archive_drop(bulk)
-            bulk.status, bulk.finished_at, bulk.plan = BulkImport.CANCELLED, timezone.now(), []
-            bulk.save(update_fields=["status", "finished_at", "plan", "archive"])
+        bulk = import_end(bulk=BulkImport.objects.select_for_update().get(pk=bulk.pk), status=BulkImport.CANCELLED)
     import_push(bulk)
     return bulk
-
-
-def import_push(bulk: BulkImport) -> None:
-    push(import_group(bulk.pk), {"type": "import.progress", "progress": import_progress(bulk)})

@@ -232,7 +232,7 @@ def person_erase(*, person: Person, actor=None) -> None:
         promoted.delete()
         AttendanceRecord.objects.filter(person=person).delete()
         events_forget(person_id=person.pk, provisional=labels, visit_ids=visit_ids)
-        imports_forget(person_id=person.pk)
+        imports_forget(person_id=person.pk, name=person.name, code=person.code)
         person_id = person.pk
         person.delete()  # cascades to the samples (and their embeddings)
         audit_record(actor=actor, action=AuditEntry.PERSON_ERASED, person_ref=person_id,

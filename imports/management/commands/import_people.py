@@ -56,6 +56,8 @@ class Command(BaseCommand):
             self.stderr.write("cancelled: what is enrolled stays; run the same import again to go on")
         self.stdout.write(f"{bulk.get_status_display()}: {bulk.accepted} accepted, {bulk.rejected} rejected, "
                           f"{bulk.skipped} already enrolled, {len(bulk.report)} report line(s)")
+        if bulk.error:
+            self.stderr.write(bulk.error)
         for kind, person, photo, detail in report_rows(bulk):
             self.stdout.write(" · ".join(part for part in (kind, person, photo, detail) if part))
 
