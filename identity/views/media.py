@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from identity.models import FaceSample, MatchLog, Snapshot
 from identity.roles import OPERATOR, VIEWER, has_role, role_required
-from identity.services.uploads import CONTENT_TYPES, image_kind
+from identity.services.uploads import CONTENT_TYPES
+from identity.vision.image import image_kind
 
 
 def _file_response(field: FieldFile) -> FileResponse:
