@@ -283,6 +283,9 @@ FACEAPP_RATE_CAMERA_FPS = envint("FACEAPP_RATE_CAMERA_FPS", 5)
 FACEAPP_RATE_API_PER_MINUTE = envint("FACEAPP_RATE_API_PER_MINUTE", 120)
 FACEAPP_RATE_COMPARE_PER_MINUTE = envint("FACEAPP_RATE_COMPARE_PER_MINUTE", 10)  # compare page, per user
 FACEAPP_COMPARE_WAIT_SECONDS = envfloat("FACEAPP_COMPARE_WAIT_SECONDS", 30.0)  # for a worker's answer
+# Test connection's whole deadline (open, first frame, a snapshot's request), in a worker: keep
+# it under FACEAPP_COMPARE_WAIT_SECONDS, which the page waits.
+FACEAPP_CAMERA_TEST_SECONDS = envfloat("FACEAPP_CAMERA_TEST_SECONDS", 10.0)
 
 # Live cameras: frames wait in Redis (the newest replaces an older one); each shard of cameras
 # (camera id modulo FACEAPP_LIVE_SHARDS) is served by one live-worker process at a time.

@@ -23,7 +23,7 @@ from redis.exceptions import LockError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from identity.models import FaceSample, Snapshot
-from identity.services import compare, enrolment, face_search, live, recognition, retention
+from identity.services import compare, enrolment, face_search, live, readers, recognition, retention
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,11 @@ def compare_task(job: str) -> None:
 @shared_task(time_limit=120)
 def face_search_task(job: str) -> None:
     face_search.face_search_run(job=job)
+
+
+@shared_task(time_limit=120)
+def camera_test_task(job: str) -> None:
+    readers.camera_test_run(job=job)
 
 
 @shared_task

@@ -120,9 +120,9 @@ def test_it_samples_a_file_source_to_the_configured_fps(short_video):
 def test_it_names_a_missing_file(tmp_path):
     missing = tmp_path / "gone.mp4"
 
-    with pytest.raises(SourceError, match="file not found") as error:
+    with pytest.raises(SourceError) as error:
         list(open_frames(SourceConfig(kind="file", url=str(missing))))
-    assert str(missing) in str(error.value)
+    assert (error.value.reason, str(error.value)) == ("no-file", "file not found")
 
 
 def test_it_reads_an_mjpeg_stream(short_clip):
@@ -140,7 +140,7 @@ def test_it_polls_a_snapshot_url(short_clip):
 
 
 def test_it_says_when_a_snapshot_url_returns_a_web_page(short_clip):
-    with streams.MjpegServer(short_clip) as server, pytest.raises(SourceError, match="did not return an image"):
+    with streams.MjpegServer(short_clip) as server, pytest.raises(SourceError, match="^not an image$"):
         take(SourceConfig(kind="snapshot", url=server.page_url, timeout=5), 1)
 
 
@@ -190,7 +190,7 @@ def test_it_keeps_the_password_out_of_a_connection_error():
 
     with pytest.raises(SourceError) as error:
         grab_frame(SourceConfig(kind="rtsp", url=url, timeout=3))
-    assert "hunter2" not in str(error.value) and "127.0.0.1" in str(error.value)
+    assert (error.value.reason, str(error.value)) == ("refused", "connection refused")
 
 
 def test_it_grabs_one_frame(short_clip):

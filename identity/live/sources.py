@@ -1,10 +1,12 @@
 """Camera sources read by the server: RTSP, HTTP MJPEG, an HTTP snapshot URL polled every
-few seconds, and a video file played at its own rate. Plain Python, no Django.
+few seconds (identity.live.snapshots), and a video file played at its own rate. Plain Python,
+no Django.
 
-PyAV rather than OpenCV's FFmpeg backend: it has open and read timeouts, reads that can be
-stopped, and FFmpeg's own error messages. Frames are sampled to the configured fps. A
-CameraReader thread keeps one source going: reconnects with backoff and reports its state.
-URLs may hold credentials: errors and logs only ever show them redacted.
+PyAV rather than OpenCV's FFmpeg backend: it has open and read timeouts and reads that can be
+stopped. Frames are sampled to the configured fps. A CameraReader thread keeps one source going:
+reconnects with backoff and reports its state. Every failure is a SourceError with a fixed
+message (identity.live.source_errors): no text of FFmpeg's, Python's or the far end's is shown
+or logged, since it can carry the URL, its credentials or a foreign service's banner.
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ import logging
 import re
 import threading
 import time
-import urllib.request
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import cv2
 import numpy as np
+
+from identity.live import source_errors as reasons
+from identity.live.snapshots import snapshot_image
+from identity.live.source_errors import SourceError
+from identity.vision.image import DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_PIXELS
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +36,12 @@ _USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s'\"]*@")
 _SECRET_PARAMS = re.compile(r"([?&;](?:password|passwd|pass|pwd|token|auth)=)[^&;#\s'\"]*", re.IGNORECASE)
 MAX_SNAPSHOT_BYTES = 20 * 1024 * 1024
 FPS_WINDOW = 5.0  # seconds over which ReaderStatus.fps_in is counted
-
-
-class SourceError(Exception):
-    """Why a source gives no frames, safe to show: credentials never appear in it."""
+# A reader's first frame comes within this many read timeouts of the open (a source that sends
+# data but never a frame would otherwise stay "starting" for good).
+FIRST_FRAME_TIMEOUTS = 3
+# Test connection splits its whole deadline: open (input, then stream info) and reads each get a
+# quarter, and no read starts in the last quarter, so the grab ends within the deadline.
+GRAB_SPLIT = 4
 
 
 def redact_url(url: str) -> str:
@@ -47,8 +55,11 @@ class SourceConfig:
     url: str  # rtsp:// or http(s):// URL, or a file path for "file"
     fps: float = 5.0  # frames a second delivered
     poll_seconds: float = 2.0  # snapshot sources: one request every this many seconds
-    timeout: float = 10.0  # open and read timeout, seconds
+    timeout: float = 10.0  # open and read timeout, seconds; a snapshot's whole request; a grab's whole deadline
     loop: bool = True  # file sources start again at the end
+    max_bytes: int = MAX_SNAPSHOT_BYTES  # snapshot sources: the most bytes read (the upload cap)
+    max_pixels: int = DEFAULT_MAX_PIXELS  # a bigger picture is refused, not decoded (all kinds)
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES  # snapshot sources: what decoding may hold
 
 
 @dataclass(frozen=True)
@@ -57,64 +68,118 @@ class Frame:
     captured_at: float  # time.time() when read
 
 
-def _error(config: SourceConfig, what: str) -> SourceError:
-    # FFmpeg messages may repeat the URL: redact the whole text.
-    return SourceError(redact_url(f"{config.kind} {config.url}: {what}"))
+@dataclass(frozen=True)
+class _Deadlines:
+    op: float  # each open step and each read, seconds (PyAV's interrupt)
+    first_frame: float  # the first frame comes within this many seconds of the open's start
+    said: float  # the seconds a timeout names
 
 
-def _open_av(config: SourceConfig):
+def _deadlines(config: SourceConfig, *, whole: bool) -> _Deadlines:
+    if whole:  # test connection: open and first frame end within config.timeout
+        op = config.timeout / GRAB_SPLIT
+        return _Deadlines(op, config.timeout - op, config.timeout)
+    return _Deadlines(config.timeout, FIRST_FRAME_TIMEOUTS * config.timeout, config.timeout)
+
+
+def _opening_error(config: SourceConfig, exc: BaseException, deadlines: _Deadlines, elapsed: float) -> SourceError:
+    """A fixed reason for what av.open raised; FFmpeg's text is dropped (it repeats the URL)."""
     import av  # PyAV loads FFmpeg: only processes that read streams pay for it
 
-    options = {"rtsp_transport": "tcp"} if config.kind == "rtsp" else {}
+    is_file = config.kind == "file"
+    if isinstance(exc, (av.ExitError, TimeoutError)) or elapsed >= deadlines.op * 0.9:
+        # FFmpeg reports its own timeout as "invalid data" or "exit requested": say what happened.
+        return SourceError(reasons.TIMEOUT, seconds=deadlines.said)
+    if isinstance(exc, ConnectionRefusedError):
+        return SourceError(reasons.REFUSED)
+    if isinstance(exc, (av.error.HTTPUnauthorizedError, av.error.HTTPForbiddenError)):
+        return SourceError(reasons.AUTH)
+    if isinstance(exc, (av.error.HTTPNotFoundError, FileNotFoundError)):
+        return SourceError(reasons.NO_FILE if is_file else reasons.NOT_FOUND)
+    if isinstance(exc, (av.error.HTTPClientError, av.error.HTTPError)):
+        return SourceError(reasons.HTTP_ERROR)
+    if isinstance(exc, (av.error.InvalidDataError, EOFError, ConnectionResetError, BrokenPipeError)):
+        return SourceError(reasons.NOT_VIDEO if is_file else reasons.NOT_CAMERA)
+    if isinstance(exc, (av.error.ProtocolNotFoundError, ValueError)):
+        return SourceError(reasons.BAD_URL)  # an unknown protocol, an embedded NUL, a bad option
+    if isinstance(exc, OSError) and not is_file:
+        return SourceError(reasons.UNREACHABLE)
+    return _unexpected(config, exc)
+
+
+def _unexpected(config: SourceConfig, exc: BaseException) -> SourceError:
+    """Logged by class and stack only: the exception's text may be a foreign service's."""
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("camera %s source: unexpected %s\n%s", config.kind, type(exc).__qualname__, stack)
+    return SourceError(reasons.FAILED)
+
+
+def _open_av(config: SourceConfig, deadlines: _Deadlines):
+    import av  # PyAV loads FFmpeg: only processes that read streams pay for it
+
+    # max_pixels: FFmpeg's decoders refuse a bigger picture (probing the stream decodes one too).
+    options = {"max_pixels": str(config.max_pixels)}
+    if config.kind == "rtsp":
+        options["rtsp_transport"] = "tcp"
     kwargs = {"format": "mpjpeg"} if config.kind == "mjpeg" else {}
     started = time.monotonic()
     try:
-        container = av.open(config.url, options=options, timeout=(config.timeout, config.timeout), **kwargs)
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        # FFmpeg reports its own timeout as "invalid data" or "exit requested": say what happened.
-        timed_out = time.monotonic() - started >= config.timeout * 0.9
-        raise _error(config, f"no answer within {config.timeout:g} s" if timed_out else f"cannot open ({exc})") from None
+        container = av.open(config.url, options=options, timeout=(deadlines.op, deadlines.op), **kwargs)
+    except Exception as exc:  # whatever FFmpeg makes of the far end: a fixed reason
+        raise _opening_error(config, exc, deadlines, time.monotonic() - started) from None
     if not container.streams.video:
         container.close()
-        raise _error(config, "has no video stream")
+        raise SourceError(reasons.NO_VIDEO)
     return container
 
 
-def _av_frames(config: SourceConfig, stop: threading.Event) -> Iterator[Frame]:
+def _av_frames(config: SourceConfig, stop: threading.Event, *, whole: bool = False) -> Iterator[Frame]:
+    """`whole`: the open and the first frame within config.timeout (test connection)."""
     import av  # PyAV loads FFmpeg: only processes that read streams pay for it
 
     if config.kind == "file" and not Path(config.url).is_file():
-        raise SourceError(redact_url(f"file not found: {config.url}"))
-    container = _open_av(config)
+        raise SourceError(reasons.NO_FILE)
+    deadlines = _deadlines(config, whole=whole)
+    started = time.monotonic()
+    container = _open_av(config, deadlines)
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        stream.codec_context.options = {"max_pixels": str(config.max_pixels)}  # a JPEG bomb in MJPEG
         period = 1.0 / max(config.fps, 0.01)
-        started, next_at, file_start = time.monotonic(), 0.0, None
+        next_at, file_start, delivered = 0.0, None, False
         while not stop.is_set():
             try:
-                for frame in container.decode(stream):
-                    if stop.is_set():
-                        return
-                    if config.kind == "file":
-                        # Played at its own rate: wait until the frame's time has come.
-                        clock = float(frame.time or 0.0)
-                        if file_start is None:
-                            file_start = time.monotonic() - clock
-                        if stop.wait(max(0.0, file_start + clock - time.monotonic())):
+                for packet in container.demux(stream):
+                    if not delivered and time.monotonic() - started > deadlines.first_frame:
+                        raise SourceError(reasons.TIMEOUT, seconds=deadlines.said)
+                    for frame in packet.decode():
+                        if stop.is_set():
                             return
-                    else:
-                        clock = time.monotonic() - started
-                    if clock + 1e-6 < next_at:
-                        continue  # sampling: this frame comes before the next one is due
-                    next_at = max(next_at + period, clock)
-                    yield Frame(frame.to_ndarray(format="bgr24"), time.time())
-            except av.ExitError:  # the read timeout's interrupt
-                raise _error(config, f"no frame within {config.timeout:g} s") from None
-            except (av.FFmpegError, OSError, ValueError) as exc:
-                raise _error(config, f"read failed ({exc})") from None
+                        if config.kind == "file":
+                            # Played at its own rate: wait until the frame's time has come.
+                            clock = float(frame.time or 0.0)
+                            if file_start is None:
+                                file_start = time.monotonic() - clock
+                            if stop.wait(max(0.0, file_start + clock - time.monotonic())):
+                                return
+                        else:
+                            clock = time.monotonic() - started
+                        if clock + 1e-6 < next_at:
+                            continue  # sampling: this frame comes before the next one is due
+                        next_at = max(next_at + period, clock)
+                        delivered = True
+                        yield Frame(frame.to_ndarray(format="bgr24"), time.time())
+            except SourceError:
+                raise
+            except (av.ExitError, TimeoutError):  # the read timeout's interrupt
+                raise SourceError(reasons.TIMEOUT, seconds=deadlines.said) from None
+            except av.error.ArgumentError:  # how a decoder refuses a picture over max_pixels
+                raise SourceError(reasons.TOO_LARGE) from None
+            except (av.FFmpegError, OSError, ValueError):
+                raise SourceError(reasons.FAILED if config.kind == "file" else reasons.ENDED) from None
             if config.kind != "file":
-                raise _error(config, "the stream ended")
+                raise SourceError(reasons.ENDED)
             if not config.loop:
                 return
             container.seek(0)
@@ -124,17 +189,8 @@ def _av_frames(config: SourceConfig, stop: threading.Event) -> Iterator[Frame]:
 
 
 def _snapshot(config: SourceConfig) -> np.ndarray:
-    try:
-        with urllib.request.urlopen(config.url, timeout=config.timeout) as response:
-            data = response.read(MAX_SNAPSHOT_BYTES + 1)
-    except (OSError, ValueError) as exc:
-        raise _error(config, f"request failed ({exc})") from None
-    image = None
-    if 0 < len(data) <= MAX_SNAPSHOT_BYTES:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise _error(config, "did not return an image")
-    return image
+    return snapshot_image(config.url, timeout=config.timeout, max_bytes=config.max_bytes,
+                          max_pixels=config.max_pixels, max_decoded_bytes=config.max_decoded_bytes)
 
 
 def _snapshot_frames(config: SourceConfig, stop: threading.Event) -> Iterator[Frame]:
@@ -147,22 +203,29 @@ def _snapshot_frames(config: SourceConfig, stop: threading.Event) -> Iterator[Fr
 def open_frames(config: SourceConfig, stop: threading.Event | None = None) -> Iterator[Frame]:
     """Frames of the source, sampled to config.fps; SourceError when it cannot be read."""
     if config.kind not in SOURCE_KINDS:
-        raise SourceError(f"unknown source kind: {config.kind!r} (one of {', '.join(SOURCE_KINDS)})")
+        raise SourceError(reasons.UNKNOWN_KIND)
     stop = stop or threading.Event()
     return _snapshot_frames(config, stop) if config.kind == "snapshot" else _av_frames(config, stop)
 
 
 def grab_frame(config: SourceConfig) -> np.ndarray:
-    """One frame now (a "test connection" button), or SourceError."""
-    if config.kind == "snapshot":
-        return _snapshot(config)
-    frames = open_frames(replace(config, loop=False))
+    """One frame now (a "test connection" button), within config.timeout all told, or SourceError."""
+    if config.kind not in SOURCE_KINDS:
+        raise SourceError(reasons.UNKNOWN_KIND)
     try:
-        for frame in frames:
-            return frame.image
-    finally:
-        frames.close()  # closes the connection now, not when garbage-collected
-    raise _error(config, "gave no frame")
+        if config.kind == "snapshot":
+            return _snapshot(config)
+        frames = _av_frames(replace(config, loop=False), threading.Event(), whole=True)
+        try:
+            for frame in frames:
+                return frame.image
+        finally:
+            frames.close()  # closes the connection now, not when garbage-collected
+    except SourceError:
+        raise
+    except Exception as exc:  # a bug, or a failure nobody foresaw: still one of the fixed messages
+        raise _unexpected(config, exc) from None
+    raise SourceError(reasons.ENDED)
 
 
 @dataclass
@@ -170,7 +233,7 @@ class ReaderStatus:
     state: str  # starting, online, reconnecting, error (will not retry), stopped
     last_frame_at: float | None
     fps_in: float  # frames delivered a second, over the last FPS_WINDOW seconds
-    error: str  # the last error, redacted; "" when none
+    error: str  # the last SourceError's fixed message; "" when none
     reconnects: int
 
 
@@ -225,13 +288,13 @@ class CameraReader(threading.Thread):
                 logger.exception("camera frame handler failed (%s)", redact_url(self.config.url))
         if self._stop_event.is_set() or self.config.kind == "file":
             return True  # stopped, or a file played once (loop=False)
-        raise _error(self.config, "the stream ended")
+        raise SourceError(reasons.ENDED)
 
     def run(self) -> None:
         self._backoff = self.backoff_initial
         self._report()
         if self.config.kind not in SOURCE_KINDS:
-            self._set(state="error", error=f"unknown source kind: {self.config.kind!r}")
+            self._set(state="error", error=SourceError(reasons.UNKNOWN_KIND).message)
             return
         while not self._stop_event.is_set():
             try:
@@ -240,11 +303,7 @@ class CameraReader(threading.Thread):
             except Exception as exc:  # SourceError, or a bug: either way the reader goes on
                 if self._stop_event.is_set():
                     break  # the error is the interrupted read of a stop
-                if isinstance(exc, SourceError):
-                    message = str(exc)
-                else:
-                    logger.exception("camera reader failed (%s)", redact_url(self.config.url))
-                    message = redact_url(f"unexpected error: {exc!r}")
+                message = (exc if isinstance(exc, SourceError) else _unexpected(self.config, exc)).message
                 logger.warning("camera source unavailable: %s; retrying in %.1f s", message, self._backoff)
                 self._set(state="reconnecting", error=message, reconnects=self._status.reconnects + 1)
                 self._stop_event.wait(self._backoff)

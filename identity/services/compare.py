@@ -2,7 +2,7 @@
 
 from identity.face_engine import get_face_engine
 from identity.presenters import jpeg_data_url
-from identity.services.worker_jobs import job_answer, job_photos, job_submit, job_wait
+from identity.services.worker_jobs import job_answer, job_inputs, job_submit, job_wait
 from identity.vision import ImageError, NoFaceError
 from identity.vision.image import decode_image, encode_jpeg
 
@@ -13,13 +13,13 @@ def compare_submit(*, user_id: int, photo1: bytes, photo2: bytes) -> str:
     """Queue a comparison of two photos (their headers already checked); returns its job id."""
     from identity.tasks import compare_task  # tasks import the services
 
-    return job_submit(kind=KIND, what="comparisons", user_id=user_id, photos={"1": photo1, "2": photo2},
+    return job_submit(kind=KIND, what="comparisons", user_id=user_id, inputs={"1": photo1, "2": photo2},
                       task=compare_task)
 
 
 def compare_run(*, job: str) -> None:
     """In the worker: decode, verify, and leave the answer (or the reason there is none)."""
-    photos = job_photos(kind=KIND, job=job, parts=["1", "2"])
+    photos = job_inputs(kind=KIND, job=job, parts=["1", "2"])
     if photos is None:
         return  # expired before a worker got to it: the page has already given up
     engine = get_face_engine()

@@ -9,7 +9,7 @@ import numpy as np
 from identity.face_engine import get_face_engine
 from identity.presenters import jpeg_data_url
 from identity.services.logged_faces import logged_faces_top
-from identity.services.worker_jobs import job_answer, job_photos, job_submit, job_wait
+from identity.services.worker_jobs import job_answer, job_inputs, job_submit, job_wait
 from identity.vision import ImageError
 from identity.vision.image import decode_image, encode_jpeg
 
@@ -21,7 +21,7 @@ PROBE_FACES = 5  # the largest faces of the probe photo searched
 def face_search_submit(*, user_id: int, photo: bytes) -> str:
     from identity.tasks import face_search_task  # tasks import the services
 
-    return job_submit(kind=KIND, what="searches", user_id=user_id, photos={"photo": photo}, task=face_search_task)
+    return job_submit(kind=KIND, what="searches", user_id=user_id, inputs={"photo": photo}, task=face_search_task)
 
 
 def face_search_wait(*, job: str, timeout: float) -> dict | None:
@@ -31,7 +31,7 @@ def face_search_wait(*, job: str, timeout: float) -> dict | None:
 
 def face_search_run(*, job: str) -> None:
     """In the worker: the probe's faces, each with the logged faces most like it."""
-    photos = job_photos(kind=KIND, job=job, parts=["photo"])
+    photos = job_inputs(kind=KIND, job=job, parts=["photo"])
     if photos is None:
         return  # expired before a worker got to it: the page has already given up
     engine = get_face_engine()

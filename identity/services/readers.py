@@ -2,17 +2,23 @@
 in one supervised process (`manage.py camreaders`, started by `make run`). Each frame goes to
 Redis as the camera's newest (identity.services.frames); each reader's state is published
 for the cameras page and the dashboard. Camera settings are read again every few seconds, so
-a camera added, changed or switched off is picked up without a restart."""
+a camera added, changed or switched off is picked up without a restart. "Test connection" runs
+in a worker (identity.services.worker_jobs) within FACEAPP_CAMERA_TEST_SECONDS."""
 
 import logging
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
+
+from django.conf import settings
 
 from identity.live.sources import CameraReader, Frame, ReaderStatus, SourceConfig, SourceError, grab_frame, redact_url
 from identity.models import Camera
+from identity.presenters import jpeg_data_url
 from identity.services.cameras import camera_status_push
 from identity.services.frames import frame_put, reader_status_put
+from identity.services.uploads import max_image_pixels, max_upload_bytes
+from identity.services.worker_jobs import job_answer, job_inputs, job_submit, job_wait
 from identity.vision.image import encode_jpeg
 from integrations.hooks import camera_state
 
@@ -21,10 +27,13 @@ logger = logging.getLogger(__name__)
 RELOAD_SECONDS = 5.0
 STATUS_SECONDS = 1.0
 FRAME_QUALITY = 85
+TEST_KIND = "camera-test"
 
 
 def source_config(camera: Camera) -> SourceConfig:
-    return SourceConfig(kind=camera.kind, url=camera.source_url, fps=camera.fps, poll_seconds=camera.poll_seconds)
+    """The camera's source, snapshots read and decoded under the upload path's caps."""
+    return SourceConfig(kind=camera.kind, url=camera.source_url, fps=camera.fps, poll_seconds=camera.poll_seconds,
+                        max_bytes=max_upload_bytes(), max_pixels=max_image_pixels())
 
 
 def _frame_sender(camera_id: int):
@@ -92,9 +101,35 @@ class ReaderSupervisor:
 
 
 def camera_frame_test(*, camera: Camera) -> dict:
-    """One frame from the camera's source now: {"jpeg": bytes, "width", "height"} or {"error": why}."""
+    """One frame from the camera's source now, within FACEAPP_CAMERA_TEST_SECONDS all told:
+    {"image": a data URL, "width", "height"} or {"error": one of the fixed messages}."""
+    config = replace(source_config(camera), timeout=settings.FACEAPP_CAMERA_TEST_SECONDS)
     try:
-        image = grab_frame(source_config(camera))
+        image = grab_frame(config)
     except SourceError as exc:
-        return {"error": str(exc)}
-    return {"jpeg": encode_jpeg(image, quality=FRAME_QUALITY), "width": image.shape[1], "height": image.shape[0]}
+        return {"error": exc.message}
+    jpeg = encode_jpeg(image, quality=FRAME_QUALITY)
+    return {"image": jpeg_data_url(jpeg), "width": image.shape[1], "height": image.shape[0]}
+
+
+def camera_test_submit(*, user_id: int, camera: Camera) -> str:
+    """Queue a test of the camera's connection; returns its job id (JobRefused: rate, broker)."""
+    from identity.tasks import camera_test_task  # tasks import the services
+
+    return job_submit(kind=TEST_KIND, what="connection tests", user_id=user_id,
+                      inputs={"camera": str(camera.pk).encode()}, task=camera_test_task)
+
+
+def camera_test_run(*, job: str) -> None:
+    """In the worker: test the camera's connection and leave the answer."""
+    inputs = job_inputs(kind=TEST_KIND, job=job, parts=["camera"])
+    if inputs is None:
+        return  # expired before a worker got to it: the page has already given up
+    camera = Camera.objects.filter(pk=int(inputs[0]), kind__in=Camera.STREAM_KINDS).first()
+    answer = camera_frame_test(camera=camera) if camera else {"error": "the camera is gone"}
+    job_answer(kind=TEST_KIND, job=job, answer=answer)
+
+
+def camera_test_wait(*, job: str, timeout: float) -> dict | None:
+    """The worker's answer ({"image", "width", "height"} or {"error"}), or None past `timeout`."""
+    return job_wait(kind=TEST_KIND, job=job, timeout=timeout)

@@ -1,6 +1,6 @@
 """Cameras: the list with each camera's live status (tokens for admins only), adding and
-editing a camera and its source, "test connection" for streams, and the camera page (the
-browser's webcam, or a stream's live boxes)."""
+editing a camera and its source, "test connection" for streams (done by a worker), and the
+camera page (the browser's webcam, or a stream's live boxes)."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,11 +10,12 @@ from django.views.decorators.http import require_POST
 from identity.forms import CameraEditForm, CameraForm, posted
 from identity.live.sources import redact_url
 from identity.models import Camera
-from identity.presenters import jpeg_data_url
 from identity.roles import ADMIN, OPERATOR, role_required
 from identity.selectors import camera_statuses
 from identity.services import cameras
-from identity.services.readers import camera_frame_test
+from identity.services.readers import camera_test_submit, camera_test_wait
+from identity.services.worker_jobs import JobRefused
+from identity.views.refusals import NO_WORKER_ANSWER
 
 
 def _form(request, instance=None) -> CameraForm:
@@ -72,9 +73,11 @@ def camera_view(request, camera_id: int):
 def camera_test(request, camera_id: int):
     """One frame from the stream, or the reason there is none, shown on the camera page."""
     camera = get_object_or_404(Camera, pk=camera_id, kind__in=Camera.STREAM_KINDS)
-    test = camera_frame_test(camera=camera)
-    if "jpeg" in test:
-        test["image"] = jpeg_data_url(test.pop("jpeg"))
+    try:
+        job = camera_test_submit(user_id=request.user.pk, camera=camera)
+        test = camera_test_wait(job=job, timeout=settings.FACEAPP_COMPARE_WAIT_SECONDS) or {"error": NO_WORKER_ANSWER}
+    except JobRefused as refused:
+        test = {"error": str(refused)}
     context = {
         "camera": camera, "camera_fps": settings.FACEAPP_CAMERA_FPS, "source": redact_url(camera.source_url),
         "status": camera_statuses(cameras=[camera])[camera.pk], "test": test,

@@ -14,8 +14,9 @@ from django.shortcuts import get_object_or_404
 
 from identity.models import FaceSample, MatchLog, Snapshot
 from identity.roles import OPERATOR, VIEWER, role_required
-from identity.services.uploads import CONTENT_TYPES, image_kind
+from identity.services.uploads import CONTENT_TYPES
 from identity.views.access import require_in_viewer_window
+from identity.vision.image import image_kind
 
 
 def _file_response(field: FieldFile) -> FileResponse:

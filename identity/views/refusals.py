@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 
 from identity.services.worker_jobs import JobRefused
 
+NO_WORKER_ANSWER = "No worker answered in time: try again in a moment."
+
 
 def refusal_text(error: ValidationError) -> str:
     return " ".join(error.messages)
@@ -27,5 +29,5 @@ def worker_answer(form, ask: Callable[[], dict | None]) -> dict | None:
         form.add_error(None, str(refused))
         return None
     if answer is None:
-        form.add_error(None, "No worker answered in time: try again in a moment.")
+        form.add_error(None, NO_WORKER_ANSWER)
     return answer

@@ -37,6 +37,22 @@ class ImageError(ValueError):
     """The input cannot be used as a photo; the message says why, for a human."""
 
 
+class ImageTooManyPixels(ImageError):
+    """Over the pixel cap, or would take more than the decoded-bytes cap to decode."""
+
+
+# First bytes of the image formats we accept -> the extension files are stored under.
+_SIGNATURES: list[tuple[bytes, str]] = [
+    (b"\xff\xd8\xff", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+    (b"II*\x00", "tif"),
+    (b"MM\x00*", "tif"),
+]
+
+
 def _read_bytes(source: ImageSource) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), "image"
@@ -54,7 +70,7 @@ def _read_bytes(source: ImageSource) -> tuple[bytes, str]:
 
 def _check_size(width: int, height: int, what: str, max_pixels: int, min_side: int) -> None:
     if width * height > max_pixels:
-        raise ImageError(
+        raise ImageTooManyPixels(
             f"{what} is too large: {width}x{height} = {width * height / 1e6:.1f} megapixels, "
             f"the limit is {max_pixels / 1e6:.1f} megapixels"
         )
@@ -117,7 +133,7 @@ def _open_header(data: bytes, what: str, max_pixels: int) -> Image.Image:
     except UnidentifiedImageError:
         raise ImageError(f"{what} is not an image (unrecognised file format)") from None
     except Image.DecompressionBombError as exc:  # Pillow's own fence, raised from the header alone
-        raise ImageError(_bomb_message(what, exc, max_pixels)) from None
+        raise ImageTooManyPixels(_bomb_message(what, exc, max_pixels)) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"{what} is not a readable image: {exc}") from None
 
@@ -132,6 +148,29 @@ def probe_image(
         width, height = img.size
         _check_size(width, height, what, max_pixels, min_side)
         return img.format or "", width, height
+
+
+def image_kind(data: bytes) -> str | None:
+    """The extension of the image format the first bytes announce, or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    for signature, extension in _SIGNATURES:
+        if data.startswith(signature):
+            return extension
+    return None
+
+
+def image_header_check(data: bytes, *, max_pixels: int, min_side: int = MIN_SIDE) -> tuple[str, int, int]:
+    """(extension, width, height) of an upload, a snapshot or a camera frame from its header
+    alone, no pixel decoded; ImageError for empty, not an image of a format we take, too many
+    pixels (ImageTooManyPixels) or too small. The byte cap is the reader's: it stops reading."""
+    if not data:
+        raise ImageError("file is empty (0 bytes)")
+    extension = image_kind(data)
+    if extension is None:
+        raise ImageError("not an image: use a JPEG, PNG, WebP, BMP, GIF or TIFF file")
+    _, width, height = probe_image(data, max_pixels=max_pixels, min_side=min_side)
+    return extension, width, height
 
 
 def decode_image(
@@ -156,14 +195,14 @@ def decode_image(
     _check_size(width, height, what, max_pixels, min_side)
     needed = _decoded_bytes(width, height, img.mode)
     if needed > max_decoded_bytes:
-        raise ImageError(
+        raise ImageTooManyPixels(
             f"{what} would take {needed / 2**20:.0f} MiB to decode ({width}x{height}, {img.mode}), "
             f"the limit is {max_decoded_bytes / 2**20:.0f} MiB"
         )
     try:
         img.load()  # decodes; raises on truncated data (LOAD_TRUNCATED_IMAGES stays False)
     except Image.DecompressionBombError as exc:
-        raise ImageError(_bomb_message(what, exc, max_pixels)) from None
+        raise ImageTooManyPixels(_bomb_message(what, exc, max_pixels)) from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"{what} is truncated or corrupt ({exc})") from None
     try:
