@@ -110,7 +110,8 @@ STORAGE_CODE = """
 import datetime as dt, json, os
 from django.conf import settings
 from django.db import connection
-from identity.models import AttendanceRecord, MatchLog, ProvisionalIdentity, Snapshot
+from attendance.models import AttendanceRecord
+from identity.models import MatchLog, ProvisionalIdentity, Snapshot
 ids, since = {ids!r}, dt.datetime.fromtimestamp({since!r}, tz=dt.UTC)
 logs = MatchLog.objects.filter(snapshot__camera_id__in=ids, created_at__gte=since).select_related("snapshot")
 snapshots = Snapshot.objects.filter(camera_id__in=ids, received_at__gte=since)

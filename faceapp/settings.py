@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files as our static files: the CSP allows no CDN
     "identity",
+    "attendance",
     "integrations",
     "audit",
     "imports",

@@ -14,10 +14,12 @@ urlpatterns = [
     path("accounts/login/", login_throttled(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", include("attendance.api_urls")),
     path("api/", include("identity.api.urls")),
     path("integrations/", include("integrations.urls")),
     path("audit/", include("audit.urls")),
     path("people/import/", include("imports.urls")),
+    path("", include("attendance.urls")),
     path("", include("identity.urls")),
 ]
 

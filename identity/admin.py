@@ -1,6 +1,7 @@
 """Django admin: match logs are reviewed here (every action goes through
-identity.services.review); people, samples, cameras, snapshots, strangers and attendance are
-browsable. Raw embeddings are never shown; images come through the permission-checked views."""
+identity.services.review); people, samples, cameras, snapshots and strangers are
+browsable (attendance: attendance.admin). Raw embeddings are never shown; images come through
+the permission-checked views."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,7 +12,6 @@ from django.utils.html import format_html
 
 from identity.models import (
     ApiToken,
-    AttendanceRecord,
     Camera,
     FaceSample,
     MatchLog,
@@ -320,21 +320,6 @@ class ProvisionalIdentityAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-
-@admin.register(AttendanceRecord)
-class AttendanceRecordAdmin(admin.ModelAdmin):
-    list_display = ("day", "person", "first_seen", "last_seen", "camera")
-    list_filter = (("camera", admin.RelatedOnlyFieldListFilter),)
-    date_hierarchy = "day"
-    search_fields = ("person__name", "person__code")
-    readonly_fields = ("person", "day", "first_seen", "last_seen", "camera")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # attendance follows the reviewed logs: review those instead
 
 
 @admin.register(ApiToken)

@@ -167,7 +167,7 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     async def recognition_result(self, event: dict) -> None:
         await self.send_json(event)
 
-    async def attendance_update(self, event: dict) -> None:
+    async def attendance_row(self, event: dict) -> None:  # attendance.services: one person's row of today
         await self.send_json(event)
 
     async def enrolment_sample(self, event: dict) -> None:

@@ -1,5 +1,5 @@
 """faceapp's data: people and their face samples, cameras and snapshots, match logs,
-provisional identities for strangers, and attendance.
+provisional identities for strangers (attendance is its own app: attendance.models).
 
 Embeddings are stored as raw float32 bytes (`embedding_to_bytes` / `embedding_from_bytes`).
 Files (photos, crops) live in the media storage (MEDIA_ROOT, or the FACEAPP_MEDIA_S3_BUCKET bucket)
@@ -265,18 +265,6 @@ class MatchLog(models.Model):
         """The enrolled person this face was compared against: the decided one, else the best
         guess (selectors.with_candidate_sample is the same rule in SQL)."""
         return self.person if self.person_id else self.best_person
-
-
-class AttendanceRecord(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attendance")
-    day = models.DateField()
-    first_seen = models.DateTimeField()
-    last_seen = models.DateTimeField()
-    camera = models.ForeignKey(Camera, on_delete=models.SET_NULL, null=True, blank=True)
-
-    class Meta:
-        ordering = ["-day", "person__name"]
-        constraints = [models.UniqueConstraint(fields=["person", "day"], name="one_record_per_person_day")]
 
 
 class MatchLogReview(models.Model):

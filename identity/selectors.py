@@ -5,14 +5,13 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value, When, Window
 from django.db.models.functions import Abs, Coalesce, RowNumber
 from django.utils import timezone
 
 from faceapp.clock import site_date, site_day_bounds
 from identity.matching import similar_pairs
 from identity.models import (
-    AttendanceRecord,
     Camera,
     FaceSample,
     MatchLog,
@@ -25,6 +24,21 @@ from identity.presenters import camera_status, snapshot_payload
 from identity.roles import role_from
 from identity.services.calibration import threshold_for
 from identity.services.frames import frame_counts, live_stats, reader_status
+
+
+def effective_person_id(log: MatchLog) -> int | None:
+    """Whom a face counts for: the reviewer's answer once reviewed, else the decided person."""
+    if log.review_status != MatchLog.UNREVIEWED:
+        return log.reviewed_person_id
+    return log.person_id if log.decision == MatchLog.KNOWN else None
+
+
+def evidence_logs(*, person_id) -> QuerySet[MatchLog]:
+    """All logs whose effective person is `person_id` (the rule of effective_person_id, in SQL;
+    `person_id` may be an OuterRef)."""
+    unreviewed = Q(review_status=MatchLog.UNREVIEWED, decision=MatchLog.KNOWN, person_id=person_id)
+    reviewed = ~Q(review_status=MatchLog.UNREVIEWED) & Q(reviewed_person_id=person_id)
+    return MatchLog.objects.filter(unreviewed | reviewed)
 
 
 def _first_sample_of(person_field: str) -> Subquery:
@@ -110,10 +124,11 @@ PEOPLE_SORTS = {
 
 def people_page(*, query: str = "", sort: str = "name", page: str | int = 1, per_page: int = 50):
     """One page of people matching `query` (name or code), sorted by a PEOPLE_SORTS key, each with
-    their accepted and total photos counted and whether they were seen today: a fixed number of
-    queries whatever the number of people."""
+    their accepted and total photos counted and whether they were seen today (a face of today
+    counts for them): a fixed number of queries whatever the number of people."""
     accepted = Count("samples", filter=Q(samples__status=FaceSample.ACCEPTED), distinct=True)
-    seen_today = AttendanceRecord.objects.filter(person=OuterRef("pk"), day=site_date())
+    start, end = site_day_bounds(site_date())
+    seen_today = evidence_logs(person_id=OuterRef("pk")).filter(created_at__gte=start, created_at__lt=end)
     people = Person.objects.annotate(
         accepted_samples=accepted, photo_count=Count("samples", distinct=True), seen_today=Exists(seen_today)
     )

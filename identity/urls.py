@@ -1,7 +1,6 @@
 from django.urls import path
 
 from identity.views import (
-    attendance,
     calibration,
     cameras,
     compare,
@@ -46,9 +45,6 @@ urlpatterns = [
     path("strangers/", strangers.stranger_list, name="stranger-list"),
     path("strangers/<int:provisional_id>/name/", strangers.stranger_name, name="stranger-name"),
     path("strangers/merge/", strangers.stranger_merge, name="stranger-merge"),  # ?log=<id>: the page builds it with URLSearchParams
-    path("attendance/", attendance.attendance_day, name="attendance-today"),
-    path("attendance/<str:day>/", attendance.attendance_day, name="attendance-day"),
-    path("attendance-export.csv", attendance.attendance_export, name="attendance-export"),
     path("calibration/", calibration.calibration_page, name="calibration"),
     path("users/", users.user_list, name="user-list"),
     path("users/<int:user_id>/", users.user_detail, name="user-detail"),

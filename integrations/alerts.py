@@ -8,8 +8,8 @@ import datetime as dt
 from django.db.models import Q
 from django.utils import timezone
 
+from attendance.models import AttendanceRecord
 from faceapp.clock import site_date
-from identity.models import AttendanceRecord
 from integrations.events import event_publish
 from integrations.models import AlertRule, Event
 

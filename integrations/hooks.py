@@ -1,6 +1,6 @@
 """What the recognition path calls to publish its events (one line at each place that decides
 something): visits of camera tracks and of uploaded photos' faces, camera reader transitions,
-finished enrolments. Person arrivals are published by identity.services.attendance itself."""
+finished enrolments. Person arrivals are published by attendance.services itself."""
 
 import datetime as dt
 import functools
@@ -42,7 +42,7 @@ def _when(seconds: float) -> dt.datetime:
 
 @never_raises
 def person_arrived(*, person_id: int, seen_at: dt.datetime, camera_id: int | None) -> None:
-    """A person's first attendance record of a day was just created (identity.services.attendance)."""
+    """A person's first attendance record of a day was just created (attendance.services)."""
     event_publish(type=Event.PERSON_ARRIVED, occurred_at=seen_at, camera=camera_id, person=person_id,
                   data={"day": site_date(seen_at).isoformat()})
 

@@ -148,6 +148,13 @@ def worker_enrolled_aaron(live_worker):
 
 
 @pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed():` runs what waits for the commit when the block ends, as a commit
+    would (identity.events: attendance follows a visit, a review, a merge once they commit)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
 def aaron(django_capture_on_commit_callbacks):
     """Aaron Peirsol, enrolled from one photo in this thread (no worker)."""
     from tests import faces_data

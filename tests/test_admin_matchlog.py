@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from identity.models import AttendanceRecord, FaceSample, MatchLog, MatchLogReview, Person, Snapshot
+from attendance.models import AttendanceRecord
+from identity.models import FaceSample, MatchLog, MatchLogReview, Person, Snapshot
 from tests.review_data import at, make_camera, make_log, make_person, make_provisional
 
 DAY = dt.date(2026, 3, 9)
@@ -59,13 +60,15 @@ def test_it_filters_and_searches(people, admin_client):
     assert shown({"created_at__day": "9", "created_at__month": "3", "created_at__year": "2026"}) == {low.pk, mid.pk, high.pk}
 
 
-def test_it_confirms_and_rejects_recording_who(people, admin_client, admin_user):
+def test_it_confirms_and_rejects_recording_who(people, admin_client, admin_user, committed):
     alice, _ = people
     first, second = make_log(seen_at=at(DAY, 8), person=alice), make_log(seen_at=at(DAY, 12), person=alice)
 
-    _act(admin_client, "confirm", [first, second])
+    with committed():
+        _act(admin_client, "confirm", [first, second])
     assert AttendanceRecord.objects.get(person=alice).last_seen == at(DAY, 12)
-    response = _act(admin_client, "reject", [second])
+    with committed():
+        response = _act(admin_client, "reject", [second])
 
     assert "Rejected 1 face(s)." in response.content.decode()
     first.refresh_from_db(), second.refresh_from_db()
@@ -75,7 +78,7 @@ def test_it_confirms_and_rejects_recording_who(people, admin_client, admin_user)
     assert (record.first_seen, record.last_seen) == (at(DAY, 8), at(DAY, 8))
 
 
-def test_it_reassigns_through_a_form_page(people, admin_client):
+def test_it_reassigns_through_a_form_page(people, admin_client, committed):
     alice, bob = people
     log = make_log(seen_at=at(DAY, 9), person=alice)
 
@@ -83,14 +86,15 @@ def test_it_reassigns_through_a_form_page(people, admin_client):
     assert page.status_code == 200 and 'name="person"' in page.content.decode()
     assert MatchLog.objects.get(pk=log.pk).review_status == MatchLog.UNREVIEWED
 
-    _act(admin_client, "reassign", [log], apply="1", person=str(bob.pk), note="twin")
+    with committed():
+        _act(admin_client, "reassign", [log], apply="1", person=str(bob.pk), note="twin")
 
     log.refresh_from_db()
     assert (log.review_status, log.reviewed_person, log.review_note) == (MatchLog.REASSIGNED, bob, "twin")
     assert AttendanceRecord.objects.get(day=DAY).person == bob
 
 
-def test_it_promotes_a_provisional_id_through_a_form_page(media_root, admin_client):
+def test_it_promotes_a_provisional_id_through_a_form_page(media_root, admin_client, committed):
     stranger = make_provisional("U-0042")
     faces = [make_log(seen_at=at(DAY, hour), provisional=stranger, similarity=0.1) for hour in (9, 14)]
 
@@ -99,7 +103,8 @@ def test_it_promotes_a_provisional_id_through_a_form_page(media_root, admin_clie
     refused = _act(admin_client, "promote_provisional", faces[:1], apply="1", name="Erin")  # no consent
     assert not Person.objects.filter(name="Erin").exists() and "This field is required" in refused.content.decode()
 
-    done = _act(admin_client, "promote_provisional", faces[:1], apply="1", name="Erin", code="E5", consent="on")
+    with committed():
+        done = _act(admin_client, "promote_provisional", faces[:1], apply="1", name="Erin", code="E5", consent="on")
 
     assert "U-0042 is now Erin (E5)" in done.content.decode()
     erin = Person.objects.get(code="E5")
@@ -134,8 +139,9 @@ def test_it_keeps_history_read_only(people, admin_client):
 
 def test_it_registers_the_other_models_without_embeddings(people, admin_client):
     make_log(seen_at=at(DAY, 9), person=people[0])
-    for path in ("person", "facesample", "camera", "snapshot", "provisionalidentity", "attendancerecord"):
-        response = admin_client.get(f"/admin/identity/{path}/")
+    for path in ("identity/person", "identity/facesample", "identity/camera", "identity/snapshot",
+                 "identity/provisionalidentity", "attendance/attendancerecord"):
+        response = admin_client.get(f"/admin/{path}/")
         assert response.status_code == 200, path
     sample = people[0].samples.get()
     html = admin_client.get(f"/admin/identity/facesample/{sample.pk}/change/").content.decode()

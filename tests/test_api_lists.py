@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from attendance.models import AttendanceRecord
 from faceapp.clock import site_date
 from identity.models import (
-    AttendanceRecord,
     Camera,
     FaceSample,
     MatchLog,

@@ -7,10 +7,11 @@ import io
 
 import pytest
 
+from attendance.models import AttendanceRecord
+from attendance.services import attendance_mark
 from faceapp.clock import clock_text
-from identity.models import AttendanceRecord, Person
+from identity.models import Person
 from identity.services import review
-from identity.services.attendance import attendance_mark
 from tests.review_data import at, make_camera, make_log, make_person
 
 DAY = dt.date(2026, 3, 5)
@@ -23,7 +24,7 @@ def _rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode())))
 
 
-def test_it_exports_the_reviewed_truth_of_a_day(media_root, client, operator_user):
+def test_it_exports_the_reviewed_truth_of_a_day(media_root, client, operator_user, committed):
     alice, bob, carol = make_person("Alice", "A1"), make_person("Bob", "B2"), make_person("Carol")
     door, hall = make_camera("Door"), make_camera("Hall")
     # Known faces, as the worker would have recorded them.
@@ -32,12 +33,14 @@ def test_it_exports_the_reviewed_truth_of_a_day(media_root, client, operator_use
         make_log(seen_at=at(DAY, 16, 45), person=alice, camera=hall),
         make_log(seen_at=at(DAY, 9, 0), person=carol, camera=door),
     ):
-        attendance_mark(person_ids=[log.person_id], seen_at=log.snapshot.received_at, camera=log.snapshot.camera)
+        attendance_mark(person_ids=[log.person_id], seen_at=log.snapshot.received_at, camera_id=log.snapshot.camera_id)
     # Corrected: Carol's face was Bob's; an unknown face at 10:30 was Bob too.
     carol_log = make_log(seen_at=at(DAY, 11, 0), person=carol, camera=hall)
-    attendance_mark(person_ids=[carol.pk], seen_at=at(DAY, 11, 0), camera=hall)
-    review.log_reassign(log=carol_log, person=bob, user=operator_user)
-    review.log_reassign(log=make_log(seen_at=at(DAY, 10, 30), best_person=bob, similarity=0.2, camera=door), person=bob, user=operator_user)
+    attendance_mark(person_ids=[carol.pk], seen_at=at(DAY, 11, 0), camera_id=hall.pk)
+    with committed():
+        review.log_reassign(log=carol_log, person=bob, user=operator_user)
+        review.log_reassign(log=make_log(seen_at=at(DAY, 10, 30), best_person=bob, similarity=0.2, camera=door),
+                            person=bob, user=operator_user)
     # Unknown faces that stay unknown, and the day after: not in this export.
     make_log(seen_at=at(DAY, 12, 0), similarity=0.05, camera=door)
     make_log(seen_at=at(DAY + dt.timedelta(days=1), 9, 0), person=alice, camera=door)
@@ -62,7 +65,7 @@ def test_it_exports_the_reviewed_truth_of_a_day(media_root, client, operator_use
 def test_it_exports_a_range_and_defuses_spreadsheet_formulas(media_root, client, operator_user):
     sneaky = make_person("=HYPERLINK(1)", with_sample=False)
     for day in (DAY, DAY + dt.timedelta(days=2)):
-        attendance_mark(person_ids=[sneaky.pk], seen_at=at(day, 9), camera=None)
+        attendance_mark(person_ids=[sneaky.pk], seen_at=at(day, 9), camera_id=None)
     client.force_login(operator_user)
 
     rows = _rows(client.get("/attendance-export.csv", {"start": "2026-03-04", "end": "2026-03-07"}))
@@ -90,7 +93,7 @@ def test_it_is_closed_to_viewers_and_strangers(client, viewer_user):
 def test_it_shows_a_day_page_with_the_arrivals_chart(media_root, client, operator_user):
     alice = make_person("Alice", "A1", with_sample=False)
     make_person("Bob", with_sample=False)
-    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 8, 15), camera=None)
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 8, 15), camera_id=None)
     client.force_login(operator_user)
 
     response = client.get("/attendance/2026-03-05/")
@@ -104,8 +107,8 @@ def test_it_shows_a_day_page_with_the_arrivals_chart(media_root, client, operato
 
 def test_it_adds_the_people_not_seen_each_day_when_asked(media_root, client, operator_user):
     alice, bob = make_person("Alice", "A1", with_sample=False), make_person("Bob", with_sample=False)
-    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 8, 15), camera=None)
-    attendance_mark(person_ids=[bob.pk], seen_at=at(DAY + dt.timedelta(days=1), 9, 0), camera=None)
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 8, 15), camera_id=None)
+    attendance_mark(person_ids=[bob.pk], seen_at=at(DAY + dt.timedelta(days=1), 9, 0), camera_id=None)
     client.force_login(operator_user)
 
     rows = _rows(client.get("/attendance-export.csv", {"start": "2026-03-05", "end": "2026-03-06", "absent": "1"}))

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from identity.models import AttendanceRecord
+from attendance.models import AttendanceRecord
 from tests.browser import ARTIFACTS, daphne_server, launch_chromium, log_in, require_chromium
 from tests.review_data import make_person
 

@@ -63,7 +63,7 @@ def test_it_closes_with_4403_for_anonymous_visitors():
 
 def test_it_relays_dashboard_events_to_a_viewer(client, viewer_user):
     communicator = _communicator("/ws/dashboard/", viewer_user, client)
-    event = {"type": "attendance.update", "attendance": {"day": "2026-03-02", "present": [], "absent": []}}
+    event = {"type": "attendance.row", "attendance": {"day": "2026-03-02", "person_id": 7, "present": None, "absent": None}}
 
     async def scenario():
         connected, _ = await communicator.connect(timeout=TIMEOUT)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from identity.models import AttendanceRecord
+from attendance.models import AttendanceRecord
 from integrations import alerts, webhooks
 from integrations.events import event_publish
 from integrations.models import AlertRule, Delivery, Event

@@ -35,6 +35,7 @@ def _walk_past(camera: Camera, name: str, frames: int, start: float = 1_000_000.
         assert live.live_frame_process(camera_id=camera.pk, captured_at=start + index * FRAME_SECONDS, jpeg=jpeg)
 
 
+@pytest.mark.django_db(transaction=True)  # arrivals come from attendance once the visit commits
 def test_it_publishes_a_camera_visit_as_it_opens_is_named_and_ends(aaron, door, media_root):  # noqa: F811
     _walk_past(door, "lfw_person_a_2.jpg", 8)
 
@@ -57,6 +58,7 @@ def test_it_publishes_a_stranger_seen_when_a_visit_opens_as_a_stranger(aaron, do
     assert not Event.objects.filter(camera=door, person__isnull=False).exists()
 
 
+@pytest.mark.django_db(transaction=True)  # arrivals come from attendance once the visit commits
 def test_it_publishes_each_face_of_an_uploaded_photo_as_a_one_frame_visit(aaron, door, media_root):  # noqa: F811
     photo = faces_data.side_by_side_jpeg("lfw_person_a_2.jpg", "lfw_person_b_1.jpg")
     snapshot = recognition.snapshot_recognize(
@@ -70,6 +72,7 @@ def test_it_publishes_each_face_of_an_uploaded_photo_as_a_one_frame_visit(aaron,
     assert (seen.provisional, seen.camera, seen.data["snapshot_id"]) == (stranger.provisional.label, door, snapshot.pk)
 
 
+@pytest.mark.django_db(transaction=True)  # arrivals come from attendance once the visit commits
 def test_it_publishes_a_persons_arrival_once_a_day(aaron, media_root):  # noqa: F811
     for name in ("lfw_person_a_2.jpg", "lfw_person_a_1.jpg"):
         snapshot = recognition.snapshot_submit(image=("a.jpg", faces_data.photo(name)))

@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from attendance.models import AttendanceRecord
+from attendance.presenters import DASHBOARD_LIST
 from faceapp.clock import site_date
-from identity.models import AttendanceRecord, Person
-from identity.services.attendance import DASHBOARD_LIST
+from identity.models import Person
 from tests.review_data import ENROLLED_AT, make_log
 
 PEOPLE = 1000
@@ -55,7 +56,7 @@ def test_it_folds_the_dashboards_attendance_into_counts(client, operator_user, t
     client.force_login(operator_user)
     with django_assert_max_num_queries(QUERIES):
         response = client.get(reverse("dashboard"))
-    attendance = response.context["initial"]["attendance"]
+    attendance = response.context["attendance"]  # attendance's card ({% attendance_today_card %})
     assert (attendance["present_count"], attendance["absent_count"]) == (300, PEOPLE - 300)
     assert len(attendance["present"]) == len(attendance["absent"]) == DASHBOARD_LIST
     assert len(response.content) < PAGE_BYTES

@@ -19,9 +19,10 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from attendance.models import AttendanceRecord
 from faceapp.asgi import application
 from faceapp.clock import site_date
-from identity.models import AttendanceRecord, Camera, Person
+from identity.models import Camera, Person
 from identity.roles import ADMIN, OPERATOR, VIEWER
 from identity.routing import websocket_urlpatterns
 from identity.services.accounts import api_token_create
@@ -39,7 +40,7 @@ SIGNED = "signed-url"  # no session: a valid signed URL is the permission; forge
 ADMIN_MODELS = [
     "auth_group", "auth_user", "identity_matchlog", "identity_person",
     "identity_facesample", "identity_camera", "identity_snapshot", "identity_provisionalidentity",
-    "identity_attendancerecord", "identity_apitoken",
+    "attendance_attendancerecord", "identity_apitoken",
 ]
 ADMIN_MODEL_ACTIONS = ["changelist", "add", "history", "delete", "change"]
 

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from identity.models import AttendanceRecord, FaceSample, MatchLog, Person, ProvisionalIdentity, Snapshot
+from attendance.models import AttendanceRecord
+from identity.models import FaceSample, MatchLog, Person, ProvisionalIdentity, Snapshot
 from identity.services import review
 from tests.review_data import make_camera, make_log, make_person, make_provisional, make_snapshot, media_files
 

@@ -4,9 +4,10 @@ unaffected, and undoing the rejection brings the earlier decision back. Real pho
 
 import pytest
 
+from attendance.models import AttendanceRecord
 from identity.face_engine import get_face_engine
 from identity.matching import REJECTION_PENALTY
-from identity.models import AttendanceRecord, Camera, MatchLog
+from identity.models import Camera, MatchLog
 from identity.services import recognition, review
 from tests import faces_data, live_data
 

@@ -5,13 +5,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from identity.models import AttendanceRecord, MatchLog
-from identity.services.attendance import (
-    arrivals_per_hour,
-    attendance_mark,
-    attendance_payload,
-    attendance_recompute,
-)
+from attendance.models import AttendanceRecord
+from identity.models import MatchLog
+from attendance.presenters import attendance_payload
+from attendance.selectors import arrivals_per_hour
+from attendance.services import attendance_mark, attendance_recompute
 from tests.review_data import at, make_camera, make_log, make_person
 
 DAY = dt.date(2026, 3, 4)
@@ -52,10 +50,10 @@ def test_it_widens_the_record_with_each_sighting_in_any_order(media_root):
     alice = make_person("Alice", with_sample=False)
     door, hall = make_camera("Door"), make_camera("Hall")
 
-    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 10), camera=door)
-    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 8), camera=hall)  # late delivery
-    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 12), camera=hall)
-    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 11), camera=door)
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 10), camera_id=door.pk)
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 8), camera_id=hall.pk)  # late delivery
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 12), camera_id=hall.pk)
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 11), camera_id=door.pk)
 
     record = AttendanceRecord.objects.get(person=alice)
     assert (record.day, record.first_seen, record.last_seen, record.camera) == (DAY, at(DAY, 8), at(DAY, 12), hall)
@@ -64,9 +62,9 @@ def test_it_widens_the_record_with_each_sighting_in_any_order(media_root):
 def test_it_lists_a_day_with_absent_people_and_arrivals_per_hour(media_root):
     alice, bob, _carol = make_person("Alice", "A1"), make_person("Bob"), make_person("Carol")
     door = make_camera("Door")
-    attendance_mark(person_ids=[bob.pk], seen_at=at(DAY, 9, 40), camera=door)
-    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 8, 5), camera=None)
-    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 9, 10), camera=door)
+    attendance_mark(person_ids=[bob.pk], seen_at=at(DAY, 9, 40), camera_id=door.pk)
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 8, 5), camera_id=None)
+    attendance_mark(person_ids=[alice.pk], seen_at=at(DAY, 9, 10), camera_id=door.pk)
 
     payload = attendance_payload(day=DAY)
 
@@ -83,7 +81,7 @@ def test_it_counts_days_in_the_local_time_zone(media_root, settings):
     alice = make_person("Alice", with_sample=False)
     late_evening = timezone.make_aware(dt.datetime(2026, 3, 4, 23, 30))  # 04:30 UTC on the 5th
 
-    attendance_mark(person_ids=[alice.pk], seen_at=late_evening, camera=None)
+    attendance_mark(person_ids=[alice.pk], seen_at=late_evening, camera_id=None)
     record = AttendanceRecord.objects.get(person=alice)
 
     assert record.day == dt.date(2026, 3, 4)

@@ -5,8 +5,9 @@ import time
 
 import pytest
 
+from attendance.models import AttendanceRecord
 from faceapp.redis_client import redis_client
-from identity.models import AttendanceRecord, Camera, MatchLog, ProvisionalIdentity, Snapshot
+from identity.models import Camera, MatchLog, ProvisionalIdentity, Snapshot
 from identity.services import frames, live
 from tests import faces_data, live_data
 
@@ -29,10 +30,11 @@ def _show(camera: Camera, name: str | None, frames: int, start: float) -> float:
     return start
 
 
-def test_it_stores_one_visit_for_twenty_frames_of_one_person(aaron, door, media_root):
+def test_it_stores_one_visit_for_twenty_frames_of_one_person(aaron, door, media_root, committed):
     snapshots_before = Snapshot.objects.count()
-    end = _show(door, "lfw_person_a_2.jpg", 20, 1_000_000.0)
-    _show(door, None, 20, end)  # the person left: the track ends
+    with committed():
+        end = _show(door, "lfw_person_a_2.jpg", 20, 1_000_000.0)
+        _show(door, None, 20, end)  # the person left: the track ends
 
     (visit,) = MatchLog.objects.all()
     assert (visit.person, visit.decision, visit.assigned_id, visit.frame_count) == (aaron, "known", "AP", 20)
@@ -137,5 +139,5 @@ def test_it_tells_the_dashboards_when_a_visit_marks_someone_present(aaron, door,
 
     events, _ = faces_data.events_during(["dashboard"], work)
 
-    (update,) = [e for e in events["dashboard"] if e["type"] == "attendance.update"]
-    assert [p["name"] for p in update["attendance"]["present"]] == ["Aaron Peirsol"]
+    (update,) = [e for e in events["dashboard"] if e["type"] == "attendance.row"]  # only the row that moved
+    assert (update["attendance"]["present"]["name"], update["attendance"]["present_count"]) == ("Aaron Peirsol", 1)

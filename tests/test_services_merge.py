@@ -7,10 +7,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from attendance import services as attendance
+from attendance.models import AttendanceRecord
 from audit.models import AuditEntry
 from faceapp.clock import site_date
-from identity.models import AttendanceRecord, FaceSample, MatchLog, Person
-from identity.services import attendance
+from identity.models import FaceSample, MatchLog, Person
 from identity.services.merge import people_merge
 from integrations.models import AlertRule, Destination
 from tests.review_data import at, make_log, make_person, make_provisional
@@ -42,10 +43,11 @@ def test_it_moves_photos_and_faces_to_the_person_kept(twice):
     assert not Person.objects.filter(pk=merged.pk).exists()
 
 
-def test_it_rebuilds_attendance_from_the_faces_moved(twice):
+def test_it_rebuilds_attendance_from_the_faces_moved(twice, committed):
     kept, merged, _ = twice
 
-    people_merge(keep=kept, drop=merged)
+    with committed():
+        people_merge(keep=kept, drop=merged)
 
     days = {record.day: record for record in AttendanceRecord.objects.all()}
     assert set(days) == {DAY, DAY + dt.timedelta(days=1)} and {r.person_id for r in days.values()} == {kept.pk}

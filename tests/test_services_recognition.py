@@ -7,10 +7,10 @@ import re
 import numpy as np
 import pytest
 
+from attendance.models import AttendanceRecord
 from faceapp.clock import site_date
 from identity.face_engine import get_face_engine
 from identity.models import (
-    AttendanceRecord,
     Camera,
     MatchLog,
     ProvisionalIdentity,
@@ -54,8 +54,8 @@ def test_it_recognises_an_enrolled_person_and_marks_them_present(aaron, media_ro
     record = AttendanceRecord.objects.get(person=aaron, day=site_date(snapshot.received_at))
     assert (record.first_seen, record.last_seen, record.camera) == (snapshot.received_at, snapshot.received_at, camera)
     pushed = {e["type"]: e for e in events["dashboard"]}
-    assert [e["type"] for e in events["dashboard"] if e["type"] in ("recognition.result", "attendance.update")] == [
-        "recognition.result", "attendance.update"
+    assert [e["type"] for e in events["dashboard"] if e["type"] in ("recognition.result", "attendance.row")] == [
+        "recognition.result", "attendance.row"
     ]
     assert [e["type"] for e in events[groups[1]]] == ["recognition.result"]
     for event in (pushed["recognition.result"], events[groups[1]][0]):
@@ -73,8 +73,8 @@ def test_it_recognises_an_enrolled_person_and_marks_them_present(aaron, media_ro
             "Aaron Peirsol", "AP", {"id": aaron.pk, "name": "Aaron Peirsol", "code": "AP"}
         )
         assert face["crop_url"] == f"/media/logs/{log.pk}/crop" and face["provisional"] is None
-    attendance = pushed["attendance.update"]
-    assert [p["name"] for p in attendance["attendance"]["present"]] == ["Aaron Peirsol"]
+    attendance = pushed["attendance.row"]["attendance"]  # only the row that moved
+    assert (attendance["present"]["name"], attendance["absent"], attendance["present_count"]) == ("Aaron Peirsol", None, 1)
 
 
 def test_it_gives_a_stranger_the_same_provisional_id_each_time():
@@ -143,7 +143,7 @@ def test_it_completes_a_snapshot_whose_first_run_crashed_half_way(aaron, media_r
     def crash(**kwargs):
         raise RuntimeError("worker lost")
 
-    monkeypatch.setattr(recognition, "attendance_mark", crash)  # after every log row was written
+    monkeypatch.setattr(recognition, "visits_opened", crash)  # after every log row was written
     with pytest.raises(RuntimeError):
         recognition.snapshot_recognize(snapshot_id=snapshot.pk)
     assert MatchLog.objects.filter(snapshot=snapshot).count() == 0

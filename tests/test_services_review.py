@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 
+from attendance.models import AttendanceRecord
 from audit.models import AuditEntry
 from identity import presenters, selectors
 from identity.models import (
-    AttendanceRecord,
     FaceSample,
     MatchLog,
     MatchLogReview,
@@ -39,9 +39,10 @@ def _record(person):
     return AttendanceRecord.objects.filter(person=person, day=DAY).first()
 
 
-def test_it_confirms_keeping_the_decision_and_auditing(alice, admin_user):
+def test_it_confirms_keeping_the_decision_and_auditing(alice, admin_user, committed):
     log = make_log(seen_at=at(DAY, 9), person=alice, similarity=0.41)
-    review.log_confirm(log=log, user=admin_user)
+    with committed():
+        review.log_confirm(log=log, user=admin_user)
 
     log.refresh_from_db()
     assert (log.review_status, log.reviewed_person, log.reviewed_by) == (MatchLog.CONFIRMED, alice, admin_user)
@@ -52,13 +53,15 @@ def test_it_confirms_keeping_the_decision_and_auditing(alice, admin_user):
     assert _record(alice).first_seen == at(DAY, 9)
 
 
-def test_it_rejects_and_removes_the_attendance_that_rested_on_it(alice, admin_user):
+def test_it_rejects_and_removes_the_attendance_that_rested_on_it(alice, admin_user, committed):
     camera = make_camera()
     log = make_log(seen_at=at(DAY, 9), person=alice, camera=camera)
-    review.log_confirm(log=log, user=admin_user)  # builds the record from the evidence
+    with committed():
+        review.log_confirm(log=log, user=admin_user)  # builds the record from the evidence
     assert _record(alice) is not None
 
-    review.log_reject(log=log, user=admin_user, note="her sister")
+    with committed():
+        review.log_reject(log=log, user=admin_user, note="her sister")
 
     log.refresh_from_db()
     assert (log.review_status, log.reviewed_person, log.review_note) == (MatchLog.REJECTED, None, "her sister")
@@ -67,26 +70,30 @@ def test_it_rejects_and_removes_the_attendance_that_rested_on_it(alice, admin_us
     assert list(MatchLogReview.objects.filter(log=log).values_list("action", flat=True)) == ["reject", "confirm"]
 
 
-def test_it_rejects_one_of_several_sightings_and_narrows_the_day(alice, admin_user):
+def test_it_rejects_one_of_several_sightings_and_narrows_the_day(alice, admin_user, committed):
     early = make_log(seen_at=at(DAY, 8), person=alice)
     make_log(seen_at=at(DAY, 10), person=alice)
     make_log(seen_at=at(DAY, 17), person=alice)
-    review.log_confirm(log=early, user=admin_user)
+    with committed():
+        review.log_confirm(log=early, user=admin_user)
     assert _record(alice).first_seen == at(DAY, 8)
 
-    review.log_reject(log=early, user=admin_user)
+    with committed():
+        review.log_reject(log=early, user=admin_user)
 
     record = _record(alice)
     assert (record.first_seen, record.last_seen) == (at(DAY, 10), at(DAY, 17))
 
 
-def test_it_reassigns_moving_attendance_from_one_person_to_another(alice, bob, admin_user):
+def test_it_reassigns_moving_attendance_from_one_person_to_another(alice, bob, admin_user, committed):
     door, hall = make_camera("Door"), make_camera("Hall")
     make_log(seen_at=at(DAY, 9), person=alice, camera=door)
     wrong = make_log(seen_at=at(DAY, 11), person=alice, camera=hall)
-    review.log_confirm(log=make_log(seen_at=at(DAY, 8), person=bob, camera=door), user=admin_user)
+    with committed():
+        review.log_confirm(log=make_log(seen_at=at(DAY, 8), person=bob, camera=door), user=admin_user)
 
-    review.log_reassign(log=wrong, person=bob, user=admin_user)
+    with committed():
+        review.log_reassign(log=wrong, person=bob, user=admin_user)
 
     wrong.refresh_from_db()
     assert (wrong.review_status, wrong.reviewed_person, wrong.person) == (MatchLog.REASSIGNED, bob, alice)
@@ -97,25 +104,28 @@ def test_it_reassigns_moving_attendance_from_one_person_to_another(alice, bob, a
     assert (audit.action, audit.from_person, audit.to_person) == ("reassign", alice, bob)
 
 
-def test_it_reassigns_an_unknown_face_making_them_present(bob, admin_user):
+def test_it_reassigns_an_unknown_face_making_them_present(bob, admin_user, committed):
     log = make_log(seen_at=at(DAY, 12), best_person=bob, similarity=0.19)
     assert _record(bob) is None
 
-    review.log_reassign(log=log, person=bob, user=admin_user)
+    with committed():
+        review.log_reassign(log=log, person=bob, user=admin_user)
 
     assert _record(bob).first_seen == at(DAY, 12)
     assert MatchLogReview.objects.get(log=log).from_person is None
 
 
-def test_it_promotes_a_stranger_moving_all_their_faces(bob, admin_user):
+def test_it_promotes_a_stranger_moving_all_their_faces(bob, admin_user, committed):
     stranger = make_provisional("U-0007")
     faces = [
         make_log(seen_at=at(DAY, hour), provisional=stranger, similarity=0.1, quality_score=score)
         for hour, score in ((9, 0.5), (13, 0.9), (15, 0.7), (16, 0.6))
     ]
-    review.log_reassign(log=faces[3], person=bob, user=admin_user)  # a reviewer already said: Bob
+    with committed():
+        review.log_reassign(log=faces[3], person=bob, user=admin_user)  # a reviewer already said: Bob
 
-    person = review.provisional_promote(provisional=stranger, name="Carol", code="C3", user=admin_user)
+    with committed():
+        person = review.provisional_promote(provisional=stranger, name="Carol", code="C3", user=admin_user)
 
     stranger.refresh_from_db()
     assert stranger.promoted_to == person and person.consent_given_at is not None
@@ -213,11 +223,12 @@ def test_it_refuses_to_merge_a_stranger_with_themselves(media_root):
         review.provisional_merge(keep=stranger, drop=stranger, user=None)
 
 
-def test_it_gives_a_strangers_faces_to_an_enrolled_person(alice, media_root, admin_user):
+def test_it_gives_a_strangers_faces_to_an_enrolled_person(alice, media_root, admin_user, committed):
     stranger = make_provisional("U-0009")
     face = make_log(seen_at=at(DAY, 9), provisional=stranger)
 
-    review.provisional_assign(provisional=stranger, person=alice, user=admin_user)
+    with committed():
+        review.provisional_assign(provisional=stranger, person=alice, user=admin_user)
 
     face.refresh_from_db()
     assert (face.reviewed_person, face.review_status) == (alice, MatchLog.REASSIGNED)

@@ -8,8 +8,9 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
+from attendance.models import AttendanceRecord
 from faceapp.clock import site_date
-from identity.models import AttendanceRecord, Camera, MatchLog, Person, ProvisionalIdentity, Snapshot
+from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snapshot
 from tests.faces_data import FIXTURES
 from tests.review_data import make_camera, make_log, make_person
 
@@ -95,7 +96,7 @@ def test_it_shows_todays_attendance(client, viewer_user):
     AttendanceRecord.objects.create(person=here, day=site_date(), first_seen=now, last_seen=now)
     client.force_login(viewer_user)
     response = client.get(reverse("dashboard"))
-    attendance = response.context["initial"]["attendance"]
+    attendance = response.context["attendance"]  # attendance's card ({% attendance_today_card %})
     assert [row["name"] for row in attendance["present"]] == ["Here Person"]
     assert [row["name"] for row in attendance["absent"]] == ["Away Person"]
     page = response.content.decode()

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from identity.models import AttendanceRecord, FaceSample, MatchLog, MatchLogReview
+from attendance.models import AttendanceRecord
+from identity.models import FaceSample, MatchLog, MatchLogReview
 from tests.review_data import at, make_log, make_person
 
 DAY = dt.date(2026, 3, 6)
@@ -47,11 +48,12 @@ def test_it_offers_people_by_name_or_code_with_their_faces(media_root, logged_in
     assert people[1]["id"] == alina.pk and logged_in.get("/people/search/").json() == {"people": []}
 
 
-def test_it_decides_and_answers_json(media_root, logged_in, operator_user):
+def test_it_decides_and_answers_json(media_root, logged_in, operator_user, committed):
     alice, bob = make_person("Alice", "A1"), make_person("Bob", "B2")
     log = make_log(seen_at=at(DAY, 9), person=alice)
 
-    response = logged_in.post(f"/review/{log.pk}/", {"action": "reassign", "person": str(bob.pk)})
+    with committed():
+        response = logged_in.post(f"/review/{log.pk}/", {"action": "reassign", "person": str(bob.pk)})
 
     assert response.status_code == 200
     answer = response.json()
@@ -61,8 +63,9 @@ def test_it_decides_and_answers_json(media_root, logged_in, operator_user):
     assert (log.reviewed_by, log.reviewed_person) == (operator_user, bob)
     assert AttendanceRecord.objects.get(day=DAY).person == bob
 
-    assert logged_in.post(f"/review/{log.pk}/", {"action": "confirm"}).json()["item"]["review_status"] == "confirmed"
-    assert logged_in.post(f"/review/{log.pk}/", {"action": "reject", "note": "no"}).json()["item"]["review_status"] == "rejected"
+    with committed():
+        assert logged_in.post(f"/review/{log.pk}/", {"action": "confirm"}).json()["item"]["review_status"] == "confirmed"
+        assert logged_in.post(f"/review/{log.pk}/", {"action": "reject", "note": "no"}).json()["item"]["review_status"] == "rejected"
     assert not AttendanceRecord.objects.exists()
     assert MatchLogReview.objects.filter(log=log).count() == 3
 

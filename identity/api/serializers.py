@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from faceapp.clock import site_date
 from identity.models import Camera, FaceSample, MatchLog, Person
 
 MAX_PHOTOS_PER_REQUEST = 20
@@ -102,14 +101,6 @@ class LogFilterSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[MatchLog.KNOWN, MatchLog.UNKNOWN], required=False)
     camera = _row_id("Only faces seen by this camera id.")
     since = serializers.DateTimeField(required=False, help_text="Only faces logged at or after this ISO 8601 time.")
-
-
-class AttendanceFilterSerializer(serializers.Serializer):
-    day = serializers.DateField(required=False, help_text="YYYY-MM-DD; today when left out.")
-
-    def validate(self, attrs: dict) -> dict:
-        attrs.setdefault("day", site_date())
-        return attrs
 
 
 # Outputs
@@ -214,29 +205,6 @@ class MatchLogSerializer(serializers.ModelSerializer):
         return reverse("media-log-crop", args=[log.id]) if log.crop else None
 
 
-class AttendancePresentSerializer(serializers.Serializer):
-    person_id = serializers.IntegerField()
-    name = serializers.CharField()
-    code = serializers.CharField(allow_null=True)
-    first_seen = serializers.DateTimeField()
-    last_seen = serializers.DateTimeField()
-    camera = serializers.CharField(allow_null=True, help_text="The name of the camera that saw them last.")
-
-
-class AttendanceAbsentSerializer(serializers.Serializer):
-    person_id = serializers.IntegerField()
-    name = serializers.CharField()
-    code = serializers.CharField(allow_null=True)
-
-
-class AttendanceSerializer(serializers.Serializer):
-    """Schema-only: the shape of `identity.services.attendance.attendance_payload`."""
-
-    day = serializers.DateField()
-    present = AttendancePresentSerializer(many=True)
-    absent = AttendanceAbsentSerializer(many=True)
-    present_count = serializers.IntegerField()
-    absent_count = serializers.IntegerField()
 
 
 # Schema-only: the shape of `identity.presenters.snapshot_payload`.

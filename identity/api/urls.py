@@ -18,7 +18,6 @@ urlpatterns = [
     path("snapshots/<int:pk>/", views.snapshot_detail, name="api-snapshot-detail"),
     path("logs/", views.LogListView.as_view(), name="api-log-list"),
     path("logs/<int:log_id>/review/", views.log_review, name="api-log-review"),
-    path("attendance/", views.attendance, name="api-attendance"),
     path("imports/", import_api.import_start, name="api-import-list"),
     path("imports/<int:import_id>/", import_api.import_detail, name="api-import-detail"),
 ]

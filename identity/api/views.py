@@ -1,6 +1,7 @@
 """The JSON API: enrol, edit and delete people and their photos, recognise photos, review faces,
-read people, match logs and attendance (operator+: viewers only get the dashboard and this API's
-reference, /api/docs/). Token or session authentication; every change is audited as its user's.
+read people and match logs (operator+: viewers only get the dashboard and this API's reference,
+/api/docs/; attendance is attendance.api's). Token or session authentication; every change is
+audited as its user's.
 
 Enrolment and recognition run on the Celery workers; these views wait up to
 FACEAPP_API_WAIT_SECONDS for them, then answer 202 with a `status_url` to poll. Every view is
@@ -36,7 +37,6 @@ from identity.models import FaceSample, MatchLog, Person, Snapshot
 from identity.roles import OPERATOR, VIEWER
 from identity.selectors import snapshot_result
 from identity.services import review
-from identity.services.attendance import attendance_payload
 from identity.services.enrolment import (
     person_delete,
     person_enroll,
@@ -359,16 +359,6 @@ def log_review(request: Request, log_id: int) -> Response:
     except DjangoValidationError as exc:
         return Response({"error": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
     return Response(s.MatchLogSerializer(LOGS.get(pk=log.pk)).data)
-
-
-@extend_schema(summary="Attendance of one day", parameters=[s.AttendanceFilterSerializer],
-               responses=s.AttendanceSerializer)
-@api_view(["GET"])
-@permission_classes([HasRole(OPERATOR)])
-def attendance(request: Request) -> Response:
-    filters = s.AttendanceFilterSerializer(data=request.query_params)
-    filters.is_valid(raise_exception=True)
-    return Response(attendance_payload(day=filters.validated_data["day"]))
 
 
 class ApiDocsView(SpectacularSwaggerSplitView):

@@ -21,15 +21,8 @@ from audit.models import AuditEntry
 from audit.services import audit_record
 from faceapp.redis_client import redis_client
 from identity.face_engine import get_face_engine
-from identity.models import (
-    AttendanceRecord,
-    FaceSample,
-    MatchLog,
-    Person,
-    ProvisionalIdentity,
-    Snapshot,
-    embedding_from_bytes,
-)
+from identity.events import person_erased, send_on_commit
+from identity.models import FaceSample, MatchLog, Person, ProvisionalIdentity, Snapshot, embedding_from_bytes
 from identity.services.calibration import threshold_for
 from identity.services.files import file_bytes, file_names, file_rewrite, files_delete, files_delete_on_commit
 from identity.services.frames import frames_discard
@@ -208,9 +201,10 @@ def person_erase(*, person: Person, actor=None) -> None:
     """Erase a person: rows, photos, crops, embeddings, their match logs' crops, their face in
     shared snapshots, their events (rows and stream entries) and every Redis copy of them.
 
-    Also their attendance and the provisional identities promoted to them (with those
-    strangers' sightings). Files leave the disk once the deletion is committed; shared
-    snapshots are rewritten at once (a rollback would not bring their old pixels back).
+    Also every row of other apps naming them (their person foreign keys cascade: attendance)
+    and the provisional identities promoted to them (with those strangers' sightings). Files
+    leave the disk once the deletion is committed; shared snapshots are rewritten at once (a
+    rollback would not bring their old pixels back). identity.events.person_erased follows.
     """
     files: list[str] = []
     with transaction.atomic():
@@ -230,11 +224,10 @@ def person_erase(*, person: Person, actor=None) -> None:
         files += snapshot_files
         MatchLog.objects.filter(pk__in=visit_ids).delete()
         promoted.delete()
-        AttendanceRecord.objects.filter(person=person).delete()
         events_forget(person_id=person.pk, provisional=labels, visit_ids=visit_ids)
         imports_forget(person_id=person.pk, name=person.name, code=person.code)
         person_id = person.pk
-        person.delete()  # cascades to the samples (and their embeddings)
+        person.delete()  # cascades to the samples (and their embeddings) and their attendance
         audit_record(actor=actor, action=AuditEntry.PERSON_ERASED, person_ref=person_id,
                      detail=f"{len(visit_ids)} face(s) and their files erased")
         files_delete_on_commit(files)
@@ -242,3 +235,4 @@ def person_erase(*, person: Person, actor=None) -> None:
         transaction.on_commit(gallery_files_remove)  # this machine's copies of their embeddings, at once
         transaction.on_commit(logged_files_remove)  # their logged faces' too
         transaction.on_commit(lambda: redis_forget(texts=[*texts, *labels], person_id=person_id))
+        send_on_commit(person_erased, person_id=person_id)

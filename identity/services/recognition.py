@@ -1,4 +1,4 @@
-"""Recognition: snapshots in, match logs, provisional IDs and attendance out."""
+"""Recognition: snapshots in, match logs, provisional IDs and visit events (identity.events) out."""
 
 import datetime as dt
 import logging
@@ -11,12 +11,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from identity.events import Sighting, send_on_commit, visit_opened
 from identity.face_engine import get_face_engine
 from identity.live.recognizer import Recognizer
 from identity.matching import Assignment, refine_face_matches
 from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snapshot, embedding_to_bytes
 from identity.presenters import recognition_event
-from identity.services.attendance import attendance_mark
 from identity.services.calibration import threshold_for
 from identity.services.files import file_bytes, files_delete
 from identity.services.gallery import gallery_current, gallery_noted
@@ -140,8 +140,8 @@ def _assign(recognizer: Recognizer, engine: FaceEngine, faces: list[Face], embed
 def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
     """The worker's job: detect all faces, embed in one batch, decide each with the process's
     recognizer (identity.services.recognizer), store MatchLog rows + crops (each face a
-    one-frame visit), update attendance, then push a `recognition.result` event
-    (identity.presenters) to the dashboard group and the camera's group. Idempotent: a
+    one-frame visit: a named one sends identity.events.visit_opened once it commits), then push
+    a `recognition.result` event (identity.presenters) to the dashboard group and the camera's group. Idempotent: a
     re-delivered snapshot that is DONE is not processed again and never gets duplicate logs.
     Bad images → FAILED + error."""
     snapshot = Snapshot.objects.select_related("camera").get(pk=snapshot_id)
@@ -206,7 +206,7 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
                 saved.append(log.crop.name)
                 log.save()
                 logs.append(log)
-            attendance_mark(person_ids=list(people), seen_at=seen_at, camera=camera)
+            visits_opened(snapshot=snapshot, logs=logs)
             snapshot.status, snapshot.error, snapshot.processed_at = Snapshot.DONE, "", timezone.now()
             snapshot.face_count = len(faces)
             snapshot.height, snapshot.width = pixels.shape[:2]
@@ -216,6 +216,14 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
         raise
     _snapshot_push(snapshot, logs=logs)
     return snapshot
+
+
+def visits_opened(*, snapshot: Snapshot, logs: list[MatchLog]) -> None:
+    """Each named face of a photo is a one-frame visit that opens: told once it commits."""
+    for log in logs:
+        if log.person_id is not None:
+            send_on_commit(visit_opened, sighting=Sighting(person_id=log.person_id, seen_at=snapshot.received_at,
+                                                           camera_id=snapshot.camera_id, log_id=log.pk))
 
 
 def _snapshot_push(snapshot: Snapshot, *, logs: list[MatchLog]) -> None:

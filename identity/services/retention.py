@@ -24,9 +24,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from faceapp.clock import site_date
+from identity.events import Recount, faces_recounted, send_on_commit
 from identity.models import MatchLog, ProvisionalIdentity, Snapshot
-from identity.services import attendance
+from identity.selectors import effective_person_id
 from identity.services.erasure import embeddings_of, frames_redact, redis_forget, snapshots_redact
 from identity.services.files import file_names, files_delete
 from identity.services.logged_faces import logged_files_remove
@@ -102,20 +102,21 @@ def purge_expired(*, now: dt.datetime | None = None, dry_run: bool = False) -> d
 
 
 def snapshot_erase(*, snapshot: Snapshot) -> None:
-    """Delete a snapshot with its image, its logs and their crops; attendance follows."""
-    touched = set()
+    """Delete a snapshot with its image, its logs and their crops; their faces count for nobody
+    any more (identity.events.faces_recounted: attendance follows)."""
+    recounts = []
     for log in snapshot.logs.all():
-        person_id = attendance.effective_person_id(log)
+        person_id = effective_person_id(log)
         if person_id is not None:
-            touched.add((person_id, site_date(log.created_at)))
+            recounts.append(Recount(log_id=log.pk, seen_at=log.created_at, camera_id=snapshot.camera_id,
+                                    before_person_id=person_id, after_person_id=None))
         files_delete(file_names(log.crop))
     files_delete(file_names(snapshot.image))
     transaction.on_commit(logged_files_remove)  # its logs' embeddings are in them
-    # Attendance must not keep counting logs that are gone: delete and recompute together.
     with transaction.atomic():
         snapshot.delete()
-        for person_id, day in touched:
-            attendance.attendance_recompute(person_id=person_id, day=day)
+        if recounts:
+            send_on_commit(faces_recounted, recounts=tuple(recounts))
 
 
 

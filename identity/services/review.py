@@ -2,11 +2,10 @@
 
 History is never edited silently: a log keeps what the system decided (person, best_person,
 similarity, decision); the review lives in review_status / reviewed_person / reviewed_by /
-reviewed_at, and every action adds a MatchLogReview audit row. Attendance is recomputed for
-each (person, day) an action touches, so it always follows the reviewed truth.
+reviewed_at, and every action adds a MatchLogReview audit row. Each action sends
+identity.events.faces_recounted once it commits (whom each face counted for before and after),
+so that attendance always follows the reviewed truth.
 """
-
-import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -15,9 +14,9 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from audit.services import audit_record
-from faceapp.clock import site_date
+from identity.events import Recount, faces_recounted, send_on_commit
 from identity.models import FaceSample, MatchLog, MatchLogReview, Person, ProvisionalIdentity
-from identity.services import attendance
+from identity.selectors import effective_person_id
 from identity.services.enrolment import person_code_clean
 from identity.services.files import file_bytes
 from identity.services.gallery import gallery_noted
@@ -42,31 +41,27 @@ def _scores_lowered(log: MatchLog) -> bool:
     return log.person_id is not None
 
 
-def _after_commit(days_by_person: set[tuple[int, dt.date]], *, gallery: bool = False) -> None:
-    """Attendance pushed after commit; `gallery`: the rejections changed, every gallery reads them again."""
-    def push() -> None:
-        if gallery:
-            gallery_noted(rejections=True)
-        for day in {day for _, day in days_by_person}:
-            attendance.attendance_push(day=day)
-
-    transaction.on_commit(push)
+def _recount(log: MatchLog, before_person_id: int | None) -> Recount:
+    return Recount(log_id=log.pk, seen_at=log.created_at, camera_id=log.snapshot.camera_id,
+                   before_person_id=before_person_id, after_person_id=effective_person_id(log))
 
 
-def _recompute(pairs: set[tuple[int | None, dt.date]]) -> set[tuple[int, dt.date]]:
-    touched = {(person_id, day) for person_id, day in pairs if person_id is not None}
-    for person_id, day in sorted(touched):
-        attendance.attendance_recompute(person_id=person_id, day=day)
-    return touched
+def _after_commit(recounts: list[Recount], *, gallery: bool = False) -> None:
+    """The faces recounted, told after commit; `gallery`: the rejections changed, every gallery
+    reads them again."""
+    if gallery:
+        transaction.on_commit(lambda: gallery_noted(rejections=True))
+    if recounts:
+        send_on_commit(faces_recounted, recounts=tuple(recounts))
 
 
 def _review(
     log: MatchLog, *, user, action: str, status: str, to_person: Person | None, note: str = "", audited: bool = True
-) -> tuple[MatchLog, set[tuple[int, dt.date]]]:
+) -> tuple[MatchLog, Recount]:
     """Record one review on a locked log (call inside atomic), in the audit log too unless the
-    caller audits the whole action itself; returns the (person, day) pairs touched."""
+    caller audits the whole action itself; returns whom the face counted for before and after."""
     log = MatchLog.objects.select_for_update().select_related("snapshot").get(pk=log.pk)
-    from_person_id = attendance.effective_person_id(log)
+    from_person_id = effective_person_id(log)
     log.review_status = status
     log.reviewed_person = to_person
     log.reviewed_by = user
@@ -79,18 +74,16 @@ def _review(
     if audited:
         audit_record(actor=user, action=AuditEntry.REVIEW_DECIDED, person=to_person, target=f"face #{log.pk}",
                      detail=f"{ACTION_TEXT[action]}: {_moved(from_person_id, to_person.pk if to_person else None)}")
-    day = site_date(log.created_at)
-    return log, {(from_person_id, day), (to_person.pk if to_person else None, day)}
+    return log, _recount(log, from_person_id)
 
 
 def log_confirm(*, log: MatchLog, user) -> MatchLog:
     """The system was right: a known face is that person, an unknown face is nobody enrolled."""
     # Two reviewers deciding the same log at once: the row lock orders them, both are audited.
     with transaction.atomic():
-        log, pairs = _review(log, user=user, action=MatchLogReview.CONFIRM, status=MatchLog.CONFIRMED,
-                             to_person=_confirmed_person(log))
-        touched = _recompute(pairs)
-        _after_commit(touched)
+        log, recount = _review(log, user=user, action=MatchLogReview.CONFIRM, status=MatchLog.CONFIRMED,
+                               to_person=_confirmed_person(log))
+        _after_commit([recount])
     return log
 
 
@@ -98,11 +91,10 @@ def log_reject(*, log: MatchLog, user, note: str = "") -> MatchLog:
     """Not this person: the face counts for nobody (it stops being attendance evidence)."""
     # Two reviewers deciding the same log at once: the row lock orders them, both are audited.
     with transaction.atomic():
-        log, pairs = _review(
+        log, recount = _review(
             log, user=user, action=MatchLogReview.REJECT, status=MatchLog.REJECTED, to_person=None, note=note
         )
-        touched = _recompute(pairs)
-        _after_commit(touched, gallery=_scores_lowered(log))
+        _after_commit([recount], gallery=_scores_lowered(log))
     return log
 
 
@@ -113,9 +105,8 @@ def log_reassign(*, log: MatchLog, person: Person, user, note: str = "") -> Matc
     action = MatchLogReview.CONFIRM if status == MatchLog.CONFIRMED else MatchLogReview.REASSIGN
     # Two reviewers deciding the same log at once: the row lock orders them, both are audited.
     with transaction.atomic():
-        log, pairs = _review(log, user=user, action=action, status=status, to_person=person, note=note)
-        touched = _recompute(pairs)
-        _after_commit(touched)
+        log, recount = _review(log, user=user, action=action, status=status, to_person=person, note=note)
+        _after_commit([recount])
     return log
 
 
@@ -133,7 +124,7 @@ def log_review_undo(*, log: MatchLog, user) -> MatchLog:
             raise ValidationError(f"{last.get_action_display()} is not undone here: delete the sample on the "
                                   "person's page instead.")
         was_rejection = log.review_status == MatchLog.REJECTED and _scores_lowered(log)
-        from_person_id = attendance.effective_person_id(log)
+        from_person_id = effective_person_id(log)
         log.review_status, log.reviewed_person, log.reviewed_by, log.reviewed_at, log.review_note = (
             MatchLog.UNREVIEWED, None, None, None, "")
         log.save(update_fields=["review_status", "reviewed_person", "reviewed_by", "reviewed_at", "review_note"])
@@ -141,9 +132,7 @@ def log_review_undo(*, log: MatchLog, user) -> MatchLog:
                                       to_person=log.person)
         audit_record(actor=user, action=AuditEntry.REVIEW_UNDONE, person=log.person, target=f"face #{log.pk}",
                      detail=f"back to the system's decision: {_moved(from_person_id, log.person_id)}")
-        day = site_date(log.created_at)
-        touched = _recompute({(from_person_id, day), (log.person_id, day)})
-        _after_commit(touched, gallery=was_rejection)
+        _after_commit([_recount(log, from_person_id)], gallery=was_rejection)
     return log
 
 
@@ -172,19 +161,18 @@ def log_add_as_sample(*, log: MatchLog, user) -> FaceSample:
     # Two reviewers deciding the same log at once: the row lock orders them, both are audited.
     with transaction.atomic():
         locked = MatchLog.objects.select_for_update().get(pk=log.pk)
-        person_id = attendance.effective_person_id(locked)
+        person_id = effective_person_id(locked)
         if person_id is None:
             raise ValidationError("This face is not assigned to anyone: reassign it to a person first.")
         person = Person.objects.get(pk=person_id)
         status = MatchLog.CONFIRMED if locked.review_status == MatchLog.UNREVIEWED else locked.review_status
-        locked, pairs = _review(
+        locked, recount = _review(
             locked, user=user, action=MatchLogReview.ADD_SAMPLE, status=status, to_person=person,
             note=locked.review_note,
         )
         sample = _sample_from_log(locked, person)
         gallery_noted(added=[sample.pk])
-        touched = _recompute(pairs)
-        _after_commit(touched)
+        _after_commit([recount])
     return sample
 
 
@@ -230,16 +218,16 @@ def _stranger_to_person(provisional: ProvisionalIdentity, person: Person, *, use
     provisional.promoted_to = person
     provisional.save(update_fields=["promoted_to"])
     transaction.on_commit(strangers_changed)  # no process may give that label to a face again
-    pairs: set = set()
+    recounts = []
     moved = []
     for log in provisional.logs.select_related("snapshot").order_by("id"):
-        if attendance.effective_person_id(log) is not None:
+        if effective_person_id(log) is not None:
             continue  # a reviewer already said who this is
-        log, touched = _review(
+        log, recount = _review(
             log, user=user, action=MatchLogReview.PROMOTE, status=MatchLog.REASSIGNED, to_person=person,
             note=f"{provisional.label} promoted", audited=False,
         )
-        pairs |= touched
+        recounts.append(recount)
         moved.append(log)
     best = sorted(
         (log for log in moved if log.crop and log.embedding),
@@ -248,7 +236,7 @@ def _stranger_to_person(provisional: ProvisionalIdentity, person: Person, *, use
     gallery_noted(added=[_sample_from_log(log, person).pk for log in best[:samples]])
     audit_record(actor=user, action=AuditEntry.STRANGER_NAMED, person=person, target=provisional.label,
                  detail=f"{len(moved)} face(s) moved, {len(best[:samples])} enrolled")
-    _after_commit(_recompute(pairs))
+    _after_commit(recounts)
 
 
 def provisional_merge(*, keep: ProvisionalIdentity, drop: ProvisionalIdentity, user) -> ProvisionalIdentity:
@@ -282,16 +270,16 @@ def logs_review_bulk(*, logs: list[MatchLog], action: str, user) -> int:
         raise ValidationError(f"A group of faces is confirmed or rejected, not {action!r}.")
     # Another reviewer deciding one of these faces meanwhile: each row lock orders them.
     with transaction.atomic():
-        pairs: set = set()
+        recounts = []
         named_rejected = False
         for log in sorted(logs, key=lambda log: log.pk):
             to_person = _confirmed_person(log) if action == MatchLogReview.CONFIRM else None
-            log, touched = _review(log, user=user, action=action, status=BULK_ACTIONS[action], to_person=to_person,
+            log, recount = _review(log, user=user, action=action, status=BULK_ACTIONS[action], to_person=to_person,
                                    audited=False)
-            pairs |= touched
+            recounts.append(recount)
             named_rejected |= action == MatchLogReview.REJECT and _scores_lowered(log)
         if logs:
             audit_record(actor=user, action=AuditEntry.REVIEW_DECIDED, target=f"{len(logs)} faces",
                          detail=f"{ACTION_TEXT[action]} at once: " + ", ".join(f"#{log.pk}" for log in logs)[:250])
-        _after_commit(_recompute(pairs), gallery=named_rejected)
+        _after_commit(recounts, gallery=named_rejected)
     return len(logs)

@@ -4,7 +4,8 @@ A track is written when its identity is decided (the visit opens, or extends a v
 same identity on the same camera that ended less than FACEAPP_VISIT_COOLDOWN_SECONDS ago),
 when its identity changes (a stranger's track comes to be named), and when it ends. The best
 face seen is the visit's crop and its whole frame the evidence snapshot; nothing else of the
-frames is stored.
+frames is stored. A named person's visit sends identity.events' visit_opened, visit_named and
+visit_ended once written.
 """
 
 import datetime as dt
@@ -16,10 +17,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from identity.events import Sighting, send_on_commit, visit_ended, visit_named, visit_opened
 from identity.live.recognizer import Recognizer
 from identity.live.tracking import Track
 from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snapshot, embedding_to_bytes
-from identity.services.attendance import attendance_mark
 from identity.services.files import files_delete
 from identity.services.recognizer import stranger_seen
 from identity.vision.image import encode_jpeg
@@ -108,6 +109,7 @@ def visit_record(*, camera: Camera, track: Track, threshold: float, recognizer: 
         stranger_seen(recognizer=recognizer, label=stranger.label, seen_at=last_seen)
     state: VisitState | None = track.visit
     written: list[str] = []
+    opened = state is None
     try:
         with transaction.atomic():
             if state is None:
@@ -130,8 +132,10 @@ def visit_record(*, camera: Camera, track: Track, threshold: float, recognizer: 
                 MatchLog.objects.filter(pk=state.log_id).update(**fields)
                 log = MatchLog(pk=state.log_id, snapshot_id=state.snapshot_id, assigned_id=fields["assigned_id"])
                 state = _state(log, state.base_frames, state.evidence_weight, person, stranger)
-            if person is not None:
-                attendance_mark(person_ids=[person.pk], seen_at=first_seen, camera=camera)
+            if person is not None:  # opened as theirs, or a stranger's visit came to be theirs
+                send_on_commit(visit_opened if opened else visit_named,
+                               sighting=Sighting(person_id=person.pk, seen_at=first_seen, camera_id=camera.pk,
+                                                 log_id=state.log_id))
     except BaseException:
         files_delete(written)  # rolled back: the crop and frame belong to no row
         raise
@@ -160,7 +164,8 @@ def visit_close(*, camera: Camera, track: Track) -> None:
     if track.best is not None and track.best.view.weight > state.evidence_weight:
         _evidence_replace(state, track)
     if state.person_id is not None:
-        attendance_mark(person_ids=[state.person_id], seen_at=last_seen, camera=camera)
+        send_on_commit(visit_ended, sighting=Sighting(person_id=state.person_id, seen_at=last_seen,
+                                                      camera_id=camera.pk, log_id=state.log_id))
 
 
 def _evidence_replace(state: VisitState, track: Track) -> None:

@@ -1,4 +1,5 @@
-"""The dashboard: live recognitions, today's attendance and the latest frame.
+"""The dashboard: live recognitions, the latest frame, alerts and today's attendance (those two
+drawn by their apps' template tags: integrations, attendance).
 
 The page's script draws everything, first from the JSON rendered here (the same shapes as the
 `ws/dashboard/` events: README "Events (websockets)"), then from those events.
@@ -10,7 +11,6 @@ from identity.models import Camera, Person
 from identity.presenters import log_visit
 from identity.roles import VIEWER, role_required
 from identity.selectors import camera_statuses, latest_snapshot_result, live_cameras, recent_visits
-from identity.services.attendance import attendance_today
 from identity.views.access import visible_since
 
 FEED_LENGTH = 30
@@ -23,7 +23,6 @@ def dashboard(request):
     initial = {
         "visits": [log_visit(log) for log in recent_visits(limit=FEED_LENGTH, since=since)],
         "latest": latest_snapshot_result(since=since),
-        "attendance": attendance_today(),
         "cameras": cameras,
     }
     # A fresh install: lead to the first steps instead of showing empty cards only.

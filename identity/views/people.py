@@ -66,14 +66,12 @@ def person_create(request):
 @role_required(OPERATOR)
 def person_detail(request, person_id: int):
     person = _get_person(person_id)
-    attendance = person.attendance.select_related("camera")[:60]
     samples = list(person.samples.all())
     counts = {status: sum(sample.status == status for sample in samples) for status, _ in FaceSample.STATUS_CHOICES}
     context = {
         "person": person,
         "samples": [sample_payload(sample) for sample in samples],
         "counts": counts,
-        "attendance": attendance,
         "photos_form": PhotosForm(),
         "rejections": person.match_logs.filter(review_status=MatchLog.REJECTED).order_by("-created_at")[:REJECTIONS_SHOWN],
         "rejection_penalty": REJECTION_PENALTY,

@@ -115,16 +115,39 @@
     return row;
   }
 
-  function onAttendance(attendance) {
-    presentList.replaceChildren(...attendance.present.map((person) => attendanceRow(person, true)));
-    absentList.replaceChildren(...attendance.absent.map((person) => attendanceRow(person, false)));
-    for (const list of ["present", "absent"]) {
+  function showCounts(attendance) {
+    for (const [list, items] of [["present", presentList], ["absent", absentList]]) {
       const count = attendance[list + "_count"];
       const more = document.getElementById(list + "-more");
       document.getElementById(list + "-count").textContent = count;
-      more.hidden = count <= attendance[list].length;  // a long list folds: the rest are on the attendance page
-      more.querySelector("[data-more]").textContent = count - attendance[list].length;
+      more.hidden = count <= items.children.length;  // a long list folds: the rest are on the attendance page
+      more.querySelector("[data-more]").textContent = count - items.children.length;
     }
+  }
+
+  function onAttendance(attendance) {
+    presentList.replaceChildren(...attendance.present.map((person) => attendanceRow(person, true)));
+    absentList.replaceChildren(...attendance.absent.map((person) => attendanceRow(person, false)));
+    showCounts(attendance);
+  }
+
+  /* One person's row moved (attendance.row): out of both lists, into its own in name order, the
+     lists still folded at their length. */
+  function placeRow(items, person, seen) {
+    const row = attendanceRow(person, seen);
+    const after = [...items.children].find((li) =>
+      li.querySelector(".att-name").textContent > person.name);
+    items.insertBefore(row, after || null);
+    while (items.children.length > (Number(items.dataset.length) || 25)) items.lastElementChild.remove();
+  }
+
+  function onAttendanceRow(attendance) {
+    for (const items of [presentList, absentList]) {
+      items.querySelector('[data-person-id="' + attendance.person_id + '"]')?.remove();
+    }
+    if (attendance.present) placeRow(presentList, attendance.present, true);
+    else if (attendance.absent) placeRow(absentList, attendance.absent, false);
+    showCounts(attendance);
   }
 
   function onSample(sample) {
@@ -151,7 +174,7 @@
   for (const visit of [...initial.visits].reverse()) showInFeed(visit, false);
   if (initial.latest) showLatest(initial.latest);
   for (const status of initial.cameras) onCameraStatus(status);
-  onAttendance(initial.attendance);
+  onAttendance(JSON.parse(document.getElementById("attendance-initial").textContent));
   const initialAlerts = document.getElementById("alerts-initial");
   if (initialAlerts) for (const event of JSON.parse(initialAlerts.textContent).reverse()) onIntegrationEvent(event);
 
@@ -162,7 +185,7 @@
       else if (data.type === "visit.update") onVisit(data);
       else if (data.type === "camera.overlay") onOverlay(data);
       else if (data.type === "camera.status") onCameraStatus(data.camera);
-      else if (data.type === "attendance.update") onAttendance(data.attendance);
+      else if (data.type === "attendance.row") onAttendanceRow(data.attendance);
       else if (data.type === "enrolment.sample") onSample(data.sample);
       else if (data.type === "integration.event") onIntegrationEvent(data.event);
     },

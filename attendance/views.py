@@ -7,16 +7,12 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 
+from attendance.presenters import attendance_payload
+from attendance.selectors import EXPORT_COLUMNS, arrivals_per_hour, attendance_export_rows
 from faceapp.clock import site_date
 from faceapp.spreadsheet import csv_safe
 from identity.charts import bar_chart_svg
 from identity.roles import OPERATOR, role_required
-from identity.services.attendance import (
-    EXPORT_COLUMNS,
-    arrivals_per_hour,
-    attendance_export_rows,
-    attendance_payload,
-)
 
 MAX_EXPORT_DAYS = 366
 # A day's bounds, its neighbours' links and the time-zone shift must stay inside Python's dates.
@@ -49,8 +45,7 @@ def attendance_day(request, day: str | None = None):
                                         x_label=f"hour of the day ({settings.TIME_ZONE})", y_label="people"),
         "arrivals_total": sum(arrivals),
     }
-    return render(request, "identity/attendance_day.html", context)
-
+    return render(request, "attendance/attendance_day.html", context)
 
 
 @role_required(OPERATOR)

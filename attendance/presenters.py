@@ -1,0 +1,65 @@
+"""Attendance's web JSON: a day's lists (the page, the API, the dashboard) and one person's row
+(the dashboard's live `attendance.row` event). The shapes are in README "Events (websockets)"."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from attendance.models import AttendanceRecord
+from attendance.selectors import day_counts, people_expected, records_of_day
+from faceapp.clock import site_date
+from identity.models import Person
+
+DASHBOARD_LIST = 25  # names per list on the dashboard; the attendance page has them all
+
+
+def present_row(record: AttendanceRecord) -> dict:
+    """{person_id, name, code, first_seen, last_seen, camera}: camera is the last camera's name."""
+    return {
+        "person_id": record.person_id,
+        "name": record.person.name,
+        "code": record.person.code,
+        "first_seen": timezone.localtime(record.first_seen).isoformat(),
+        "last_seen": timezone.localtime(record.last_seen).isoformat(),
+        "camera": record.camera.name if record.camera else None,
+    }
+
+
+def absent_row(person: Person) -> dict:
+    return {"person_id": person.pk, "name": person.name, "code": person.code}
+
+
+def attendance_payload(*, day: dt.date, limit: int | None = None) -> dict:
+    """{"day": iso date, "present": [present_row], "absent": [absent_row], "present_count",
+    "absent_count"} of people_expected. With `limit`, each list holds at most that many (the
+    dashboard folds the rest into its count)."""
+    records = records_of_day(day=day)
+    present, absent = [], []
+    for person in people_expected(day=day).only("id", "name", "code"):
+        record = records.get(person.pk)
+        if record is None:
+            absent.append(absent_row(person))
+        else:
+            present.append(present_row(record))
+    return {"day": day.isoformat(), "present": present[:limit], "absent": absent[:limit],
+            "present_count": len(present), "absent_count": len(absent)}
+
+
+def attendance_today() -> dict:
+    """Today's attendance as the dashboard shows it (its lists folded at DASHBOARD_LIST)."""
+    return attendance_payload(day=site_date(), limit=DASHBOARD_LIST)
+
+
+def attendance_row(*, person_id: int, day: dt.date) -> dict:
+    """One person's place in the day's lists, and the lists' counts: {"day", "person_id",
+    "present": the present row, "absent": the absent row (one of the two is null; both are when
+    they are not expected that day: gone, inactive, enrolled later), "present_count",
+    "absent_count"}. A few queries whatever the number of people."""
+    record = (AttendanceRecord.objects.filter(person_id=person_id, day=day, person__active=True)
+              .select_related("person", "camera").first())
+    person = None if record else people_expected(day=day).filter(pk=person_id).only("id", "name", "code").first()
+    present_count, absent_count = day_counts(day=day)
+    return {"day": day.isoformat(), "person_id": person_id,
+            "present": present_row(record) if record else None,
+            "absent": absent_row(person) if person else None,
+            "present_count": present_count, "absent_count": absent_count}
