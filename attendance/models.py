@@ -1,8 +1,17 @@
-"""Attendance: one record per (person, day), derived from the faces that count for the person
-(identity's match logs) and kept up to date from identity's domain events (attendance.receivers)."""
+"""Attendance, kept up to date from identity's domain events (attendance.receivers).
 
+- AttendanceRecord: one per (person, day), the first and last sighting, derived from the faces
+  that count for the person (identity's match logs).
+- The register (as Frappe HRMS keeps it): an append-only AttendanceEvent log (IN/OUT/SEEN from
+  named visits, marks by hand) apart from the derived RegisterDay, with the rules in dated
+  Schedules of Groups, Closures, PlannedAbsences and the site's AttendanceCodes.
+"""
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
+from attendance import rules
 from identity.models import Camera, Person
 
 
@@ -21,3 +30,188 @@ class AttendanceRecord(models.Model):
         db_table = "identity_attendancerecord"  # the table it had in identity: every day kept (migrations 0001)
         ordering = ["-day", "person__name"]
         constraints = [models.UniqueConstraint(fields=["person", "day"], name="one_record_per_person_day")]
+
+
+class Group(models.Model):
+    """A class, team or department: whom a schedule expects, and whom its responsible users see."""
+
+    CLASS, TEAM, DEPARTMENT = "class", "team", "department"
+    KIND_CHOICES = [(CLASS, "Class"), (TEAM, "Team"), (DEPARTMENT, "Department")]
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=12, choices=KIND_CHOICES, default=CLASS)
+    members = models.ManyToManyField(Person, related_name="attendance_groups", blank=True)
+    # A viewer among these reads and corrects the group's attendance; operators and admins see every group.
+    responsible = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="responsible_groups", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Schedule(models.Model):
+    """A group's weekly timetable and its minutes, in force from `starts_on` until the next
+    schedule's: a change never rewrites the days before it (each derived day names its schedule)."""
+
+    CLOSE_OUT_CHOICES = [(rules.CLOSE_AT_SESSION_END, "at the end of the last session"),
+                         (rules.CLOSE_AT_LAST_SIGHTING, "at the last sighting")]
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="schedules")
+    starts_on = models.DateField()
+    grace_late = models.PositiveSmallIntegerField(default=5)  # minutes after a start that are not late yet
+    grace_early = models.PositiveSmallIntegerField(default=5)  # minutes before an end that are not early yet
+    absent_after = models.PositiveSmallIntegerField(default=30)  # minutes after a start: nobody seen is absent
+    checkin_before = models.PositiveSmallIntegerField(default=60)  # a check-in counts from this long before a start
+    checkout_after = models.PositiveSmallIntegerField(default=240)  # a check-out counts until this long after an end
+    close_out = models.CharField(max_length=12, choices=CLOSE_OUT_CHOICES, default=rules.CLOSE_AT_SESSION_END)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["group", "-starts_on"]
+        constraints = [models.UniqueConstraint(fields=["group", "starts_on"], name="one_schedule_per_group_and_date")]
+
+
+class ScheduleSession(models.Model):
+    """One session of a schedule's week. `overnight`: it ends the next day (a night shift, which
+    counts for the day it starts); said by the user, never guessed from an end before the start."""
+
+    WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="sessions")
+    weekday = models.PositiveSmallIntegerField(choices=list(enumerate(WEEKDAYS)))  # date.weekday()
+    start = models.TimeField()
+    end = models.TimeField()
+    overnight = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["weekday", "start"]
+
+
+class Closure(models.Model):
+    """A holiday or closure from `first_day` to `last_day`, for every group or for some."""
+
+    name = models.CharField(max_length=100)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    groups = models.ManyToManyField(Group, related_name="closures", blank=True)  # none: every group
+
+    class Meta:
+        ordering = ["-first_day"]
+
+
+class AttendanceCode(models.Model):
+    """A site's own attendance code (e.g. "S: sick"), mapped onto one of the five categories."""
+
+    PRESENT, TARDY, EARLY_DEPARTURE = "present", "tardy", "early_departure"
+    EXCUSED_ABSENCE, UNEXCUSED_ABSENCE = "excused_absence", "unexcused_absence"
+    CATEGORY_CHOICES = [(PRESENT, "Present"), (TARDY, "Tardy"), (EARLY_DEPARTURE, "Early departure"),
+                        (EXCUSED_ABSENCE, "Excused absence"), (UNEXCUSED_ABSENCE, "Unexcused absence")]
+
+    label = models.CharField(max_length=40, unique=True)
+    category = models.CharField(max_length=20, choices=CATEGORY_CHOICES)
+    colour = models.CharField(max_length=7, default="#888888")  # #rrggbb
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PlannedAbsence(models.Model):
+    """A person away from `first_day` to `last_day` for a stated reason (leave, sick, a trip):
+    never counted as an unexcused absence."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="planned_absences")
+    first_day = models.DateField()
+    last_day = models.DateField()
+    code = models.ForeignKey(AttendanceCode, on_delete=models.PROTECT)
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-first_day"]
+
+
+class CameraRole(models.Model):
+    """What a camera's sightings mean for attendance: an entry (IN), an exit (OUT) or presence
+    (SEEN: both ways). A camera without one is a presence camera."""
+
+    ENTRY, EXIT, PRESENCE = "entry", "exit", "presence"
+    ROLE_CHOICES = [(ENTRY, "Entry: IN"), (EXIT, "Exit: OUT"), (PRESENCE, "Presence: seen")]
+
+    camera = models.OneToOneField(Camera, on_delete=models.CASCADE, related_name="attendance_role")
+    role = models.CharField(max_length=10, choices=ROLE_CHOICES, default=PRESENCE)
+
+
+class AttendanceEvent(models.Model):
+    """The append-only log a person's days are derived from: IN, OUT and SEEN from named visits
+    (the visit kept as `log`), and MARKs a responsible user made by hand. An event is never
+    edited or deleted; a review that moves a visit, or a mark taken back, voids it instead."""
+
+    IN, OUT, SEEN, MARK = rules.IN, rules.OUT, rules.SEEN, "mark"
+    KIND_CHOICES = [(IN, "In"), (OUT, "Out"), (SEEN, "Seen"), (MARK, "Marked by hand")]
+    MARK_STATUSES = (rules.PRESENT, rules.LATE, rules.ABSENT, rules.EXCUSED)
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attendance_events")
+    at = models.DateTimeField()  # when seen; for a mark, the start of the day or session it marks
+    kind = models.CharField(max_length=5, choices=KIND_CHOICES)
+    camera = models.ForeignKey(Camera, on_delete=models.SET_NULL, null=True, blank=True)
+    # The visit (match log) it came from; an id, not a key: a deleted visit's events are still found to void.
+    log_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # A mark: the day (and group) it marks, the status it sets, its code and reason.
+    day = models.DateField(null=True, blank=True)
+    group = models.ForeignKey(Group, on_delete=models.SET_NULL, null=True, blank=True)
+    status = models.CharField(max_length=12, blank=True)
+    code = models.ForeignKey(AttendanceCode, on_delete=models.PROTECT, null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_why = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["person", "at"]), models.Index(fields=["log_id"])]
+
+
+class RegisterDay(models.Model):
+    """One person's day in one group's register, derived from the events and the schedule in
+    force (named, so a later schedule never rewrites it); `group` empty: a person in no group."""
+
+    rebuilt_on_merge = True  # identity.services.merge: deleted with the merged person, rebuilt for the kept one
+
+    STATUS_CHOICES = [(rules.PRESENT, "Present"), (rules.LATE, "Late"), (rules.LEFT_EARLY, "Left early"),
+                      (rules.ABSENT, "Absent"), (rules.EXCUSED, "Excused"), (rules.HOLIDAY, "Holiday"),
+                      (rules.NOT_EXPECTED, "Not expected"), (rules.PENDING, "Not yet")]
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="register_days")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, null=True, blank=True, related_name="days")
+    day = models.DateField()
+    status = models.CharField(max_length=12, choices=STATUS_CHOICES)
+    schedule = models.ForeignKey(Schedule, on_delete=models.SET_NULL, null=True, blank=True)
+    code = models.ForeignKey(AttendanceCode, on_delete=models.SET_NULL, null=True, blank=True)
+    first_in = models.DateTimeField(null=True, blank=True)
+    last_out = models.DateTimeField(null=True, blank=True)
+    minutes_on_site = models.PositiveIntegerField(default=0)
+    minutes_late = models.PositiveIntegerField(default=0)
+    minutes_early = models.PositiveIntegerField(default=0)
+    forgotten_out = models.BooleanField(default=False)  # the last stay had no OUT: closed by the schedule's rule
+    in_now = models.BooleanField(default=False)
+    marked = models.BooleanField(default=False)  # a manual mark set the status
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["day", "person__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "group", "day"], name="one_register_day_per_group",
+                                    condition=models.Q(group__isnull=False)),
+            models.UniqueConstraint(fields=["person", "day"], name="one_register_day_without_group",
+                                    condition=models.Q(group__isnull=True)),
+        ]
+        indexes = [models.Index(fields=["group", "day"])]
