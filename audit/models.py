@@ -20,6 +20,7 @@ class AuditEntry(models.Model):
     USER_PASSWORD_RESET = "user.password_reset"
     API_TOKEN_CREATED, API_TOKEN_REVOKED = "api_token.created", "api_token.revoked"
     SIGN_IN_LOCKED = "sign_in.locked"
+    ATTENDANCE_MARKED, ATTENDANCE_UNMARKED = "attendance.marked", "attendance.unmarked"
     ACTION_CHOICES = [
         (PERSON_CREATED, "Person created"),
         (PERSON_EDITED, "Person edited"),
@@ -41,6 +42,8 @@ class AuditEntry(models.Model):
         (API_TOKEN_CREATED, "API token created"),
         (API_TOKEN_REVOKED, "API token revoked"),
         (SIGN_IN_LOCKED, "Sign-in locked"),
+        (ATTENDANCE_MARKED, "Attendance marked by hand"),
+        (ATTENDANCE_UNMARKED, "Attendance mark removed"),
     ]
 
     action = models.CharField(max_length=32, choices=ACTION_CHOICES)

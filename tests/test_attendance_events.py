@@ -144,7 +144,7 @@ def test_it_pushes_only_the_row_that_moved_in_queries_that_do_not_grow_with_the_
 
     (row,) = _row_pushed(lambda: _sighting_cost(ada, committed))
 
-    assert _sighting_cost(make_person("Bob"), committed) == few  # 300 people cost what 4 did
+    assert _sighting_cost(Person.objects.create(name="Bob"), committed) == few  # 300 people cost what 4 did
     assert (row["person_id"], row["present"]["name"], row["absent"], row["day"]) == (
         ada.pk, "Ada Two", None, site_date().isoformat())
     assert (row["present_count"], row["absent_count"]) == (2, 300)

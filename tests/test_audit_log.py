@@ -1,10 +1,13 @@
 """The audit log: each audited action writes one entry naming the acting user; an erased
 person's entries stay, without their name or face; admins read it filtered."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from attendance import corrections
 from audit.models import AuditEntry
 from identity.models import FaceSample
 from identity.services import accounts, calibration, cameras, enrolment, review
@@ -59,6 +62,10 @@ ACTIONS = {
     AuditEntry.API_TOKEN_CREATED: lambda actor, other: accounts.api_token_create(user=other, name="kiosk", actor=actor),
     AuditEntry.API_TOKEN_REVOKED: lambda actor, other: accounts.api_token_revoke(
         token=accounts.api_token_create(user=other, name="kiosk")[0], actor=actor),
+    AuditEntry.ATTENDANCE_MARKED: lambda actor, _: corrections.day_mark(
+        person=_ada(), day=dt.date(2026, 3, 2), status="absent", actor=actor),
+    AuditEntry.ATTENDANCE_UNMARKED: lambda actor, _: corrections.mark_remove(
+        mark=corrections.day_mark(person=_ada(), day=dt.date(2026, 3, 2), status="absent", actor=None), actor=actor),
 }
 
 
