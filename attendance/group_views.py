@@ -15,7 +15,7 @@ from attendance.forms import (
 from attendance.models import Schedule
 from attendance.setup import groups as group_setup
 from attendance.setup import schedules as schedule_setup
-from attendance.setup_selectors import group_members, group_schedules, groups_overview, responsible_candidates
+from attendance.setup_selectors import group_schedules, groups_overview, members_of_group, responsible_candidates
 from faceapp.clock import site_date
 from identity.forms import posted
 from identity.models import Person
@@ -59,7 +59,7 @@ def group_detail(request, group_id: int):
             messages.success(request, f"Group {group.name} saved.")
             return redirect("group-detail", group.pk)
     context = {
-        "group": group, "form": form, "members": group_members(group=group), "members_form": MembersAddForm(),
+        "group": group, "form": form, "members": members_of_group(group=group), "members_form": MembersAddForm(),
         "responsible": group.responsible.order_by("username"), "candidates": responsible_candidates(),
         "schedules": group_schedules(group=group, today=site_date()),
     }

@@ -27,7 +27,7 @@ def group_schedules(*, group: Group, today: dt.date) -> list[Schedule]:
     return schedules
 
 
-def group_members(*, group: Group):
+def members_of_group(*, group: Group):
     return group.members.order_by("name", "id").only("id", "name", "code", "active")
 
 

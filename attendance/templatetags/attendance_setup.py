@@ -5,6 +5,7 @@ groups and planned absences) and {% camera_attendance_role camera %} (a camera's
 from django import template
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from attendance.access import may_see_groups
 from attendance.models import AttendanceCode, CameraRole
@@ -22,7 +23,7 @@ def groups_nav_link(context) -> str:
     match = getattr(request, "resolver_match", None)
     current = match is not None and (match.url_name or "").startswith(GROUP_PAGES)
     return format_html('<a href="{}"{}>Groups</a>', reverse("group-list"),
-                       format_html(' aria-current="page"') if current else "")
+                       mark_safe(' aria-current="page"') if current else "")
 
 
 @register.inclusion_tag("attendance/_person_setup.html", takes_context=True)
