@@ -113,7 +113,8 @@ class AbsenceForm(forms.Form):
     last_day = forms.DateField(widget=DATE)
     code = forms.ModelChoiceField(queryset=AttendanceCode.objects.filter(category=AttendanceCode.EXCUSED_ABSENCE),
                                   empty_label=None)
-    reason = forms.CharField(max_length=200, required=False, widget=forms.TextInput(attrs={"placeholder": "leave, sick, a trip"}))
+    reason = forms.CharField(max_length=200, required=False,
+                             widget=forms.TextInput(attrs={"placeholder": "leave, sick, a trip"}))
 
     def clean_person(self) -> Person:
         text = self.cleaned_data["person"].strip()

@@ -88,7 +88,7 @@ def group(request: Request, group_id: int) -> Response:
         if request.method == "DELETE":
             group_setup.group_delete(actor=request.user, group=found)
             return Response(status=status.HTTP_204_NO_CONTENT)
-        serializer = s.GroupWriteSerializer(data={"name": found.name, "kind": found.kind, **request.data})
+        serializer = s.GroupWriteSerializer(data=_merged({"name": found.name, "kind": found.kind}, request.data))
         serializer.is_valid(raise_exception=True)
         group_setup.group_update(actor=request.user, group=found, **serializer.validated_data)
     except DjangoValidationError as error:
@@ -168,9 +168,10 @@ def _written(serializer, write) -> Response:
     return Response(type(serializer)(saved).data, status=status.HTTP_201_CREATED if serializer.instance is None else 200)
 
 
-def _merged(serializer_class, instance, data) -> dict:
-    """A PATCH's fields over the row's own: the services take every field."""
-    return {**serializer_class(instance).data, **data}
+def _merged(current: dict, data):
+    """A PATCH's fields over the row's own (the services take every field); a body that is not an
+    object is left for the serializer to refuse."""
+    return {**current, **data} if isinstance(data, dict) else data
 
 
 @extend_schema(methods=["GET"], summary="Holidays and closures", responses=s.ClosureSerializer(many=True))
@@ -195,7 +196,7 @@ def closure(request: Request, closure_id: int) -> Response:
     if request.method == "DELETE":
         calendar.closure_delete(actor=request.user, closure=found)
         return Response(status=status.HTTP_204_NO_CONTENT)
-    serializer = s.ClosureSerializer(found, data=_merged(s.ClosureSerializer, found, request.data))
+    serializer = s.ClosureSerializer(found, data=_merged(s.ClosureSerializer(found).data, request.data))
     return _written(serializer, lambda **fields: calendar.closure_update(actor=request.user, closure=found, **fields))
 
 
@@ -225,7 +226,7 @@ def code(request: Request, code_id: int) -> Response:
             return Response(status=status.HTTP_204_NO_CONTENT)
     except DjangoValidationError as error:
         return _refused(error)
-    serializer = s.CodeSerializer(found, data=_merged(s.CodeSerializer, found, request.data))
+    serializer = s.CodeSerializer(found, data=_merged(s.CodeSerializer(found).data, request.data))
     return _written(serializer, lambda **fields: calendar.code_update(actor=request.user, code=found, **fields))
 
 
@@ -262,7 +263,7 @@ def absence(request: Request, absence_id: int) -> Response:
     if request.method == "DELETE":
         calendar.absence_delete(actor=request.user, absence=found)
         return Response(status=status.HTTP_204_NO_CONTENT)
-    serializer = s.AbsenceSerializer(found, data=_merged(s.AbsenceSerializer, found, request.data))
+    serializer = s.AbsenceSerializer(found, data=_merged(s.AbsenceSerializer(found).data, request.data))
     serializer.is_valid(raise_exception=True)
     if serializer.validated_data["person"] != found.person:
         return Response({"person": ["An absence stays its person's: delete it and plan another."]},

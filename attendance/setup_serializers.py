@@ -5,10 +5,14 @@ from rest_framework import serializers
 
 from attendance.models import AttendanceCode, Closure, Group, PlannedAbsence, Schedule
 from attendance.setup.schedules import MAX_MINUTES, MINUTE_FIELDS, SessionRow
-from identity.api.serializers import PersonBriefSerializer
+from identity.api.serializers import MAX_ROW_ID, PersonBriefSerializer
 from identity.models import Person
 
 MAX_IDS = 1000  # people added or removed in one request
+
+
+def _row_id() -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID)
 
 
 class GroupSerializer(serializers.Serializer):
@@ -30,9 +34,8 @@ class GroupWriteSerializer(serializers.Serializer):
 
 
 class MembersChangeSerializer(serializers.Serializer):
-    add = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_IDS,
-                                help_text="Ids of people to add.")
-    remove = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_IDS,
+    add = serializers.ListField(child=_row_id(), required=False, max_length=MAX_IDS, help_text="Ids of people to add.")
+    remove = serializers.ListField(child=_row_id(), required=False, max_length=MAX_IDS,
                                    help_text="Ids of people to remove.")
 
     def validate(self, attrs: dict) -> dict:
@@ -51,7 +54,7 @@ class MembersResultSerializer(serializers.Serializer):
 
 
 class ResponsibleSerializer(serializers.Serializer):
-    users = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=MAX_IDS,
+    users = serializers.ListField(child=_row_id(), max_length=MAX_IDS,
                                   help_text="Ids of the users responsible for the group (exactly these).")
 
 
@@ -119,7 +122,7 @@ class AbsenceSerializer(serializers.ModelSerializer):
 
 
 class AbsenceFilterSerializer(serializers.Serializer):
-    person = serializers.IntegerField(min_value=1, required=False)
+    person = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, required=False)
     since = serializers.DateField(required=False)
 
     def validate(self, attrs: dict) -> dict:

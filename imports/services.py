@@ -93,7 +93,8 @@ def import_create(
     # The row and its first batch's message: a rollback queues nothing.
     with transaction.atomic():
         bulk.save()
-        groups = f", into {', '.join(sorted({g for entry in plan.entries for g in entry.groups}))}" if plan.group_lines else ""
+        named = sorted({group for entry in plan.entries for group in entry.groups})
+        groups = f", into {', '.join(named)}" if named else ""
         audit_record(actor=actor, action=AuditEntry.PEOPLE_IMPORTED, target=bulk.source,
                      detail=f"import #{bulk.pk}: {bulk.people_total} people, {bulk.photos_total} photos{groups}")
         transaction.on_commit(lambda: import_enqueue(bulk))
