@@ -1,7 +1,21 @@
 from django.urls import path
 
-from attendance import api
+from attendance import api, setup_api
 
 urlpatterns = [
     path("attendance/", api.attendance, name="api-attendance"),
+]
+
+urlpatterns += [  # the register's setup (attendance.setup_api)
+    path("groups/", setup_api.groups, name="api-group-list"),
+    path("groups/<int:group_id>/", setup_api.group, name="api-group-detail"),
+    path("groups/<int:group_id>/members/", setup_api.group_members, name="api-group-members"),
+    path("groups/<int:group_id>/responsible/", setup_api.group_responsible, name="api-group-responsible"),
+    path("groups/<int:group_id>/schedules/", setup_api.group_schedules, name="api-group-schedules"),
+    path("closures/", setup_api.closures, name="api-closure-list"),
+    path("closures/<int:closure_id>/", setup_api.closure, name="api-closure-detail"),
+    path("codes/", setup_api.codes, name="api-code-list"),
+    path("codes/<int:code_id>/", setup_api.code, name="api-code-detail"),
+    path("absences/", setup_api.absences, name="api-absence-list"),
+    path("absences/<int:absence_id>/", setup_api.absence, name="api-absence-detail"),
 ]

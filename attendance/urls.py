@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from attendance import views
 
@@ -6,4 +6,5 @@ urlpatterns = [
     path("attendance/", views.attendance_day, name="attendance-today"),
     path("attendance/<str:day>/", views.attendance_day, name="attendance-day"),
     path("attendance-export.csv", views.attendance_export, name="attendance-export"),
+    path("", include("attendance.setup_urls")),  # the register's setup: groups, schedules, the calendar
 ]

@@ -20,6 +20,14 @@ class AuditEntry(models.Model):
     USER_PASSWORD_RESET = "user.password_reset"
     API_TOKEN_CREATED, API_TOKEN_REVOKED = "api_token.created", "api_token.revoked"
     SIGN_IN_LOCKED = "sign_in.locked"
+    # The register's setup (attendance.setup): groups, their members and responsible users, schedules, the calendar.
+    GROUP_SAVED, GROUP_DELETED, GROUP_MEMBER_ADDED = "group.saved", "group.deleted", "group.member_added"
+    GROUP_MEMBER_REMOVED, GROUP_RESPONSIBLE_SET = "group.member_removed", "group.responsible_set"
+    SCHEDULE_SAVED, SCHEDULE_DELETED = "schedule.saved", "schedule.deleted"
+    CLOSURE_SAVED, CLOSURE_DELETED = "closure.saved", "closure.deleted"
+    CODE_SAVED, CODE_DELETED = "attendance_code.saved", "attendance_code.deleted"
+    ABSENCE_SAVED, ABSENCE_DELETED = "planned_absence.saved", "planned_absence.deleted"
+    CAMERA_ROLE_SET = "camera.role_set"
     ATTENDANCE_MARKED, ATTENDANCE_UNMARKED = "attendance.marked", "attendance.unmarked"
     ACTION_CHOICES = [
         (PERSON_CREATED, "Person created"),
@@ -42,6 +50,20 @@ class AuditEntry(models.Model):
         (API_TOKEN_CREATED, "API token created"),
         (API_TOKEN_REVOKED, "API token revoked"),
         (SIGN_IN_LOCKED, "Sign-in locked"),
+        (GROUP_SAVED, "Group created or edited"),
+        (GROUP_DELETED, "Group deleted"),
+        (GROUP_MEMBER_ADDED, "Added to a group"),
+        (GROUP_MEMBER_REMOVED, "Removed from a group"),
+        (GROUP_RESPONSIBLE_SET, "Group's responsible users set"),
+        (SCHEDULE_SAVED, "Schedule created or edited"),
+        (SCHEDULE_DELETED, "Schedule deleted"),
+        (CLOSURE_SAVED, "Closure created or edited"),
+        (CLOSURE_DELETED, "Closure deleted"),
+        (CODE_SAVED, "Attendance code created or edited"),
+        (CODE_DELETED, "Attendance code deleted"),
+        (ABSENCE_SAVED, "Planned absence created or edited"),
+        (ABSENCE_DELETED, "Planned absence deleted"),
+        (CAMERA_ROLE_SET, "Camera's attendance role set"),
         (ATTENDANCE_MARKED, "Attendance marked by hand"),
         (ATTENDANCE_UNMARKED, "Attendance mark removed"),
     ]

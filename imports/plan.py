@@ -1,6 +1,7 @@
 """What an import holds, from its file list and optional CSV (plain Python, no Django): one
 entry per person with their photos. A photo's person is its folder's name, or, for a photo at
-the top, its file name without the trailing number (LFW's Ada_Lovelace_0001.jpg is Ada Lovelace)."""
+the top, its file name without the trailing number (LFW's Ada_Lovelace_0001.jpg is Ada Lovelace).
+The CSV's optional `groups` column names the register's groups each person joins (`;` or `|` between)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class Entry:
     code: str | None = None
     consent: bool | None = None  # None: the import's own consent says
     photos: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # the register's groups they join (the CSV's `groups`)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -29,6 +31,7 @@ class Entry:
 class Plan:
     entries: list[Entry]
     problems: list[dict]  # report lines found before any photo is read
+    group_lines: dict[str, list[int]] = field(default_factory=dict)  # each group named in the CSV: its lines
 
 
 def _hidden(path: PurePosixPath) -> bool:
@@ -68,6 +71,7 @@ def plan_from(files: list[str], csv_text: str | None = None) -> Plan:
             continue
         by_person.setdefault(name, []).append(path)
     entries: list[Entry] = []
+    group_lines: dict[str, list[int]] = {}
     if csv_text:
         by_basename = {PurePosixPath(path).name: path for paths in by_person.values() for path in paths}
         for number, row in enumerate(csv.DictReader(io.StringIO(csv_text)), start=2):
@@ -81,12 +85,16 @@ def plan_from(files: list[str], csv_text: str | None = None) -> Plan:
             problems += [{"kind": "missing_photo", "person": name, "photo": photo, "detail": "listed in the CSV, "
                           "not in the import"} for photo in listed if photo not in by_basename]
             photos = photos if listed else by_person.get(name, [])
+            groups = list(dict.fromkeys(" ".join(part.split()) for part in re.split(r"[;|]", row.get("groups", ""))
+                                        if part.strip()))
+            for group in groups:
+                group_lines.setdefault(group, []).append(number)
             entries.append(Entry(name=name, code=row.get("code") or None, consent=_consent(row.get("consent", "")),
-                                 photos=photos))
+                                 photos=photos, groups=groups))
             by_person.pop(name, None)
             for photo in photos:  # a photo listed for one person belongs to no other
                 for others in by_person.values():
                     if photo in others:
                         others.remove(photo)
     entries += [Entry(name=name, photos=photos) for name, photos in sorted(by_person.items()) if photos]
-    return Plan(entries=entries, problems=problems)
+    return Plan(entries=entries, problems=problems, group_lines=group_lines)

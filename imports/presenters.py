@@ -36,7 +36,7 @@ REPORT_COLUMNS = ["kind", "person", "photo", "detail"]
 KIND_TEXT = {
     "rejected": "photo rejected", "no_accepted_photo": "no accepted photo", "code_taken": "code already used",
     "duplicate_face": "looks like someone enrolled", "no_consent": "no consent", "not_a_photo": "not a photo",
-    "missing_photo": "photo missing", "csv": "CSV problem",
+    "missing_photo": "photo missing", "csv": "CSV problem", "group_missing": "group missing",
 }
 
 

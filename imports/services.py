@@ -15,8 +15,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
+from attendance.models import Group
 from audit.models import AuditEntry
 from audit.services import acting_user, audit_record
 from faceapp.sizes import size_text
@@ -29,7 +31,7 @@ from identity.vision import ImageError
 from imports.archive import UnreadableMember, member_read
 from imports.ending import archive_drop, batch_failure_text, import_end, import_push
 from imports.models import BulkImport
-from imports.plan import plan_from
+from imports.plan import Plan, plan_from
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +65,8 @@ def import_create(
     *, actor, consent: bool, archive: UploadedFile | None = None, folder: str = "", csv_text: str | None = None
 ) -> BulkImport:
     """Plan an import of an uploaded ZIP or a server folder (with an optional CSV: name, code,
-    photos, consent) and queue its first batch. Raises ValidationError for what cannot be read."""
+    photos, consent, groups) and queue its first batch. Raises ValidationError for what cannot be
+    read, and for a CSV naming a group that does not exist (_groups_named)."""
     if (archive is None) == (not folder):
         raise ValidationError("Give a ZIP archive or a folder (one of the two).")
     bulk = BulkImport(consent=consent, created_by=acting_user(actor))
@@ -71,8 +74,6 @@ def import_create(
         bulk.source = archive.name[-255:]
         files, archived_csv = _zip_files(archive)  # read as uploaded: a refused ZIP is never stored
         csv_text = csv_text or archived_csv
-        # In the media storage (the bucket where there is one): the workers of every machine read it.
-        bulk.archive.save("import.zip", archive, save=False)
     else:
         root = Path(folder).expanduser().resolve()
         if not root.is_dir():
@@ -81,6 +82,10 @@ def import_create(
         files = _folder_files(root)
         csv_text = csv_text or next((p.read_text("utf-8-sig") for p in sorted(root.glob("*.csv"))), None)
     plan = plan_from(files, csv_text)
+    _groups_named(plan)  # before anything is stored or enrolled
+    if archive is not None:
+        # In the media storage (the bucket where there is one): the workers of every machine read it.
+        bulk.archive.save("import.zip", archive, save=False)
     bulk.plan = [entry.as_dict() for entry in plan.entries]
     bulk.report = plan.problems
     bulk.people_total = len(plan.entries)
@@ -88,10 +93,31 @@ def import_create(
     # The row and its first batch's message: a rollback queues nothing.
     with transaction.atomic():
         bulk.save()
+        named = sorted({group for entry in plan.entries for group in entry.groups})
+        groups = f", into {', '.join(named)}" if named else ""
         audit_record(actor=actor, action=AuditEntry.PEOPLE_IMPORTED, target=bulk.source,
-                     detail=f"import #{bulk.pk}: {bulk.people_total} people, {bulk.photos_total} photos")
+                     detail=f"import #{bulk.pk}: {bulk.people_total} people, {bulk.photos_total} photos{groups}")
         transaction.on_commit(lambda: import_enqueue(bulk))
     return bulk
+
+
+def _groups_named(plan: Plan) -> None:
+    """Each entry's groups as the register spells them; ValidationError naming every group that
+    does not exist, with its CSV lines. The whole import is refused: a person imported without
+    their group would be expected nowhere, one left out would be lost, and nothing is done yet,
+    so the same import runs once the groups are there or the CSV is corrected."""
+    if not plan.group_lines:
+        return
+    known = {name.lower(): name for name in Group.objects.annotate(lower=Lower("name"))
+             .filter(lower__in=[group.lower() for group in plan.group_lines]).values_list("name", flat=True)}
+    unknown = [name for name in plan.group_lines if name.lower() not in known]
+    if unknown:
+        named = "; ".join(f"{name} (line{'s' if len(plan.group_lines[name]) > 1 else ''} "
+                          f"{', '.join(map(str, plan.group_lines[name]))})" for name in unknown)
+        raise ValidationError(f"the CSV names groups that do not exist: {named}. Create them on the Groups page "
+                              "or correct the CSV: nothing was imported.")
+    for entry in plan.entries:
+        entry.groups = [known[group.lower()] for group in entry.groups]
 
 
 def import_enqueue(bulk: BulkImport) -> bool:
@@ -141,6 +167,7 @@ def _entry_import(bulk: BulkImport, entry: dict, opened: zipfile.ZipFile | None,
         bulk.photos_done += len(entry["photos"])
         return
     line = {"person": person.name, "person_id": person.pk}
+    _groups_join(person, entry.get("groups", []), line, report)
     for path in entry["photos"]:
         bulk.photos_done += 1
         photo = PurePosixPath(path).name
@@ -166,6 +193,18 @@ def _entry_import(bulk: BulkImport, entry: dict, opened: zipfile.ZipFile | None,
             report.append({**line, "kind": "rejected", "photo": path, "detail": sample.reason})
     if not person.samples.filter(status=FaceSample.ACCEPTED).exists():
         report.append({**line, "kind": "no_accepted_photo", "detail": "no photo of theirs was accepted"})
+
+
+def _groups_join(person: Person, names: list[str], line: dict, report: list[dict]) -> None:
+    """Into the entry's groups (the import's audit entry names them); one deleted since the import
+    was planned is a report line."""
+    if not names:
+        return
+    groups = list(Group.objects.filter(name__in=names))
+    for group in groups:
+        group.members.add(person)
+    for name in sorted(set(names) - {group.name for group in groups}):
+        report.append({**line, "kind": "group_missing", "detail": f"the group {name} no longer exists: not added to it"})
 
 
 def import_batch(*, import_id: int, batch: int = BATCH_PEOPLE) -> BulkImport:

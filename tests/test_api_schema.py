@@ -36,6 +36,10 @@ def test_it_documents_every_endpoint(schema):
         "/api/people/", "/api/people/{id}/", "/api/people/{person_id}/photos/",
         "/api/people/{person_id}/photos/{sample_id}/", "/api/recognize/", "/api/snapshots/{id}/", "/api/logs/",
         "/api/logs/{log_id}/review/", "/api/attendance/", "/api/imports/", "/api/imports/{import_id}/",
+        "/api/groups/", "/api/groups/{group_id}/", "/api/groups/{group_id}/members/",
+        "/api/groups/{group_id}/responsible/", "/api/groups/{group_id}/schedules/", "/api/closures/",
+        "/api/closures/{closure_id}/", "/api/codes/", "/api/codes/{code_id}/", "/api/absences/",
+        "/api/absences/{absence_id}/",
     }
     assert set(paths["/api/people/"]) == {"get", "post"}
     assert set(paths["/api/people/{id}/"]) == {"get", "patch", "delete"}
@@ -45,6 +49,9 @@ def test_it_documents_every_endpoint(schema):
     assert {p["name"] for p in paths["/api/logs/"]["get"]["parameters"]} >= {"person", "decision", "camera", "since"}
     assert [p["name"] for p in paths["/api/attendance/"]["get"]["parameters"]] == ["day"]
     assert "tokenAuth" in schema["components"]["securitySchemes"]
+    assert set(paths["/api/groups/{group_id}/"]) == {"get", "patch", "delete"}
+    assert set(paths["/api/groups/{group_id}/schedules/"]) == {"get", "post"}
+    assert set(paths["/api/groups/{group_id}/responsible/"]) == {"put"}
 
 
 def test_it_documents_the_multipart_uploads_and_responses(schema):

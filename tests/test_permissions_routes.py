@@ -19,7 +19,8 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from attendance.models import AttendanceRecord
+from attendance.models import AttendanceCode, AttendanceRecord, Closure, PlannedAbsence, Schedule
+from attendance.models import Group as AttendanceGroup
 from faceapp.asgi import application
 from faceapp.clock import site_date
 from identity.models import Camera, Person
@@ -93,6 +94,23 @@ EXPECTED: dict[str, str] = {
     "attendance-today": OPERATOR,
     "attendance-day": OPERATOR,
     "attendance-export": OPERATOR,
+    # the register's setup: a viewer reads the groups they are responsible for (others answer them 404)
+    "group-list": VIEWER,
+    "group-detail": VIEWER,
+    "group-members": OPERATOR,
+    "group-responsible": ADMIN,
+    "group-delete": OPERATOR,
+    "schedule-create": OPERATOR,
+    "schedule-edit": OPERATOR,
+    "schedule-delete": OPERATOR,
+    "closure-list": OPERATOR,
+    "closure-delete": OPERATOR,
+    "code-list": OPERATOR,
+    "code-edit": OPERATOR,
+    "code-delete": OPERATOR,
+    "absence-list": OPERATOR,
+    "absence-delete": OPERATOR,
+    "camera-role": OPERATOR,
     "calibration": ADMIN,
     # the app's users, their tokens, the audit log (admins); everyone's own profile
     "user-list": ADMIN,
@@ -130,6 +148,17 @@ EXPECTED: dict[str, str] = {
     "api-attendance": OPERATOR,
     "api-import-list": OPERATOR,
     "api-import-detail": OPERATOR,
+    "api-group-list": VIEWER,
+    "api-group-detail": VIEWER,
+    "api-group-members": OPERATOR,
+    "api-group-responsible": ADMIN,
+    "api-group-schedules": VIEWER,
+    "api-closure-list": VIEWER,
+    "api-closure-detail": OPERATOR,
+    "api-code-list": VIEWER,
+    "api-code-detail": OPERATOR,
+    "api-absence-list": OPERATOR,
+    "api-absence-detail": OPERATOR,
     # Django admin
     "admin:index": ADMIN,
     "admin:password_change": ADMIN,
@@ -201,7 +230,14 @@ def objects(db, media_root, admin_user) -> dict:
     destination = Destination.objects.create(name="Register", url="https://register.example.org/hook",
                                              event_types=["visit.named"])
     rule = AlertRule.objects.create(name="Ada seen", kind=AlertRule.PERSON_SEEN, person=person)
+    group = AttendanceGroup.objects.create(name="7A")
+    group.members.add(person)
+    code = AttendanceCode.objects.create(label="T: trip", category=AttendanceCode.EXCUSED_ABSENCE)
     return {
+        "group": group, "schedule": Schedule.objects.create(group=group, starts_on=site_date()),
+        "closure": Closure.objects.create(name="Autumn", first_day=site_date(), last_day=site_date()),
+        "code": code, "absence": PlannedAbsence.objects.create(person=person, first_day=site_date(),
+                                                               last_day=site_date(), code=code),
         "person": person, "sample": person.samples.get(), "log": log, "snapshot": log.snapshot,
         "camera": camera, "provisional": provisional, "destination": destination, "rule": rule,
         "admin": admin_user, "token": token, "import": BulkImport.objects.create(source="staff.zip"),
@@ -229,6 +265,8 @@ def _path(key: str, objects: dict) -> str:
         "destination_id": objects["destination"].pk, "rule_id": objects["rule"].pk,
         "token": "forged:token", "user_id": objects["admin"].pk, "provisional_id": objects["provisional"].pk,
         "import_id": objects["import"].pk, "token_id": objects["token"].pk,
+        "group_id": objects["group"].pk, "schedule_id": objects["schedule"].pk, "closure_id": objects["closure"].pk,
+        "code_id": objects["code"].pk, "absence_id": objects["absence"].pk,
     }
     if model is not None:
         values["object_id"] = values["id"] = _instance_of(model).pk
