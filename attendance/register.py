@@ -12,11 +12,11 @@ are derived again.
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from attendance import rules
-from attendance.models import AttendanceEvent, CameraRole, Closure, Group, PlannedAbsence, RegisterDay, Schedule
+from attendance.models import AttendanceEvent, CameraRole, Group, RegisterDay
+from attendance.rule_selectors import GroupDayRule, group_day_rules, people_day_rules
 from faceapp.clock import site_date
 from identity.models import MatchLog, Person
 
@@ -96,63 +96,79 @@ def days_touched(at: dt.datetime) -> set[dt.date]:
     return {day, day - dt.timedelta(days=1)}
 
 
-def _rule_of(group: Group, day: dt.date) -> tuple[Schedule | None, rules.DayRule]:
-    schedule = (Schedule.objects.filter(group=group, starts_on__lte=day).order_by("-starts_on")
-                .prefetch_related("sessions").first())
-    if schedule is None:
-        return None, rules.DayRule()
-    sessions = tuple(rules.SessionTimes(session.start, session.end)
-                     for session in schedule.sessions.all() if session.weekday == day.weekday())
-    return schedule, rules.DayRule(
-        sessions=sessions, grace_late=schedule.grace_late, grace_early=schedule.grace_early,
-        absent_after=schedule.absent_after, checkin_before=schedule.checkin_before,
-        checkout_after=schedule.checkout_after, close_out=schedule.close_out)
-
-
-def _closed(group: Group | None, day: dt.date) -> bool:
-    closures = Closure.objects.filter(first_day__lte=day, last_day__gte=day)
-    everyone = Q(groups__isnull=True)
-    return closures.filter(everyone | Q(groups=group) if group else everyone).exists()
-
-
 def person_day_derive(*, person_id: int, day: dt.date, now: dt.datetime | None = None) -> list[RegisterDay]:
-    """Derive the person's day in each of their groups (one row without a group when in none) from
-    the events of the day's window, the schedule in force, closures, planned absences and marks."""
+    """Derive the person's day in each of their groups (one row without a group when in none)."""
+    return people_day_derive(person_ids=[person_id], day=day, now=now).get(person_id, [])
+
+
+def people_day_derive(*, person_ids: list[int], day: dt.date, now: dt.datetime | None = None,
+                      ) -> dict[int, list[RegisterDay]]:
+    """Derive each person's day from the events of the day's window, the schedule in force,
+    closures, planned absences and marks: about a dozen queries whatever the number of people.
+    Days before a person was enrolled, and days to come, are not theirs: nothing is derived."""
     now, zone = now or timezone.now(), timezone.get_default_timezone()
-    enrolled = Person.objects.filter(pk=person_id).values_list("created_at", flat=True).first()
-    if enrolled is None or day < site_date(enrolled) or day > site_date(now):
-        return []  # not a day of theirs: nothing is derived before they were enrolled, or ahead
-    groups = list(Group.objects.filter(members=person_id)) or [None]
-    ruled = {group: _rule_of(group, day) if group else (None, rules.DayRule()) for group in groups}
-    windows = [rules.day_window(day, rule, zone) for _, rule in ruled.values()]
-    events = list(AttendanceEvent.objects.filter(
-        person_id=person_id, voided_at__isnull=True, at__gte=min(start for start, _ in windows),
-        at__lt=max(end for _, end in windows)).exclude(kind=AttendanceEvent.MARK))
-    seen = [rules.Event(event.at, event.kind) for event in events]
-    marks = list(AttendanceEvent.objects.filter(person_id=person_id, kind=AttendanceEvent.MARK, day=day,
-                                                voided_at__isnull=True).order_by("-created_at", "-id"))
-    absence = (PlannedAbsence.objects.filter(person_id=person_id, first_day__lte=day, last_day__gte=day)
-               .order_by("-created_at").first())
-    rows = []
-    # Two workers deriving the same person-day at once: the last write wins, each from committed events.
-    with transaction.atomic():
-        for group, (schedule, rule) in ruled.items():
-            result = rules.derive_day(day=day, rule=rule, zone=zone, events=seen, now=now,
-                                      holiday=_closed(group, day), excused=absence is not None)
-            mark = next((mark for mark in marks if mark.group_id in (None, group.pk if group else None)), None)
+    enrolled = dict(Person.objects.filter(pk__in=person_ids).values_list("pk", "created_at"))
+    person_ids = [pk for pk in person_ids if pk in enrolled and site_date(enrolled[pk]) <= day <= site_date(now)]
+    if not person_ids:
+        return {}
+    expected = people_day_rules(person_ids=person_ids, day=day)
+    no_group = GroupDayRule(group_id=None, schedule_id=None, rule=rules.DayRule(), holiday=False)
+    ruled = {person_id: expected[person_id].groups or (no_group,) for person_id in person_ids}
+    windows = [rules.day_window(day, group.rule, zone) for groups in ruled.values() for group in groups]
+    events: dict[int, list[rules.Event]] = {person_id: [] for person_id in person_ids}
+    for person_id, at, kind in AttendanceEvent.objects.filter(
+            person_id__in=person_ids, voided_at__isnull=True, at__gte=min(start for start, _ in windows),
+            at__lt=max(end for _, end in windows)).exclude(kind=AttendanceEvent.MARK).values_list(
+            "person_id", "at", "kind"):
+        events[person_id].append(rules.Event(at, kind))
+    marks: dict[int, list[AttendanceEvent]] = {person_id: [] for person_id in person_ids}
+    for mark in AttendanceEvent.objects.filter(person_id__in=person_ids, kind=AttendanceEvent.MARK, day=day,
+                                               voided_at__isnull=True).order_by("-created_at", "-id"):
+        marks[mark.person_id].append(mark)
+    wanted = {}
+    for person_id in person_ids:
+        absence_code_id = expected[person_id].absence_code_id
+        for group in ruled[person_id]:
+            result = rules.derive_day(day=day, rule=group.rule, zone=zone, events=events[person_id], now=now,
+                                      holiday=group.holiday, excused=absence_code_id is not None)
+            mark = next((mark for mark in marks[person_id] if mark.group_id in (None, group.group_id)), None)
             if mark is None and result.status == rules.NOT_EXPECTED and result.first_in is None:
                 continue  # not expected and not seen: nothing to say of the day
             status = mark.status if mark else result.status
-            code = mark.code if mark else absence.code if absence and status == rules.EXCUSED else None
-            row, _ = RegisterDay.objects.update_or_create(
-                person_id=person_id, group=group, day=day,
-                defaults=dict(status=status, schedule=schedule, code=code, first_in=result.first_in,
-                              last_out=result.last_out, minutes_on_site=result.minutes_on_site,
-                              minutes_late=result.minutes_late, minutes_early=result.minutes_early,
-                              forgotten_out=result.forgotten_out, in_now=result.in_now, marked=mark is not None,
-                              computed_at=now))
-            rows.append(row)
-        RegisterDay.objects.filter(person_id=person_id, day=day).exclude(pk__in=[row.pk for row in rows]).delete()
+            wanted[(person_id, group.group_id)] = dict(
+                status=status, schedule_id=group.schedule_id,
+                code_id=mark.code_id if mark else absence_code_id if status == rules.EXCUSED else None,
+                first_in=result.first_in, last_out=result.last_out, minutes_on_site=result.minutes_on_site,
+                minutes_late=result.minutes_late, minutes_early=result.minutes_early,
+                forgotten_out=result.forgotten_out, in_now=result.in_now, marked=mark is not None, computed_at=now)
+    return _rows_write(person_ids=person_ids, day=day, wanted=wanted)
+
+
+def _rows_write(*, person_ids: list[int], day: dt.date, wanted: dict) -> dict[int, list[RegisterDay]]:
+    """Write the derived rows: changed ones updated, new ones created, those no longer derived deleted."""
+    fields = list(next(iter(wanted.values())).keys()) if wanted else []
+    rows: dict[int, list[RegisterDay]] = {person_id: [] for person_id in person_ids}
+    # Two workers deriving the same person-day at once: the rows are locked, each derives from committed events.
+    with transaction.atomic():
+        existing = {(row.person_id, row.group_id): row for row in RegisterDay.objects.select_for_update().filter(
+            person_id__in=person_ids, day=day)}
+        stale = [row.pk for key, row in existing.items() if key not in wanted]
+        changed, created = [], []
+        for (person_id, group_id), values in wanted.items():
+            row = existing.get((person_id, group_id))
+            if row is None:
+                row = RegisterDay(person_id=person_id, group_id=group_id, day=day, **values)
+                created.append(row)
+            elif any(getattr(row, name) != value for name, value in values.items() if name != "computed_at"):
+                for name, value in values.items():
+                    setattr(row, name, value)
+                changed.append(row)
+            rows[person_id].append(row)
+        if stale:
+            RegisterDay.objects.filter(pk__in=stale).delete()
+        RegisterDay.objects.bulk_create(created)
+        if changed:
+            RegisterDay.objects.bulk_update(changed, fields)
     return rows
 
 
@@ -161,27 +177,37 @@ def person_days_derive(*, person_id: int, days: set[dt.date]) -> None:
         person_day_derive(person_id=person_id, day=day)
 
 
+CHUNK = 500  # people derived in one batch: bounded memory and statement size
+
+
 def register_due(*, now: dt.datetime | None = None) -> int:
     """Derive the days the clock moved on without a sighting: members of a group with sessions on
     today or yesterday (a night shift) whose day is not derived yet, not decided yet (pending), or
-    still open (in now). Returns how many person-days were derived."""
+    still open (in now). Returns how many people's days were derived."""
     now = now or timezone.now()
     derived = 0
     for day in (site_date(now) - dt.timedelta(days=1), site_date(now)):
-        for group in Group.objects.filter(schedules__starts_on__lte=day).distinct():
-            _, rule = _rule_of(group, day)
-            if not rule.sessions:
-                continue
-            settled = RegisterDay.objects.filter(group=group, day=day, in_now=False).exclude(status=rules.PENDING)
-            for person_id in group.members.exclude(pk__in=settled.values("person_id")).values_list("pk", flat=True):
-                derived += bool(person_day_derive(person_id=person_id, day=day, now=now))
+        group_ids = list(Group.objects.filter(schedules__starts_on__lte=day).distinct().values_list("pk", flat=True))
+        expecting = [rule.group_id for rule in group_day_rules(group_ids=group_ids, day=day).values()
+                     if rule.rule.sessions]
+        settled = RegisterDay.objects.filter(group_id__in=expecting, day=day, in_now=False).exclude(
+            status=rules.PENDING).values_list("person_id", "group_id")
+        members = Group.members.through.objects.filter(group_id__in=expecting).values_list("person_id", "group_id")
+        due = sorted({person_id for person_id, group_id in set(members) - set(settled)})
+        for start in range(0, len(due), CHUNK):
+            derived += len(people_day_derive(person_ids=due[start:start + CHUNK], day=day, now=now))
     return derived
 
 
 def day_derive_all(*, day: dt.date) -> int:
-    """Derive everyone's day again (a schedule fixed after the fact, or the bench). Returns the rows."""
-    people = set(Group.objects.filter(members__isnull=False).values_list("members", flat=True))
+    """Derive everyone's day again (a schedule fixed after the fact, or the bench): the members of
+    every group and whoever was seen. Returns the rows written."""
+    people = set(Group.members.through.objects.values_list("person_id", flat=True))
     start, end = rules.day_window(day, rules.DayRule(), timezone.get_default_timezone())
     people |= set(AttendanceEvent.objects.filter(at__gte=start - dt.timedelta(days=1), at__lt=end)
                   .values_list("person_id", flat=True))
-    return sum(len(person_day_derive(person_id=person_id, day=day)) for person_id in sorted(people))
+    people, written = sorted(people), 0
+    for first in range(0, len(people), CHUNK):
+        derived = people_day_derive(person_ids=people[first:first + CHUNK], day=day)
+        written += sum(len(rows) for rows in derived.values())
+    return written

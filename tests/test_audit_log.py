@@ -8,7 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attendance import corrections
+from attendance.models import AttendanceCode, Group
+from attendance.setup import calendar, groups, schedules
 from audit.models import AuditEntry
+from faceapp.clock import site_date
 from identity.models import FaceSample
 from identity.services import accounts, calibration, cameras, enrolment, review
 from identity.services.merge import people_merge
@@ -30,7 +33,8 @@ def _photo():
 
 
 def _ada():
-    return review_data.make_person("Ada Lovelace", "A1")
+    _ada.last = review_data.make_person("Ada Lovelace", "A1")
+    return _ada.last
 
 
 ACTIONS = {
@@ -62,11 +66,57 @@ ACTIONS = {
     AuditEntry.API_TOKEN_CREATED: lambda actor, other: accounts.api_token_create(user=other, name="kiosk", actor=actor),
     AuditEntry.API_TOKEN_REVOKED: lambda actor, other: accounts.api_token_revoke(
         token=accounts.api_token_create(user=other, name="kiosk")[0], actor=actor),
+    AuditEntry.GROUP_SAVED: lambda actor, _: groups.group_create(actor=actor, name="7A"),
+    AuditEntry.GROUP_DELETED: lambda actor, _: groups.group_delete(actor=actor, group=_group()),
+    AuditEntry.GROUP_MEMBER_ADDED: lambda actor, _: groups.group_members_add(actor=actor, group=_group(),
+                                                                             people=[_ada()]),
+    AuditEntry.GROUP_MEMBER_REMOVED: lambda actor, _: groups.group_members_remove(actor=actor, group=_group(_ada()),
+                                                                                  people=[_ada.last]),
+    AuditEntry.GROUP_RESPONSIBLE_SET: lambda actor, other: groups.group_responsible_set(
+        actor=actor, group=_group(), users=[other]),
+    AuditEntry.SCHEDULE_SAVED: lambda actor, _: schedules.schedule_create(
+        actor=actor, group=_group(), starts_on=_tomorrow(), sessions=[_session()]),
+    AuditEntry.SCHEDULE_DELETED: lambda actor, _: schedules.schedule_delete(actor=actor, schedule=_schedule()),
+    AuditEntry.CLOSURE_SAVED: lambda actor, _: calendar.closure_create(
+        actor=actor, name="Autumn break", first_day=_tomorrow(), last_day=_tomorrow()),
+    AuditEntry.CLOSURE_DELETED: lambda actor, _: calendar.closure_delete(actor=actor, closure=calendar.closure_create(
+        actor=None, name="Autumn break", first_day=_tomorrow(), last_day=_tomorrow())),
+    AuditEntry.CODE_SAVED: lambda actor, _: calendar.code_create(actor=actor, label="T", category="excused_absence"),
+    AuditEntry.CODE_DELETED: lambda actor, _: calendar.code_delete(actor=actor, code=calendar.code_create(
+        actor=None, label="T", category="excused_absence")),
+    AuditEntry.ABSENCE_SAVED: lambda actor, _: calendar.absence_create(
+        actor=actor, person=_ada(), first_day=_tomorrow(), last_day=_tomorrow(), code=_sick()),
+    AuditEntry.ABSENCE_DELETED: lambda actor, _: calendar.absence_delete(actor=actor, absence=calendar.absence_create(
+        actor=None, person=_ada(), first_day=_tomorrow(), last_day=_tomorrow(), code=_sick())),
+    AuditEntry.CAMERA_ROLE_SET: lambda actor, _: calendar.camera_role_set(
+        actor=actor, camera=review_data.make_camera(), role="entry"),
     AuditEntry.ATTENDANCE_MARKED: lambda actor, _: corrections.day_mark(
         person=_ada(), day=dt.date(2026, 3, 2), status="absent", actor=actor),
     AuditEntry.ATTENDANCE_UNMARKED: lambda actor, _: corrections.mark_remove(
         mark=corrections.day_mark(person=_ada(), day=dt.date(2026, 3, 2), status="absent", actor=None), actor=actor),
 }
+
+
+def _group(*members):
+    group = Group.objects.create(name="7A")
+    group.members.add(*members)
+    return group
+
+
+def _tomorrow() -> dt.date:
+    return site_date() + dt.timedelta(days=1)
+
+
+def _session() -> schedules.SessionRow:
+    return schedules.SessionRow(0, dt.time(8), dt.time(12), False)
+
+
+def _schedule():
+    return schedules.schedule_create(actor=None, group=_group(), starts_on=_tomorrow(), sessions=[_session()])
+
+
+def _sick():
+    return AttendanceCode.objects.get_or_create(label="Sick leave", defaults={"category": "excused_absence"})[0]
 
 
 def _stranger():
