@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from attendance import rules
+from attendance import notices, rules
 from attendance.models import AttendanceEvent, CameraRole, Closure, Group, PlannedAbsence, RegisterDay, Schedule
 from faceapp.clock import site_date
 from identity.models import MatchLog, Person
@@ -96,7 +96,7 @@ def days_touched(at: dt.datetime) -> set[dt.date]:
     return {day, day - dt.timedelta(days=1)}
 
 
-def _rule_of(group: Group, day: dt.date) -> tuple[Schedule | None, rules.DayRule]:
+def group_rule(group: Group, day: dt.date) -> tuple[Schedule | None, rules.DayRule]:
     schedule = (Schedule.objects.filter(group=group, starts_on__lte=day).order_by("-starts_on")
                 .prefetch_related("sessions").first())
     if schedule is None:
@@ -109,7 +109,7 @@ def _rule_of(group: Group, day: dt.date) -> tuple[Schedule | None, rules.DayRule
         checkout_after=schedule.checkout_after, close_out=schedule.close_out)
 
 
-def _closed(group: Group | None, day: dt.date) -> bool:
+def group_closed(group: Group | None, day: dt.date) -> bool:
     closures = Closure.objects.filter(first_day__lte=day, last_day__gte=day)
     everyone = Q(groups__isnull=True)
     return closures.filter(everyone | Q(groups=group) if group else everyone).exists()
@@ -123,7 +123,7 @@ def person_day_derive(*, person_id: int, day: dt.date, now: dt.datetime | None =
     if enrolled is None or day < site_date(enrolled) or day > site_date(now):
         return []  # not a day of theirs: nothing is derived before they were enrolled, or ahead
     groups = list(Group.objects.filter(members=person_id)) or [None]
-    ruled = {group: _rule_of(group, day) if group else (None, rules.DayRule()) for group in groups}
+    ruled = {group: group_rule(group, day) if group else (None, rules.DayRule()) for group in groups}
     windows = [rules.day_window(day, rule, zone) for _, rule in ruled.values()]
     events = list(AttendanceEvent.objects.filter(
         person_id=person_id, voided_at__isnull=True, at__gte=min(start for start, _ in windows),
@@ -138,7 +138,7 @@ def person_day_derive(*, person_id: int, day: dt.date, now: dt.datetime | None =
     with transaction.atomic():
         for group, (schedule, rule) in ruled.items():
             result = rules.derive_day(day=day, rule=rule, zone=zone, events=seen, now=now,
-                                      holiday=_closed(group, day), excused=absence is not None)
+                                      holiday=group_closed(group, day), excused=absence is not None)
             mark = next((mark for mark in marks if mark.group_id in (None, group.pk if group else None)), None)
             if mark is None and result.status == rules.NOT_EXPECTED and result.first_in is None:
                 continue  # not expected and not seen: nothing to say of the day
@@ -151,6 +151,7 @@ def person_day_derive(*, person_id: int, day: dt.date, now: dt.datetime | None =
                               minutes_late=result.minutes_late, minutes_early=result.minutes_early,
                               forgotten_out=result.forgotten_out, in_now=result.in_now, marked=mark is not None,
                               computed_at=now))
+            notices.day_noticed(row=row, now=now)  # late or absent: told once (attendance.notices)
             rows.append(row)
         RegisterDay.objects.filter(person_id=person_id, day=day).exclude(pk__in=[row.pk for row in rows]).delete()
     return rows
@@ -169,12 +170,19 @@ def register_due(*, now: dt.datetime | None = None) -> int:
     derived = 0
     for day in (site_date(now) - dt.timedelta(days=1), site_date(now)):
         for group in Group.objects.filter(schedules__starts_on__lte=day).distinct():
-            _, rule = _rule_of(group, day)
-            if not rule.sessions:
-                continue
-            settled = RegisterDay.objects.filter(group=group, day=day, in_now=False).exclude(status=rules.PENDING)
-            for person_id in group.members.exclude(pk__in=settled.values("person_id")).values_list("pk", flat=True):
-                derived += bool(person_day_derive(person_id=person_id, day=day, now=now))
+            derived += group_day_due(group=group, day=day, now=now)
+    return derived
+
+
+def group_day_due(*, group: Group, day: dt.date, now: dt.datetime) -> int:
+    """register_due for one group and day (also the digest's, before it reads the day)."""
+    _, rule = group_rule(group, day)
+    if not rule.sessions:
+        return 0
+    derived = 0
+    settled = RegisterDay.objects.filter(group=group, day=day, in_now=False).exclude(status=rules.PENDING)
+    for person_id in group.members.exclude(pk__in=settled.values("person_id")).values_list("pk", flat=True):
+        derived += bool(person_day_derive(person_id=person_id, day=day, now=now))
     return derived
 
 
