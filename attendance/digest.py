@@ -1,7 +1,8 @@
 """The daily digest: once a group's last session of a day has ended (a night shift's the next
 morning), the users responsible for it who have an e-mail address get one message for that group
 and day: the counts, and who was absent, late, excused or left early. Sent once per group and
-day (a Notice claims it: attendance.notices), by the minute task; a closed day has none."""
+day (a Notice claims it: attendance.notices), by the minute task, within STALE_AFTER of the end;
+a closed day, or one nobody was expected on, has none."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from attendance.sheets import daily_register
 from faceapp.clock import site_date
 
 ONE_DAY = dt.timedelta(days=1)
+STALE_AFTER = dt.timedelta(hours=12)  # a day ended longer ago (the server was down, a new group) gets no digest
 # The lists a digest has, in its order: (status, heading).
 SECTIONS = [(rules.ABSENT, "Absent"), (rules.LATE, "Late"), (rules.LEFT_EARLY, "Left early"), (rules.EXCUSED, "Excused")]
 
@@ -82,7 +84,8 @@ def digests_due(*, now: dt.datetime | None = None) -> int:
 def _digest_send(*, group: Group, day: dt.date, now: dt.datetime) -> bool:
     _, rule = group_rule(group, day)
     sessions = rules.day_sessions(day, rule, timezone.get_default_timezone())
-    if not sessions or now < max(session.end for session in sessions) or group_closed(group, day):
+    ended = max((session.end for session in sessions), default=None)
+    if ended is None or not ended <= now < ended + STALE_AFTER or group_closed(group, day):
         return False
     to = digest_recipients(group)
     if not to:

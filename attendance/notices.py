@@ -4,7 +4,7 @@ day. A notice is never taken back: a day derived again (a correction marks them 
 all) keeps it, and nothing is sent again or withdrawn.
 
 - `day_noticed` (attendance.register, after each derived row is written): a late day, or an
-  unexcused absent one, of today or yesterday (a night shift) publishes `attendance.late` /
+  unexcused absent one, derived while the day's window is open, publishes `attendance.late` /
   `attendance.absent` through integrations (webhooks, alert rules, the dashboard, the stream and
   MQTT) in the transaction that claims its notice; an absence in a group that notifies contacts
   also claims the person's contact notice (one per person and day, whatever their groups).
@@ -25,13 +25,11 @@ from attendance import rules
 from attendance.mail import mail_send
 from attendance.models import AttendanceCode, Contact, Notice, RegisterDay
 from attendance.sheets import day_category
-from faceapp.clock import site_date
 from integrations.hooks import attendance_day
 from integrations.models import Event
 
 logger = logging.getLogger(__name__)
 
-ONE_DAY = dt.timedelta(days=1)
 EVENT_KINDS = {rules.LATE: (Notice.LATE, Event.ATTENDANCE_LATE), rules.ABSENT: (Notice.ABSENT, Event.ATTENDANCE_ABSENT)}
 MAIL_ATTEMPTS = 3
 RETRY_AFTER = dt.timedelta(minutes=10)  # well above EMAIL_TIMEOUT: an attempt under way is never taken twice
@@ -46,19 +44,20 @@ def notice_claim(**fields) -> Notice | None:
         return None
 
 
-def _noticed(row: RegisterDay, now: dt.datetime) -> bool:
-    """Late, or absent without an excuse, on a day still news (today, or yesterday's night shift)."""
-    if row.group_id is None or row.day < site_date(now) - ONE_DAY:
-        return False  # a past day derived again (a schedule fixed after the fact) tells nobody
+def _noticed(row: RegisterDay, now: dt.datetime, news_until: dt.datetime) -> bool:
+    """Late, or absent without an excuse, while the day is news (its window still open)."""
+    if row.group_id is None or now >= news_until:
+        return False  # a past day derived again (a schedule fixed after the fact, a restart) tells nobody
     if row.status == rules.ABSENT:
         return day_category(row) == AttendanceCode.UNEXCUSED_ABSENCE
     return row.status == rules.LATE
 
 
-def day_noticed(*, row: RegisterDay, now: dt.datetime) -> None:
-    """Tell the world once that the person is late or absent in the row's group that day. No query
-    for any other status (the live path derives a day at every sighting); one when told already."""
-    if row.status not in EVENT_KINDS or not _noticed(row, now):
+def day_noticed(*, row: RegisterDay, now: dt.datetime, news_until: dt.datetime) -> None:
+    """Tell the world once that the person is late or absent in the row's group that day, until
+    `news_until` (the end of the day's window: the last check-out allowed). No query for any other
+    status (the live path derives a day at every sighting); one when told already."""
+    if row.status not in EVENT_KINDS or not _noticed(row, now, news_until):
         return
     kind, event_type = EVENT_KINDS[row.status]
     who = {"person_id": row.person_id, "group_id": row.group_id, "day": row.day}
@@ -94,7 +93,7 @@ def event_data(row: RegisterDay) -> dict:
 def mail_pending(*, kind: str, now: dt.datetime):
     """Mailed notices of `kind` still to send: never sent, attempts left, none under way."""
     return (Notice.objects.filter(kind=kind, sent_at__isnull=True, attempts__lt=MAIL_ATTEMPTS)
-            .filter(Q(attempted_at__isnull=True) | Q(attempted_at__lt=now - RETRY_AFTER)))
+            .filter(Q(attempted_at__isnull=True) | Q(attempted_at__lte=now - RETRY_AFTER)))
 
 
 def notice_mail(*, notice: Notice, now: dt.datetime, subject: str, body: str, to: list[str],

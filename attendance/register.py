@@ -151,7 +151,8 @@ def person_day_derive(*, person_id: int, day: dt.date, now: dt.datetime | None =
                               minutes_late=result.minutes_late, minutes_early=result.minutes_early,
                               forgotten_out=result.forgotten_out, in_now=result.in_now, marked=mark is not None,
                               computed_at=now))
-            notices.day_noticed(row=row, now=now)  # late or absent: told once (attendance.notices)
+            # Late or absent: told once (attendance.notices), while the day's window is open.
+            notices.day_noticed(row=row, now=now, news_until=rules.day_window(day, rule, zone)[1])
             rows.append(row)
         RegisterDay.objects.filter(person_id=person_id, day=day).exclude(pk__in=[row.pk for row in rows]).delete()
     return rows
