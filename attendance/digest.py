@@ -21,7 +21,8 @@ from faceapp.clock import site_date
 ONE_DAY = dt.timedelta(days=1)
 STALE_AFTER = dt.timedelta(hours=12)  # a day ended longer ago (the server was down, a new group) gets no digest
 # The lists a digest has, in its order: (status, heading).
-SECTIONS = [(rules.ABSENT, "Absent"), (rules.LATE, "Late"), (rules.LEFT_EARLY, "Left early"), (rules.EXCUSED, "Excused")]
+SECTIONS = [(rules.ABSENT, "Absent"), (rules.LATE, "Late"), (rules.LEFT_EARLY, "Left early"),
+            (rules.EXCUSED, "Excused")]
 
 
 @dataclass

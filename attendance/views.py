@@ -86,7 +86,8 @@ def person_contact_add(request, person_id: int):
     person = get_object_or_404(Person, pk=person_id)
     form = ContactForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(f"{form[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()))
+        messages.error(request, " ".join(f"{form[name].label}: {' '.join(errors)}"
+                                         for name, errors in form.errors.items()))
         return redirect("person-detail", person_id=person.pk)
     try:
         contact = contact_add(person=person, name=form.cleaned_data["name"], email=form.cleaned_data["email"])

@@ -1,7 +1,8 @@
 """Alert rules: "stranger at camera X between HH:MM and HH:MM" (a window may cross midnight),
 "person P seen", "person P not arrived by HH:MM" on chosen weekdays (checked every minute by
-celery beat), "person P (or anyone) late / absent" (the register's attendance events). A rule that fires publishes an `alert` event: it goes to the rule's chosen
-destinations, to the dashboard (which lists it), to the stream and so to MQTT."""
+celery beat), "person P (or anyone) late / absent" (the register's attendance events). A rule
+that fires publishes an `alert` event: it goes to the rule's chosen destinations, to the
+dashboard (which lists it), to the stream and so to MQTT."""
 
 import datetime as dt
 

@@ -123,7 +123,8 @@ class AlertRule(models.Model):
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=12, choices=KIND_CHOICES)
     camera = models.ForeignKey(Camera, on_delete=models.CASCADE, null=True, blank=True, related_name="+")  # none: any
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+")  # late, absent: none is anyone
+    # late, absent: none is anyone
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     start_time = models.TimeField(null=True, blank=True)  # stranger_at: the window, local time
     end_time = models.TimeField(null=True, blank=True)  # before start_time: the window crosses midnight
     deadline = models.TimeField(null=True, blank=True)  # not_arrived: local time

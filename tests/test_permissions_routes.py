@@ -19,7 +19,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from attendance.models import AttendanceRecord
+from attendance.models import AttendanceRecord, Contact
 from faceapp.asgi import application
 from faceapp.clock import site_date
 from identity.models import Camera, Person
@@ -93,6 +93,8 @@ EXPECTED: dict[str, str] = {
     "attendance-today": OPERATOR,
     "attendance-day": OPERATOR,
     "attendance-export": OPERATOR,
+    "person-contact-add": OPERATOR,
+    "person-contact-delete": OPERATOR,
     "calibration": ADMIN,
     # the app's users, their tokens, the audit log (admins); everyone's own profile
     "user-list": ADMIN,
@@ -201,10 +203,12 @@ def objects(db, media_root, admin_user) -> dict:
     destination = Destination.objects.create(name="Register", url="https://register.example.org/hook",
                                              event_types=["visit.named"])
     rule = AlertRule.objects.create(name="Ada seen", kind=AlertRule.PERSON_SEEN, person=person)
+    contact = Contact.objects.create(person=person, name="Mother", email="mother@home.example")
     return {
         "person": person, "sample": person.samples.get(), "log": log, "snapshot": log.snapshot,
         "camera": camera, "provisional": provisional, "destination": destination, "rule": rule,
         "admin": admin_user, "token": token, "import": BulkImport.objects.create(source="staff.zip"),
+        "contact": contact,
     }
 
 
@@ -228,7 +232,7 @@ def _path(key: str, objects: dict) -> str:
         "pk": {"api-person-detail": objects["person"].pk}.get(key, objects["snapshot"].pk),
         "destination_id": objects["destination"].pk, "rule_id": objects["rule"].pk,
         "token": "forged:token", "user_id": objects["admin"].pk, "provisional_id": objects["provisional"].pk,
-        "import_id": objects["import"].pk, "token_id": objects["token"].pk,
+        "import_id": objects["import"].pk, "token_id": objects["token"].pk, "contact_id": objects["contact"].pk,
     }
     if model is not None:
         values["object_id"] = values["id"] = _instance_of(model).pk
