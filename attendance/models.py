@@ -238,6 +238,9 @@ class Notice(models.Model):
     The unique constraints decide a race (two workers deriving one day); a day derived again
     (even back to present) never removes its notice, so nothing is sent twice."""
 
+    # identity.services.merge: the merged person's go with them (moved, two of one day would collide).
+    rebuilt_on_merge = True
+
     ABSENT, LATE, CONTACTS, DIGEST = "absent", "late", "contacts", "digest"
     KIND_CHOICES = [(ABSENT, "attendance.absent event"), (LATE, "attendance.late event"),
                     (CONTACTS, "Absence notice to the contacts"), (DIGEST, "Daily digest")]

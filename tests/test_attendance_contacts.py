@@ -1,10 +1,12 @@
 """A person's contacts on their page (operators add and remove them; attendance/views.py), the
-"e-mail is off" notice beside them, and erasure taking the contacts and notices with the person."""
+"e-mail is off" notice beside them, erasure taking the contacts and notices with the person, and
+a merge moving the contacts without two notices of one day colliding."""
 
 import pytest
 from django.urls import reverse
 
 from attendance.models import Contact, Notice
+from identity.services import merge
 from identity.services.erasure import person_erase
 from tests.attendance_data import FRIDAY, morning_class
 from tests.review_data import make_person
@@ -81,3 +83,16 @@ def test_it_erases_a_persons_contacts_and_notices_with_them(ada):
 
     assert list(Contact.objects.all()) == [kept]
     assert not Notice.objects.exists()
+
+
+def test_it_moves_the_contacts_of_a_person_merged_in_and_keeps_one_notice_a_day(ada, admin_user):
+    group = morning_class(members=[ada], notify_contacts=True)
+    twin = make_person("Ada L.")
+    for person in (ada, twin):
+        Notice.objects.create(kind=Notice.CONTACTS, person=person, group=group, day=FRIDAY)
+    Contact.objects.create(person=twin, name="Mother", email="mother@home.example")
+
+    merge.people_merge(keep=ada, drop=twin, actor=admin_user)
+
+    assert list(Contact.objects.values_list("person", "name")) == [(ada.pk, "Mother")]
+    assert list(Notice.objects.values_list("person", flat=True)) == [ada.pk]
