@@ -1,4 +1,4 @@
-"""Forms of the register's setup pages: they validate input only; attendance.setup acts."""
+"""Attendance's forms: they validate input only; attendance.setup and the services act."""
 
 import re
 
@@ -126,3 +126,6 @@ class AbsenceForm(forms.Form):
 
 class CameraRoleForm(forms.Form):
     role = forms.ChoiceField(choices=CameraRole.ROLE_CHOICES, label="Attendance role")
+class ContactForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="e.g. \"Mother\" or her name")
+    email = forms.EmailField(label="E-mail")

@@ -43,6 +43,8 @@ class Group(models.Model):
     members = models.ManyToManyField(Person, related_name="attendance_groups", blank=True)
     # A viewer among these reads and corrects the group's attendance; operators and admins see every group.
     responsible = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="responsible_groups", blank=True)
+    # A member's unexcused absence is e-mailed to their contacts (attendance.notices).
+    notify_contacts = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -215,3 +217,54 @@ class RegisterDay(models.Model):
                                     condition=models.Q(group__isnull=True)),
         ]
         indexes = [models.Index(fields=["group", "day"])]
+
+
+class Contact(models.Model):
+    """Someone told of a person's absences (a parent): a person may have several. Erased with the
+    person (the foreign key cascades)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=100)
+    email = models.EmailField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+
+class Notice(models.Model):
+    """What was sent, once: an `attendance.absent` or `attendance.late` event per person, group and
+    day, an absence notice to a person's contacts per person and day, a digest per group and day.
+    The unique constraints decide a race (two workers deriving one day); a day derived again
+    (even back to present) never removes its notice, so nothing is sent twice."""
+
+    # identity.services.merge: the merged person's go with them (moved, two of one day would collide).
+    rebuilt_on_merge = True
+
+    ABSENT, LATE, CONTACTS, DIGEST = "absent", "late", "contacts", "digest"
+    KIND_CHOICES = [(ABSENT, "attendance.absent event"), (LATE, "attendance.late event"),
+                    (CONTACTS, "Absence notice to the contacts"), (DIGEST, "Daily digest")]
+    MAILED = (CONTACTS, DIGEST)
+
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    day = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    # Mail: sent when the server took it; tried at most MAIL_ATTEMPTS times (attendance.notices).
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    attempted_at = models.DateTimeField(null=True, blank=True)  # the last attempt began: also its claim
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-day", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "person", "group", "day"], name="one_event_notice_per_group_day",
+                                    condition=models.Q(kind__in=["absent", "late"])),
+            models.UniqueConstraint(fields=["kind", "person", "day"], name="one_contact_notice_per_person_day",
+                                    condition=models.Q(kind="contacts")),
+            models.UniqueConstraint(fields=["kind", "group", "day"], name="one_digest_per_group_day",
+                                    condition=models.Q(kind="digest")),
+        ]
+        indexes = [models.Index(fields=["kind", "sent_at"])]

@@ -14,7 +14,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from attendance import rules
+from attendance import notices, rules
 from attendance.models import AttendanceEvent, CameraRole, Group, RegisterDay
 from attendance.rule_selectors import GroupDayRule, group_day_rules, people_day_rules
 from faceapp.clock import site_date
@@ -125,7 +125,7 @@ def people_day_derive(*, person_ids: list[int], day: dt.date, now: dt.datetime |
     for mark in AttendanceEvent.objects.filter(person_id__in=person_ids, kind=AttendanceEvent.MARK, day=day,
                                                voided_at__isnull=True).order_by("-created_at", "-id"):
         marks[mark.person_id].append(mark)
-    wanted = {}
+    wanted, news_until = {}, {}
     for person_id in person_ids:
         absence_code_id = expected[person_id].absence_code_id
         for group in ruled[person_id]:
@@ -141,7 +141,12 @@ def people_day_derive(*, person_ids: list[int], day: dt.date, now: dt.datetime |
                 first_in=result.first_in, last_out=result.last_out, minutes_on_site=result.minutes_on_site,
                 minutes_late=result.minutes_late, minutes_early=result.minutes_early,
                 forgotten_out=result.forgotten_out, in_now=result.in_now, marked=mark is not None, computed_at=now)
-    return _rows_write(person_ids=person_ids, day=day, wanted=wanted)
+            news_until[(person_id, group.group_id)] = rules.day_window(day, group.rule, zone)[1]
+    rows = _rows_write(person_ids=person_ids, day=day, wanted=wanted)
+    for person_rows in rows.values():
+        for row in person_rows:  # late or absent: told once (attendance.notices), while the day's window is open
+            notices.day_noticed(row=row, now=now, news_until=news_until[(row.person_id, row.group_id)])
+    return rows
 
 
 def _rows_write(*, person_ids: list[int], day: dt.date, wanted: dict) -> dict[int, list[RegisterDay]]:
@@ -188,14 +193,19 @@ def register_due(*, now: dt.datetime | None = None) -> int:
     derived = 0
     for day in (site_date(now) - dt.timedelta(days=1), site_date(now)):
         group_ids = list(Group.objects.filter(schedules__starts_on__lte=day).distinct().values_list("pk", flat=True))
-        expecting = [rule.group_id for rule in group_day_rules(group_ids=group_ids, day=day).values()
-                     if rule.rule.sessions]
-        settled = RegisterDay.objects.filter(group_id__in=expecting, day=day, in_now=False).exclude(
-            status=rules.PENDING).values_list("person_id", "group_id")
-        members = Group.members.through.objects.filter(group_id__in=expecting).values_list("person_id", "group_id")
-        due = sorted({person_id for person_id, group_id in set(members) - set(settled)})
-        for start in range(0, len(due), CHUNK):
-            derived += len(people_day_derive(person_ids=due[start:start + CHUNK], day=day, now=now))
+        derived += groups_day_due(group_ids=group_ids, day=day, now=now)
+    return derived
+
+
+def groups_day_due(*, group_ids: list[int], day: dt.date, now: dt.datetime) -> int:
+    """register_due for some groups and a day (also the digest's, before it reads the day)."""
+    expecting = [rule.group_id for rule in group_day_rules(group_ids=group_ids, day=day).values() if rule.rule.sessions]
+    settled = RegisterDay.objects.filter(group_id__in=expecting, day=day, in_now=False).exclude(
+        status=rules.PENDING).values_list("person_id", "group_id")
+    members = Group.members.through.objects.filter(group_id__in=expecting).values_list("person_id", "group_id")
+    due, derived = sorted({person_id for person_id, _ in set(members) - set(settled)}), 0
+    for start in range(0, len(due), CHUNK):
+        derived += len(people_day_derive(person_ids=due[start:start + CHUNK], day=day, now=now))
     return derived
 
 

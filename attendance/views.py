@@ -1,18 +1,26 @@
-"""Attendance pages: who was present on a day, arrivals per hour, CSV export of a date range."""
+"""Attendance pages: who was present on a day, arrivals per hour, CSV export of a date range; a
+person's contacts (added and removed from the person's page)."""
 
 import csv
 import datetime as dt
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
+from attendance.contacts import contact_add, contact_remove
+from attendance.forms import ContactForm
 from attendance.presenters import attendance_payload
 from attendance.selectors import EXPORT_COLUMNS, arrivals_per_hour, attendance_export_rows
 from faceapp.clock import site_date
 from faceapp.spreadsheet import csv_safe
 from identity.charts import bar_chart_svg
+from identity.models import Person
 from identity.roles import OPERATOR, role_required
+from identity.views.refusals import refused
 
 MAX_EXPORT_DAYS = 366
 # A day's bounds, its neighbours' links and the time-zone shift must stay inside Python's dates.
@@ -69,3 +77,32 @@ def attendance_export(request):
     for row in attendance_export_rows(start=start, end=end, with_absent=request.GET.get("absent") == "1"):
         writer.writerow([csv_safe(cell) for cell in row])
     return response
+
+
+@role_required(OPERATOR)
+@require_POST
+def person_contact_add(request, person_id: int):
+    """POST name, email: a contact told of the person's absences (where their group says so)."""
+    person = get_object_or_404(Person, pk=person_id)
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(f"{form[name].label}: {' '.join(errors)}"
+                                         for name, errors in form.errors.items()))
+        return redirect("person-detail", person_id=person.pk)
+    try:
+        contact = contact_add(person=person, name=form.cleaned_data["name"], email=form.cleaned_data["email"])
+    except ValidationError as error:
+        refused(request, error)
+    else:
+        messages.success(request, f"{contact.name} ({contact.email}) added to {person.name}'s contacts.")
+    return redirect("person-detail", person_id=person.pk)
+
+
+@role_required(OPERATOR)
+@require_POST
+def person_contact_delete(request, person_id: int, contact_id: int):
+    # The person by their key first: a foreign-key lookup is not range-checked (a huge id would be a 500).
+    contact = get_object_or_404(get_object_or_404(Person, pk=person_id).contacts, pk=contact_id)
+    contact_remove(contact=contact)
+    messages.success(request, f"{contact.name} removed from the contacts.")
+    return redirect("person-detail", person_id=person_id)

@@ -224,6 +224,7 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-samples": {"task": "identity.tasks.requeue_stale_samples_task", "schedule": 60},
     "alerts-not-arrived": {"task": "integrations.tasks.alerts_not_arrived_task", "schedule": 60},
     "register-due": {"task": "attendance.register_due", "schedule": 60},
+    "attendance-notices-due": {"task": "attendance.notices_due", "schedule": 60},
     "webhooks-due": {"task": "integrations.tasks.webhooks_due_task", "schedule": 30},
     "purge-expired-events": {"task": "integrations.tasks.events_purge_task", "schedule": 3600},
     "end-stuck-imports": {"task": "imports.end_stuck", "schedule": 60},
@@ -412,6 +413,20 @@ FACEAPP_MQTT_DISCOVERY_PREFIX = envstr("FACEAPP_MQTT_DISCOVERY_PREFIX", "homeass
 # A person stays present ("on") this long after their last visit ended; 0: off at visit.ended.
 FACEAPP_MQTT_PRESENCE_TIMEOUT_SECONDS = envfloat("FACEAPP_MQTT_PRESENCE_TIMEOUT_SECONDS", 300.0)
 # ---- end of the MQTT block ----
+
+# ---- E-mail (attendance's digests and absence notices: attendance/mail.py) ----
+# An SMTP server; empty (the embedded default): e-mail is off, each message is written to the log.
+FACEAPP_EMAIL_HOST = envstr("FACEAPP_EMAIL_HOST")
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if FACEAPP_EMAIL_HOST
+                 else "attendance.mail.LogBackend")
+EMAIL_HOST = FACEAPP_EMAIL_HOST or "localhost"
+EMAIL_USE_TLS = envbool("FACEAPP_EMAIL_USE_TLS", False)  # STARTTLS
+EMAIL_PORT = envint("FACEAPP_EMAIL_PORT", 587 if EMAIL_USE_TLS else 25)
+EMAIL_HOST_USER = envstr("FACEAPP_EMAIL_USER")
+EMAIL_HOST_PASSWORD = envstr("FACEAPP_EMAIL_PASSWORD")
+EMAIL_TIMEOUT = 20  # seconds: a server that does not answer fails the attempt, never holds a worker
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = envstr("FACEAPP_EMAIL_FROM", "faceapp@localhost")
+# ---- end of the e-mail block ----
 
 # ---- Media by role (README Privacy) ----
 # Viewers see match-log face crops and snapshots of this many last hours (what the live

@@ -1,7 +1,8 @@
 """Alert rules: "stranger at camera X between HH:MM and HH:MM" (a window may cross midnight),
 "person P seen", "person P not arrived by HH:MM" on chosen weekdays (checked every minute by
-celery beat). A rule that fires publishes an `alert` event: it goes to the rule's chosen
-destinations, to the dashboard (which lists it), to the stream and so to MQTT."""
+celery beat), "person P (or anyone) late / absent" (the register's attendance events). A rule
+that fires publishes an `alert` event: it goes to the rule's chosen destinations, to the
+dashboard (which lists it), to the stream and so to MQTT."""
 
 import datetime as dt
 
@@ -14,7 +15,9 @@ from integrations.events import event_publish
 from integrations.models import AlertRule, Event
 
 # Which events can fire which kind of rule.
-RULE_KINDS_BY_EVENT = {Event.STRANGER_SEEN: AlertRule.STRANGER_AT, Event.VISIT_NAMED: AlertRule.PERSON_SEEN}
+RULE_KINDS_BY_EVENT = {Event.STRANGER_SEEN: AlertRule.STRANGER_AT, Event.VISIT_NAMED: AlertRule.PERSON_SEEN,
+                       Event.ATTENDANCE_LATE: AlertRule.LATE, Event.ATTENDANCE_ABSENT: AlertRule.ABSENT}
+ANYONE_KINDS = (AlertRule.LATE, AlertRule.ABSENT)  # a rule of these kinds without a person: anyone
 
 
 def in_window(moment: dt.time, start: dt.time | None, end: dt.time | None) -> bool:
@@ -33,6 +36,8 @@ def rule_matches(rule: AlertRule, event: Event) -> bool:
         return at_camera and in_window(timezone.localtime(event.occurred_at).time(), rule.start_time, rule.end_time)
     if rule.kind == AlertRule.PERSON_SEEN:
         return event.person_id is not None and event.person_id == rule.person_id
+    if rule.kind in ANYONE_KINDS:
+        return rule.person_id is None or rule.person_id == event.person_id
     return False
 
 
@@ -44,6 +49,8 @@ def alerts_evaluate(*, event: Event) -> list[Event]:
     rules = AlertRule.objects.filter(active=True, kind=kind).select_related("camera", "person")
     if kind == AlertRule.PERSON_SEEN:
         rules = rules.filter(person_id=event.person_id)
+    elif kind in ANYONE_KINDS:
+        rules = rules.filter(Q(person__isnull=True) | Q(person_id=event.person_id))
     else:
         rules = rules.filter(Q(camera__isnull=True) | Q(camera_id=event.camera_id))
     return [alert_fire(rule=rule, cause=event) for rule in rules if rule_matches(rule, event)]
@@ -56,6 +63,11 @@ def _message(rule: AlertRule, cause: Event | None) -> str:
     if rule.kind == AlertRule.PERSON_SEEN:
         where = f" at {cause.camera.name}" if cause and cause.camera else ""
         return f"{rule.person.name} seen{where}"
+    if rule.kind in ANYONE_KINDS:
+        who = cause.person.name if cause and cause.person else "Someone"
+        group = (cause.data.get("group") or {}).get("name") if cause else None
+        late = f" by {cause.data['minutes_late']} min" if cause and cause.data.get("minutes_late") else ""
+        return f"{who} {rule.kind}{late}" + (f" ({group}, {cause.data.get('day')})" if group else "")
     return f"{rule.person.name} has not arrived by {rule.deadline:%H:%M}"
 
 

@@ -70,6 +70,7 @@ class AlertRuleForm(forms.ModelForm):
         labels = {"start_time": "From (HH:MM)", "end_time": "Until (HH:MM)", "deadline": "Arrived by (HH:MM)"}
         help_texts = {
             "camera": "\"Stranger at\": empty means any camera.",
+            "person": "\"Late\" and \"absent\": empty means anyone.",
             "end_time": "Before the start time: the window crosses midnight (18:00 to 07:00).",
         }
         widgets = {name: forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -80,6 +81,8 @@ class AlertRuleForm(forms.ModelForm):
         AlertRule.STRANGER_AT: (("start_time", "end_time"), ("person", "deadline", "days")),
         AlertRule.PERSON_SEEN: (("person",), ("camera", "start_time", "end_time", "deadline", "days")),
         AlertRule.NOT_ARRIVED: (("person", "deadline", "days"), ("camera", "start_time", "end_time")),
+        AlertRule.LATE: ((), ("camera", "start_time", "end_time", "deadline", "days")),
+        AlertRule.ABSENT: ((), ("camera", "start_time", "end_time", "deadline", "days")),
     }
 
     def clean(self):

@@ -1,6 +1,7 @@
 """What the recognition path calls to publish its events (one line at each place that decides
 something): visits of camera tracks and of uploaded photos' faces, camera reader transitions,
-finished enrolments. Person arrivals are published by attendance.services itself."""
+finished enrolments. Person arrivals are published by attendance.services itself, a person's
+late or absent day by attendance.notices (once per person, group and day)."""
 
 import datetime as dt
 import functools
@@ -45,6 +46,13 @@ def person_arrived(*, person_id: int, seen_at: dt.datetime, camera_id: int | Non
     """A person's first attendance record of a day was just created (attendance.services)."""
     event_publish(type=Event.PERSON_ARRIVED, occurred_at=seen_at, camera=camera_id, person=person_id,
                   data={"day": site_date(seen_at).isoformat()})
+
+
+def attendance_day(*, type: str, person_id: int, occurred_at: dt.datetime, data: dict) -> None:
+    """attendance.absent or attendance.late (attendance.notices, in the transaction that claims its notice)."""
+    if type not in (Event.ATTENDANCE_ABSENT, Event.ATTENDANCE_LATE):
+        raise ValueError(f"not an attendance event: {type!r}")
+    event_publish(type=type, occurred_at=occurred_at, person=person_id, data=data)
 
 
 def _visit_opened(*, occurred_at, camera, person, provisional, score, visit_id, data) -> None:

@@ -18,6 +18,7 @@ class Event(models.Model):
     VISIT_OPENED, VISIT_NAMED, VISIT_ENDED = "visit.opened", "visit.named", "visit.ended"
     PERSON_ARRIVED, STRANGER_SEEN, ENROLMENT_FINISHED = "person.arrived", "stranger.seen", "enrolment.finished"
     CAMERA_OFFLINE, CAMERA_ONLINE, ALERT, TEST = "camera.offline", "camera.online", "alert", "test"
+    ATTENDANCE_ABSENT, ATTENDANCE_LATE = "attendance.absent", "attendance.late"
     TYPES = [
         (VISIT_OPENED, "A visit opened"),
         (VISIT_NAMED, "A visit was named (identity confirmed or changed)"),
@@ -27,6 +28,8 @@ class Event(models.Model):
         (ENROLMENT_FINISHED, "A person's enrolment photos were all decided"),
         (CAMERA_OFFLINE, "A camera went offline"),
         (CAMERA_ONLINE, "A camera came online"),
+        (ATTENDANCE_ABSENT, "A person is absent from a group's day (once per person, group and day)"),
+        (ATTENDANCE_LATE, "A person arrived late for a group's day (once per person, group and day)"),
         (ALERT, "An alert rule fired"),
         (TEST, "A test event"),
     ]
@@ -106,10 +109,13 @@ class Delivery(models.Model):
 
 class AlertRule(models.Model):
     STRANGER_AT, PERSON_SEEN, NOT_ARRIVED = "stranger_at", "person_seen", "not_arrived"
+    LATE, ABSENT = "late", "absent"  # the register's attendance.late / attendance.absent events
     KIND_CHOICES = [
         (STRANGER_AT, "Stranger at a camera between two times"),
         (PERSON_SEEN, "A person seen"),
         (NOT_ARRIVED, "A person not arrived by a time"),
+        (LATE, "A person late (the register)"),
+        (ABSENT, "A person absent (the register)"),
     ]
     WEEKDAYS = [0, 1, 2, 3, 4]  # Monday..Friday
     WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -117,6 +123,7 @@ class AlertRule(models.Model):
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=12, choices=KIND_CHOICES)
     camera = models.ForeignKey(Camera, on_delete=models.CASCADE, null=True, blank=True, related_name="+")  # none: any
+    # late, absent: none is anyone
     person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     start_time = models.TimeField(null=True, blank=True)  # stranger_at: the window, local time
     end_time = models.TimeField(null=True, blank=True)  # before start_time: the window crosses midnight
@@ -143,6 +150,8 @@ class AlertRule(models.Model):
             return f"A stranger at {self.camera or 'any camera'}{window}"
         if self.kind == self.PERSON_SEEN:
             return f"{self.person} seen"
+        if self.kind in (self.LATE, self.ABSENT):
+            return f"{self.person or 'Anyone'} {self.kind} (the register)"
         days = ", ".join(self.WEEKDAY_NAMES[d] for d in sorted(self.days or [])) or "no day"
         deadline = f"{self.deadline:%H:%M}" if self.deadline else "?"
         return f"{self.person} not arrived by {deadline} ({days})"

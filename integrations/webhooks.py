@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 # identity filter a camera going offline.
 FACE_TYPES = (Event.VISIT_OPENED, Event.VISIT_NAMED, Event.VISIT_ENDED, Event.STRANGER_SEEN, Event.PERSON_ARRIVED)
 CAMERA_TYPES = (*FACE_TYPES, Event.CAMERA_OFFLINE, Event.CAMERA_ONLINE)
-PERSON_TYPES = (*FACE_TYPES, Event.ENROLMENT_FINISHED)
+PERSON_TYPES = (*FACE_TYPES, Event.ENROLMENT_FINISHED, Event.ATTENDANCE_ABSENT, Event.ATTENDANCE_LATE)
 SUBSCRIBABLE = [name for name in Event.TYPE_NAMES if name not in (Event.ALERT, Event.TEST)]
 SWEEP_GRACE_SECONDS = 60  # a delivery this overdue lost its queued task (or waits longer than a countdown): queue it
 # Longer waits are left to the sweep: a countdown past the broker's visibility timeout is delivered again.

@@ -22,6 +22,7 @@ from django.db import connection
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
+from attendance.register import register_due
 from faceapp.redis_client import redis_client
 from identity.models import Camera, Person
 from identity.services import frames
@@ -34,6 +35,7 @@ from integrations.mqtt.stream import EVENTS_STREAM
 from integrations.mqtt.topics import Message, Topics
 from integrations.mqtt.translate import Translator
 from tests import live_data
+from tests.attendance_data import FRIDAY, at, morning_class
 from tests.mqtt_brokers import MOSQUITTO, SHARED_PORT, Observer, OwnBroker, broker_answers, retained_message
 from tests.streams import free_port
 from tests.waiting import wait_until
@@ -436,3 +438,17 @@ def test_it_is_started_by_runstack_when_a_broker_is_set_and_says_offline_when_st
             stack.wait(30)
             observer.close()
             _clear_retained({availability}, port=shared_broker)
+
+
+def test_it_publishes_the_registers_attendance_absent(shared_broker, configure, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    config = configure(port=shared_broker)
+    ada = Person.objects.create(name="Ada", code="A-1", created_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    morning_class(members=[ada])
+    observer = Observer(port=shared_broker, topics=[f"{config.prefix}/#"])
+    with running(config, port=shared_broker):
+        register_due(now=at(FRIDAY, 8, 31))  # the scheduler: absent once 08:30 passed
+        payload = json.loads(observer.wait_for(f"{config.prefix}/events/attendance.absent"))
+    observer.close()
+    assert (payload["person"]["id"], payload["data"]["group"]["name"], payload["data"]["day"]) == (
+        ada.pk, "4B", "2026-10-23")

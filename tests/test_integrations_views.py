@@ -121,6 +121,17 @@ def test_it_adds_a_not_arrived_rule_with_its_destinations(admin, hook):
     assert "Ada not arrived by 09:15 (Mon, Tue, Wed, Thu, Fri)" in admin.get(reverse("alert-list")).content.decode()
 
 
+def test_it_adds_a_late_rule_for_anyone_that_sends_to_its_webhook(admin, hook):
+    form = {"name": "Anyone late", "kind": "late", "destinations": [hook.pk], "active": "on", "deadline": "09:00"}
+
+    response = admin.post(reverse("alert-list"), form)
+
+    rule = AlertRule.objects.get()
+    assert response.status_code == 302
+    assert (rule.kind, rule.person, rule.deadline) == (AlertRule.LATE, None, None)
+    assert "Anyone late (the register)" in admin.get(reverse("alert-list")).content.decode()
+
+
 @pytest.mark.parametrize("kind, missing", [
     ("stranger_at", ["start_time", "end_time"]), ("person_seen", ["person"]),
     ("not_arrived", ["person", "deadline", "days"]),

@@ -7,9 +7,12 @@ for longer than FACEAPP_WEBHOOK_PAUSE_AFTER, and resumed."""
 import pytest
 from django.utils import timezone
 
+from attendance.register import register_due
 from integrations import webhooks
 from integrations.events import event_publish
 from integrations.models import Delivery, Destination, Event
+from tests.attendance_data import FRIDAY, at, morning_class
+from tests.review_data import make_person
 from tests.waiting import wait_until
 from tests.webhook_receiver import destination_for
 
@@ -141,3 +144,20 @@ def test_it_picks_the_destinations_whose_types_and_filters_match():
     assert chosen(type="camera.offline", camera=hall) == {"Cameras"}  # no face: the identity filter does not apply
     assert chosen(type="camera.offline", camera=door) == set()
     assert chosen(type="test") == set()  # test events go where their button says
+
+
+def test_it_delivers_the_registers_attendance_absent_once(celery_worker, receiver, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    destination = destination_for(receiver, event_types=[Event.ATTENDANCE_ABSENT, Event.ATTENDANCE_LATE])
+    ada = make_person("Ada", with_sample=False)
+    group = morning_class(members=[ada])
+
+    register_due(now=at(FRIDAY, 8, 31))  # the scheduler: absent once 08:30 passed
+    register_due(now=at(FRIDAY, 8, 32))
+
+    delivery = wait_until(lambda: _delivery_done(Delivery.objects.get(destination=destination)), "the delivery")
+    assert delivery.status == Delivery.DELIVERED
+    (body,) = receiver.unique.values()
+    assert (body["type"], body["person"]["id"], body["data"]["group"], body["data"]["day"]) == (
+        Event.ATTENDANCE_ABSENT, ada.pk, {"id": group.pk, "name": "4B"}, "2026-10-23")
+    assert Delivery.objects.count() == 1

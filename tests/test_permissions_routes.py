@@ -19,7 +19,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from attendance.models import AttendanceCode, AttendanceRecord, Closure, PlannedAbsence, Schedule
+from attendance.models import AttendanceCode, AttendanceRecord, Closure, Contact, PlannedAbsence, Schedule
 from attendance.models import Group as AttendanceGroup
 from faceapp.asgi import application
 from faceapp.clock import site_date
@@ -111,6 +111,8 @@ EXPECTED: dict[str, str] = {
     "absence-list": OPERATOR,
     "absence-delete": OPERATOR,
     "camera-role": OPERATOR,
+    "person-contact-add": OPERATOR,
+    "person-contact-delete": OPERATOR,
     "calibration": ADMIN,
     # the app's users, their tokens, the audit log (admins); everyone's own profile
     "user-list": ADMIN,
@@ -233,6 +235,7 @@ def objects(db, media_root, admin_user) -> dict:
     group = AttendanceGroup.objects.create(name="7A")
     group.members.add(person)
     code = AttendanceCode.objects.create(label="T: trip", category=AttendanceCode.EXCUSED_ABSENCE)
+    contact = Contact.objects.create(person=person, name="Mother", email="mother@home.example")
     return {
         "group": group, "schedule": Schedule.objects.create(group=group, starts_on=site_date()),
         "closure": Closure.objects.create(name="Autumn", first_day=site_date(), last_day=site_date()),
@@ -241,6 +244,7 @@ def objects(db, media_root, admin_user) -> dict:
         "person": person, "sample": person.samples.get(), "log": log, "snapshot": log.snapshot,
         "camera": camera, "provisional": provisional, "destination": destination, "rule": rule,
         "admin": admin_user, "token": token, "import": BulkImport.objects.create(source="staff.zip"),
+        "contact": contact,
     }
 
 
@@ -266,7 +270,7 @@ def _path(key: str, objects: dict) -> str:
         "token": "forged:token", "user_id": objects["admin"].pk, "provisional_id": objects["provisional"].pk,
         "import_id": objects["import"].pk, "token_id": objects["token"].pk,
         "group_id": objects["group"].pk, "schedule_id": objects["schedule"].pk, "closure_id": objects["closure"].pk,
-        "code_id": objects["code"].pk, "absence_id": objects["absence"].pk,
+        "code_id": objects["code"].pk, "absence_id": objects["absence"].pk, "contact_id": objects["contact"].pk,
     }
     if model is not None:
         values["object_id"] = values["id"] = _instance_of(model).pk
