@@ -6,6 +6,8 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Count
+
 from attendance import rules
 from attendance.models import AttendanceCode, Group, RegisterDay
 from faceapp.clock import site_day_bounds
@@ -25,9 +27,13 @@ STATUS_LETTERS = {
 }
 
 
-def day_category(row: RegisterDay) -> str | None:
+def category_of(status: str, code_category: str | None) -> str | None:
     """The category a day counts in: its code's, else its status's (None: not a school or work day)."""
-    return row.code.category if row.code else STATUS_CATEGORIES.get(row.status)
+    return code_category or STATUS_CATEGORIES.get(status)
+
+
+def day_category(row: RegisterDay) -> str | None:
+    return category_of(row.status, row.code.category if row.code else None)
 
 
 def cell_text(row: RegisterDay | None) -> str:
@@ -128,19 +134,21 @@ class GroupSummary:
 
 
 def period_summary(*, groups, first_day: dt.date, last_day: dt.date) -> tuple[list[GroupSummary], list[tuple]]:
-    """Each group's rates over the period, and per day (day, attended, expected) for the chart."""
-    rows = RegisterDay.objects.filter(group__in=groups, day__gte=first_day, day__lte=last_day).select_related("code")
+    """Each group's rates over the period, and per day (day, attended, expected) for the chart:
+    counted in the database (one row per group, day, status and code category)."""
+    counted = (RegisterDay.objects.filter(group__in=groups, day__gte=first_day, day__lte=last_day)
+               .values_list("group_id", "day", "status", "code__category").annotate(count=Count("id")).order_by())
     totals = {group.pk: GroupSummary(group, 0, 0, 0) for group in groups}
     per_day: dict[dt.date, list[int]] = {}
-    for row in rows:
-        category = day_category(row)
+    for group_id, day, status, code_category, count in counted:
+        category = category_of(status, code_category)
         if category is None:
             continue
-        summary, counts = totals[row.group_id], per_day.setdefault(row.day, [0, 0])
-        summary.expected += 1
-        counts[1] += 1
+        summary, counts = totals[group_id], per_day.setdefault(day, [0, 0])
+        summary.expected += count
+        counts[1] += count
         if category in ATTENDED:
-            summary.attended += 1
-            counts[0] += 1
-        summary.late += category == AttendanceCode.TARDY
+            summary.attended += count
+            counts[0] += count
+        summary.late += count if category == AttendanceCode.TARDY else 0
     return list(totals.values()), [(day, *per_day[day]) for day in sorted(per_day)]
