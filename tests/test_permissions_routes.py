@@ -25,7 +25,7 @@ from faceapp.asgi import application
 from faceapp.clock import site_date
 from identity.models import Camera, Person
 from identity.roles import ADMIN, OPERATOR, VIEWER
-from identity.routing import websocket_urlpatterns
+from faceapp.asgi import websocket_urlpatterns
 from identity.services.accounts import api_token_create
 from imports.models import BulkImport
 from integrations.models import AlertRule, Destination
