@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+from django.urls import register_converter
+
 FIRST_YEAR, LAST_YEAR = 1000, 9998  # a month's days, their bounds and neighbours stay inside Python's dates
 
 
@@ -16,3 +18,6 @@ class MonthConverter:
 
     def to_url(self, value) -> str:
         return value if isinstance(value, str) else value.strftime("%Y-%m")
+
+
+register_converter(MonthConverter, "month")  # once per process: the pages' and the API's URLs both name it

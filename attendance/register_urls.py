@@ -1,9 +1,6 @@
-from django.urls import path, register_converter
+from django.urls import path
 
-from attendance import register_views
-from attendance.converters import MonthConverter
-
-register_converter(MonthConverter, "month")
+from attendance import converters, register_views  # noqa: F401 - converters: <month:...>
 
 urlpatterns = [
     path("groups/<int:group_id>/register/", register_views.register_day, name="register-today"),
