@@ -28,7 +28,8 @@ from identity.api.parsers import BoundedJSONParser
 from identity.api.permissions import HasRole
 from identity.roles import VIEWER
 
-MONTH = OpenApiParameter("month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM", pattern=r"^\d{4}-\d{2}$")
+MONTH = OpenApiParameter("month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM",
+                         pattern=r"^\d{4}-\d{2}$")
 
 
 def _correctable(request: Request, group_id: int):

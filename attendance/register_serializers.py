@@ -23,7 +23,8 @@ class RegisterRowSerializer(serializers.Serializer):
     person_id = serializers.IntegerField()
     name = serializers.CharField()
     code = serializers.CharField(help_text="The person's code (empty without one).")
-    status = serializers.ChoiceField(choices=RegisterDay.STATUS_CHOICES, help_text="pending: not derived or not decided yet.")
+    status = serializers.ChoiceField(choices=RegisterDay.STATUS_CHOICES,
+                                     help_text="pending: not derived or not decided yet.")
     status_label = serializers.CharField()
     cell = serializers.CharField(help_text="The month sheet's cell: the attendance code's label, else a status letter.")
     colour = serializers.CharField(allow_null=True, help_text="The attendance code's colour (#rrggbb), if any.")
@@ -72,7 +73,8 @@ class MonthSheetSerializer(serializers.Serializer):
 
 
 class SummaryFilterSerializer(serializers.Serializer):
-    locals()["from"] = serializers.DateField(required=False, help_text="YYYY-MM-DD; the first of this month when left out.")
+    locals()["from"] = serializers.DateField(required=False,
+                                             help_text="YYYY-MM-DD; the first of this month when left out.")
     to = serializers.DateField(required=False, help_text="YYYY-MM-DD; today when left out.")
 
 

@@ -48,7 +48,8 @@ def test_it_gives_the_month_sheets_table(api, classes):
 
     body = api.get(f"/api/groups/{mine.pk}/month/2026-11/").json()
 
-    assert body["month"] == "2026-11" and body["table"] == month_sheet_table(month_sheet(group=mine, year=2026, month=11))
+    assert body["month"] == "2026-11"
+    assert body["table"] == month_sheet_table(month_sheet(group=mine, year=2026, month=11))
 
 
 def test_it_summarises_the_viewers_groups(api, classes):

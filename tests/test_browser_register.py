@@ -105,7 +105,8 @@ def test_it_updates_the_register_live_takes_a_correction_and_shows_the_month(wid
         page.click(".page-head a:text('Month')")
     today_cell = f"#month-sheet tbody tr:nth-child(2) td.day:nth-of-type({site_date().day + 1})"
     assert page.text_content(today_cell) == "SN: sick note"
-    assert page.evaluate(f"getComputedStyle(document.querySelector('{today_cell}')).backgroundColor") == "rgb(204, 0, 0)"
+    colour = page.evaluate(f"getComputedStyle(document.querySelector('{today_cell}')).backgroundColor")
+    assert colour == "rgb(204, 0, 0)"
     page.screenshot(path=str(ARTIFACTS / f"register_month_{width}.png"), full_page=True)
     _no_sideways_scroll(page, width)
     if width > 390:
