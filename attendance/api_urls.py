@@ -1,6 +1,6 @@
 from django.urls import path
 
-from attendance import api, setup_api
+from attendance import api, converters, register_api, setup_api  # noqa: F401 - converters: <month:...>
 
 urlpatterns = [
     path("attendance/", api.attendance, name="api-attendance"),
@@ -18,4 +18,12 @@ urlpatterns += [  # the register's setup (attendance.setup_api)
     path("codes/<int:code_id>/", setup_api.code, name="api-code-detail"),
     path("absences/", setup_api.absences, name="api-absence-list"),
     path("absences/<int:absence_id>/", setup_api.absence, name="api-absence-detail"),
+]
+
+urlpatterns += [  # the register's reads and corrections (attendance.register_api)
+    path("groups/<int:group_id>/register/", register_api.group_register, name="api-group-register"),
+    path("groups/<int:group_id>/month/<month:month>/", register_api.group_month, name="api-group-month"),
+    path("groups/<int:group_id>/marks/", register_api.group_marks, name="api-group-marks"),
+    path("groups/<int:group_id>/marks/<int:mark_id>/", register_api.group_mark_remove, name="api-group-mark"),
+    path("register/summary/", register_api.register_summary, name="api-register-summary"),
 ]

@@ -5,7 +5,9 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from attendance.models import AttendanceCode, CameraRole, Closure, Group, Schedule, ScheduleSession
+from attendance.models import (
+    AttendanceCode, AttendanceEvent, CameraRole, Closure, Group, RegisterDay, Schedule, ScheduleSession,
+)
 from attendance.setup.schedules import MAX_MINUTES, SessionRow
 from identity.matching.strangers import person_id_shown
 from identity.models import Person
@@ -129,3 +131,21 @@ class CameraRoleForm(forms.Form):
 class ContactForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="e.g. \"Mother\" or her name")
     email = forms.EmailField(label="E-mail")
+
+
+MARK_CHOICES = [(status, label) for status, label in RegisterDay.STATUS_CHOICES if status in AttendanceEvent.MARK_STATUSES]
+WHOLE_GROUP = ""
+
+
+class MarkForm(forms.Form):
+    """A correction on a group's day: one member (or the whole group), a status, a code, a reason."""
+
+    person = forms.TypedChoiceField(coerce=int, empty_value=WHOLE_GROUP, required=False, label="Who")
+    status = forms.ChoiceField(choices=MARK_CHOICES, label="Mark as")
+    code = forms.ModelChoiceField(queryset=AttendanceCode.objects.all(), required=False, label="Code",
+                                  empty_label="no code")
+    reason = forms.CharField(max_length=200, required=False, label="Reason")
+
+    def __init__(self, *args, members: list[tuple[int, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = [(WHOLE_GROUP, "The whole group"), *members]

@@ -42,7 +42,8 @@ def group_list(request):
         else:
             messages.success(request, f"Group {group.name} created: add its members and a schedule.")
             return redirect("group-detail", group.pk)
-    return render(request, "attendance/group_list.html", {"groups": groups_overview(user=request.user), "form": form})
+    return render(request, "attendance/group_list.html", {"groups": groups_overview(user=request.user), "form": form,
+                                                          "today": site_date()})
 
 
 @role_required(VIEWER)
@@ -61,7 +62,7 @@ def group_detail(request, group_id: int):
     context = {
         "group": group, "form": form, "members": members_of_group(group=group), "members_form": MembersAddForm(),
         "responsible": group.responsible.order_by("username"), "candidates": responsible_candidates(),
-        "schedules": group_schedules(group=group, today=site_date()),
+        "schedules": group_schedules(group=group, today=site_date()), "today": site_date(),
     }
     return render(request, "attendance/group_detail.html", context)
 

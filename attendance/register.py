@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from attendance import notices, rules
 from attendance.models import AttendanceEvent, CameraRole, Group, RegisterDay
+from attendance.register_live import register_rows_push
 from attendance.rule_selectors import GroupDayRule, group_day_rules, people_day_rules
 from faceapp.clock import site_date
 from identity.models import MatchLog, Person
@@ -143,6 +144,7 @@ def people_day_derive(*, person_ids: list[int], day: dt.date, now: dt.datetime |
                 forgotten_out=result.forgotten_out, in_now=result.in_now, marked=mark is not None, computed_at=now)
             news_until[(person_id, group.group_id)] = rules.day_window(day, group.rule, zone)[1]
     rows = _rows_write(person_ids=person_ids, day=day, wanted=wanted)
+    register_rows_push(rows=[row for person_rows in rows.values() for row in person_rows], derived_at=now)
     for person_rows in rows.values():
         for row in person_rows:  # late or absent: told once (attendance.notices), while the day's window is open
             notices.day_noticed(row=row, now=now, news_until=news_until[(row.person_id, row.group_id)])

@@ -16,8 +16,11 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from attendance.routing import websocket_urlpatterns as attendance_sockets  # noqa: E402
 from faceapp.middleware import BodySizeLimit, WebsocketOriginCheck, daphne_body_cap_install  # noqa: E402
-from identity.routing import websocket_urlpatterns  # noqa: E402
+from identity.routing import websocket_urlpatterns as identity_sockets  # noqa: E402
+
+websocket_urlpatterns = identity_sockets + attendance_sockets
 
 daphne_body_cap_install()
 application = BodySizeLimit(

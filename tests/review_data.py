@@ -121,6 +121,9 @@ def media_files(media_root) -> list[str]:
 
 
 def websocket_route_ids() -> dict:
-    """Real rows for every id a websocket route names (identity/routing.py)."""
+    """Real rows for every id a websocket route names (identity/routing.py, attendance/routing.py)."""
+    from attendance.models import Group
+
     return {"person_id": make_person("Ada", with_sample=False).pk, "camera_id": make_camera("Front door").pk,
-            "import_id": BulkImport.objects.create(source="staff.zip").pk}
+            "import_id": BulkImport.objects.create(source="staff.zip").pk,
+            "group_id": Group.objects.create(name="7A").pk}

@@ -39,7 +39,8 @@ def test_it_documents_every_endpoint(schema):
         "/api/groups/", "/api/groups/{group_id}/", "/api/groups/{group_id}/members/",
         "/api/groups/{group_id}/responsible/", "/api/groups/{group_id}/schedules/", "/api/closures/",
         "/api/closures/{closure_id}/", "/api/codes/", "/api/codes/{code_id}/", "/api/absences/",
-        "/api/absences/{absence_id}/",
+        "/api/absences/{absence_id}/", "/api/groups/{group_id}/register/", "/api/groups/{group_id}/month/{month}/",
+        "/api/groups/{group_id}/marks/", "/api/groups/{group_id}/marks/{mark_id}/", "/api/register/summary/",
     }
     assert set(paths["/api/people/"]) == {"get", "post"}
     assert set(paths["/api/people/{id}/"]) == {"get", "patch", "delete"}
@@ -52,6 +53,9 @@ def test_it_documents_every_endpoint(schema):
     assert set(paths["/api/groups/{group_id}/"]) == {"get", "patch", "delete"}
     assert set(paths["/api/groups/{group_id}/schedules/"]) == {"get", "post"}
     assert set(paths["/api/groups/{group_id}/responsible/"]) == {"put"}
+    assert set(paths["/api/groups/{group_id}/marks/"]) == {"post"}
+    assert set(paths["/api/groups/{group_id}/marks/{mark_id}/"]) == {"delete"}
+    assert [p["name"] for p in paths["/api/register/summary/"]["get"]["parameters"]] == ["from", "to"]
 
 
 def test_it_documents_the_multipart_uploads_and_responses(schema):

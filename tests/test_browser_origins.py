@@ -1,6 +1,6 @@
 """Cross-site websocket hijacking, in a real browser: a signed-in operator opens a page served
 from another port of 127.0.0.1 (same host, so the browser sends the session cookie); its script
-tries every websocket route of identity/routing.py and none opens or hears a thing. The same
+tries every websocket route (faceapp/asgi.py) and none opens or hears a thing. The same
 script on the site's own origin opens every route."""
 
 import contextlib
@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from identity.routing import websocket_urlpatterns
+from faceapp.asgi import websocket_urlpatterns
 from tests import review_data
 from tests.browser import ARTIFACTS, daphne_server, launch_chromium, log_in, require_chromium
 from tests.streams import free_port

@@ -1,5 +1,5 @@
 """Cross-site websocket hijacking: against a real Daphne, a signed-in admin's cookie opens every
-websocket route (walked from identity/routing.py) only from the site's own origin, exactly
+websocket route (walked from faceapp/asgi.py) only from the site's own origin, exactly
 scheme://host:port, or from CSRF_TRUSTED_ORIGINS; a page on another port of the same host,
 another allowed host name, https instead of http, a rebinding host, or no Origin at all is refused.
 """
@@ -12,7 +12,7 @@ import websockets.exceptions
 import websockets.sync.client
 from django.conf import settings
 
-from identity.routing import websocket_urlpatterns
+from faceapp.asgi import websocket_urlpatterns
 from tests import review_data
 from tests.browser import daphne_server
 from tests.streams import free_port

@@ -19,13 +19,15 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from attendance.models import AttendanceCode, AttendanceRecord, Closure, Contact, PlannedAbsence, Schedule
+from attendance.models import (
+    AttendanceCode, AttendanceEvent, AttendanceRecord, Closure, Contact, PlannedAbsence, Schedule,
+)
 from attendance.models import Group as AttendanceGroup
 from faceapp.asgi import application
 from faceapp.clock import site_date
 from identity.models import Camera, Person
 from identity.roles import ADMIN, OPERATOR, VIEWER
-from identity.routing import websocket_urlpatterns
+from faceapp.asgi import websocket_urlpatterns
 from identity.services.accounts import api_token_create
 from imports.models import BulkImport
 from integrations.models import AlertRule, Destination
@@ -111,6 +113,18 @@ EXPECTED: dict[str, str] = {
     "absence-list": OPERATOR,
     "absence-delete": OPERATOR,
     "camera-role": OPERATOR,
+    # the register's pages: a viewer reads and corrects the groups they are responsible for (404 for the others)
+    "register-today": VIEWER,
+    "register-day": VIEWER,
+    "register-mark": VIEWER,
+    "register-mark-remove": VIEWER,
+    "register-month": VIEWER,
+    "register-month-csv": VIEWER,
+    "register-month-xlsx": VIEWER,
+    "register-person-month": VIEWER,
+    "register-summary": VIEWER,
+    "register-summary-csv": VIEWER,
+    "register-summary-xlsx": VIEWER,
     "person-contact-add": OPERATOR,
     "person-contact-delete": OPERATOR,
     "calibration": ADMIN,
@@ -161,6 +175,11 @@ EXPECTED: dict[str, str] = {
     "api-code-detail": OPERATOR,
     "api-absence-list": OPERATOR,
     "api-absence-detail": OPERATOR,
+    "api-group-register": VIEWER,
+    "api-group-month": VIEWER,
+    "api-group-marks": VIEWER,
+    "api-group-mark": VIEWER,
+    "api-register-summary": VIEWER,
     # Django admin
     "admin:index": ADMIN,
     "admin:password_change": ADMIN,
@@ -180,6 +199,7 @@ WS_EXPECTED: dict[str, str] = {
     "ws/people/<int:person_id>/enrolment/": OPERATOR,
     "ws/cameras/<int:camera_id>/": OPERATOR,  # or that camera's token: see the camera tests
     "ws/imports/<int:import_id>/": OPERATOR,
+    "ws/groups/<int:group_id>/register/": VIEWER,  # one responsible for the group: see test_attendance_register_live
 }
 
 BELOW = {
@@ -244,7 +264,8 @@ def objects(db, media_root, admin_user) -> dict:
         "person": person, "sample": person.samples.get(), "log": log, "snapshot": log.snapshot,
         "camera": camera, "provisional": provisional, "destination": destination, "rule": rule,
         "admin": admin_user, "token": token, "import": BulkImport.objects.create(source="staff.zip"),
-        "contact": contact,
+        "contact": contact, "mark": AttendanceEvent.objects.create(
+            person=person, at=timezone.now(), kind=AttendanceEvent.MARK, day=site_date(), group=group, status="absent"),
     }
 
 
@@ -271,6 +292,7 @@ def _path(key: str, objects: dict) -> str:
         "import_id": objects["import"].pk, "token_id": objects["token"].pk,
         "group_id": objects["group"].pk, "schedule_id": objects["schedule"].pk, "closure_id": objects["closure"].pk,
         "code_id": objects["code"].pk, "absence_id": objects["absence"].pk, "contact_id": objects["contact"].pk,
+        "month": dt.date.today().strftime("%Y-%m"), "mark_id": objects["mark"].pk,
     }
     if model is not None:
         values["object_id"] = values["id"] = _instance_of(model).pk
@@ -434,7 +456,7 @@ def _stays_open(communicator: WebsocketCommunicator) -> bool:
 
 def _ws_path(route: str, objects: dict, camera: Camera | None = None) -> str:
     values = {"person_id": objects["person"].pk, "camera_id": (camera or objects["camera"]).pk,
-              "import_id": objects["import"].pk}
+              "import_id": objects["import"].pk, "group_id": objects["group"].pk}
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
 
 
@@ -446,6 +468,8 @@ def test_it_closes_websockets_for_visitors_below_the_role(route, objects, django
         user = _user(below, django_user_model)
         assert _closed_with(_communicator(_ws_path(route, objects), user)) == FORBIDDEN_CLOSE, below
     allowed = _user(role, django_user_model)
+    if "<int:group_id>" in route:
+        objects["group"].responsible.add(allowed)  # a viewer reads their own groups only
     assert _stays_open(_communicator(_ws_path(route, objects), allowed)), role
 
 
