@@ -17,6 +17,7 @@ Measured, each the median of --repeat runs:
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import json
 import os
@@ -44,7 +45,8 @@ def _django(data_dir: str) -> None:
     from faceapp.embedded_valkey import start_valkey
 
     if settings.EMBEDDED_VALKEY:  # the receivers push to the dashboards through it
-        start_valkey(settings.VALKEY_SOCKET, persist=False)
+        valkey = start_valkey(settings.VALKEY_SOCKET, persist=False)
+        atexit.register(valkey.terminate)  # else it outlives the bench, holding its output open
     call_command("migrate", verbosity=0)
 
 
