@@ -88,7 +88,7 @@ def test_it_toggles_in_then_out_then_in_at_a_kiosk(ada, kiosk, committed, media_
 
 def test_it_writes_one_event_for_a_kiosk_visit_that_opens_again(ada, kiosk, committed, media_root):
     log = visit(ada, kiosk, at(8, 0), at(8, 1), committed)
-    visit(ada, kiosk, at(8, 0), at(8, 3), committed, log=log)  # extended: its opening is sent again
+    visit(ada, kiosk, at(8, 2), at(8, 3), committed, log=log)  # extended by a later track: it opens again
 
     assert kinds(ada) == [(AttendanceEvent.IN, at(8, 0))]
 
