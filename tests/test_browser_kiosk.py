@@ -12,7 +12,9 @@ import pytest
 from attendance.models import AttendanceEvent, CameraRole
 from identity.models import Camera
 from tests import live_data
-from tests.browser import ARTIFACTS, fake_camera_args, fake_camera_file, launch_chromium, live_server, require_chromium
+from tests.browser import (
+    ARTIFACTS, RECORD_VIOLATIONS, fake_camera_args, fake_camera_file, launch_chromium, live_server, require_chromium,
+)
 from tests.faces_data import FIXTURES
 
 WAIT_MS = 90_000  # the first recognition loads the ONNX models
@@ -46,6 +48,7 @@ def test_it_greets_aaron_by_name_with_an_in_at_the_kiosk(worker_enrolled_aaron, 
         tablet = browser.new_context(viewport=TABLET, permissions=["camera"]).new_page()
         phone = browser.new_context(viewport=PHONE, permissions=["camera"]).new_page()
         for page in (tablet, phone):
+            page.add_init_script(RECORD_VIOLATIONS)
             set_up(page, base_url, kiosk)
             expect(page.locator("[data-setup]")).to_be_hidden()
             expect(page.locator("[data-note]")).to_have_text("Look at the camera to check in or out", timeout=WAIT_MS)
@@ -60,6 +63,7 @@ def test_it_greets_aaron_by_name_with_an_in_at_the_kiosk(worker_enrolled_aaron, 
             expect(page.locator("[data-greeting] [data-direction]")).to_have_text(re.compile(r"^IN · \d\d:\d\d$"))
             expect(page.locator("[data-greeting] [data-status]")).to_have_text("on time")  # in no group: nobody waits
             assert page.locator("[data-greeting] img").count() == 0
+            assert page.evaluate("window.cspViolations") == []  # the site's Content-Security-Policy holds
         event = AttendanceEvent.objects.get(person=worker_enrolled_aaron)
         assert (event.kind, event.camera_id) == (AttendanceEvent.IN, kiosk.pk)
 
