@@ -140,11 +140,13 @@ class PlannedAbsence(models.Model):
 
 
 class CameraRole(models.Model):
-    """What a camera's sightings mean for attendance: an entry (IN), an exit (OUT) or presence
-    (SEEN: both ways). A camera without one is a presence camera."""
+    """What a camera's sightings mean for attendance: an entry (IN), an exit (OUT), presence
+    (SEEN: both ways) or a kiosk (a tablet at the door: IN, or OUT when the person is in now).
+    A camera without one is a presence camera."""
 
-    ENTRY, EXIT, PRESENCE = "entry", "exit", "presence"
-    ROLE_CHOICES = [(ENTRY, "Entry: IN"), (EXIT, "Exit: OUT"), (PRESENCE, "Presence: seen")]
+    ENTRY, EXIT, PRESENCE, KIOSK = "entry", "exit", "presence", "kiosk"
+    ROLE_CHOICES = [(ENTRY, "Entry: IN"), (EXIT, "Exit: OUT"), (PRESENCE, "Presence: seen"),
+                    (KIOSK, "Kiosk: IN, or OUT when in")]
 
     camera = models.OneToOneField(Camera, on_delete=models.CASCADE, related_name="attendance_role")
     role = models.CharField(max_length=10, choices=ROLE_CHOICES, default=PRESENCE)

@@ -1,10 +1,12 @@
-"""Attendance's web JSON: a day's lists (the page, the API, the dashboard) and one person's row
-(the dashboard's live `attendance.row` event). The shapes are in README "Events (websockets)"."""
+"""Attendance's web JSON: a day's lists (the page, the API, the dashboard), one person's row
+(the dashboard's live `attendance.row` event) and a kiosk's greeting (`camera.message`). The
+shapes are in README "Events (websockets)"."""
 
 import datetime as dt
 
 from django.utils import timezone
 
+from attendance import rules
 from attendance.models import AttendanceRecord
 from attendance.selectors import day_counts, people_expected, records_of_day
 from faceapp.clock import site_date
@@ -63,3 +65,22 @@ def attendance_row(*, person_id: int, day: dt.date) -> dict:
             "present": present_row(record) if record else None,
             "absent": absent_row(person) if person else None,
             "present_count": present_count, "absent_count": absent_count}
+
+
+KIOSK_STRANGER = "Not recognised, please see the office"
+
+
+def kiosk_greeting(*, name: str | None, kind: str = "", at: dt.datetime | None = None, status: str = "",
+                   minutes_late: int = 0, minutes_early: int = 0) -> dict:
+    """What a kiosk shows (`camera.message`): a recognised person's name, IN or OUT, the time
+    (site's clock) and their status; `name` None: a stranger. Name and status only, never a
+    photo: anyone at the door reads it. README "Kiosk"."""
+    if name is None:
+        return {"type": "camera.message", "message": {"kind": "stranger", "text": KIOSK_STRANGER}}
+    if kind == rules.OUT:
+        said = f"left early by {minutes_early} min" if minutes_early else "see you tomorrow"
+    else:
+        said = f"late by {minutes_late} min" if status == rules.LATE and minutes_late else "on time"
+    time = timezone.localtime(at, timezone.get_default_timezone()).strftime("%H:%M")
+    return {"type": "camera.message", "message": {"kind": "greeting", "name": name, "direction": kind.upper(),
+                                                  "time": time, "status": said}}

@@ -3,7 +3,8 @@ person's days are derived from those events and the rules of the day (attendance
 
 A camera's role says what its sightings mean: an entry camera's visit is an IN at its first
 sighting, an exit camera's an OUT at its last, a presence camera's (and a photo's) a SEEN at
-both. A review that changes whom a visit counts for voids its events and writes them again for
+both, a kiosk's an IN at its first sighting, or an OUT when the person is in now (and the kiosk
+greets them: attendance.kiosk). A review that changes whom a visit counts for voids its events and writes them again for
 the person it counts for now. Deriving a person's day costs a bounded number of queries
 whatever the number of people; an event can belong to the day before (a night shift), so both
 are derived again.
@@ -14,19 +15,22 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from attendance import notices, rules
+from attendance import kiosk, notices, rules
 from attendance.models import AttendanceEvent, CameraRole, Group, RegisterDay
 from attendance.register_live import register_rows_push
 from attendance.rule_selectors import GroupDayRule, group_day_rules, people_day_rules
 from faceapp.clock import site_date
 from identity.models import MatchLog, Person
 
+KIOSK_TOGGLE = "in-or-out"  # a kiosk visit's first sighting: IN, or OUT when the person is in now (kiosk_kind)
 # What a visit at a camera of each role writes: (kind at its first sighting, kind at its last).
 VISIT_KINDS = {
     CameraRole.ENTRY: (AttendanceEvent.IN, None),
     CameraRole.EXIT: (None, AttendanceEvent.OUT),
     CameraRole.PRESENCE: (AttendanceEvent.SEEN, AttendanceEvent.SEEN),
+    CameraRole.KIOSK: (KIOSK_TOGGLE, None),
 }
+NO_GROUP = GroupDayRule(group_id=None, schedule_id=None, rule=rules.DayRule(), holiday=False)
 
 
 def camera_role(*, camera_id: int | None) -> str:
@@ -51,9 +55,34 @@ def visit_event_record(*, person_id: int, seen_at: dt.datetime, camera_id: int |
     """A named visit's sighting as its camera's role says (`end`: the visit's last sighting),
     then the person's days it touches derived again."""
     kind = VISIT_KINDS[camera_role(camera_id=camera_id)][1 if end else 0]
+    toggled = kind == KIOSK_TOGGLE
+    if toggled:
+        kind = kiosk_kind(person_id=person_id, at=seen_at, log_id=log_id)
     if kind is not None and _event_write(person_id=person_id, at=seen_at, kind=kind, camera_id=camera_id,
                                          log_id=log_id):
         person_days_derive(person_id=person_id, days=days_touched(seen_at))
+        if toggled:
+            kiosk.kiosk_greet(person_id=person_id, camera_id=camera_id, kind=kind, at=seen_at)
+
+
+def kiosk_kind(*, person_id: int, at: dt.datetime, log_id: int | None) -> str | None:
+    """A kiosk visit's event (as Odoo's kiosk toggles): OUT when the person is in now (their last
+    IN or OUT before `at`, in a day's window that holds `at`, is an IN), else IN; None when the
+    visit has its event already (a visit extended sends its opening again)."""
+    in_or_out = (AttendanceEvent.IN, AttendanceEvent.OUT)
+    if AttendanceEvent.objects.filter(person_id=person_id, log_id=log_id, kind__in=in_or_out,
+                                      voided_at__isnull=True).exists():
+        return None
+    zone, starts = timezone.get_default_timezone(), []
+    for day in days_touched(at):
+        for group in people_day_rules(person_ids=[person_id], day=day)[person_id].groups or (NO_GROUP,):
+            start, end = rules.day_window(day, group.rule, zone)
+            if start <= at < end:
+                starts.append(start)
+    last = (AttendanceEvent.objects.filter(person_id=person_id, voided_at__isnull=True, kind__in=in_or_out,
+                                           at__gte=min(starts, default=at), at__lt=at)
+            .order_by("-at", "-id").values_list("kind", flat=True).first())
+    return AttendanceEvent.OUT if last == AttendanceEvent.IN else AttendanceEvent.IN
 
 
 def visit_recount(*, log_id: int, before_person_id: int | None, after_person_id: int | None) -> None:
@@ -66,15 +95,17 @@ def visit_recount(*, log_id: int, before_person_id: int | None, after_person_id:
         AttendanceEvent.objects.filter(pk__in=[event.pk for event in voided]).update(
             voided_at=now, voided_why="review: the visit counts for someone else")
         if after_person_id is not None:
-            for kind, at, camera_id in _visit_kinds(log_id=log_id, voided=voided):
+            for kind, at, camera_id in _visit_kinds(log_id=log_id, voided=voided, person_id=after_person_id):
                 _event_write(person_id=after_person_id, at=at, kind=kind, camera_id=camera_id, log_id=log_id)
     touched = {day for event in voided for day in days_touched(event.at)}
     for person_id in {event.person_id for event in voided} | {before_person_id, after_person_id} - {None}:
         person_days_derive(person_id=person_id, days=touched | _log_days(log_id))
 
 
-def _visit_kinds(*, log_id: int, voided: list[AttendanceEvent]) -> list[tuple[str, dt.datetime, int | None]]:
-    """The events a visit gives: those it had, else those its log says (a face that counted for nobody)."""
+def _visit_kinds(*, log_id: int, voided: list[AttendanceEvent], person_id: int,
+                 ) -> list[tuple[str, dt.datetime, int | None]]:
+    """The events a visit gives (to `person_id`): those it had, else those its log says (a face
+    that counted for nobody)."""
     if voided:
         return [(event.kind, event.at, event.camera_id) for event in voided]
     log = MatchLog.objects.filter(pk=log_id).values("created_at", "last_seen", "snapshot__camera_id").first()
@@ -82,6 +113,8 @@ def _visit_kinds(*, log_id: int, voided: list[AttendanceEvent]) -> list[tuple[st
         return []
     camera_id = log["snapshot__camera_id"]
     first, last = VISIT_KINDS[camera_role(camera_id=camera_id)]
+    if first == KIOSK_TOGGLE:
+        first = kiosk_kind(person_id=person_id, at=log["created_at"], log_id=log_id)
     kinds = [(first, log["created_at"], camera_id)] if first else []
     return kinds + ([(last, log["last_seen"] or log["created_at"], camera_id)] if last else [])
 
@@ -113,8 +146,7 @@ def people_day_derive(*, person_ids: list[int], day: dt.date, now: dt.datetime |
     if not person_ids:
         return {}
     expected = people_day_rules(person_ids=person_ids, day=day)
-    no_group = GroupDayRule(group_id=None, schedule_id=None, rule=rules.DayRule(), holiday=False)
-    ruled = {person_id: expected[person_id].groups or (no_group,) for person_id in person_ids}
+    ruled = {person_id: expected[person_id].groups or (NO_GROUP,) for person_id in person_ids}
     windows = [rules.day_window(day, group.rule, zone) for groups in ruled.values() for group in groups]
     events: dict[int, list[rules.Event]] = {person_id: [] for person_id in person_ids}
     for person_id, at, kind in AttendanceEvent.objects.filter(

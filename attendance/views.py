@@ -1,5 +1,5 @@
 """Attendance pages: who was present on a day, arrivals per hour, CSV export of a date range; a
-person's contacts (added and removed from the person's page)."""
+person's contacts (added and removed from the person's page); the kiosk at the door."""
 
 import csv
 import datetime as dt
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from attendance.contacts import contact_add, contact_remove
 from attendance.forms import ContactForm
-from attendance.presenters import attendance_payload
+from attendance.presenters import attendance_payload, kiosk_greeting
 from attendance.selectors import EXPORT_COLUMNS, arrivals_per_hour, attendance_export_rows
 from faceapp.clock import site_date
 from faceapp.spreadsheet import csv_safe
@@ -106,3 +106,10 @@ def person_contact_delete(request, person_id: int, contact_id: int):
     contact_remove(contact=contact)
     messages.success(request, f"{contact.name} removed from the contacts.")
     return redirect("person-detail", person_id=person_id)
+
+
+def kiosk(request):
+    """The check-in page of a tablet at the door (public, like the login page): it shows no data by
+    itself; the camera's device token it is given opens the camera's socket (README "Kiosk")."""
+    return render(request, "attendance/kiosk.html", {"camera_fps": settings.FACEAPP_CAMERA_FPS,
+                                                     "stranger": kiosk_greeting(name=None)})

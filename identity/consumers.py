@@ -207,7 +207,8 @@ class EnrolmentConsumer(_GroupConsumer):
 class CameraConsumer(_GroupConsumer):
     """ws/cameras/<camera_id>/ (operator+ by session, or a device with that camera's token in an
     `Authorization: Bearer` header or a first `{"type": "auth", "token": ...}` message): binary
-    messages are JPEG frames, acked with camera.frame; that camera's overlays and visits come back."""
+    messages are JPEG frames, acked with camera.frame; that camera's overlays, visits and
+    camera.message (e.g. a kiosk's greeting) come back."""
 
     role = OPERATOR
     camera: Camera | None = None
@@ -280,6 +281,10 @@ class CameraConsumer(_GroupConsumer):
         if not isinstance(message, dict) or message.get("type") != "auth" or not isinstance(message.get("token"), str):
             return await self.close(code=FORBIDDEN)
         await self._join_by_token(message["token"], accepted=True)
+
+    async def camera_message(self, event: dict) -> None:
+        """Another app's word to this camera's device (attendance's kiosk greeting), relayed as it is."""
+        await self.send_json(event)
 
 
 class ImportConsumer(_GroupConsumer):

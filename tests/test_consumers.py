@@ -150,3 +150,25 @@ def test_it_refuses_a_wrong_token_another_cameras_token_and_a_viewer(camera, cli
     camera.save()
     inactive = _communicator(f"/ws/cameras/{camera.pk}/", token=camera.token)
     assert _run(lambda: _closed_with(inactive)) == FORBIDDEN
+
+
+def test_it_forwards_a_camera_message_only_to_that_cameras_device(camera):
+    """A kiosk's greeting (attendance.kiosk) reaches the device of its camera, not another's."""
+    other = Camera.objects.create(name="Hall")
+    mine = _communicator(f"/ws/cameras/{camera.pk}/", token=camera.token)
+    theirs = _communicator(f"/ws/cameras/{other.pk}/", token=other.token)
+    greeting = {"type": "camera.message", "message": {"kind": "greeting", "name": "Ada", "direction": "IN",
+                                                      "time": "08:07", "status": "on time"}}
+
+    async def scenario():
+        for communicator in (mine, theirs):
+            connected, _ = await communicator.connect(timeout=TIMEOUT)
+            assert connected
+        await sync_to_async(push)(f"camera-{camera.pk}", greeting)
+        received = await mine.receive_json_from(timeout=TIMEOUT)
+        quiet = await theirs.receive_nothing(timeout=0.5)
+        for communicator in (mine, theirs):
+            await communicator.disconnect()
+        return received, quiet
+
+    assert _run(scenario) == (greeting, True)

@@ -36,7 +36,7 @@ from tests import review_data
 from tests.api import token_key
 from tests.event_loops import run_scenario
 
-PUBLIC = "public"  # anyone: only health, the login pages (and static files, served before routing)
+PUBLIC = "public"  # anyone: only health, the login pages, the kiosk (and static files, served before routing)
 SIGN_OUT = "sign-out"  # ends a session: gives an anonymous visitor nothing but a redirect
 SIGNED = "signed-url"  # no session: a valid signed URL is the permission; forged or expired ones are refused (403)
 
@@ -52,6 +52,7 @@ EXPECTED: dict[str, str] = {
     "healthz": PUBLIC,
     "login": PUBLIC,
     "admin:login": PUBLIC,
+    "kiosk": PUBLIC,  # a tablet's page with no data of its own: its camera token opens the camera's socket
     "logout": SIGN_OUT,
     "admin:logout": SIGN_OUT,
     # pages
@@ -388,7 +389,7 @@ def test_it_lets_in_the_routes_role(key, objects, django_user_model, admin_user,
         assert not _refused(response), f"{role} GET {key}: {_describe(response)}"
 
 
-@pytest.mark.parametrize("key", ["healthz", "login", "admin:login"])
+@pytest.mark.parametrize("key", ["healthz", "login", "admin:login", "kiosk"])
 def test_it_serves_the_public_routes_to_anyone(key, client, objects):
     response = client.get(_path(key, objects))
     assert response.status_code in (200, 503)  # healthz is 503 here: no worker runs

@@ -3,7 +3,7 @@
    recognition result over the video. */
 (function () {
   "use strict";
-  const { connect, showStatus, drawBoxes, showCameraStatus, showVisit } = window.faceapp;
+  const { connect, showStatus, drawBoxes, showCameraStatus, showVisit, openWebcam, frameSender } = window.faceapp;
   const root = document.getElementById("camera");
   const visits = root.querySelector("[data-visits]");
   const isStream = root.dataset.stream === "1";
@@ -14,16 +14,13 @@
   const stats = root.querySelector("[data-stats]");
   const note = root.querySelector("[data-note]");
   const fps = Math.max(Number(root.dataset.fps) || 2, 0.1);
-  const maxWidth = 960;
-  const ackTimeoutMs = 5000;
 
   let stream = null;
   let timer = null;
-  let awaitingAck = false;
-  let sentAt = 0;
   let sent = 0;
   let results = 0;
   let lastStatus = "–";
+  const frames = frameSender(video, { onSent() { sent += 1; showStats(); } });
 
   function showStats() {
     stats.textContent = (isStream ? "" : "Frames sent: " + sent + " · last ack: " + lastStatus + " · ") +
@@ -31,10 +28,10 @@
   }
 
   const socket = connect("/ws/cameras/" + root.dataset.cameraId + "/", {
-    onStatus(state) { showStatus(state); if (state !== "live") awaitingAck = false; },
+    onStatus(state) { showStatus(state); if (state !== "live") frames.acked(); },
     onEvent(data) {
       if (data.type === "camera.frame") {
-        awaitingAck = false;
+        frames.acked();
         lastStatus = data.status;
       } else if (data.type === "camera.overlay") {
         results += 1;
@@ -48,22 +45,6 @@
       showStats();
     },
   });
-
-  function sendFrame() {
-    if (!stream || !video.videoWidth || !socket.open) return;
-    // Backpressure: one frame in flight; the server also replaces frames that wait.
-    if (awaitingAck && Date.now() - sentAt < ackTimeoutMs) return;
-    const scale = Math.min(1, maxWidth / video.videoWidth);
-    const canvas = document.createElement("canvas");
-    canvas.width = Math.round(video.videoWidth * scale);
-    canvas.height = Math.round(video.videoHeight * scale);
-    canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
-    awaitingAck = true;
-    sentAt = Date.now();
-    canvas.toBlob((blob) => {
-      if (blob && socket.send(blob)) { sent += 1; showStats(); } else { awaitingAck = false; }
-    }, "image/jpeg", 0.85);
-  }
 
   function stopCamera() {
     clearInterval(timer);
@@ -83,16 +64,15 @@
   }
   start.addEventListener("click", async () => {
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 } }, audio: false });
+      stream = await openWebcam(video);
     } catch (error) {
       note.textContent = "Camera unavailable (" + error.name + ").";
       return;
     }
-    video.srcObject = stream;
     start.hidden = true;
     stop.hidden = false;
     note.textContent = "Sending " + fps + " frame(s) per second.";
-    timer = setInterval(sendFrame, 1000 / fps);
+    timer = setInterval(() => { if (stream) frames.tick(socket); }, 1000 / fps);
   });
   stop.addEventListener("click", stopCamera);
   showStats();

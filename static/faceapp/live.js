@@ -153,7 +153,39 @@
     while (list.children.length > 50) list.lastElementChild.remove();
   }
 
-  window.faceapp = { el, formatTime, formatDateTime, formatTimes, similarityText, connect, showStatus, drawBoxes, showCameraStatus, showVisit };
+  /* The browser's camera (getUserMedia) shown in a <video>: resolves to its stream. */
+  async function openWebcam(video) {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 } }, audio: false });
+    video.srcObject = stream;
+    return stream;
+  }
+
+  /* A <video>'s frames as JPEG over a connect() socket (the camera page, the kiosk): tick(socket)
+     sends one unless one is in flight (backpressure: the next waits for the server's camera.frame
+     ack, acked(), or ackTimeoutMs); onSent() after each frame sent. */
+  function frameSender(video, { maxWidth = 960, ackTimeoutMs = 5000, onSent } = {}) {
+    let awaitingAck = false;
+    let sentAt = 0;
+    return {
+      acked() { awaitingAck = false; },
+      tick(socket) {
+        if (!video.videoWidth || !socket.open) return;
+        if (awaitingAck && Date.now() - sentAt < ackTimeoutMs) return;
+        const scale = Math.min(1, maxWidth / video.videoWidth);
+        const canvas = document.createElement("canvas");
+        canvas.width = Math.round(video.videoWidth * scale);
+        canvas.height = Math.round(video.videoHeight * scale);
+        canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+        awaitingAck = true;
+        sentAt = Date.now();
+        canvas.toBlob((blob) => {
+          if (blob && socket.send(blob)) { if (onSent) onSent(); } else { awaitingAck = false; }
+        }, "image/jpeg", 0.85);
+      },
+    };
+  }
+
+  window.faceapp = { el, formatTime, formatDateTime, formatTimes, similarityText, connect, showStatus, drawBoxes, showCameraStatus, showVisit, openWebcam, frameSender };
   /* A server-rendered <div class="box-layer" data-faces="<json_script id>" data-width data-height>. */
   function drawStoredBoxes(root) {
     for (const layer of (root || document).querySelectorAll(".box-layer[data-faces]")) {

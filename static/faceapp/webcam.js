@@ -2,7 +2,7 @@
    `webcam_photos` input holding a JPEG data URL. Without a camera the file input still works. */
 (function () {
   "use strict";
-  const { el } = window.faceapp;
+  const { el, openWebcam } = window.faceapp;
 
   function setUp(widget) {
     const form = widget.closest("form");
@@ -31,12 +31,11 @@
 
     start.addEventListener("click", async () => {
       try {
-        stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 } }, audio: false });
+        stream = await openWebcam(video);
       } catch (error) {
         note.textContent = "Camera unavailable (" + error.name + "): choose files instead.";
         return;
       }
-      video.srcObject = stream;
       video.hidden = false;
       capture.disabled = false;
       start.hidden = true;
