@@ -9,8 +9,11 @@ import threading
 import time
 from dataclasses import asdict
 
-from identity.live.sources import CameraReader, Frame, ReaderStatus, SourceConfig, SourceError, grab_frame, redact_url
+from django.conf import settings
+
+from identity.live.sources import CameraReader, Frame, ReaderStatus, SourceConfig, SourceError, grab_frame, source_shown
 from identity.models import Camera
+from identity.services.camera_sources import camera_source_secret
 from identity.services.cameras import camera_status_push
 from identity.services.frames import frame_put, reader_status_put
 from identity.vision.image import encode_jpeg
@@ -24,7 +27,9 @@ FRAME_QUALITY = 85
 
 
 def source_config(camera: Camera) -> SourceConfig:
-    return SourceConfig(kind=camera.kind, url=camera.source_url, fps=camera.fps, poll_seconds=camera.poll_seconds)
+    """The camera's source as its reader opens it: the address, the credentials apart."""
+    return SourceConfig(kind=camera.kind, url=camera.source_address, fps=camera.fps, poll_seconds=camera.poll_seconds,
+                        secret=camera_source_secret(camera=camera), networks=settings.FACEAPP_CAMERA_NETWORKS)
 
 
 def _frame_sender(camera_id: int):
@@ -54,7 +59,7 @@ class ReaderSupervisor:
                 del self.readers[camera_id]
         for camera_id, config in wanted.items():
             if camera_id not in self.readers:
-                logger.info("camera %s: reading %s %s", camera_id, config.kind, redact_url(config.url))
+                logger.info("camera %s: reading %s %s", camera_id, config.kind, source_shown(config))
                 reader = CameraReader(config, on_frame=_frame_sender(camera_id))
                 reader.start()
                 self.readers[camera_id] = (config, reader)
