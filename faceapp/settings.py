@@ -14,6 +14,7 @@ import dj_database_url
 from faceapp.clock import machine_time_zone
 from faceapp.media_storage import media_storage
 from faceapp.private import FILE_MODE, FOLDER_MODE, private_umask
+from identity.live.addresses import networks_parse  # plain Python, as is the next one
 from identity.vision.config import EngineConfig  # plain Python: the app loads it anyway
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -313,6 +314,8 @@ FACEAPP_TRACK_REEMBED_FRAMES = envint("FACEAPP_TRACK_REEMBED_FRAMES", 8)
 FACEAPP_TRACK_TIMEOUT_SECONDS = envfloat("FACEAPP_TRACK_TIMEOUT_SECONDS", 3.0)
 # Video-file cameras play files from this folder only.
 FACEAPP_VIDEO_DIR = Path(envstr("FACEAPP_VIDEO_DIR", str(DATA_DIR / "videos"))).resolve()
+# Stream cameras may only be in these networks (CIDRs, comma separated; empty: anywhere the server reaches).
+FACEAPP_CAMERA_NETWORKS = networks_parse(envstr("FACEAPP_CAMERA_NETWORKS"), name="FACEAPP_CAMERA_NETWORKS")
 # The same identity seen again on the same camera this soon extends its visit.
 FACEAPP_VISIT_COOLDOWN_SECONDS = envfloat("FACEAPP_VISIT_COOLDOWN_SECONDS", 120.0)
 

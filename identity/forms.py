@@ -9,8 +9,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from identity.live.addresses import AddressError
+from identity.live.source_url import SourceUrlError
 from identity.models import Camera, Person
 from identity.roles import ADMIN, OPERATOR, VIEWER
+from identity.services.camera_sources import camera_source_check, camera_source_set
 from identity.services.enrolment import person_code_clean
 
 CONSENT_SENTENCE = (
@@ -124,27 +127,27 @@ class UploadForm(forms.Form):
         return photos
 
 
-STREAM_SCHEMES = {Camera.RTSP: ("rtsp", "rtsps"), Camera.MJPEG: ("http", "https"), Camera.SNAPSHOT: ("http", "https")}
-
-
 class CameraForm(forms.ModelForm):
-    """A camera and its source. The stored URL may hold credentials: it is never put back in
-    the form; left empty on an edit, the stored one is kept."""
+    """A camera and its source. The URL passes the source gate (identity.live.source_url) and is
+    stored split: its address, shown from then on, and its credentials, sealed and never put
+    back in the form or shown. Left empty on an edit, the stored source is kept."""
 
     source_url = forms.CharField(
-        label="Stream URL or file", required=False, widget=forms.PasswordInput(render_value=False),
+        label="Stream URL or file", required=False, strip=False, widget=forms.PasswordInput(render_value=False),
         help_text="rtsp://user:password@host/stream, an http(s) MJPEG or snapshot URL, or a video file in the "
-                  "videos folder. Stored, never shown again.",
+                  "videos folder. Characters a URL cannot carry as they are go percent-encoded (%40 for @, %20 "
+                  "for a space). The address is shown from then on; the password never again.",
     )
 
     class Meta:
         model = Camera
-        fields = ["name", "kind", "source_url", "fps", "poll_seconds"]
+        fields = ["name", "kind", "fps", "poll_seconds"]
         labels = {"fps": "Frames per second analysed", "poll_seconds": "Snapshot URL: seconds between requests"}
 
     def __init__(self, *args, video_dir=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.video_dir = video_dir
+        self.order_fields(["name", "kind", "source_url"])
         for name in ("fps", "poll_seconds"):  # left empty: the model's default
             self.fields[name].required = False
 
@@ -166,23 +169,31 @@ class CameraForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        kind, url = cleaned.get("kind"), (cleaned.get("source_url") or "").strip()
+        # Only plain spaces around it are the input's: a line break or tab is the gate's to refuse.
+        kind, url = cleaned.get("kind"), (cleaned.get("source_url") or "").strip(" ")
+        cleaned["source_url"] = None  # None: the stored source stays as it is
         if kind not in Camera.STREAM_KINDS:
             cleaned["source_url"] = ""
-            return cleaned
-        if not url and self.instance.pk and self.instance.kind == kind:
-            cleaned["source_url"] = self.instance.source_url  # unchanged: keep the stored one
-            return cleaned
-        if not url:
+        elif not url and self.instance.pk and self.instance.kind == kind:
+            pass  # unchanged: keep the stored one
+        elif not url:
             self.add_error("source_url", "a stream camera needs its URL (or file)")
         elif kind == Camera.FILE:
             cleaned["source_url"] = self._video_path(url)
-        elif url.split("://", 1)[0].lower() not in STREAM_SCHEMES[kind]:
-            schemes = " or ".join(f"{s}://" for s in STREAM_SCHEMES[kind])
-            self.add_error("source_url", f"a {dict(Camera.KIND_CHOICES)[kind]} URL starts with {schemes}")
         else:
-            cleaned["source_url"] = url
+            try:
+                camera_source_check(kind=kind, url=url)
+            except (SourceUrlError, AddressError) as error:
+                self.add_error("source_url", f"{error}.")
+            else:
+                cleaned["source_url"] = url
         return cleaned
+
+    def save(self, commit=True):
+        url = self.cleaned_data.get("source_url")
+        if url is not None:
+            camera_source_set(camera=self.instance, url=url)
+        return super().save(commit=commit)
 
     def _video_path(self, value: str) -> str:
         # Only files in the videos folder: a camera must not become a way to read the server's files.

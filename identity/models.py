@@ -109,8 +109,10 @@ class Camera(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=10, choices=KIND_CHOICES, default=WEBCAM)
-    # Stream kinds: the URL (or file path). It may hold credentials: never shown back or logged.
-    source_url = models.TextField(blank=True)
+    # Stream kinds: the URL's address, without credentials (identity.live.source_url), or the file's
+    # path: what is shown, logged and sent. The credentials apart, sealed (identity.services.camera_sources).
+    source_address = models.TextField(blank=True)
+    source_secret = models.TextField(blank=True)
     fps = models.FloatField(default=5.0)  # frames a second taken from a stream
     poll_seconds = models.FloatField(default=2.0)  # snapshot URLs: one request every this many seconds
     token = models.CharField(max_length=64, unique=True, default=new_camera_token)

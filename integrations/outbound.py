@@ -12,7 +12,6 @@ destination allows private addresses.
 """
 
 import functools
-import ipaddress
 import socket
 import time
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from identity.live.addresses import AddressError, address_problem, resolve
 
 USER_AGENT = "faceapp-webhooks/1"
 SCHEMES = ("http", "https")
@@ -41,23 +42,11 @@ class Answer:
     retry: bool  # worth another attempt later
 
 
-def address_problem(address: str) -> str | None:
-    """Why a destination without "allow private addresses" may not reach `address`, else None."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    for kind, found in (("loopback", ip.is_loopback), ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
-                        ("unspecified", ip.is_unspecified), ("private", ip.is_private), ("reserved", ip.is_reserved)):
-        if found:
-            return f"{ip} is a {kind} address"
-    return None if ip.is_global else f"{ip} is not a public address"
-
-
 def _resolve(host: str, port: int, allow_private: bool) -> list[tuple]:
     try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise OSError(f"cannot resolve {host}: {exc}") from None
+        found = resolve(host, port)
+    except AddressError as exc:
+        raise OSError(str(exc)) from None
     if not allow_private:
         for *_, sockaddr in found:
             if problem := address_problem(sockaddr[0]):

@@ -5,6 +5,7 @@ port, so that a test can take a camera away and bring it back; both stop on cont
 
 from __future__ import annotations
 
+import base64
 import socket
 import subprocess
 import tempfile
@@ -105,13 +106,16 @@ class RtspServer:
 
 
 class MjpegServer:
-    """/stream.mjpg: the frames as multipart JPEGs at `fps`, looping, from the first for each client;
-    /snapshot.jpg: the current frame; /: a camera's web page (what a wrong snapshot URL gives)."""
+    """/stream.mjpg (or `stream_target`): the frames as multipart JPEGs at `fps`, looping, from the
+    first for each client; /snapshot.jpg: the current frame; /: a camera's web page (what a wrong
+    snapshot URL gives). With `basic_auth` ("user:password"), the stream asks for it (401) first."""
 
-    def __init__(self, frames: list[np.ndarray], *, fps: float = 10):
+    def __init__(self, frames: list[np.ndarray], *, fps: float = 10, stream_target: str = "/stream.mjpg",
+                 basic_auth: str | None = None):
         self.jpegs, self.fps, self.port = [faces_data.jpeg(f, quality=85) for f in frames], fps, free_port()
+        self.stream_target, self.basic_auth = stream_target, basic_auth
         base = f"http://127.0.0.1:{self.port}"
-        self.stream_url, self.snapshot_url, self.page_url = f"{base}/stream.mjpg", f"{base}/snapshot.jpg", f"{base}/"
+        self.stream_url, self.snapshot_url, self.page_url = f"{base}{stream_target}", f"{base}/snapshot.jpg", f"{base}/"
         self.httpd: _Httpd | None = None
         self.started = time.monotonic()
 
@@ -153,14 +157,23 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        camera = self.server.camera
         if self.path == "/snapshot.jpg":
-            self._send(self.server.camera.current(), "image/jpeg")
-        elif self.path == "/stream.mjpg":
+            self._send(camera.current(), "image/jpeg")
+        elif self.path == camera.stream_target and camera.basic_auth and not self._authorized(camera.basic_auth):
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="camera"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.path == camera.stream_target:
             self._stream()
         elif self.path == "/":
             self._send(b"<html><body>camera login</body></html>", "text/html; charset=utf-8")
         else:
             self.send_error(404)
+
+    def _authorized(self, basic_auth: str) -> bool:
+        return self.headers.get("Authorization", "") == "Basic " + base64.b64encode(basic_auth.encode()).decode()
 
     def _send(self, data: bytes, content_type: str) -> None:
         self.send_response(200)

@@ -74,7 +74,7 @@ def test_it_sends_a_visit_opened_for_each_named_face_of_a_photo(aaron, media_roo
 
 @pytest.mark.usefixtures("fresh_live_state")
 def test_it_sends_a_camera_visits_opening_and_end(aaron, media_root, heard, committed):
-    door = Camera.objects.create(name="Door", kind=Camera.RTSP, source_url="rtsp://127.0.0.1:9/none")
+    door = Camera.objects.create(name="Door", kind=Camera.RTSP, source_address="rtsp://127.0.0.1:9/none")
     start = time.time()
     with committed():
         for index in range(8):

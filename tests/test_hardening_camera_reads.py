@@ -159,7 +159,7 @@ def test_it_tests_a_connection_to_a_banner_server_in_a_worker_with_a_fixed_messa
     caplog.set_level(logging.DEBUG)
     client.force_login(operator_user)
     with foreign_servers.nats_like() as server:
-        camera = Camera.objects.create(name="Gate", kind=kind, source_url=server.url(SCHEMES[kind]))
+        camera = Camera.objects.create(name="Gate", kind=kind, source_address=server.url(SCHEMES[kind]))
         body = _test_page(client, camera)
 
     assert _test_error(body) == NOT_CAMERA
@@ -171,12 +171,12 @@ def test_it_tests_a_connection_to_a_banner_server_in_a_worker_with_a_fixed_messa
 def test_it_answers_an_odd_stored_url_with_a_fixed_message_not_a_500(name, client, operator_user, celery_worker,
                                                                       test_deadline):
     url = ODD_URLS[name].format(scheme="http", port=foreign_servers.closed_port())
-    camera = Camera.objects.create(name="Gate", kind=Camera.SNAPSHOT, source_url=url)  # as an old row holds it
+    camera = Camera.objects.create(name="Gate", kind=Camera.SNAPSHOT, source_address=url)  # as an old row holds it
     client.force_login(operator_user)
 
     body = _test_page(client, camera)
 
-    # The page shows the stored source as it is (the URL gate is another change's); the answer is fixed.
+    # The reader gates the stored address as it opens it: the answer is a fixed message.
     assert _test_error(body) in FIXED
 
 
@@ -194,7 +194,7 @@ def test_it_leaves_a_connection_test_to_a_worker(client, operator_user, settings
     settings.FACEAPP_COMPARE_WAIT_SECONDS = 0.5  # no worker runs in this test
     settings.FACEAPP_RATE_COMPARE_PER_MINUTE = 0
     camera = Camera.objects.create(name="Gate", kind=Camera.SNAPSHOT,
-                                   source_url=f"http://127.0.0.1:{foreign_servers.closed_port()}/snap.jpg")
+                                   source_address=f"http://127.0.0.1:{foreign_servers.closed_port()}/snap.jpg")
     client.force_login(operator_user)
 
     body = _test_page(client, camera)
@@ -226,7 +226,7 @@ def test_it_says_a_snapshot_bomb_is_too_large_on_the_test_page(bomb, client, ope
                                                                test_deadline):
     client.force_login(operator_user)
     with foreign_servers.FileServer(bomb) as server:
-        camera = Camera.objects.create(name="Gate", kind=Camera.SNAPSHOT, source_url=server.url("http", "/snap.jpg"))
+        camera = Camera.objects.create(name="Gate", kind=Camera.SNAPSHOT, source_address=server.url("http", "/snap.jpg"))
         body = _test_page(client, camera)
 
     assert _test_error(body) == TOO_LARGE and "data-test-frame" not in body
@@ -266,7 +266,7 @@ def test_it_answers_a_slow_source_through_the_page_within_the_deadline(client, o
                                                                         test_deadline):
     client.force_login(operator_user)
     with foreign_servers.SlowServer() as server:
-        camera = Camera.objects.create(name="Gate", kind=Camera.SNAPSHOT, source_url=server.url("http", "/snap.jpg"))
+        camera = Camera.objects.create(name="Gate", kind=Camera.SNAPSHOT, source_address=server.url("http", "/snap.jpg"))
         body = _test_page(client, camera)
         closed = server.client_closed.wait(30)
 
@@ -290,7 +290,7 @@ def test_it_keeps_a_banner_out_of_the_camera_status_the_dashboard_the_events_and
     stop = threading.Event()
     supervisor = ReaderSupervisor()
     with foreign_servers.TurncoatCamera(faces_data.jpeg(live_data.scene(None), quality=80)) as server:
-        camera = Camera.objects.create(name="Gate", kind=Camera.SNAPSHOT, source_url=server.url("http", "/snap.jpg"),
+        camera = Camera.objects.create(name="Gate", kind=Camera.SNAPSHOT, source_address=server.url("http", "/snap.jpg"),
                                        poll_seconds=0.2)
         live_data.live_keys_clear(camera)
         thread = threading.Thread(target=supervisor.run, args=(stop,), daemon=True)

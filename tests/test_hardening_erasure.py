@@ -151,7 +151,7 @@ def test_it_blacks_out_an_erased_persons_face_in_a_shared_snapshot(group_photo, 
 def door_visits(two_enrolled, fresh_live_state, django_capture_on_commit_callbacks):
     """The group standing at a door camera for 2 s: one visit each, whose evidence frame (the
     whole frame) shows the whole group."""
-    door = Camera.objects.create(name="Door", kind=Camera.RTSP, source_url="rtsp://127.0.0.1:9/none")
+    door = Camera.objects.create(name="Door", kind=Camera.RTSP, source_address="rtsp://127.0.0.1:9/none")
     frame, nobody = faces_data.photo(GROUP), faces_data.jpeg(np.full((383, 594, 3), 128, np.uint8))
     with django_capture_on_commit_callbacks(execute=True):
         for index in range(30):  # then 4 s of nobody: the visits end

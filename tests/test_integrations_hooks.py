@@ -100,7 +100,7 @@ def test_it_publishes_a_stream_camera_going_offline_and_back(media_root):
     stop = threading.Event()
     supervisor = ReaderSupervisor()
     with streams.MjpegServer([live_data.scene(None)], fps=5) as server:
-        camera = Camera.objects.create(name="Gate", kind=Camera.MJPEG, source_url=server.stream_url, fps=2)
+        camera = Camera.objects.create(name="Gate", kind=Camera.MJPEG, source_address=server.stream_url, fps=2)
         live_data.live_keys_clear(camera)
         thread = threading.Thread(target=supervisor.run, args=(stop,), daemon=True)
         thread.start()

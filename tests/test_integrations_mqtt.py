@@ -239,7 +239,7 @@ def test_it_announces_people_and_cameras_with_valid_home_assistant_discovery(sha
     config = configure(port=shared_broker)
     ada = Person.objects.create(name="Ada", code="A-1")
     Person.objects.create(name="Gone", active=False)
-    door = Camera.objects.create(name="Front door", kind=Camera.RTSP, source_url="rtsp://127.0.0.1:9/door")
+    door = Camera.objects.create(name="Front door", kind=Camera.RTSP, source_address="rtsp://127.0.0.1:9/door")
     Camera.objects.create(name="Desk")  # a browser camera: no reader, so no "Online" sensor
     disc = config.discovery_prefix
     observer = Observer(port=shared_broker, topics=[f"{disc}/#", f"{config.prefix}/bridge/#"])
@@ -359,7 +359,7 @@ def test_it_never_logs_or_shows_the_brokers_password(configure, caplog):
     stop.set()
     thread.join(30)
     status = read_status(config=config)
-    assert status["broker"] == f"mqtt://***@127.0.0.1:{port}"
+    assert status["broker"] == f"mqtt://127.0.0.1:{port}"
     assert "s3cr3t" not in json.dumps(status) and "s3cr3t" not in caplog.text
     assert "trying again" in caplog.text
 

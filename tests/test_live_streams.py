@@ -37,7 +37,7 @@ def readers():
 
 
 def _camera(kind: str, url: str) -> Camera:
-    camera = Camera.objects.create(name=f"Gate {kind}", kind=kind, source_url=url, fps=5)
+    camera = Camera.objects.create(name=f"Gate {kind}", kind=kind, source_address=url, fps=5)
     live_data.live_keys_clear(camera)
     return camera
 

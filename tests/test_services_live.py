@@ -18,7 +18,7 @@ FRAME_SECONDS = 0.2  # 5 fps
 
 @pytest.fixture
 def door():
-    return Camera.objects.create(name="Door", kind=Camera.RTSP, source_url="rtsp://127.0.0.1:9/none")
+    return Camera.objects.create(name="Door", kind=Camera.RTSP, source_address="rtsp://127.0.0.1:9/none")
 
 
 def _show(camera: Camera, name: str | None, frames: int, start: float) -> float:

@@ -23,6 +23,8 @@ ENDED = "ended"
 BAD_URL = "bad-url"
 NO_FILE = "no-file"
 UNKNOWN_KIND = "unknown-kind"
+CREDENTIALS = "credentials"
+NOT_ALLOWED = "not-allowed"
 FAILED = "failed"
 
 MESSAGES = {
@@ -42,6 +44,8 @@ MESSAGES = {
     BAD_URL: "not a valid camera address",
     NO_FILE: "file not found",
     UNKNOWN_KIND: "unknown source kind",
+    CREDENTIALS: "its stored credentials cannot be read (the secret key changed?): enter its URL again",
+    NOT_ALLOWED: "the camera's address is outside the camera networks (FACEAPP_CAMERA_NETWORKS)",
     FAILED: "the stream cannot be read",
 }
 

@@ -6,34 +6,37 @@ PyAV rather than OpenCV's FFmpeg backend: it has open and read timeouts and read
 stopped. Frames are sampled to the configured fps. A CameraReader thread keeps one source going:
 reconnects with backoff and reports its state. Every failure is a SourceError with a fixed
 message (identity.live.source_errors): no text of FFmpeg's, Python's or the far end's is shown
-or logged, since it can carry the URL, its credentials or a foreign service's banner.
+or logged, since it can carry the URL, its credentials or a foreign service's banner. A source's
+URL passes identity.live.source_url's gate at every open, its host is checked against the camera
+networks, and FFmpeg may use only its kind's protocols; the credentials are joined to the
+address only to open it, and the app names a source by its address alone.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from identity.live import source_errors as reasons
+from identity.live.addresses import AddressError, Network, networks_check
 from identity.live.snapshots import snapshot_image
 from identity.live.source_errors import SourceError
+from identity.live.source_url import SourceSecret, SourceUrlError, address_shown, source_join, source_split
 from identity.vision.image import DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_PIXELS
 
 logger = logging.getLogger(__name__)
 
 SOURCE_KINDS = ("rtsp", "mjpeg", "snapshot", "file")
-# Userinfo runs to the last "@" before the path: a password may itself hold an "@".
-_USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s'\"]*@")
-_SECRET_PARAMS = re.compile(r"([?&;](?:password|passwd|pass|pwd|token|auth)=)[^&;#\s'\"]*", re.IGNORECASE)
+# FFmpeg's protocols for each kind: neither a redirect nor a playlist takes a source to another one.
+AV_PROTOCOLS = {"rtsp": "rtsp,rtsps,tcp,tls", "mjpeg": "http,https,tcp,tls", "file": "file"}
 MAX_SNAPSHOT_BYTES = 20 * 1024 * 1024
 FPS_WINDOW = 5.0  # seconds over which ReaderStatus.fps_in is counted
 # A reader's first frame comes within this many read timeouts of the open (a source that sends
@@ -44,15 +47,10 @@ FIRST_FRAME_TIMEOUTS = 3
 GRAB_SPLIT = 4
 
 
-def redact_url(url: str) -> str:
-    """rtsp://user:pw@host/x -> rtsp://***@host/x; secret-looking query values -> ***."""
-    return _SECRET_PARAMS.sub(r"\1***", _USERINFO.sub(r"\1***@", url or ""))
-
-
 @dataclass(frozen=True)
 class SourceConfig:
     kind: str  # one of SOURCE_KINDS
-    url: str  # rtsp:// or http(s):// URL, or a file path for "file"
+    url: str  # rtsp:// or http(s):// URL (its address: credentials in `secret`), or a file path for "file"
     fps: float = 5.0  # frames a second delivered
     poll_seconds: float = 2.0  # snapshot sources: one request every this many seconds
     timeout: float = 10.0  # open and read timeout, seconds; a snapshot's whole request; a grab's whole deadline
@@ -60,12 +58,39 @@ class SourceConfig:
     max_bytes: int = MAX_SNAPSHOT_BYTES  # snapshot sources: the most bytes read (the upload cap)
     max_pixels: int = DEFAULT_MAX_PIXELS  # a bigger picture is refused, not decoded (all kinds)
     max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES  # snapshot sources: what decoding may hold
+    # Joined to `url` only to open it; None: stored credentials that can no longer be read.
+    secret: SourceSecret | None = field(default=SourceSecret(), repr=False)
+    networks: tuple[Network, ...] = ()  # the networks a source may be in (FACEAPP_CAMERA_NETWORKS); () = any
 
 
 @dataclass(frozen=True)
 class Frame:
     image: np.ndarray  # BGR uint8 (H, W, 3)
     captured_at: float  # time.time() when read
+
+
+def source_shown(config: SourceConfig) -> str:
+    """The source as the app shows it: its address (or file path), never its credentials."""
+    return address_shown(config.url, kind=config.kind)
+
+
+def source_open_url(config: SourceConfig) -> str:
+    """The URL to open: the address through the gate, credentials joined, the host in the camera networks."""
+    if config.kind == "file":
+        return config.url
+    if config.secret is None:
+        raise SourceError(reasons.CREDENTIALS)
+    try:
+        address, inline = source_split(config.url, kind=config.kind)
+        url = source_join(address, config.secret or inline)
+        source_split(url, kind=config.kind)  # the stored credentials pass the same gate
+    except SourceUrlError:
+        raise SourceError(reasons.BAD_URL) from None
+    try:
+        networks_check(address.host, address.port or 0, config.networks)
+    except AddressError:
+        raise SourceError(reasons.NOT_ALLOWED) from None
+    return url
 
 
 @dataclass(frozen=True)
@@ -118,13 +143,16 @@ def _open_av(config: SourceConfig, deadlines: _Deadlines):
     import av  # PyAV loads FFmpeg: only processes that read streams pay for it
 
     # max_pixels: FFmpeg's decoders refuse a bigger picture (probing the stream decodes one too).
-    options = {"max_pixels": str(config.max_pixels)}
+    options = {"max_pixels": str(config.max_pixels), "protocol_whitelist": AV_PROTOCOLS[config.kind]}
     if config.kind == "rtsp":
         options["rtsp_transport"] = "tcp"
-    kwargs = {"format": "mpjpeg"} if config.kind == "mjpeg" else {}
+    if config.kind == "mjpeg":
+        options["max_redirects"] = "0"  # a redirect could lead out of the camera networks
+    url = source_open_url(config)
     started = time.monotonic()
     try:
-        container = av.open(config.url, options=options, timeout=(deadlines.op, deadlines.op), **kwargs)
+        container = av.open(url, format={"rtsp": "rtsp", "mjpeg": "mpjpeg"}.get(config.kind), options=options,
+                            timeout=(deadlines.op, deadlines.op))
     except Exception as exc:  # whatever FFmpeg makes of the far end: a fixed reason
         raise _opening_error(config, exc, deadlines, time.monotonic() - started) from None
     if not container.streams.video:
@@ -189,7 +217,7 @@ def _av_frames(config: SourceConfig, stop: threading.Event, *, whole: bool = Fal
 
 
 def _snapshot(config: SourceConfig) -> np.ndarray:
-    return snapshot_image(config.url, timeout=config.timeout, max_bytes=config.max_bytes,
+    return snapshot_image(source_open_url(config), timeout=config.timeout, max_bytes=config.max_bytes,
                           max_pixels=config.max_pixels, max_decoded_bytes=config.max_decoded_bytes)
 
 
@@ -274,7 +302,7 @@ class CameraReader(threading.Thread):
             try:
                 self.on_status(self.status)
             except Exception:
-                logger.exception("camera status handler failed (%s)", redact_url(self.config.url))
+                logger.exception("camera status handler failed (%s)", source_shown(self.config))
 
     def _read(self) -> bool:
         """One connection's frames to on_frame; True when the source has simply finished."""
@@ -285,7 +313,7 @@ class CameraReader(threading.Thread):
             try:
                 self.on_frame(frame)
             except Exception:
-                logger.exception("camera frame handler failed (%s)", redact_url(self.config.url))
+                logger.exception("camera frame handler failed (%s)", source_shown(self.config))
         if self._stop_event.is_set() or self.config.kind == "file":
             return True  # stopped, or a file played once (loop=False)
         raise SourceError(reasons.ENDED)

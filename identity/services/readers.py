@@ -12,9 +12,10 @@ from dataclasses import asdict, replace
 
 from django.conf import settings
 
-from identity.live.sources import CameraReader, Frame, ReaderStatus, SourceConfig, SourceError, grab_frame, redact_url
+from identity.live.sources import CameraReader, Frame, ReaderStatus, SourceConfig, SourceError, grab_frame, source_shown
 from identity.models import Camera
 from identity.presenters import jpeg_data_url
+from identity.services.camera_sources import camera_source_secret
 from identity.services.cameras import camera_status_push
 from identity.services.frames import frame_put, reader_status_put
 from identity.services.uploads import max_image_pixels, max_upload_bytes
@@ -31,9 +32,11 @@ TEST_KIND = "camera-test"
 
 
 def source_config(camera: Camera) -> SourceConfig:
-    """The camera's source, snapshots read and decoded under the upload path's caps."""
-    return SourceConfig(kind=camera.kind, url=camera.source_url, fps=camera.fps, poll_seconds=camera.poll_seconds,
-                        max_bytes=max_upload_bytes(), max_pixels=max_image_pixels())
+    """The camera's source as its reader opens it: the address, the credentials apart; snapshots
+    read and decoded under the upload path's caps."""
+    return SourceConfig(kind=camera.kind, url=camera.source_address, fps=camera.fps, poll_seconds=camera.poll_seconds,
+                        max_bytes=max_upload_bytes(), max_pixels=max_image_pixels(),
+                        secret=camera_source_secret(camera=camera), networks=settings.FACEAPP_CAMERA_NETWORKS)
 
 
 def _frame_sender(camera_id: int):
@@ -63,7 +66,7 @@ class ReaderSupervisor:
                 del self.readers[camera_id]
         for camera_id, config in wanted.items():
             if camera_id not in self.readers:
-                logger.info("camera %s: reading %s %s", camera_id, config.kind, redact_url(config.url))
+                logger.info("camera %s: reading %s %s", camera_id, config.kind, source_shown(config))
                 reader = CameraReader(config, on_frame=_frame_sender(camera_id))
                 reader.start()
                 self.readers[camera_id] = (config, reader)

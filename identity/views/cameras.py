@@ -8,11 +8,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from identity.forms import CameraEditForm, CameraForm, posted
-from identity.live.sources import redact_url
 from identity.models import Camera
 from identity.roles import ADMIN, OPERATOR, role_required
 from identity.selectors import camera_statuses
 from identity.services import cameras
+from identity.services.camera_sources import camera_source_shown
 from identity.services.readers import camera_test_submit, camera_test_wait
 from identity.services.worker_jobs import JobRefused
 from identity.views.refusals import NO_WORKER_ANSWER
@@ -54,7 +54,7 @@ def camera_edit(request, camera_id: int):
         form.save()
         messages.success(request, f"Camera {camera.name} saved.")
         return redirect("camera-view", camera.pk)
-    context = {"camera": camera, "form": form, "source": redact_url(camera.source_url)}
+    context = {"camera": camera, "form": form, "source": camera_source_shown(camera=camera)}
     return render(request, "identity/camera_edit.html", context)
 
 
@@ -62,7 +62,7 @@ def camera_edit(request, camera_id: int):
 def camera_view(request, camera_id: int):
     camera = get_object_or_404(Camera, pk=camera_id)
     context = {
-        "camera": camera, "camera_fps": settings.FACEAPP_CAMERA_FPS, "source": redact_url(camera.source_url),
+        "camera": camera, "camera_fps": settings.FACEAPP_CAMERA_FPS, "source": camera_source_shown(camera=camera),
         "status": camera_statuses(cameras=[camera])[camera.pk],
     }
     return render(request, "identity/camera_view.html", context)
@@ -79,7 +79,7 @@ def camera_test(request, camera_id: int):
     except JobRefused as refused:
         test = {"error": str(refused)}
     context = {
-        "camera": camera, "camera_fps": settings.FACEAPP_CAMERA_FPS, "source": redact_url(camera.source_url),
+        "camera": camera, "camera_fps": settings.FACEAPP_CAMERA_FPS, "source": camera_source_shown(camera=camera),
         "status": camera_statuses(cameras=[camera])[camera.pk], "test": test,
     }
     return render(request, "identity/camera_view.html", context)

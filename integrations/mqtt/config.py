@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from identity.live.sources import redact_url
-
 SCHEMES = {"mqtt": (False, 1883), "mqtts": (True, 8883)}  # scheme -> (TLS, default port)
 _WILDCARDS = re.compile(r"[+#\x00]")
 
@@ -20,7 +18,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class MqttConfig:
-    url: str = field(repr=False)  # may hold credentials: show `shown`, never this
+    url: str = field(repr=False)  # may hold credentials: show `shown` (built from the parts), never this
     host: str
     port: int
     tls: bool
@@ -35,7 +33,8 @@ class MqttConfig:
 
     @property
     def shown(self) -> str:
-        return redact_url(self.url)
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
 
     @property
     def redis_namespace(self) -> str:
@@ -52,20 +51,25 @@ def _topic_prefix(value: str, *, name: str) -> str:
 
 def config_from_url(*, url: str, client_id: str, prefix: str, discovery_prefix: str,
                     presence_timeout: float, tls_ca: str = "") -> MqttConfig:  # fmt: skip
-    parts = urllib.parse.urlsplit(url.strip())
-    if parts.scheme not in SCHEMES or not parts.hostname:
-        raise ConfigError(f"FACEAPP_MQTT_URL must look like mqtt://[user:pass@]host[:port] or mqtts://...: {redact_url(url)}")
+    # Neither the URL nor Python's errors about it (they quote its netloc) go into a message.
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        hostname = parts.hostname
+    except ValueError:
+        parts, hostname = None, None
+    if parts is None or parts.scheme not in SCHEMES or not hostname:
+        raise ConfigError("FACEAPP_MQTT_URL must look like mqtt://[user:pass@]host[:port] or mqtts://...")
     tls, default_port = SCHEMES[parts.scheme]
     try:
         port = parts.port or default_port
     except ValueError:
-        raise ConfigError(f"FACEAPP_MQTT_URL has a bad port: {redact_url(url)}") from None
+        raise ConfigError("FACEAPP_MQTT_URL has a bad port (a number from 1 to 65535)") from None
     topic_prefix = _topic_prefix(prefix, name="FACEAPP_MQTT_PREFIX")
     if not topic_prefix:
         raise ConfigError("FACEAPP_MQTT_PREFIX must not be empty")
     unquote = urllib.parse.unquote
     return MqttConfig(
-        url=url, host=parts.hostname, port=port, tls=tls, tls_ca=tls_ca, client_id=client_id,
+        url=url, host=hostname, port=port, tls=tls, tls_ca=tls_ca, client_id=client_id,
         prefix=topic_prefix, discovery_prefix=_topic_prefix(discovery_prefix, name="FACEAPP_MQTT_DISCOVERY_PREFIX"),
         presence_timeout=max(0.0, presence_timeout),
         username=unquote(parts.username) if parts.username is not None else None,
