@@ -115,8 +115,8 @@ def test_it_refuses_a_viewer_what_it_refuses_on_the_filesystem(s3_media, viewer_
 
     assert viewer.get(reverse("media-sample-photo", args=[sample.pk])).status_code == 403
     assert viewer.get(reverse("media-sample-crop", args=[sample.pk])).status_code == 403
-    assert viewer.get(reverse("media-log-crop", args=[old.pk])).status_code == 403
-    assert viewer.get(reverse("media-snapshot", args=[old.snapshot_id])).status_code == 403
+    assert viewer.get(reverse("media-log-crop", args=[old.pk])).status_code == 404  # older than the viewer window: as if missing
+    assert viewer.get(reverse("media-snapshot", args=[old.snapshot_id])).status_code == 404
     assert viewer.get(reverse("media-log-crop", args=[recent.pk])).status_code == 200
     assert viewer.get(reverse("media-snapshot", args=[recent.snapshot_id])).status_code == 200
 
