@@ -7,6 +7,7 @@ from django.db import transaction
 
 from attendance.models import RegisterDay
 from attendance.register_presenters import register_row_events
+from faceapp.clock import site_date
 from identity.services.realtime import push
 
 
@@ -15,9 +16,11 @@ def register_group(group_id: int) -> str:
 
 
 def register_rows_push(*, rows: list[RegisterDay], derived_at: dt.datetime) -> None:
-    """Push the rows written at `derived_at` (new or changed: a row left as it was keeps its
-    computed_at, so a scheduler pass over settled days sends nothing) once they commit."""
-    fresh = [row for row in rows if row.group_id is not None and row.computed_at == derived_at]
+    """Push the rows of today written at `derived_at` (new or changed: a row left as it was keeps
+    its computed_at, so a scheduler pass over settled days sends nothing) once they commit. Only
+    today's register is live: a past day derived again (a recomputation) pushes nothing."""
+    today = site_date(derived_at)
+    fresh = [row for row in rows if row.group_id is not None and row.computed_at == derived_at and row.day == today]
     if not fresh:
         return
 
