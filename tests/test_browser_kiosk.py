@@ -10,6 +10,7 @@ import re
 import pytest
 
 from attendance.models import AttendanceEvent, CameraRole
+from attendance.presenters import KIOSK_STRANGER
 from identity.models import Camera
 from tests import live_data
 from tests.browser import (
@@ -74,3 +75,29 @@ def test_it_greets_aaron_by_name_with_an_in_at_the_kiosk(worker_enrolled_aaron, 
         tablet.click("[data-forget]")
         expect(tablet.locator("[data-setup]")).to_be_visible()
         assert tablet.evaluate("localStorage.getItem('faceapp.kiosk')") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_sends_a_stranger_to_the_office(worker_enrolled_aaron, tmp_path, monkeypatch):
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    kiosk = Camera.objects.create(name="Door tablet", kind=Camera.WEBCAM)
+    CameraRole.objects.create(camera=kiosk, role=CameraRole.KIOSK)
+    live_data.live_keys_clear(kiosk)
+    video = fake_camera_file(FIXTURES / "lfw_person_b_1.jpg", tmp_path / "stranger.y4m")  # nobody enrolled
+    ARTIFACTS.mkdir(exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        base_url = stack.enter_context(live_server(tmp_path))
+        monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # as above: the ORM after Daphne started
+        browser = launch_chromium(stack.enter_context(sync_playwright()), fake_camera_args(video))
+        stack.callback(browser.close)
+        phone = browser.new_context(viewport=PHONE, permissions=["camera"]).new_page()
+        phone.add_init_script(RECORD_VIOLATIONS)
+        set_up(phone, base_url, kiosk)
+
+        expect(phone.locator("[data-greeting] [data-name]")).to_have_text(KIOSK_STRANGER, timeout=WAIT_MS)
+        phone.screenshot(path=str(ARTIFACTS / "kiosk_stranger_narrow.png"))
+        expect(phone.locator("[data-greeting] [data-direction]")).to_have_text("")
+        assert phone.evaluate("window.cspViolations") == []
+    assert not AttendanceEvent.objects.exists()  # a stranger checks nobody in
