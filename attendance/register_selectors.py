@@ -50,3 +50,17 @@ def person_month(*, person_id: int, groups, year: int, month: int) -> tuple[list
                 totals.add(cell)
         months.append(GroupMonth(group, cells, totals))
     return days, months
+
+
+def in_building_now(*, groups, day: dt.date, with_ungrouped: bool) -> list[tuple]:
+    """Who is in now on `day` (an IN with no OUT yet) in these groups, and, `with_ungrouped`,
+    people in no group: [(person, [group names], first in)], by name. One query."""
+    where = Q(group__in=groups) | Q(group__isnull=True) if with_ungrouped else Q(group__in=groups)
+    rows = (RegisterDay.objects.filter(where, day=day, in_now=True, person__active=True)
+            .select_related("person", "group").order_by("person__name", "person_id", "group__name"))
+    people: dict[int, tuple] = {}
+    for row in rows:
+        person, names, first_in = people.setdefault(row.person_id, (row.person, [], row.first_in))
+        if row.group is not None:
+            names.append(row.group.name)
+    return list(people.values())

@@ -16,6 +16,7 @@ urlpatterns = [
     path("people/<int:person_id>/register/<month:month>/", register_views.register_person_month,
          name="register-person-month"),
     path("register/summary/", register_views.register_summary, name="register-summary"),
+    path("register/in-now/", register_views.register_in_now, name="register-in-now"),
     path("register/summary.csv", register_views.register_summary_csv, name="register-summary-csv"),
     path("register/summary.xlsx", register_views.register_summary_xlsx, name="register-summary-xlsx"),
 ]

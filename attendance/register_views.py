@@ -19,7 +19,7 @@ from attendance.exports import month_sheet_table, summary_table, table_csv, tabl
 from attendance.forms import WHOLE_GROUP, MarkForm
 from attendance.models import AttendanceCode
 from attendance.register_presenters import STATUS_LABELS, group_day_payload
-from attendance.register_selectors import mark_of_group, person_month
+from attendance.register_selectors import in_building_now, mark_of_group, person_month
 from attendance.sheets import STATUS_LETTERS, cell_text, month_sheet, period_summary
 from attendance.views import FIRST_DAY, LAST_DAY, _parse_day
 from faceapp.clock import site_date
@@ -230,3 +230,13 @@ def register_summary_xlsx(request):
     (first, last), summaries, _ = found
     return _attachment(table_xlsx(summary_table(summaries), title=f"{first} to {last}"), content_type=XLSX,
                        filename=f"register-summary-{first}-{last}.xlsx")
+
+
+@role_required(VIEWER)
+def register_in_now(request):
+    """Who is in the building now: today's INs without an OUT yet in the groups the user may read
+    (operators: people in no group too), kept live by those groups' register sockets."""
+    groups = list(groups_visible_to(request.user))
+    people = in_building_now(groups=groups, day=site_date(), with_ungrouped=has_role(request.user, OPERATOR))
+    live = {"day": site_date().isoformat(), "groups": {group.pk: group.name for group in groups}}
+    return render(request, "attendance/register_in_now.html", {"people": people, "live": live})

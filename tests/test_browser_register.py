@@ -114,3 +114,44 @@ def test_it_updates_the_register_live_takes_a_correction_and_shows_the_month(wid
         assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).display") == "none"
         page.screenshot(path=str(ARTIFACTS / "register_month_print.png"), full_page=True)
     assert page.evaluate("window.cspViolations") == []
+
+
+def _entered(person) -> None:
+    """An IN of `person` at an entry camera a minute ago, committed in a thread of its own."""
+    from attendance.models import CameraRole
+
+    def commit() -> None:
+        try:
+            seen_at = timezone.now() - dt.timedelta(minutes=1)
+            door = make_camera(f"Door {person.pk}")
+            CameraRole.objects.create(camera=door, role=CameraRole.ENTRY)
+            log = make_log(seen_at=seen_at, person=person, camera=door)
+            with transaction.atomic():
+                events.send_on_commit(events.visit_opened, sighting=Sighting(person.pk, seen_at, door.pk, log.pk))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=commit)
+    thread.start()
+    thread.join(TIMEOUT_MS / 1000)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_adds_whoever_comes_in_to_the_in_the_building_now_list_live(viewer_user, all_day, browser_site):
+    group, ada, _ = all_day
+    base_url, browser = browser_site
+    page = browser.new_context(viewport={"width": 390, "height": 800}).new_page()
+    page.add_init_script(RECORD_VIOLATIONS)
+    log_in(page, base_url, "viewer", "pw-viewer")
+
+    page.goto(f"{base_url}/register/in-now/")
+    page.wait_for_selector("[data-live-status][data-state=live]", timeout=TIMEOUT_MS)
+    assert page.text_content("[data-count-in-now]").strip() == "0"
+    _entered(ada)
+
+    page.wait_for_selector(f"#in-now tr[data-person-id='{ada.pk}']", timeout=TIMEOUT_MS)
+    assert "Night and day" in page.text_content(f"#in-now tr[data-person-id='{ada.pk}']")
+    assert page.text_content("[data-count-in-now]").strip() == "1"
+    page.screenshot(path=str(ARTIFACTS / "register_in_now_390.png"), full_page=True)
+    assert page.evaluate("window.cspViolations") == []
+    _no_sideways_scroll(page, 390)

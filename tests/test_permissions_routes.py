@@ -124,6 +124,7 @@ EXPECTED: dict[str, str] = {
     "register-month-xlsx": VIEWER,
     "register-person-month": VIEWER,
     "register-summary": VIEWER,
+    "register-in-now": VIEWER,
     "register-summary-csv": VIEWER,
     "register-summary-xlsx": VIEWER,
     "person-contact-add": OPERATOR,
