@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from attendance.models import (
-    AttendanceCode, AttendanceEvent, CameraRole, Closure, Group, RegisterDay, Schedule, ScheduleSession,
+    AttendanceCode, AttendanceEvent, CameraRole, Group, RegisterDay, Schedule, ScheduleSession,
 )
 from attendance.setup.schedules import MAX_MINUTES, SessionRow
 from identity.matching.strangers import person_id_shown

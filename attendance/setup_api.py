@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from attendance import setup_serializers as s
-from attendance.access import groups_visible_to
 from attendance.models import AttendanceCode, Closure, PlannedAbsence
 from attendance.setup import calendar
 from attendance.setup import groups as group_setup

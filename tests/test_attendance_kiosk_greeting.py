@@ -2,7 +2,6 @@
 in the site's clock (Europe/Berlin here); their name and status only, never a photo."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 
