@@ -2,17 +2,13 @@
 commit: sightings widen a day, recounted faces and merges rebuild the days they touch, an
 erased person leaves the dashboards (their rows went with them: the person FK cascades)."""
 
-import datetime as dt
-
 from django.dispatch import receiver
 
-from attendance.register import person_days_derive, visit_event_record, visit_recount
+from attendance.register import days_counting, person_days_derive, visit_event_record, visit_recount
 from attendance.services import attendance_mark, attendance_recompute_days, attendance_rows_push
 from faceapp.clock import site_date
 from identity import events
 from identity.events import Recount, Sighting
-
-ONE_DAY = dt.timedelta(days=1)
 
 
 @receiver(events.visit_opened, dispatch_uid="attendance-visit-opened")
@@ -30,15 +26,14 @@ def faces_recounted(*, recounts: tuple[Recount, ...], **kwargs) -> None:
              for person_id in (recount.before_person_id, recount.after_person_id) if person_id is not None}
     attendance_recompute_days(pairs=pairs)
     for recount in recounts:
-        visit_recount(log_id=recount.log_id, before_person_id=recount.before_person_id,
+        visit_recount(log_id=recount.log_id, seen_at=recount.seen_at, before_person_id=recount.before_person_id,
                       after_person_id=recount.after_person_id)
 
 
 @receiver(events.person_merged, dispatch_uid="attendance-person-merged")
 def person_merged(*, from_person_id: int, into_person_id: int, days, **kwargs) -> None:
     attendance_recompute_days(pairs={(into_person_id, day) for day in days})
-    # A face of a day may count for the day before (a night shift's end).
-    person_days_derive(person_id=into_person_id, days={on for day in days for on in (day, day - ONE_DAY)})
+    person_days_derive(person_id=into_person_id, days={on for day in days for on in days_counting(day)})
     attendance_rows_push(person_ids=[from_person_id], day=site_date())  # gone from today's lists
 
 

@@ -85,8 +85,10 @@ def kiosk_kind(*, person_id: int, at: dt.datetime, log_id: int | None) -> str | 
     return AttendanceEvent.OUT if last == AttendanceEvent.IN else AttendanceEvent.IN
 
 
-def visit_recount(*, log_id: int, before_person_id: int | None, after_person_id: int | None) -> None:
-    """A review moved a visit: its events are voided, and written again for whom it counts for now."""
+def visit_recount(*, log_id: int, seen_at: dt.datetime, before_person_id: int | None,
+                  after_person_id: int | None) -> None:
+    """A review moved a visit (first seen at `seen_at`): its events are voided, and written again
+    for whom it counts for now."""
     now = timezone.now()
     # A sighting of the same visit recorded meanwhile: lock its events before voiding them.
     with transaction.atomic():
@@ -99,7 +101,7 @@ def visit_recount(*, log_id: int, before_person_id: int | None, after_person_id:
                 _event_write(person_id=after_person_id, at=at, kind=kind, camera_id=camera_id, log_id=log_id)
     touched = {day for event in voided for day in days_touched(event.at)}
     for person_id in {event.person_id for event in voided} | {before_person_id, after_person_id} - {None}:
-        person_days_derive(person_id=person_id, days=touched | _log_days(log_id))
+        person_days_derive(person_id=person_id, days=touched | days_touched(seen_at))
 
 
 def _visit_kinds(*, log_id: int, voided: list[AttendanceEvent], person_id: int,
@@ -119,14 +121,13 @@ def _visit_kinds(*, log_id: int, voided: list[AttendanceEvent], person_id: int,
     return kinds + ([(last, log["last_seen"] or log["created_at"], camera_id)] if last else [])
 
 
-def _log_days(log_id: int) -> set[dt.date]:
-    created_at = MatchLog.objects.filter(pk=log_id).values_list("created_at", flat=True).first()
-    return days_touched(created_at) if created_at else set()
-
-
 def days_touched(at: dt.datetime) -> set[dt.date]:
     """The days an event may count for: its own, and the one before (a night shift's end)."""
-    day = site_date(at)
+    return days_counting(site_date(at))
+
+
+def days_counting(day: dt.date) -> set[dt.date]:
+    """The days whose register a sighting on `day` may count for: `day` and the day before."""
     return {day, day - dt.timedelta(days=1)}
 
 
