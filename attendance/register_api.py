@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -19,7 +20,7 @@ from attendance.access import group_readable, groups_visible_to, may_correct_gro
 from attendance.corrections import day_mark, group_mark, mark_remove
 from attendance.models import AttendanceCode
 from attendance.register_presenters import group_day_payload, month_payload, summary_payload
-from attendance.register_selectors import mark_of_group
+from attendance.register_selectors import group_marks_in_force
 from attendance.register_views import period_of
 from attendance.setup_api import _refused
 from attendance.sheets import month_sheet, period_summary
@@ -113,9 +114,7 @@ def group_marks(request: Request, group_id: int) -> Response:
 @permission_classes([HasRole(VIEWER)])
 def group_mark_remove(request: Request, group_id: int, mark_id: int) -> Response:
     group = _correctable(request, group_id)
-    mark = mark_of_group(group=group, mark_id=mark_id)
-    if mark is None:
-        raise Http404("No such mark in force in this group.")
+    mark = get_object_or_404(group_marks_in_force(group=group), pk=mark_id)
     try:
         mark_remove(mark=mark, actor=request.user)
     except DjangoValidationError as error:

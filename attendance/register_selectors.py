@@ -5,7 +5,7 @@ of their groups."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from attendance.models import AttendanceEvent, Group, RegisterDay
 from attendance.sheets import PersonTotals, month_days
@@ -22,11 +22,12 @@ def marks_in_force(*, group: Group, day: dt.date) -> dict[int, AttendanceEvent]:
     return marks
 
 
-def mark_of_group(*, group: Group, mark_id: int) -> AttendanceEvent | None:
-    """A mark in force that counts in `group`'s register (made for it, or for all of a member's groups)."""
+def group_marks_in_force(*, group: Group) -> QuerySet[AttendanceEvent]:
+    """The marks in force that count in `group`'s register (made for it, or for all of a member's groups);
+    distinct: the membership join would repeat a mark of a member in several groups."""
     return AttendanceEvent.objects.filter(
-        Q(group=group) | Q(group__isnull=True, person__attendance_groups=group), pk=mark_id,
-        kind=AttendanceEvent.MARK, voided_at__isnull=True).select_related("person", "group", "code").first()
+        Q(group=group) | Q(group__isnull=True, person__attendance_groups=group),
+        kind=AttendanceEvent.MARK, voided_at__isnull=True).select_related("person", "group", "code").distinct()
 
 
 @dataclass

@@ -19,7 +19,7 @@ from attendance.exports import month_sheet_table, summary_table, table_csv, tabl
 from attendance.forms import WHOLE_GROUP, MarkForm
 from attendance.models import AttendanceCode
 from attendance.register_presenters import STATUS_LABELS, group_day_payload
-from attendance.register_selectors import in_building_now, mark_of_group, person_month
+from attendance.register_selectors import group_marks_in_force, in_building_now, person_month
 from attendance.sheets import STATUS_LETTERS, cell_text, month_sheet, period_summary
 from attendance.views import FIRST_DAY, LAST_DAY, _parse_day
 from faceapp.clock import site_date
@@ -96,9 +96,7 @@ def register_mark(request, group_id: int, day: str):
 def register_mark_remove(request, group_id: int, mark_id: int):
     """Take a mark back: the day is derived again from the sightings."""
     group = _correctable(request, group_id)
-    mark = mark_of_group(group=group, mark_id=mark_id)
-    if mark is None:
-        raise Http404("No such mark in force in this group.")
+    mark = get_object_or_404(group_marks_in_force(group=group), pk=mark_id)
     try:
         mark_remove(mark=mark, actor=request.user)
     except ValidationError as error:
