@@ -1,4 +1,4 @@
-"""ws/groups/<group_id>/register/: a group's daily register, live (`register.row` events from
+"""ws/groups/<group_id>/register/: a group's daily register, live (`register.rows` events from
 attendance.register_live). Joined by whoever may read the group (operators and admins, a viewer
 responsible for it); anyone else is closed with 4403, as identity's sockets refuse, and checked
 again at each re-join: a viewer no longer responsible loses the socket within one period."""
@@ -31,5 +31,5 @@ class RegisterConsumer(_GroupConsumer):
         return await super().still_allowed() and await _may_read(
             self.scope.get("user"), self.scope["url_route"]["kwargs"]["group_id"])
 
-    async def register_row(self, event: dict) -> None:
+    async def register_rows(self, event: dict) -> None:
         await self.send_json(event)

@@ -1,23 +1,34 @@
 """What attendance learns from identity's domain events (identity.events), each after identity's
 commit: sightings widen a day, recounted faces and merges rebuild the days they touch, an
-erased person leaves the dashboards (their rows went with them: the person FK cascades)."""
+erased person leaves the dashboards (their rows went with them: the person FK cascades).
+
+A camera track's sighting comes from the live worker's frame loop, which must not wait on the
+register (its events, the days derived, the group's counts pushed): it is queued as a task of
+the default workers, and recorded here only when the broker is away (late rather than lost).
+A photo's sighting already comes from a worker's task: it is recorded at once."""
 
 from django.dispatch import receiver
 
-from attendance.register import days_counting, person_days_derive, visit_event_record, visit_recount
-from attendance.services import attendance_mark, attendance_recompute_days, attendance_rows_push
+from attendance.register import days_counting, person_days_derive, sighting_record, visit_recount
+from attendance.services import attendance_recompute_days, attendance_rows_push
+from attendance.tasks import sighting_record_task
 from faceapp.clock import site_date
 from identity import events
 from identity.events import Recount, Sighting
+from identity.services.queueing import task_enqueue
 
 
 @receiver(events.visit_opened, dispatch_uid="attendance-visit-opened")
 @receiver(events.visit_named, dispatch_uid="attendance-visit-named")
 @receiver(events.visit_ended, dispatch_uid="attendance-visit-ended")
 def sighting_seen(*, sighting: Sighting, signal, **kwargs) -> None:
-    attendance_mark(person_ids=[sighting.person_id], seen_at=sighting.seen_at, camera_id=sighting.camera_id)
-    visit_event_record(person_id=sighting.person_id, seen_at=sighting.seen_at, camera_id=sighting.camera_id,
-                       log_id=sighting.log_id, end=signal is events.visit_ended)
+    end = signal is events.visit_ended
+    if sighting.tracked and task_enqueue(
+            sighting_record_task, sighting.person_id, sighting.seen_at.isoformat(), sighting.camera_id,
+            sighting.log_id, end):
+        return
+    sighting_record(person_id=sighting.person_id, seen_at=sighting.seen_at, camera_id=sighting.camera_id,
+                    log_id=sighting.log_id, end=end)
 
 
 @receiver(events.faces_recounted, dispatch_uid="attendance-faces-recounted")

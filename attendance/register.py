@@ -13,14 +13,17 @@ are derived again.
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from attendance import kiosk, notices, rules
 from attendance.models import AttendanceEvent, CameraRole, Group, RegisterDay
 from attendance.register_live import register_rows_push
 from attendance.rule_selectors import GroupDayRule, group_day_rules, people_day_rules
+from attendance.services import attendance_mark
 from faceapp.clock import site_date
 from identity.models import MatchLog, Person
+from identity.selectors import evidence_logs
 
 KIOSK_TOGGLE = "in-or-out"  # a kiosk visit's first sighting: IN, or OUT when the person is in now (kiosk_kind)
 # What a visit at a camera of each role writes: (kind at its first sighting, kind at its last).
@@ -48,6 +51,23 @@ def _event_write(*, person_id: int, at: dt.datetime, kind: str, camera_id: int |
         return False
     AttendanceEvent.objects.create(person_id=person_id, at=at, kind=kind, camera_id=camera_id, log_id=log_id)
     return True
+
+
+def sighting_record(*, person_id: int, seen_at: dt.datetime, camera_id: int | None, log_id: int | None,
+                    end: bool) -> None:
+    """A named visit's sighting: the day's first/last-seen record widened, and the register's event
+    written (`end`: the visit's last sighting). Idempotent: a sighting recorded twice (a task run
+    again after its worker died) writes nothing more."""
+    attendance_mark(person_ids=[person_id], seen_at=seen_at, camera_id=camera_id)
+    visit_event_record(person_id=person_id, seen_at=seen_at, camera_id=camera_id, log_id=log_id, end=end)
+
+
+def sighting_holds(*, person_id: int, log_id: int, seen_at: dt.datetime) -> bool:
+    """A queued sighting still stands: its visit counts for the person and spans `seen_at`. A
+    review that moved the visit since wrote the events for whom it counts for now (visit_recount);
+    an erased person's visits are gone."""
+    holds = Q(last_seen__gte=seen_at) | Q(last_seen__isnull=True, created_at=seen_at)
+    return evidence_logs(person_id=person_id).filter(holds, pk=log_id, created_at__lte=seen_at).exists()
 
 
 def visit_event_record(*, person_id: int, seen_at: dt.datetime, camera_id: int | None, log_id: int | None,

@@ -1,12 +1,12 @@
 """The daily register, live: a member's day derived anew goes to the pages showing that group's
-register (ws/groups/<id>/register/) as one `register.row` event, once the rows commit."""
+register (ws/groups/<id>/register/) as `register.rows` events (one per group), once the rows commit."""
 
 import datetime as dt
 
 from django.db import transaction
 
 from attendance.models import RegisterDay
-from attendance.register_presenters import register_row_events
+from attendance.register_presenters import register_rows_events
 from faceapp.clock import site_date
 from identity.services.realtime import push
 
@@ -25,7 +25,7 @@ def register_rows_push(*, rows: list[RegisterDay], derived_at: dt.datetime) -> N
         return
 
     def send() -> None:
-        for event in register_row_events(rows=fresh):
+        for event in register_rows_events(rows=fresh):
             push(register_group(event["group_id"]), event)
 
     transaction.on_commit(send)

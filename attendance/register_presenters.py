@@ -1,4 +1,4 @@
-"""The register's web JSON: a group's day (the page, the API, the live `register.row` event), a
+"""The register's web JSON: a group's day (the page, the API, the live `register.rows` event), a
 month sheet and the period summary as tables (attendance.exports' cells) with their context.
 Shapes in attendance.register_serializers."""
 
@@ -64,27 +64,27 @@ def group_day_payload(*, group: Group, day: dt.date) -> dict:
     return register_payload(daily_register(group=group, day=day), marks_in_force(group=group, day=day))
 
 
-def register_row_events(*, rows: list[RegisterDay]) -> list[dict]:
-    """A `register.row` event per row: {type, group_id, day, row: register_row, counts: the
-    group's day's counts}. A few queries per group and day touched, whatever the group's size."""
+def register_rows_events(*, rows: list[RegisterDay]) -> list[dict]:
+    """A `register.rows` event per group and day touched: {type, group_id, day, rows: [register_row],
+    counts: the group's day's counts}. A few queries per group and day, whatever the group's size
+    or the number of rows (the scheduler's first pass of a day moves every member at once)."""
     people = Person.objects.in_bulk({row.person_id for row in rows})
     codes = AttendanceCode.objects.in_bulk({row.code_id for row in rows if row.code_id})
     groups = Group.objects.in_bulk({row.group_id for row in rows})
-    contexts: dict[tuple[int, dt.date], tuple[dict, dict]] = {}
-    events = []
+    events: dict[tuple[int, dt.date], dict] = {}
+    marks_of: dict[tuple[int, dt.date], dict] = {}
     for row in rows:
         person, group = people.get(row.person_id), groups.get(row.group_id)
         if person is None or group is None:
             continue  # erased or deleted since
         key = (group.pk, row.day)
-        if key not in contexts:
-            contexts[key] = (register_counts(daily_register(group=group, day=row.day)),
-                             marks_in_force(group=group, day=row.day))
-        counts, marks = contexts[key]
+        if key not in events:
+            events[key] = {"type": "register.rows", "group_id": group.pk, "day": row.day.isoformat(), "rows": [],
+                           "counts": register_counts(daily_register(group=group, day=row.day))}
+            marks_of[key] = marks_in_force(group=group, day=row.day)
         row.code = codes.get(row.code_id)
-        events.append({"type": "register.row", "group_id": group.pk, "day": row.day.isoformat(),
-                       "row": register_row(person, row, marks.get(person.pk)), "counts": counts})
-    return events
+        events[key]["rows"].append(register_row(person, row, marks_of[key].get(person.pk)))
+    return list(events.values())
 
 
 def month_payload(sheet: MonthSheet) -> dict:

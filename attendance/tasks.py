@@ -1,12 +1,25 @@
-"""The scheduler's part of the register: days the clock decides (absent once a group's absent
+"""A camera track's sighting recorded off the live worker's frame loop (queued by attendance.receivers).
+The scheduler's part of the register: days the clock decides (absent once a group's absent
 time passes, a forgotten OUT closed once the day's window ends) are derived every minute; the
 mail that is due (absence notices to contacts, each group's daily digest) is sent every minute."""
+
+import datetime as dt
 
 from celery import shared_task
 
 from attendance.digest import digests_due
 from attendance.notices import contact_notices_send
-from attendance.register import register_due
+from attendance.register import register_due, sighting_holds, sighting_record
+
+
+@shared_task(name="attendance.sighting_record")
+def sighting_record_task(person_id: int, seen_at: str, camera_id: int | None, log_id: int, end: bool) -> bool:
+    """Record the sighting unless it no longer stands (moved by a review, or erased, meanwhile)."""
+    at = dt.datetime.fromisoformat(seen_at)
+    if not sighting_holds(person_id=person_id, log_id=log_id, seen_at=at):
+        return False
+    sighting_record(person_id=person_id, seen_at=at, camera_id=camera_id, log_id=log_id, end=end)
+    return True
 
 
 @shared_task(name="attendance.register_due")

@@ -25,12 +25,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Sighting:
-    """A named person seen in a visit (match log `log_id`): when and by which camera."""
+    """A named person seen in a visit (match log `log_id`): when and by which camera; `tracked`:
+    a camera track's visit, sent from the live worker's frame loop (else a photo's)."""
 
     person_id: int
     seen_at: dt.datetime
     camera_id: int | None
     log_id: int
+    tracked: bool = False
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,12 @@ UNACKED, QUEUE = "unacked", "celery"
 
 
 
+def tasks_done() -> bool:
+    """Nothing waits in the default queue and every delivery is acknowledged (acks late: once its task ran)."""
+    client = redis_client()
+    return client.llen(QUEUE) == 0 and client.hlen(UNACKED) == 0
+
+
 def worker_env(**overrides: str) -> dict[str, str]:
     """This process's environment (same FACEAPP_DATA_DIR, so the same broker and media; same
     REDIS_URL if set) pointed at the test database."""
@@ -83,6 +89,5 @@ def processing(snapshot_id: int) -> bool:
 def done_once(snapshot_id: int) -> Snapshot:
     """Wait until the snapshot is DONE and every delivery of its task is acknowledged."""
     snapshot = wait_until(lambda: Snapshot.objects.filter(pk=snapshot_id, status=Snapshot.DONE).first(), "DONE")
-    client = redis_client()
-    wait_until(lambda: client.hlen(UNACKED) == 0 and client.llen(QUEUE) == 0, "every delivery to be acknowledged")
+    wait_until(tasks_done, "every delivery to be acknowledged")
     return snapshot

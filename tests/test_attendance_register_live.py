@@ -1,5 +1,5 @@
 """The daily register, live (ws/groups/<id>/register/): a named visit's row goes, once committed,
-to the sockets of that group's register as one `register.row` event with the day's counts; a
+to the sockets of that group's register as one `register.rows` event with the day's counts; a
 row derived again unchanged sends nothing; a viewer not responsible for the group is closed
 with 4403, as is one who stops being responsible (at the next re-join)."""
 
@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from attendance.models import Group, Schedule, ScheduleSession
-from attendance.register import person_day_derive
+from attendance.register import person_day_derive, register_due
 from faceapp.asgi import application
 from faceapp.clock import site_date
 from identity import events
@@ -73,8 +73,8 @@ def test_it_pushes_a_named_visits_row_to_the_groups_register(client, viewer_user
 
     event, quiet = run_scenario(scenario)
 
-    assert (event["type"], event["group_id"], event["day"]) == ("register.row", group.pk, site_date().isoformat())
-    row = event["row"]
+    assert (event["type"], event["group_id"], event["day"]) == ("register.rows", group.pk, site_date().isoformat())
+    (row,) = event["rows"]
     assert (row["person_id"], row["name"], row["code"], row["marked"]) == (ada.pk, "Ada", "A1", False)
     assert row["status"] in ("present", "late") and row["first_in"] is not None
     assert event["counts"]["in"] == 1 and event["counts"]["expected"] == 1
@@ -112,3 +112,24 @@ def test_it_closes_the_socket_of_a_viewer_no_longer_responsible(client, viewer_u
         return message.get("code")
 
     assert run_scenario(scenario) == FORBIDDEN
+
+
+def test_it_pushes_the_schedulers_pass_over_a_group_as_one_event(client, viewer_user, all_day):
+    group, ada = all_day
+    group.members.add(make_person("Bea", "B1"), make_person("Cem", "C1"))
+    communicator = _communicator(f"/ws/groups/{group.pk}/register/", viewer_user, client)
+
+    async def scenario():
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        assert connected
+        await sync_to_async(register_due)()
+        event = await communicator.receive_json_from(timeout=TIMEOUT)
+        quiet = await communicator.receive_nothing(timeout=1)
+        await communicator.disconnect()
+        return event, quiet
+
+    event, quiet = run_scenario(scenario)
+
+    assert (event["type"], event["group_id"], event["day"]) == ("register.rows", group.pk, site_date().isoformat())
+    assert sorted(row["name"] for row in event["rows"]) == ["Ada", "Bea", "Cem"]
+    assert quiet, "the members' rows were pushed one by one"

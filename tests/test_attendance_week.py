@@ -4,7 +4,8 @@ Europe/Berlin across the end of summer time (Sunday 2026-10-25, 03:00 -> 02:00).
 times are set by the test; each day's status, minutes late, minutes early and minutes on site
 must equal the table written by hand below: on time, late within grace, late, left early,
 absent, excused by a planned absence, a holiday, a forgotten OUT, an entry and an exit camera,
-a manual mark that survives recomputation, and a review that moves a visit to someone else."""
+a manual mark that survives recomputation, and a review that moves a visit to someone else.
+The visits' attendance is recorded by a real Celery worker, as the live worker queues it."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -20,9 +21,11 @@ from attendance.register import day_derive_all
 from identity.models import Camera, MatchLog, Person
 from identity.services import enrolment, live, review
 from tests import faces_data, live_data
+from tests.celery_workers import tasks_done
 from tests.review_data import ENROLLED_AT, make_person
+from tests.waiting import wait_until
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_live_state")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_live_state")]
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FRAME_SECONDS = 0.2
@@ -74,6 +77,13 @@ def seen(camera: Camera, photo: str, first: dt.datetime | None = None, *, last: 
         for _ in range(GONE_FRAMES):  # the person left: the track ends, the visit with it
             assert live.live_frame_process(camera_id=camera.pk, captured_at=start, jpeg=live_data.scene_jpeg(None))
             start += FRAME_SECONDS
+    wait_until(tasks_done, "the worker to record the visit")
+
+
+@pytest.fixture
+def register_worker(aaron, bea, empty_broker, request):
+    """A real worker for the sightings the live path queues, started once the people are enrolled."""
+    return request.getfixturevalue("celery_worker")
 
 
 def school_class() -> Group:
@@ -117,8 +127,8 @@ EXPECTED = {
 }
 
 
-def test_it_derives_a_week_of_two_groups_as_the_table_says(aaron, bea, cameras, committed, admin_user,
-                                                            media_root):
+def test_it_derives_a_week_of_two_groups_as_the_table_says(aaron, bea, register_worker, cameras, committed,
+                                                            admin_user, media_root):
     entrance, exit_, hall = cameras["Entrance"], cameras["Exit"], cameras["Hall"]
     school, night = school_class(), night_shift()
     cem = make_person("Cem Away", "CA", with_sample=False)

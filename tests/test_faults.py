@@ -127,7 +127,7 @@ def test_it_keeps_open_dashboards_and_workers_going_across_a_redis_restart(
 
     stranded, fresh, first, stranded_status, requeued, second = run_scenario(scenario)
 
-    assert f"could not queue identity.tasks.snapshot_recognize_task({stranded.pk}), it stays pending" in caplog.text
+    assert f"could not queue identity.tasks.snapshot_recognize_task({stranded.pk}): " in caplog.text
     assert (first["snapshot"]["id"], first["snapshot"]["status"], len(first["faces"])) == (fresh.pk, "done", 1)
     # Nothing stored was lost: the snapshot queued into the outage is in the database, and the
     # stale-snapshot sweep queues it again.

@@ -10,15 +10,16 @@ from faceapp.redis_client import redis_client
 logger = logging.getLogger(__name__)
 
 
-def task_enqueue(task, object_id: int) -> bool:
-    """task.delay(object_id); False (logged, never raised) when the broker is unreachable.
+def task_enqueue(task, *args) -> bool:
+    """task.delay(*args); False (logged, never raised) when the broker is unreachable.
 
-    The row stays pending, so nothing is lost: it can be re-queued once the broker is back.
+    The caller keeps what the task was for (a row that stays pending, or the work done at once),
+    so nothing is lost.
     """
     try:
-        task.delay(object_id)
+        task.delay(*args)
     except (KombuOperationalError, RedisError, ConnectionError, OSError) as exc:
-        logger.error("could not queue %s(%s), it stays pending: %s", task.name, object_id, exc)
+        logger.error("could not queue %s(%s): %s", task.name, ", ".join(map(str, args)), exc)
         return False
     return True
 

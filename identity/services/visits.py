@@ -135,7 +135,7 @@ def visit_record(*, camera: Camera, track: Track, threshold: float, recognizer: 
             if person is not None:  # opened as theirs, or a stranger's visit came to be theirs
                 send_on_commit(visit_opened if opened else visit_named,
                                sighting=Sighting(person_id=person.pk, seen_at=first_seen, camera_id=camera.pk,
-                                                 log_id=state.log_id))
+                                                 log_id=state.log_id, tracked=True))
     except BaseException:
         files_delete(written)  # rolled back: the crop and frame belong to no row
         raise
@@ -165,7 +165,7 @@ def visit_close(*, camera: Camera, track: Track) -> None:
         _evidence_replace(state, track)
     if state.person_id is not None:
         send_on_commit(visit_ended, sighting=Sighting(person_id=state.person_id, seen_at=last_seen,
-                                                      camera_id=camera.pk, log_id=state.log_id))
+                                                      camera_id=camera.pk, log_id=state.log_id, tracked=True))
 
 
 def _evidence_replace(state: VisitState, track: Track) -> None:

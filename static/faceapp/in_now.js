@@ -1,4 +1,4 @@
-/* "In the building now": each register.row of today from the sockets of the groups the page was
+/* "In the building now": each row of today's register.rows events from the sockets of the groups the page was
    given (ws/groups/<id>/register/) adds a person who came in, or takes out one who is no longer
    in in any of those groups. Text is set with textContent only. */
 (function () {
@@ -42,7 +42,8 @@
     connect("/ws/groups/" + groupId + "/register/", {
       onStatus: showStatus,
       onEvent(data) {
-        if (data.type === "register.row" && data.day === live.day) show(String(data.group_id), data.row);
+        if (data.type !== "register.rows" || data.day !== live.day) return;
+        for (const row of data.rows) show(String(data.group_id), row);
       },
     });
   }

@@ -1,6 +1,6 @@
 /* The register's pages: cells coloured by their code's colour (data-colour: the CSP allows no
    style attribute, so through the CSSOM), and on today's daily register the rows moved by
-   ws/groups/<id>/register/'s register.row events. Text is set with textContent only. */
+   ws/groups/<id>/register/'s register.rows events. Text is set with textContent only. */
 (function () {
   "use strict";
   const { connect, showStatus, formatTime } = window.faceapp;
@@ -23,7 +23,7 @@
     node.textContent = iso ? formatTime(iso, false) : "—";
   }
 
-  /* One member's row from a register.row event's "row" (attendance.register_presenters.register_row). */
+  /* One member's row from a register.rows event's "rows" (attendance.register_presenters.register_row). */
   function showRow(row) {
     const line = table.querySelector('tr[data-person-id="' + row.person_id + '"]');
     if (!line) return;  // not on this day's list (enrolled later, inactive): a reload shows it
@@ -53,8 +53,8 @@
   connect("/ws/groups/" + table.dataset.groupId + "/register/", {
     onStatus: showStatus,
     onEvent(data) {
-      if (data.type !== "register.row" || data.day !== table.dataset.day) return;
-      showRow(data.row);
+      if (data.type !== "register.rows" || data.day !== table.dataset.day) return;
+      data.rows.forEach(showRow);
       showCounts(data.counts);
     },
   });
