@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
 from django.urls import include, path
 
 from faceapp.middleware import login_throttled
@@ -9,6 +10,8 @@ from identity.views.health import healthz
 
 # Both sign-in forms count failures per account and address, and refuse (429) past the limits.
 admin.site.login = login_throttled(admin.site.login)
+# The admin's "Change password" is the site's own page (throttled, audited, ends a forced change).
+admin.site.password_change = lambda request, extra_context=None: redirect("password-change")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -110,3 +110,9 @@ def test_it_shows_the_change_in_the_sites_layout(ada):
 
     assert 'class="topbar"' in page and 'name="old_password"' in page
     assert 'id="password-change-due"' not in page  # nobody else set this password
+
+
+def test_it_sends_the_django_admins_change_password_link_here(admin_client):
+    response = admin_client.get(reverse("admin:password_change"))
+
+    assert response.status_code == 302 and response.url == reverse("password-change")
