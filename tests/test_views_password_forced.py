@@ -1,7 +1,7 @@
 """A password someone else set is changed at the first sign-in: a user an admin created (with a
 password the admin chose or one generated) or gave a new password reaches only the change page
-(and sign-out) until they choose their own; the session's API calls answer 403; API tokens are
-not sessions and keep working."""
+(and sign-out) until they choose their own; the session's API calls answer 403 and its sockets are
+closed (4403); API tokens are not sessions and keep working."""
 
 import pytest
 from django.test import Client
@@ -11,6 +11,7 @@ from audit.models import AuditEntry
 from identity.services.accounts import user_create
 from tests.accounts_data import NEW_PASSWORD, sign_in_counts_clear
 from tests.api import api_client
+from tests.test_permissions_routes import FORBIDDEN_CLOSE, _closed_with, _communicator, _stays_open
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +107,14 @@ def test_it_refuses_the_sessions_api_calls_but_not_an_api_token(olive):
 
     assert session.status_code == 403 and "Choose your own password first" in session.json()["detail"]
     assert token.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_closes_the_sessions_sockets_until_the_user_chose_their_own(admin_user):
+    olive, password = user_create(actor=admin_user, username="olive", role="operator")
+
+    refused = _closed_with(_communicator("/ws/dashboard/", olive))
+    _change(_signed_in("olive", password), password)
+
+    assert refused == FORBIDDEN_CLOSE
+    assert _stays_open(_communicator("/ws/dashboard/", type(olive).objects.get(pk=olive.pk)))  # the new password

@@ -108,7 +108,7 @@ def password_change_due(user) -> bool:
     """Whether the user must choose their own password before anything else (someone else set it)."""
     try:
         return user.profile.password_change_due  # loaded with the user (identity.auth_backend): no query
-    except UserProfile.DoesNotExist:
+    except (UserProfile.DoesNotExist, AttributeError):  # no profile yet; an anonymous visitor has none
         return False
 
 
