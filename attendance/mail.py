@@ -1,7 +1,8 @@
 """Attendance's e-mail (daily digests, absence notices to contacts) through Django's mail API.
 
 With FACEAPP_EMAIL_HOST set, settings.py picks Django's SMTP backend; without it (the embedded
-default) `LogBackend`: nothing leaves the machine and each message is written to the log.
+default) `LogBackend`: nothing leaves the machine and each message is written to the log
+(faceapp.mail.email_enabled says which).
 """
 
 import logging
@@ -11,11 +12,6 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 
 logger = logging.getLogger(__name__)
-
-
-def email_enabled() -> bool:
-    """Whether mail is sent (an SMTP host is set) rather than written to the log."""
-    return bool(settings.FACEAPP_EMAIL_HOST)
 
 
 class LogBackend(BaseEmailBackend):

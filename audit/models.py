@@ -18,6 +18,9 @@ class AuditEntry(models.Model):
     THRESHOLD_CHANGED, CAMERA_TOKEN_ROTATED = "threshold.changed", "camera.token_rotated"
     USER_CREATED, USER_ROLE_SET, USER_ACTIVE_SET = "user.created", "user.role_set", "user.active_set"
     USER_PASSWORD_RESET = "user.password_reset"
+    # A user's own password: changed (from the old one, or forced at the first sign-in), or reset from an e-mailed link.
+    PASSWORD_CHANGED, PASSWORD_RESET_SENT = "password.changed", "password.reset_sent"
+    PASSWORD_RESET_DONE = "password.reset_done"
     API_TOKEN_CREATED, API_TOKEN_REVOKED = "api_token.created", "api_token.revoked"
     SIGN_IN_LOCKED = "sign_in.locked"
     # The register's setup (attendance.setup): groups, their members and responsible users, schedules, the calendar.
@@ -47,6 +50,9 @@ class AuditEntry(models.Model):
         (USER_ROLE_SET, "User role set"),
         (USER_ACTIVE_SET, "User activated or deactivated"),
         (USER_PASSWORD_RESET, "User password reset"),
+        (PASSWORD_CHANGED, "Own password changed"),
+        (PASSWORD_RESET_SENT, "Password reset link e-mailed"),
+        (PASSWORD_RESET_DONE, "Password set from an e-mailed link"),
         (API_TOKEN_CREATED, "API token created"),
         (API_TOKEN_REVOKED, "API token revoked"),
         (SIGN_IN_LOCKED, "Sign-in locked"),

@@ -1,5 +1,6 @@
 """What stands in front of Django: request bodies capped while they arrive, websocket origins
-compared exactly, login views throttled, and the security headers every page carries.
+compared exactly, login (and password) views throttled, a password someone else set changed
+before anything else, and the security headers every page carries.
 
 Request bodies. Daphne (Twisted) receives a whole request body before the ASGI application
 runs, then queues all of it in memory at once, so a cap in ASGI alone comes too late there:
@@ -17,12 +18,14 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http.request import split_domain_port, validate_host
-from django.shortcuts import render
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.deprecation import MiddlewareMixin
 
 from faceapp.sizes import size_text
-from identity.services.accounts import user_time_zone
+from identity.services.accounts import password_change_due, user_time_zone
 from identity.services.login_throttle import login_failure_record, login_retry_after
 
 logger = logging.getLogger(__name__)
@@ -221,25 +224,67 @@ class WebsocketOriginCheck:
 # ---------- login ----------
 
 
-def login_throttled(view):
-    """A login view whose sign-ins are refused with 429 (before any password is checked) while the
-    account or the client address has too many recent failures; its failures are counted."""
+def throttled_like_sign_in(*, account, failed, methods=("POST",)):
+    """View decorator: the view's `methods` are refused with 429 (before the view runs, so before any
+    password is checked) while the account, `account(request)` (None: none is named), or the client
+    address has too many recent failures; a response for which `failed(response)` is true counts one.
+    Sign-in, password change and password reset share these counts (identity.services.login_throttle)."""
 
-    @functools.wraps(view)
-    def throttled(request, *args, **kwargs):
-        if request.method != "POST":
-            return view(request, *args, **kwargs)
-        attempt = {"username": request.POST.get("username", ""), "address": request.META.get("REMOTE_ADDR", "")}
-        if wait := login_retry_after(**attempt):
-            response = render(request, "registration/login_throttled.html", {"minutes": -(-wait // 60)}, status=429)
-            response["Retry-After"] = str(wait)
+    def decorator(view):
+        @functools.wraps(view)
+        def throttled(request, *args, **kwargs):
+            if request.method not in methods:
+                return view(request, *args, **kwargs)
+            attempt = {"username": account(request), "address": request.META.get("REMOTE_ADDR", "")}
+            if wait := login_retry_after(**attempt):
+                response = render(request, "registration/login_throttled.html", {"minutes": -(-wait // 60)}, status=429)
+                response["Retry-After"] = str(wait)
+                return response
+            response = view(request, *args, **kwargs)
+            if failed(response):
+                login_failure_record(**attempt)
             return response
-        response = view(request, *args, **kwargs)
-        if response.status_code == 200:  # a sign-in that does not redirect was refused by the form
-            login_failure_record(**attempt)
-        return response
 
-    return throttled
+        return throttled
+
+    return decorator
+
+
+def _posted_username(request) -> str:
+    return request.POST.get("username", "")
+
+
+def _sign_in_refused(response) -> bool:
+    return response.status_code == 200  # a sign-in that does not redirect was refused by the form
+
+
+# Both sign-in forms: failures counted per account and address, refused (429) past the limits.
+login_throttled = throttled_like_sign_in(account=_posted_username, failed=_sign_in_refused)
+
+
+# ---------- a password someone else set ----------
+
+
+def _open_while_change_due() -> set[str]:
+    return {reverse("password-change"), reverse("logout"), reverse("admin:logout")}
+
+
+def password_change_due_middleware(get_response):
+    """A signed-in user whose password someone else set (an admin creating them or giving them a new
+    one) reaches only the password change page and sign-out until they choose their own: pages are
+    sent there, the API answers 403. API tokens are not sessions: their calls pass untouched."""
+
+    def middleware(request):
+        if not (request.user.is_authenticated and password_change_due(request.user)):
+            return get_response(request)
+        if request.path in _open_while_change_due():
+            return get_response(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": "Choose your own password first (your password was set by an admin)."},
+                                status=403)  # fmt: skip
+        return redirect("password-change")
+
+    return middleware
 
 
 # ---------- security headers ----------

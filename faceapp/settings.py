@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "faceapp.middleware.user_time_zone_middleware",  # a user's own zone (their profile) for their pages
+    "faceapp.middleware.password_change_due_middleware",  # a password an admin set: changed before anything else
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy, Permissions-Policy and no-store on every response Django makes.

@@ -29,6 +29,7 @@ from django.contrib.auth import get_user
 from faceapp.channel_layer import LAYER_ERRORS, RECONNECT_DELAY_SECONDS
 from identity.models import Camera
 from identity.roles import OPERATOR, VIEWER, has_role
+from identity.services.accounts import password_change_due
 from identity.services.cameras import camera_frame_receive
 from identity.services.realtime import DASHBOARD_GROUP, camera_group, person_enrolment_group
 from identity.vision import ImageError
@@ -43,9 +44,15 @@ LEAVE_TRIES = 3
 _leaving: set[asyncio.Task] = set()  # asyncio keeps only weak references to running tasks
 
 
+def _session_user_may(user, role: str) -> bool:
+    """The session's user holds the role and chose their own password (one an admin set must be changed
+    first: faceapp.middleware.password_change_due_middleware does the same for pages)."""
+    return has_role(user, role) and not password_change_due(user)
+
+
 @database_sync_to_async
 def _user_has_role(user, role: str) -> bool:
-    return has_role(user, role)
+    return _session_user_may(user, role)
 
 
 @database_sync_to_async
@@ -56,7 +63,7 @@ def _session_still_has_role(scope, role: str) -> bool:
     if not session_key:
         return False
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
-    return has_role(get_user(SimpleNamespace(session=store)), role)
+    return _session_user_may(get_user(SimpleNamespace(session=store)), role)
 
 
 @database_sync_to_async
@@ -67,7 +74,7 @@ def _camera_by_token(camera_id: int, token: str) -> Camera | None:
 
 @database_sync_to_async
 def _camera_for_operator(user, camera_id: int) -> Camera | None:
-    return Camera.objects.filter(pk=camera_id, active=True).first() if has_role(user, OPERATOR) else None
+    return Camera.objects.filter(pk=camera_id, active=True).first() if _session_user_may(user, OPERATOR) else None
 
 
 @database_sync_to_async

@@ -336,7 +336,9 @@ class ApiToken(models.Model):
 
 
 class UserProfile(models.Model):
-    """A user's own settings: the time zone their pages show times in ("" for the site's)."""
+    """A user's own settings: the time zone their pages show times in ("" for the site's), and
+    whether they must choose their own password before anything else (an admin set this one)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     time_zone = models.CharField(max_length=64, blank=True)
+    password_change_due = models.BooleanField(default=False)

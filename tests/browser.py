@@ -148,3 +148,14 @@ def fake_camera_args(video: Path) -> list[str]:
     ]
 
 
+
+
+def change_password(page, base_url: str, old: str, new: str) -> None:
+    """Choose a new password on the password change page (where a forced change lands too)."""
+    if not page.url.endswith("/accounts/password_change/"):
+        page.goto(f"{base_url}/accounts/password_change/")
+    page.fill("input[name=old_password]", old)
+    page.fill("input[name=new_password1]", new)
+    page.fill("input[name=new_password2]", new)
+    with page.expect_navigation():
+        page.click("#password-change button[type=submit]")

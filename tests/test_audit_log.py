@@ -63,6 +63,8 @@ ACTIONS = {
     AuditEntry.USER_ROLE_SET: lambda actor, other: accounts.user_role_set(actor=actor, user=other, role="operator"),
     AuditEntry.USER_ACTIVE_SET: lambda actor, other: accounts.user_active_set(actor=actor, user=other, active=False),
     AuditEntry.USER_PASSWORD_RESET: lambda actor, other: accounts.user_password_reset(actor=actor, user=other),
+    AuditEntry.PASSWORD_CHANGED: lambda actor, _: accounts.own_password_change(user=actor, password="new-one-42"),
+    AuditEntry.PASSWORD_RESET_DONE: lambda actor, _: accounts.own_password_reset(user=actor, password="new-one-42"),
     AuditEntry.API_TOKEN_CREATED: lambda actor, other: accounts.api_token_create(user=other, name="kiosk", actor=actor),
     AuditEntry.API_TOKEN_REVOKED: lambda actor, other: accounts.api_token_revoke(
         token=accounts.api_token_create(user=other, name="kiosk")[0], actor=actor),
@@ -137,7 +139,10 @@ def test_it_writes_one_entry_naming_the_acting_user(action, admin_user, viewer_u
 
 
 # Written by the system, not by a user's action: tested where they happen.
-SYSTEM_ACTIONS = {AuditEntry.SIGN_IN_LOCKED}  # tests/test_hardening_login.py
+SYSTEM_ACTIONS = {
+    AuditEntry.SIGN_IN_LOCKED,  # tests/test_hardening_login.py
+    AuditEntry.PASSWORD_RESET_SENT,  # asked for by someone not signed in: tests/test_views_password_reset.py
+}
 
 
 def test_it_audits_every_action_it_names():

@@ -1,9 +1,11 @@
 """Users in the app, in a real browser: an admin adds an operator and a viewer (no Django admin),
-each signs in with the password shown once and sees only what their role may."""
+each signs in with the password shown once, chooses their own (a forced change) and sees only what
+their role may."""
 
 import pytest
 
-from tests.browser import ARTIFACTS, log_in
+from tests.accounts_data import NEW_PASSWORD
+from tests.browser import ARTIFACTS, change_password, log_in
 
 
 def _add_user(page, base_url: str, username: str, role: str) -> str:
@@ -39,6 +41,7 @@ def test_it_lets_an_admin_add_an_operator_and_a_viewer_who_see_only_their_pages(
     for username in ("olive", "victor"):
         page = browser.new_context().new_page()
         log_in(page, base_url, username, passwords[username])
+        change_password(page, base_url, passwords[username], NEW_PASSWORD)
         people = page.goto(f"{base_url}/people/")
         page.screenshot(path=str(ARTIFACTS / f"users_{username}_people.png"), full_page=True)
         seen[username] = {"nav": _nav(page), "people": people.status,

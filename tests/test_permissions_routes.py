@@ -36,7 +36,7 @@ from tests import review_data
 from tests.api import token_key
 from tests.event_loops import run_scenario
 
-PUBLIC = "public"  # anyone: only health, the login pages, the kiosk (and static files, served before routing)
+PUBLIC = "public"  # anyone: health, the login and password reset pages, the kiosk (static files: before routing)
 SIGN_OUT = "sign-out"  # ends a session: gives an anonymous visitor nothing but a redirect
 SIGNED = "signed-url"  # no session: a valid signed URL is the permission; forged or expired ones are refused (403)
 
@@ -53,6 +53,11 @@ EXPECTED: dict[str, str] = {
     "login": PUBLIC,
     "admin:login": PUBLIC,
     "kiosk": PUBLIC,  # a tablet's page with no data of its own: its camera token opens the camera's socket
+    # a forgotten password: asked for by someone not signed in; the e-mailed link (its token) is the permission
+    "password-reset": PUBLIC,
+    "password-reset-sent": PUBLIC,
+    "password-reset-confirm": PUBLIC,
+    "password-reset-complete": PUBLIC,
     "logout": SIGN_OUT,
     "admin:logout": SIGN_OUT,
     # pages
@@ -140,6 +145,8 @@ EXPECTED: dict[str, str] = {
     "user-token-revoke": ADMIN,
     "audit-log": ADMIN,
     "profile": VIEWER,
+    "password-change": VIEWER,  # one's own password
+    "password-change-done": VIEWER,
     # integrations: webhooks and alert rules (admins); the crop links that webhook receivers fetch
     "webhook-list": ADMIN,
     "webhook-detail": ADMIN,
@@ -294,7 +301,7 @@ def _path(key: str, objects: dict) -> str:
         "import_id": objects["import"].pk, "token_id": objects["token"].pk,
         "group_id": objects["group"].pk, "schedule_id": objects["schedule"].pk, "closure_id": objects["closure"].pk,
         "code_id": objects["code"].pk, "absence_id": objects["absence"].pk, "contact_id": objects["contact"].pk,
-        "month": dt.date.today().strftime("%Y-%m"), "mark_id": objects["mark"].pk,
+        "month": dt.date.today().strftime("%Y-%m"), "mark_id": objects["mark"].pk, "uidb64": "MQ",
     }
     if model is not None:
         values["object_id"] = values["id"] = _instance_of(model).pk
@@ -390,7 +397,8 @@ def test_it_lets_in_the_routes_role(key, objects, django_user_model, admin_user,
         assert not _refused(response), f"{role} GET {key}: {_describe(response)}"
 
 
-@pytest.mark.parametrize("key", ["healthz", "login", "admin:login", "kiosk"])
+@pytest.mark.parametrize("key", ["healthz", "login", "admin:login", "kiosk", "password-reset", "password-reset-sent",
+                                 "password-reset-confirm", "password-reset-complete"])
 def test_it_serves_the_public_routes_to_anyone(key, client, objects):
     response = client.get(_path(key, objects))
     assert response.status_code in (200, 503)  # healthz is 503 here: no worker runs

@@ -8,9 +8,9 @@ from django import template
 
 from attendance.contacts import groups_notifying, person_contacts
 from attendance.forms import ContactForm
-from attendance.mail import email_enabled
 from attendance.presenters import DASHBOARD_LIST, attendance_today
 from attendance.selectors import person_days
+from faceapp.mail import email_enabled
 
 register = template.Library()
 PERSON_DAYS = 60

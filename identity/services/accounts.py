@@ -1,5 +1,9 @@
 """The app's users (their roles, passwords, time zones) and their API tokens. Every change an
-admin makes here is audited."""
+admin makes here is audited, and so is every change of a user's own password.
+
+A password someone else set (an admin creating the user or giving them a new one) is due for a
+change: until the user chooses their own, their sessions reach only the password change page
+(faceapp.middleware.password_change_due_middleware); API tokens are not sessions and keep working."""
 
 import hashlib
 import secrets
@@ -56,6 +60,7 @@ def user_create(*, actor, username: str, role: str, email: str = "", password: s
     with transaction.atomic():
         user = User.objects.create_user(username=username, email=email.strip(), password=password)
         _role_groups_set(user, role)
+        UserProfile.objects.create(user=user, password_change_due=True)
         audit_record(actor=actor, action=AuditEntry.USER_CREATED, target=username, detail=f"role {role}")
     return user, password
 
@@ -88,13 +93,49 @@ def user_active_set(*, actor, user, active: bool) -> None:
 
 
 def user_password_reset(*, actor, user) -> str:
-    """A new random password (to be shown once); the user's other sessions end with the old one."""
+    """A new random password (to be shown once, then changed by the user at their next sign-in);
+    the user's other sessions end with the old one."""
     password = secrets.token_urlsafe(12)
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
+        UserProfile.objects.update_or_create(user=user, defaults={"password_change_due": True})
         audit_record(actor=actor, action=AuditEntry.USER_PASSWORD_RESET, target=user.get_username())
     return password
+
+
+def password_change_due(user) -> bool:
+    """Whether the user must choose their own password before anything else (someone else set it)."""
+    try:
+        return user.profile.password_change_due  # loaded with the user (identity.auth_backend): no query
+    except (UserProfile.DoesNotExist, AttributeError):  # no profile yet; an anonymous visitor has none
+        return False
+
+
+def _own_password_set(*, user, password: str, action: str, detail: str) -> None:
+    with transaction.atomic():  # the password, the end of a due change and its entry: together or none
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        UserProfile.objects.filter(user=user).update(password_change_due=False)
+        audit_record(actor=user, action=action, target=user.get_username(), detail=detail)
+
+
+def own_password_change(*, user, password: str) -> None:
+    """The user's own new password, chosen after giving the old one (validated by the form); their
+    other sessions end (Django's session hash follows the password)."""
+    forced = password_change_due(user)
+    _own_password_set(user=user, password=password, action=AuditEntry.PASSWORD_CHANGED,
+                      detail="at the first sign-in after an admin set it" if forced else "")
+
+
+def own_password_reset(*, user, password: str) -> None:
+    """The user's new password, set from an e-mailed reset link (its token checked by the view)."""
+    _own_password_set(user=user, password=password, action=AuditEntry.PASSWORD_RESET_DONE, detail="")
+
+
+def password_reset_sent(*, user, email: str) -> None:
+    """The entry for a reset link e-mailed to `user` (asked for by someone not signed in)."""
+    audit_record(actor=None, action=AuditEntry.PASSWORD_RESET_SENT, target=user.get_username(), detail=f"to {email}")
 
 
 def user_time_zone(user) -> str:

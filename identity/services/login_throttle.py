@@ -3,6 +3,9 @@
 Past either limit a sign-in is refused until the window ends, before any password is checked:
 a flood then costs a Redis round trip, not a password hash, and does not starve other pages.
 
+The password change and reset pages share these counts (faceapp.middleware.throttled_like_sign_in):
+a wrong current password, a reset asked for, a reset link that does not work count as failures.
+
 Every failure and refusal is an audit line on the `faceapp.audit` logger (never the password);
 a lockout is also an entry of the audit log that admins read in the app (one per lockout, not
 one per failure: a flood writes no rows).
@@ -20,15 +23,16 @@ from identity.services.ratelimit import login_account_key, login_address_key, ra
 audit = logging.getLogger("faceapp.audit")
 
 
-def _limits(*, username: str, address: str) -> list[tuple[str, str, int]]:
-    """(what, key, most failures in a window) for the account and for the address."""
-    return [
-        ("account", login_account_key(username=username), settings.FACEAPP_LOGIN_FAILURES_PER_ACCOUNT),
-        ("address", login_address_key(address=address), settings.FACEAPP_LOGIN_FAILURES_PER_ADDRESS),
-    ]
+def _limits(*, username: str | None, address: str) -> list[tuple[str, str, int]]:
+    """(what, key, most failures in a window) for the account (unless None: no account named)
+    and for the address."""
+    limits = [("address", login_address_key(address=address), settings.FACEAPP_LOGIN_FAILURES_PER_ADDRESS)]
+    if username is not None:
+        limits.insert(0, ("account", login_account_key(username=username), settings.FACEAPP_LOGIN_FAILURES_PER_ACCOUNT))
+    return limits
 
 
-def login_retry_after(*, username: str, address: str) -> int:
+def login_retry_after(*, username: str | None, address: str) -> int:
     """Seconds before this account, from this address, may try to sign in again; 0: now."""
     waits = {what: rate_limit_peek(key=key, limit=limit).retry_after for what, key, limit in _limits(
         username=username, address=address)}  # fmt: skip
@@ -40,7 +44,7 @@ def login_retry_after(*, username: str, address: str) -> int:
     return wait
 
 
-def login_failure_record(*, username: str, address: str) -> None:
+def login_failure_record(*, username: str | None, address: str) -> None:
     """Count one failed sign-in against the account and the address."""
     window = settings.FACEAPP_LOGIN_LOCKOUT_MINUTES * 60
     for what, key, limit in _limits(username=username, address=address):

@@ -56,6 +56,7 @@ def user_detail(request, user_id: int):
         "tokens": ApiToken.objects.filter(user=user),
         "password": secret_take(request, PASSWORD_KEY, owner=user.pk),
         "token_key": secret_take(request, TOKEN_KEY, owner=user.pk),
+        "password_change_due": accounts.password_change_due(user),
     }
     return render(request, "identity/user_detail.html", context)
 
