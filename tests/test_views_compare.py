@@ -105,3 +105,29 @@ def test_it_limits_comparisons_per_user(client, operator_user, settings):
     messages = [str(page.context["form"].non_field_errors()) for page in pages]
     assert "No worker answered in time" in messages[0] and "No worker answered in time" in messages[1]
     assert "Too many comparisons: try again in" in messages[2]
+
+
+def _williams(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, (FIXTURES / "williams" / name).read_bytes(), content_type="image/jpeg")
+
+
+@pytest.mark.django_db(transaction=True)  # the worker thread closes the connections it used
+def test_it_says_too_close_to_call_for_venus_and_serena_williams(client, operator_user, celery_worker):
+    client.force_login(operator_user)
+    data = {"image1": _williams("Venus_Williams_0003.jpg"), "image2": _williams("Serena_Williams_0003.jpg")}
+    response = client.post(reverse("compare"), data)
+    result = response.context["result"]
+    page = response.content.decode()
+    assert result["verdict"] == "too close to call" and result["close"]
+    assert abs(result["similarity"] - result["threshold"]) <= result["band"]
+    assert "Too close to call" in page and "Same person" not in page
+    assert 'id="compare-limits-none"' in page  # both photos are good: the faces are this alike
+
+
+@pytest.mark.django_db(transaction=True)  # the worker thread closes the connections it used
+def test_it_says_same_person_for_two_photos_of_venus_williams(client, operator_user, celery_worker):
+    client.force_login(operator_user)
+    data = {"image1": _williams("Venus_Williams_0001.jpg"), "image2": _williams("Venus_Williams_0002.jpg")}
+    response = client.post(reverse("compare"), data)
+    assert response.context["result"]["verdict"] == "same person"
+    assert "Too close to call" not in response.content.decode()

@@ -166,3 +166,28 @@ def quality_problem(quality: FaceQuality, limits: EnrolmentLimits = ENROLMENT_LI
     if quality.blur < limits.min_blur:
         return f"face blurred (sharpness {quality.blur:.0f} < {limits.min_blur:.0f})"
     return None
+
+
+@dataclass(frozen=True)
+class CompareLimits:
+    """Below these a face limits how sure a comparison can be: each alone moved a same-person
+    similarity on LFW by more than the close band (``bench/compare_limits.py``)."""
+
+    min_size: float = 48.0
+    max_yaw: float = 30.0
+    min_blur: float = 30.0
+
+
+COMPARE_LIMITS = CompareLimits()
+
+
+def comparison_limits(quality: FaceQuality, limits: CompareLimits = COMPARE_LIMITS) -> list[str]:
+    """What about this face limits a comparison, in words (empty: none of size, turn, sharpness)."""
+    found = []
+    if quality.size_px < limits.min_size:
+        found.append(f"small face ({quality.size_px:.0f} px, under {limits.min_size:.0f})")
+    if abs(quality.yaw_deg) > limits.max_yaw:
+        found.append(f"face turned (about {abs(quality.yaw_deg):.0f}°, over {limits.max_yaw:.0f}°)")
+    if quality.blur < limits.min_blur:
+        found.append(f"blurred face (sharpness {quality.blur:.0f}, under {limits.min_blur:.0f})")
+    return found
