@@ -63,8 +63,8 @@ def test_it_calls_a_pair_within_the_band_close_in_plain_mode_too():
 
 
 def test_it_blames_a_small_face_for_a_close_answer(engine):
-    similarity = engine.verify(A1, _small(A1, 30)).similarity
-    close = FaceEngine(EngineConfig(threshold=similarity, intra_op_threads=1)).verify(A1, _small(A1, 30))
+    similarity = engine.verify(A1, _small(A1, 24)).similarity
+    close = FaceEngine(EngineConfig(threshold=similarity, intra_op_threads=1)).verify(A1, _small(A1, 24))
     assert close.verdict == CLOSE
     assert [limit for limit in close.limits if limit.startswith("photo 2: small face")]
     assert not [limit for limit in close.limits if limit.startswith("photo 1")]
