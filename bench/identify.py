@@ -9,8 +9,8 @@ model id, so reruns only redo the matching (the key is the embedder's model id o
 delete the file after changing the detector). Decisions use the production code:
 ``Gallery.search`` and ``PersonMatch.is_known(threshold=, margin=)``.
 
-With ``FACEAPP_FLIP=adaptive`` the photos are embedded plain and mirrored in one pass (both
-cached: the mirrored ones as flip mode's ``+flip`` embeddings) and the decisions are adaptive
+With ``FACEAPP_FLIP=adaptive`` (the default; ``plain`` for plain alone) the photos are embedded
+plain and mirrored in one pass (both cached: the mirrored ones as flip mode's ``+flip`` embeddings) and the decisions are adaptive
 mode's (``Gallery.search``, then ``refine_matches`` for the probes whose decision lies within
 the band of the threshold or margin, searched by flip embeddings against the enrolled photos'
 flip embeddings); plain and flip mode are reported beside it from the same embeddings, with

@@ -271,6 +271,15 @@ def tune(args: argparse.Namespace) -> None:
               f" of {len(everything)}")
     print(f"  adaptive mirrors {100 * close.mean():.1f}% of View 1 pairs, "
           f"{100 * len(mirrored) / len(images):.1f}% of photos")
+    wrong = (adaptive >= threshold) != same
+    for width in sorted({0.05, band, 0.10, 0.15}):  # compare's "too close to call" is the same band
+        mirrored_here = near(plain, threshold=threshold, band=width)
+        decided = np.where(mirrored_here, flip, plain)
+        inside = near(decided, threshold=threshold, band=width)
+        print(f"  band {width:.2f}: {100 * inside.mean():.1f}% of View 1 answers too close to call, holding "
+              f"{int((wrong & inside).sum())} of the {int(wrong.sum())} wrong; {100 * mirrored_here.mean():.1f}% mirrored")
+    print(f"  wrong answers' plain similarities: {', '.join(f'{v:.3f}' for v in np.sort(plain[wrong]))}; "
+          f"highest different-people pair {plain[~same].max():.3f}")
 
 
 def batching(args: argparse.Namespace) -> None:

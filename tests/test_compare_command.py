@@ -63,3 +63,24 @@ def test_it_says_when_a_photo_has_no_face(tmp_path):
     Image.fromarray(np.full((300, 400, 3), 180, dtype=np.uint8)).save(blank)
     with pytest.raises(CommandError, match=r"no face found in image 2 \(.*wall.png\)"):
         run_compare(A1, blank)
+
+
+WILLIAMS = FIXTURES / "williams"
+
+
+def test_it_says_too_close_to_call_for_venus_and_serena_williams():
+    output = run_compare(WILLIAMS / "Venus_Williams_0003.jpg", WILLIAMS / "Serena_Williams_0003.jpg")
+    assert output.strip().splitlines()[-1].startswith("too close to call: within 0.07 of the threshold")
+
+
+def test_it_writes_a_close_answer_and_its_limits_as_json():
+    payload = json.loads(run_compare(WILLIAMS / "Venus_Williams_0003.jpg", WILLIAMS / "Serena_Williams_0003.jpg",
+                                     "--json"))
+    assert payload["verdict"] == "too close to call" and payload["close"] is True
+    assert payload["mirrored"] is True and payload["limits"] == []
+
+
+def test_it_compares_plain_when_asked():
+    payload = json.loads(run_compare(WILLIAMS / "Venus_Williams_0003.jpg", WILLIAMS / "Serena_Williams_0003.jpg",
+                                     "--json", "--plain"))
+    assert payload["mirrored"] is False and payload["model_id"] == "w600k_mbf" and payload["close"] is True

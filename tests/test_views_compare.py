@@ -1,14 +1,18 @@
-"""Compare page: two photos in, a similarity and a same/different verdict out, decided by a real
-Celery worker (never inside the web server), rate-limited per user; clear errors."""
+"""Compare page: two photos in, a similarity and a verdict out (same person, different people, or too close
+to call, with what limits a close answer), decided by a real Celery worker (never inside the web server),
+rate-limited per user; clear errors."""
 
+import dataclasses
 import io
 
+import cv2
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from identity.face_engine import get_face_engine
 from tests.faces_data import FIXTURES
 
 
@@ -105,3 +109,47 @@ def test_it_limits_comparisons_per_user(client, operator_user, settings):
     messages = [str(page.context["form"].non_field_errors()) for page in pages]
     assert "No worker answered in time" in messages[0] and "No worker answered in time" in messages[1]
     assert "Too many comparisons: try again in" in messages[2]
+
+
+def _williams(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, (FIXTURES / "williams" / name).read_bytes(), content_type="image/jpeg")
+
+
+@pytest.mark.django_db(transaction=True)  # the worker thread closes the connections it used
+def test_it_says_too_close_to_call_for_venus_and_serena_williams(client, operator_user, celery_worker):
+    client.force_login(operator_user)
+    data = {"image1": _williams("Venus_Williams_0003.jpg"), "image2": _williams("Serena_Williams_0003.jpg")}
+    response = client.post(reverse("compare"), data)
+    result = response.context["result"]
+    page = response.content.decode()
+    assert result["verdict"] == "too close to call" and result["close"]
+    assert abs(result["similarity"] - result["threshold"]) <= result["band"]
+    assert "Too close to call" in page and "Same person" not in page
+    assert 'id="compare-limits-none"' in page  # both photos are good: the faces are this alike
+
+
+@pytest.mark.django_db(transaction=True)  # the worker thread closes the connections it used
+def test_it_says_same_person_for_two_photos_of_venus_williams(client, operator_user, celery_worker):
+    client.force_login(operator_user)
+    data = {"image1": _williams("Venus_Williams_0001.jpg"), "image2": _williams("Venus_Williams_0002.jpg")}
+    response = client.post(reverse("compare"), data)
+    assert response.context["result"]["verdict"] == "same person"
+    assert "Too close to call" not in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)  # the worker thread closes the connections it used
+def test_it_names_the_small_face_that_limits_a_close_answer(client, operator_user, celery_worker, settings):
+    from identity.vision.types import CLOSE
+    from tests.faces_data import bgr, jpeg
+
+    canvas = np.full((250, 250, 3), 128, np.uint8)
+    canvas[:60, :60] = cv2.resize(bgr("lfw_person_a_2.jpg"), (60, 60), interpolation=cv2.INTER_AREA)  # a ~25 px face
+    small = jpeg(canvas)
+    probe = get_face_engine().verify(FIXTURES / "lfw_person_a_1.jpg", small)
+    settings.FACEAPP_ENGINE = dataclasses.replace(settings.FACEAPP_ENGINE, threshold=probe.similarity)
+    client.force_login(operator_user)
+    data = {"image1": _photo("lfw_person_a_1.jpg"), "image2": SimpleUploadedFile("small.jpg", small)}
+    response = client.post(reverse("compare"), data)
+    result = response.context["result"]
+    assert result["verdict"] == CLOSE and [limit for limit in result["limits"] if limit.startswith("photo 2: small face")]
+    assert 'id="compare-limits"' in response.content.decode() and "photo 2: small face" in response.content.decode()

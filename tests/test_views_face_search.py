@@ -63,3 +63,20 @@ def test_it_says_why_a_file_cannot_be_searched(client, operator_user):
     response = client.post(reverse("face-search"), {"photo": SimpleUploadedFile("notes.jpg", b"not a photo")})
 
     assert "Unreadable photo (notes.jpg): not an image" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_shows_the_likely_matches_first_and_folds_the_others(client, operator_user, seen_at_the_door,
+                                                                   celery_worker, settings):
+    client.force_login(operator_user)
+
+    response = _search(client, "Colin_Powell_0002")
+
+    (face,) = response.context["faces"]
+    page = response.content.decode()
+    assert [log for log, _ in face["likely"]] == [seen_at_the_door["Colin_Powell_0001"]]
+    assert {log for log, _ in face["others"]} == {seen_at_the_door["Tony_Blair_0001"],
+                                                  seen_at_the_door["Donald_Rumsfeld_0001"]}
+    assert all(s < settings.FACEAPP_MATCH_THRESHOLD for _, s in face["others"])
+    likely, folded = page.index('data-matches="likely"'), page.index('<details class="search-others" data-others="2">')
+    assert likely < folded and page.index('data-matches="others"') > folded

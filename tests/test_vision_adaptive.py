@@ -64,9 +64,9 @@ def test_it_decides_a_close_pair_on_flip_embeddings_as_flip_mode_would(adaptive,
 
 
 def test_it_never_mirrors_in_plain_mode_even_when_close():
-    plain = FaceEngine(EngineConfig(intra_op_threads=1))
+    plain = FaceEngine(EngineConfig(flip="plain", intra_op_threads=1))
     similarity = plain.verify(A1, A2).similarity
-    result = FaceEngine(EngineConfig(threshold=similarity, intra_op_threads=1)).verify(A1, A2)
+    result = FaceEngine(EngineConfig(flip="plain", threshold=similarity, intra_op_threads=1)).verify(A1, A2)
     assert not result.mirrored and result.face1.flip_embedding is None
 
 
@@ -109,7 +109,7 @@ def test_it_mirrors_only_faces_close_to_the_naming_threshold(adaptive):
 
 
 def test_it_leaves_identification_alone_in_plain_mode():
-    plain = FaceEngine(EngineConfig(intra_op_threads=1))
+    plain = FaceEngine(EngineConfig(flip="plain", intra_op_threads=1))
     gallery, _ = _gallery(plain)
     probe = plain.analyze(A2)[0]
     matches = gallery.search(probe.embedding)

@@ -212,7 +212,7 @@ def test_it_reads_the_config_from_the_environment():
            "FACEAPP_MAX_PIXELS": "1000000", "FACEAPP_EMBEDDER": "w600k_mbf"}
     config = EngineConfig.from_env(env)
     assert (config.threshold, config.flip, config.intra_op_threads, config.max_pixels) == (0.31, "flip", 2, 1_000_000)
-    assert EngineConfig.from_env({}) == EngineConfig()
+    assert EngineConfig.from_env({}) == EngineConfig() and EngineConfig().flip == "adaptive"  # the default mode
     assert EngineConfig.from_env(env, threshold=0.5).threshold == 0.5
     with pytest.raises(ValueError, match="FACEAPP_FLIP"):
         EngineConfig.from_env({"FACEAPP_FLIP": "maybe"})
@@ -230,7 +230,7 @@ def test_it_lets_the_environment_override_the_callers_defaults():
 def test_it_takes_flip_modes_and_the_old_booleans(value, mode):
     config = EngineConfig.from_env({"FACEAPP_FLIP": value, "FACEAPP_FLIP_BAND": "0.04"})
     assert (config.flip, config.flip_band) == (mode, 0.04)
-    assert EngineConfig(flip=True) == EngineConfig(flip="flip") and EngineConfig(flip=False) == EngineConfig()
+    assert EngineConfig(flip=True) == EngineConfig(flip="flip") and EngineConfig(flip=False) == EngineConfig(flip="plain")
     with pytest.raises(ValueError, match="FACEAPP_FLIP_BAND"):
         EngineConfig.from_env({"FACEAPP_FLIP_BAND": "wide"})
     with pytest.raises(ValueError, match="flip_band"):

@@ -38,6 +38,8 @@ def compare_run(*, job: str) -> None:
         else:
             answer["result"] = {
                 "similarity": verification.similarity, "same": verification.same, "threshold": verification.threshold,
+                "verdict": verification.verdict, "close": verification.close, "band": verification.band,
+                "limits": verification.limits,
                 "model_id": verification.model_id, "mirrored": verification.mirrored, "notes": verification.notes,
                 "crop1": jpeg_data_url(encode_jpeg(verification.face1.crop)),
                 "crop2": jpeg_data_url(encode_jpeg(verification.face2.crop)),

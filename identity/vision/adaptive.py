@@ -14,6 +14,10 @@ model id with ``+flip``; a plain embedding is never compared with a flip one.
   again on flip embeddings compared with flip embeddings; enrolled samples keep both, so the
   gallery side costs nothing at match time.
 
+The same band makes a 1:1 answer "too close to call" (``FaceEngine.verify``): a similarity
+within it of the threshold is one mirroring could move across it, and where LFW's wrong answers
+lie (bench/README.md). It is written here once, as ``EngineConfig.flip_band``.
+
 The band was chosen on LFW View 1 (``bench/lfw.py --tune``): the largest change the mirror
 made to a pair's similarity (0.044) plus how far the best threshold moved between View 1's
 two halves (0.019), rounded up.

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from .adaptive import DEFAULT_FLIP_BAND, flip_mode
+from .adaptive import ADAPTIVE, DEFAULT_FLIP_BAND, flip_mode
 from .image import DEFAULT_MAX_PIXELS
 
 DEFAULT_THRESHOLD = 0.23  # best-accuracy threshold on LFW View 1 (pairsDevTrain) for w600k_mbf plain: bench/README.md
@@ -21,8 +21,11 @@ class EngineConfig:
     detector: str = "scrfd_500m_bnkps"
     embedder: str = "w600k_mbf"
     threshold: float = DEFAULT_THRESHOLD  # cosine similarity at or above which two faces are the same person
-    flip: str = "plain"  # "plain", "flip" (twice the embedding cost) or "adaptive"; True/False are accepted
-    flip_band: float = DEFAULT_FLIP_BAND  # adaptive: mirror the faces of decisions this close to their threshold
+    # "adaptive" (mirrored only where a decision is close: flip's accuracy at plain's cost, bench/README.md),
+    # "plain" or "flip" (twice the embedding cost); True/False are accepted
+    flip: str = ADAPTIVE
+    # A decision this close to its threshold is close: adaptive mirrors its faces, compare says "too close to call"
+    flip_band: float = DEFAULT_FLIP_BAND
     intra_op_threads: int = 0  # 0: ONNX Runtime's default (one per core)
     inter_op_threads: int = 0
     max_pixels: int = DEFAULT_MAX_PIXELS

@@ -18,7 +18,7 @@ from .config import EngineConfig
 from .detector import Detection, ScrfdDetector
 from .embedder import ArcFaceEmbedder, cosine_matrix, flip_mean
 from .image import ImageSource, decode_image
-from .quality import measure_quality
+from .quality import comparison_limits, measure_quality
 from .registry import ModelSpec, create_session, resolve_model
 from .types import Face, NoFaceError, Verification
 
@@ -193,7 +193,9 @@ class FaceEngine:
 
         In adaptive mode a plain similarity within the band around the threshold is taken
         again on the two faces' flip embeddings (both mirrored crops in one ONNX call);
-        ``mirrored`` and ``model_id`` then say so. Raises NoFaceError when an image has no face.
+        ``mirrored`` and ``model_id`` then say so. A similarity still within that band after it is
+        ``close`` ("too close to call"), with what about each photo limits it (``limits``).
+        Raises NoFaceError when an image has no face.
         """
         notes: list[str] = []
         chosen: list[Face] = []
@@ -205,17 +207,20 @@ class FaceEngine:
             if len(detections) > 1:
                 notes.append(f"several faces in image {number} ({len(detections)}): used the largest")
             chosen.append(self.faces([(bgr, detections[:1])])[0][0])
-        threshold = self.config.threshold
+        threshold, band = self.config.threshold, self.config.flip_band
         plain = similarity = self.compare(chosen[0].embedding, chosen[1].embedding)
-        mirrored = self.adaptive and near(plain, threshold=threshold, band=self.config.flip_band)
+        mirrored = self.adaptive and near(plain, threshold=threshold, band=band)
         if mirrored:
             flip1, flip2 = self.mirror(chosen)
             similarity = self.compare(flip1, flip2)
             notes.append(f"close to the threshold (plain similarity {plain:.3f}): decided with the mirrored faces too")
+        close = bool(near(similarity, threshold=threshold, band=band))
+        limits = [f"photo {number}: {limit}" for number, face in enumerate(chosen, 1) if close
+                  for limit in comparison_limits(face.quality)]
         return Verification(
             similarity=similarity, same=similarity >= threshold, threshold=threshold,
             model_id=self.flip_model_id if mirrored else self.model_id, notes=notes, face1=chosen[0],
-            face2=chosen[1], mirrored=mirrored,
+            face2=chosen[1], mirrored=mirrored, close=close, band=band, limits=limits,
         )
 
 

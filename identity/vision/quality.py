@@ -166,3 +166,31 @@ def quality_problem(quality: FaceQuality, limits: EnrolmentLimits = ENROLMENT_LI
     if quality.blur < limits.min_blur:
         return f"face blurred (sharpness {quality.blur:.0f} < {limits.min_blur:.0f})"
     return None
+
+
+@dataclass(frozen=True)
+class CompareLimits:
+    """Beyond these a face limits how sure a close comparison can be: on LFW (``bench/compare_limits.py``)
+    each alone lowered a face's similarity to its own person's other photos by more than half the
+    close band (0.035 of 0.07), enough to carry a close answer across the threshold: a face shrunk
+    to 24 px by 0.077 (32 px: 0.033), blurred to sharpness 20..30 by 0.047 (30..45: 0.027), turned
+    30..45° by 0.064 (20..30°: 0.018; only 12 such LFW photos)."""
+
+    min_size: float = 32.0
+    max_yaw: float = 30.0
+    min_blur: float = 30.0
+
+
+COMPARE_LIMITS = CompareLimits()
+
+
+def comparison_limits(quality: FaceQuality, limits: CompareLimits = COMPARE_LIMITS) -> list[str]:
+    """What about this face limits a comparison, in words (empty: none of size, turn, sharpness)."""
+    found = []
+    if quality.size_px < limits.min_size:
+        found.append(f"small face ({quality.size_px:.0f} px, under {limits.min_size:.0f})")
+    if abs(quality.yaw_deg) > limits.max_yaw:
+        found.append(f"face turned (about {abs(quality.yaw_deg):.0f}°, over {limits.max_yaw:.0f}°)")
+    if quality.blur < limits.min_blur:
+        found.append(f"blurred face (sharpness {quality.blur:.0f}, under {limits.min_blur:.0f})")
+    return found

@@ -36,15 +36,26 @@ class Face:
         return float(max(0.0, self.box[2] - self.box[0]) * max(0.0, self.box[3] - self.box[1]))
 
 
+SAME, DIFFERENT, CLOSE = "same person", "different people", "too close to call"
+
+
 @dataclass
 class Verification:
-    """Answer to "are these two photos the same person?"."""
+    """Answer to "are these two photos the same person?": `verdict` is "same person", "different
+    people" or "too close to call" (the similarity within the band around the threshold)."""
 
     similarity: float
-    same: bool
+    same: bool  # at or above the threshold (also when close: the side it falls on)
     threshold: float
     model_id: str  # the space the similarity was measured in ("+flip" when mirrored)
     notes: list[str] = field(default_factory=list)
     face1: Face | None = None
     face2: Face | None = None
     mirrored: bool = False  # adaptive mode: close to the threshold, decided on flip embeddings
+    close: bool = False  # within the band of the threshold (EngineConfig.flip_band): too close to call
+    band: float = 0.0
+    limits: list[str] = field(default_factory=list)  # close: what about the photos limits the answer
+
+    @property
+    def verdict(self) -> str:
+        return CLOSE if self.close else SAME if self.same else DIFFERENT

@@ -24,7 +24,8 @@ class Command(BaseCommand):
         modes = parser.add_mutually_exclusive_group()
         modes.add_argument("--flip", action="store_true", help="flip test-time augmentation (slower)")
         modes.add_argument("--adaptive", action="store_true",
-                           help="mirror the faces only when the similarity is close to the threshold")
+                           help="mirror the faces only when the similarity is close to the threshold (the default)")
+        modes.add_argument("--plain", action="store_true", help="never mirror the faces")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
     def handle(self, *args, **options):
@@ -32,8 +33,9 @@ class Command(BaseCommand):
         changes = {}
         if options["threshold"] is not None:
             changes["threshold"] = options["threshold"]
-        if options["flip"] or options["adaptive"]:
-            changes["flip"] = "flip" if options["flip"] else "adaptive"
+        for mode in ("flip", "adaptive", "plain"):
+            if options[mode]:
+                changes["flip"] = mode
         if changes:
             engine = get_engine(dataclasses.replace(engine.config, **changes))
         paths = (options["image1"], options["image2"])
@@ -45,11 +47,11 @@ class Command(BaseCommand):
             raise CommandError(f"{exc} ({paths[exc.image - 1]})" if exc.image else str(exc)) from exc
         except ModelError as exc:
             raise CommandError(f"face model problem: {exc}") from exc
-        verdict = "same person" if result.same else "different people"
         if options["json"]:
             payload = {
                 "image1": paths[0], "image2": paths[1], "similarity": round(result.similarity, 4),
-                "threshold": result.threshold, "same": result.same, "verdict": verdict,
+                "threshold": result.threshold, "same": result.same, "verdict": result.verdict, "close": result.close,
+                "band": result.band, "limits": result.limits,
                 "model_id": result.model_id, "mirrored": result.mirrored, "notes": result.notes,
             }
             self.stdout.write(json.dumps(payload))
@@ -57,4 +59,9 @@ class Command(BaseCommand):
         for note in result.notes:
             self.stdout.write(f"note: {note}")
         self.stdout.write(f"similarity: {result.similarity:.4f} (threshold {result.threshold:.4f}, {result.model_id})")
-        self.stdout.write(verdict)
+        for limit in result.limits:
+            self.stdout.write(f"limited by {limit}")
+        if result.close:
+            self.stdout.write(f"{result.verdict}: within {result.band:.2f} of the threshold")
+        else:
+            self.stdout.write(result.verdict)
