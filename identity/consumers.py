@@ -11,6 +11,11 @@ waits an outage out and joins the socket's groups again. The consumers also re-j
 GROUP_REFRESH_SECONDS (well within the layer's one-minute group expiry, which drops a member
 whose socket never left). A closing socket leaves its groups
 even when its consumer is cancelled. The browser reconnects with backoff if the socket ends anyway.
+
+A page's socket may ask `?after=<replay id>` (identity.services.realtime: the position the page
+was rendered at, or the last event it got): once joined, the consumer sends what its groups
+logged after it through the same handlers, a viewer only what was logged inside their window
+(identity.views.access.visible_since), then drops the live copies of events it replayed.
 """
 
 import asyncio
@@ -21,6 +26,7 @@ from importlib import import_module
 from types import SimpleNamespace
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -31,7 +37,15 @@ from identity.models import Camera
 from identity.roles import OPERATOR, VIEWER, has_role
 from identity.services.accounts import password_change_due
 from identity.services.cameras import camera_frame_receive
-from identity.services.realtime import DASHBOARD_GROUP, camera_group, person_enrolment_group
+from identity.services.realtime import (
+    DASHBOARD_GROUP,
+    REPLAY_ID,
+    camera_group,
+    person_enrolment_group,
+    replay_id_key,
+    replay_since,
+)
+from identity.views.access import visible_since
 from identity.vision import ImageError
 from imports.presenters import import_group
 
@@ -95,6 +109,16 @@ def _query_has(scope, name: str) -> bool:
     return name in parse_qs(scope.get("query_string", b"").decode("latin-1"))
 
 
+def _query_value(scope, name: str) -> str:
+    return parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name, [""])[0]
+
+
+@database_sync_to_async
+def _visible_since_ms(user) -> int | None:
+    since = visible_since(user)
+    return None if since is None else int(since.timestamp() * 1000)
+
+
 class _GroupConsumer(AsyncJsonWebsocketConsumer):
     """Joins its groups (groups_to_join) once the user has `role`, stays joined across Redis
     restarts; handlers relay events as they are."""
@@ -104,6 +128,7 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     role: str = VIEWER
     _rejoining: asyncio.Task | None = None
     _left = False
+    _replayed_to: tuple[int, int] | None = None  # the last replayed event: its live copy is dropped
 
     async def _groups_add(self) -> None:
         try:
@@ -143,7 +168,31 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
         for group in group_names:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        await self._replay()
         self._rejoining = asyncio.ensure_future(self._keep_joined())
+
+    async def _replay(self) -> None:
+        """What the groups logged after `?after=` (none without it), oldest first. Live events
+        wait meanwhile: the consumer dispatches one message at a time."""
+        after = _query_value(self.scope, "after")
+        if not REPLAY_ID.fullmatch(after):
+            return
+        since_ms = await _visible_since_ms(self.scope.get("user"))
+        for group in self.group_names:
+            try:
+                entries = await sync_to_async(replay_since, thread_sensitive=False)(
+                    group=group, after=after, since_ms=since_ms)
+            except LAYER_ERRORS:
+                continue  # Redis away: the page has what it rendered, live events follow
+            for replay_id, event in entries:
+                await self.dispatch({**event, "replay_id": replay_id})
+                self._replayed_to = max(self._replayed_to or (0, 0), replay_id_key(replay_id))
+
+    async def dispatch(self, message) -> None:
+        replay_id = message.get("replay_id")
+        if self._replayed_to is not None and isinstance(replay_id, str) and replay_id_key(replay_id) <= self._replayed_to:
+            return  # sent already, replayed
+        await super().dispatch(message)
 
     async def disconnect(self, code) -> None:
         self._left = True  # from here on neither the refresher nor the outage loop joins again

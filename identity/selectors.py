@@ -99,6 +99,13 @@ def recent_visits(*, limit: int, since: dt.datetime | None = None) -> list[Match
     return list(logs[:limit])
 
 
+def camera_visits_today(*, camera_id: int, limit: int = 50) -> list[MatchLog]:
+    """The visits at one camera seen today (the site's day), newest first, with what their line names."""
+    start, _ = site_day_bounds(site_date())
+    logs = MatchLog.objects.filter(snapshot__camera_id=camera_id, last_seen__gte=start)
+    return list(logs.select_related("person", "provisional", "snapshot__camera")[:limit])
+
+
 def latest_snapshot_result(*, since: dt.datetime | None = None) -> dict | None:
     """The newest decided snapshot (received after `since` if given) as a `recognition.result`
     (its boxes need its size)."""

@@ -105,8 +105,8 @@ def _hash_forget(client, key: bytes, needles: list[bytes], fields: set[bytes]) -
 
 def redis_forget(*, texts: list[str], person_id: int | None = None) -> int:
     """Remove every copy of `texts` (names, codes, stranger labels) from the app's keys in
-    Redis/Valkey (`faceapp*`: caches, channel-layer messages, MQTT state), and the person's
-    presence/enrolment keys; drop the live frames waiting. Returns the copies removed.
+    Redis/Valkey (`faceapp*`: caches, channel-layer messages, MQTT state, the pages' replay
+    logs), and the person's presence/enrolment keys; drop the live frames waiting. Returns the copies removed.
     The events stream is `integrations.events.events_forget`'s; Celery's queues hold ids only."""
     client, needles, removed = redis_client(), _needles(texts), frames_discard()
     fields = {str(person_id).encode()} if person_id is not None else set()
@@ -129,6 +129,10 @@ def redis_forget(*, texts: list[str], person_id: int | None = None) -> int:
             removed += sum(client.srem(key, m) for m in client.smembers(key) if any(n in m for n in needles))
         elif kind == "zset":
             removed += sum(client.zrem(key, m) for m in client.zrange(key, 0, -1) if any(n in m for n in needles))
+        elif kind == "stream":  # the pages' replay logs (identity.services.realtime)
+            named = [entry_id for entry_id, fields in client.xrange(key)
+                     if any(n in value for value in fields.values() for n in needles)]
+            removed += client.xdel(key, *named) if named else 0
     return removed
 
 

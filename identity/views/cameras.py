@@ -10,12 +10,22 @@ from django.views.decorators.http import require_POST
 from identity.forms import CameraEditForm, CameraForm, posted
 from identity.models import Camera
 from identity.roles import ADMIN, OPERATOR, role_required
-from identity.selectors import camera_statuses
+from identity.presenters import log_visit
+from identity.selectors import camera_statuses, camera_visits_today
 from identity.services import cameras
 from identity.services.camera_sources import camera_source_shown
+from identity.services.realtime import camera_group, replay_position
 from identity.services.readers import camera_test_submit, camera_test_wait
 from identity.services.worker_jobs import JobRefused
 from identity.views.refusals import NO_WORKER_ANSWER
+
+
+def _visits_live(camera: Camera) -> dict:
+    """The camera page's visits of today, and the replay position its socket starts from (read
+    first: a visit pushed after the read is replayed, one pushed before is in the list)."""
+    replay_after = replay_position(camera_group(camera.pk))
+    return {"replay_after": replay_after,
+            "visits": [log_visit(log) for log in camera_visits_today(camera_id=camera.pk)]}
 
 
 def _form(request, instance=None) -> CameraForm:
@@ -63,7 +73,7 @@ def camera_view(request, camera_id: int):
     camera = get_object_or_404(Camera, pk=camera_id)
     context = {
         "camera": camera, "camera_fps": settings.FACEAPP_CAMERA_FPS, "source": camera_source_shown(camera=camera),
-        "status": camera_statuses(cameras=[camera])[camera.pk],
+        "status": camera_statuses(cameras=[camera])[camera.pk], **_visits_live(camera),
     }
     return render(request, "identity/camera_view.html", context)
 
@@ -80,6 +90,6 @@ def camera_test(request, camera_id: int):
         test = {"error": str(refused)}
     context = {
         "camera": camera, "camera_fps": settings.FACEAPP_CAMERA_FPS, "source": camera_source_shown(camera=camera),
-        "status": camera_statuses(cameras=[camera])[camera.pk], "test": test,
+        "status": camera_statuses(cameras=[camera])[camera.pk], "test": test, **_visits_live(camera),
     }
     return render(request, "identity/camera_view.html", context)

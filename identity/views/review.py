@@ -15,6 +15,7 @@ from identity.models import MatchLog, Person
 from identity.roles import OPERATOR, role_required
 from identity.services import review
 from identity.services.calibration import threshold_for
+from identity.services.realtime import DASHBOARD_GROUP, replay_position
 from identity.views.paging import list_query
 from identity.views.refusals import refusal_text, refused
 
@@ -30,8 +31,9 @@ def _get_log(log_id: int) -> MatchLog:
 @role_required(OPERATOR)
 @require_GET
 def review_queue(request):
+    replay_after = replay_position(DASHBOARD_GROUP)  # read first: a face pushed after it is replayed
     items = [presenters.review_item(log) for log in selectors.review_queue(limit=QUEUE_SIZE)]
-    context = {"items": items, "threshold": threshold_for(None)}
+    context = {"items": items, "threshold": threshold_for(None), "replay_after": replay_after}
     return render(request, "identity/review_queue.html", context)
 
 

@@ -27,7 +27,13 @@
       "frames analysed: " + results;
   }
 
+  /* Today's visits as stored when the page was rendered (oldest first, as they came), then live. */
+  for (const visit of JSON.parse(document.getElementById("camera-visits").textContent).reverse()) {
+    showVisit(visits, { event: null, visit });
+  }
+
   const socket = connect("/ws/cameras/" + root.dataset.cameraId + "/", {
+    after: root.dataset.replayAfter,
     onStatus(state) { showStatus(state); if (state !== "live") frames.acked(); },
     onEvent(data) {
       if (data.type === "camera.frame") {

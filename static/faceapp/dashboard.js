@@ -179,6 +179,7 @@
   if (initialAlerts) for (const event of JSON.parse(initialAlerts.textContent).reverse()) onIntegrationEvent(event);
 
   connect("/ws/dashboard/", {
+    after: initial.replay_after,  // what was pushed since the page was rendered comes first
     onStatus: showStatus,
     onEvent(data) {
       if (data.type === "recognition.result") onRecognition(data);

@@ -59,10 +59,13 @@
   }
 
   /* A websocket that reconnects with exponential backoff (1 s doubling up to 30 s).
-     onEvent(data) gets each JSON message; onStatus("live"|"connecting"|"offline"). */
-  function connect(path, { onEvent, onStatus, onOpen, binaryType } = {}) {
+     onEvent(data) gets each JSON message; onStatus("live"|"connecting"|"offline").
+     after: the replay position the page was rendered at (data-replay-after): the socket asks for
+     what came after it, and after a drop for what came after the last event it got (replay_id). */
+  function connect(path, { onEvent, onStatus, onOpen, binaryType, after } = {}) {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const url = scheme + "//" + location.host + path;
+    const base = scheme + "//" + location.host + path;
+    let replayAfter = after || "";
     let delay = 1000;
     let socket = null;
     let closedByUs = false;
@@ -73,7 +76,7 @@
     };
     function open() {
       if (onStatus) onStatus("connecting");
-      socket = new WebSocket(url);
+      socket = new WebSocket(replayAfter ? base + "?after=" + encodeURIComponent(replayAfter) : base);
       if (binaryType) socket.binaryType = binaryType;
       socket.addEventListener("open", () => {
         delay = 1000;
@@ -84,6 +87,7 @@
         if (typeof message.data !== "string") return;
         let data;
         try { data = JSON.parse(message.data); } catch (error) { return; }
+        if (typeof data.replay_id === "string" && replayAfter) replayAfter = data.replay_id;
         if (onEvent) onEvent(data);
       });
       socket.addEventListener("close", (event) => {
@@ -142,13 +146,13 @@
     const empty = list.querySelector("[data-empty]");
     if (empty) empty.remove();
     const old = list.querySelector('[data-visit-id="' + visit.id + '"]');
-    const state = event.event === "ended" ? "left" : "in view";
+    const state = { opened: " · in view", named: " · in view", ended: " · left" }[event.event] || "";  // none: a stored visit
     const item = el("li", { class: "visit " + (visit.decision === "known" ? "known" : "unknown"), dataset: { visitId: visit.id } },
       el("img", { src: visit.crop_url, alt: "", width: 48, height: 48 }),
       el("strong", { text: visit.label }),
       el("span", { class: "muted", text: " " + (visit.assigned_id !== visit.label ? visit.assigned_id + " · " : "") +
         visit.camera.name + " · " + formatTime(visit.first_seen) + "–" + formatTime(visit.last_seen) + " · " +
-        visit.frame_count + " frame(s) · " + state }));
+        visit.frame_count + " frame(s)" + state }));
     if (old) old.replaceWith(item); else list.prepend(item);
     while (list.children.length > 50) list.lastElementChild.remove();
   }

@@ -1,7 +1,7 @@
 /* faceapp review queue: decide one face at a time with buttons or keys (c, r, s, a, e; the keys
    can be switched off, WCAG 2.1.4); decisions are POSTed with fetch and the page moves on without
-   reloading. New unknown or uncertain faces arrive over ws/dashboard/. Server text is inserted
-   with textContent only. */
+   reloading. New unknown or uncertain faces arrive over ws/dashboard/, uploads' and camera
+   visits' (from the page's replay position on). Server text is inserted with textContent only. */
 (function () {
   "use strict";
   const { el, connect, showStatus, formatDateTime, formatTime } = window.faceapp;
@@ -173,12 +173,22 @@
     render();
   }
 
+  /* A camera visit (it opens, may be named, then ends): one that needs review joins the queue once. */
+  function onVisit(visit) {
+    const face = { log_id: visit.id, decision: visit.decision, similarity: visit.similarity, margin: null };
+    if (uncertain(face)) arrive(face);
+  }
+
   render();
   connect("/ws/dashboard/", {
+    after: card.dataset.replayAfter,
     onStatus: showStatus,
     onEvent(event) {
-      if (event.type !== "recognition.result") return;
-      for (const face of event.faces || []) if (uncertain(face)) arrive(face);
+      if (event.type === "recognition.result") {
+        for (const face of event.faces || []) if (uncertain(face)) arrive(face);
+      } else if (event.type === "visit.update") {
+        onVisit(event.visit);
+      }
     },
   });
 })();
