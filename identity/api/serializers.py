@@ -47,9 +47,10 @@ class DistinctFromField(serializers.IntegerField):
             "Override: the id of the enrolled person a 409 named, confirmed to be a different person "
             "(twins): the photos are not held as them. Remembered for the pair and audited."))
 
-    def to_internal_value(self, data) -> Person:
-        person = Person.objects.filter(pk=super().to_internal_value(data)).first()
-        if person is None:
+    def run_validation(self, data=serializers.empty) -> Person | None:
+        person_id = super().run_validation(data)  # an int in range, or None when not sent
+        person = None if person_id is None else Person.objects.filter(pk=person_id).first()
+        if person_id is not None and person is None:
             raise serializers.ValidationError("Nobody enrolled has this id.")
         return person
 
