@@ -96,10 +96,13 @@ class FaceSample(models.Model):
         indexes = [models.Index(fields=["status", "model_id"])]
 
 
-def has_accepted_photo(person_ref: str = "pk") -> models.Exists:
-    """Whether the person (`person_ref`, an OuterRef's field) has an accepted photo. One without
-    is an incomplete entry: no camera can see them, so attendance never expects them."""
-    return models.Exists(FaceSample.objects.filter(person_id=models.OuterRef(person_ref), status=FaceSample.ACCEPTED))
+def enrolment_complete(person_ref: str = "pk") -> models.Q:
+    """Whether the person (`person_ref`, an OuterRef's field) is a complete entry: an accepted
+    photo, or no photo at all (someone who checks in by code at a kiosk). One whose photos were
+    all rejected or held (a failed enrolment, a duplicate) is incomplete: no camera can see them,
+    so attendance never expects them."""
+    photos = FaceSample.objects.filter(person_id=models.OuterRef(person_ref))
+    return models.Q(models.Exists(photos.filter(status=FaceSample.ACCEPTED))) | ~models.Q(models.Exists(photos))
 
 
 class DistinctPeople(models.Model):

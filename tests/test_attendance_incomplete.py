@@ -1,6 +1,7 @@
 """An enrolment that ends with no accepted photo leaves an incomplete entry that attendance never
 expects: not in the dashboard's absent list, the CSV's absent rows, a group's derived days or its
-daily register (a real enrolment through the form, its photo rejected by the real engine)."""
+daily register (a real enrolment through the form, its photo rejected by the real engine). Someone
+enrolled with no photo at all (checking in by code at a kiosk) is expected as before."""
 
 import csv
 import datetime as dt
@@ -83,3 +84,14 @@ def test_it_expects_them_once_a_photo_is_accepted(class_4b, django_capture_on_co
     derived = people_day_derive(person_ids=[wally.pk], day=NOV_2, now=at(NOV_2, 23))
 
     assert [row.status for row in derived[wally.pk]] == [rules.ABSENT]
+
+
+def test_it_still_expects_someone_enrolled_with_no_photo_at_all(class_4b):
+    group, _, _ = class_4b
+    by_code = make_person("Kiosk Only", "K1", with_sample=False)  # checks in by code at the kiosk
+    Person.objects.filter(pk=by_code.pk).update(created_at=ENROLLED)
+    group.members.add(by_code)
+
+    derived = people_day_derive(person_ids=[by_code.pk], day=NOV_2, now=at(NOV_2, 23))
+
+    assert [row.status for row in derived[by_code.pk]] == [rules.ABSENT]

@@ -71,7 +71,7 @@
       if (node) node.textContent = counts[status];
     }
     // No photo accepted: say so at once, with what to do next; a held one asks whose it is.
-    document.getElementById("no-accepted-photo").hidden = Boolean(counts.accepted || counts.pending || counts.held);
+    document.getElementById("no-accepted-photo").hidden = !counts.rejected || Boolean(counts.accepted || counts.pending || counts.held);
     document.getElementById("held-photos").hidden = !counts.held;
   }
 
