@@ -35,14 +35,13 @@ def duplicate_list(request):
 def duplicate_merge(request):
     """POST keep=<id>, drop=<id>: one person enrolled twice; `drop`'s photos, faces and days go to `keep`."""
     keep, drop = _posted_pair(request, "keep", "drop")
-    name = drop.name
+    dropped = f"{drop.name} ({drop.display_id})"  # before the merge deletes them
     try:
         merge.people_merge(keep=keep, drop=drop, actor=request.user)
     except ValidationError as error:
         refused(request, error)
     else:
-        messages.success(request, f"{name} ({drop.display_id}) merged into {keep}: their photos, faces and "
-                                  "attendance are theirs now.")
+        messages.success(request, f"{dropped} merged into {keep}: their photos, faces and attendance are theirs now.")
     return redirect("duplicate-list")
 
 

@@ -21,12 +21,14 @@
     const image = sample.crop_url || sample.photo_url;
     card.dataset.status = sample.status;
     card.className = "sample " + sample.status;
+    const faces = [image ? el("img", { src: image, alt: "" }) : el("div", { class: "sample-missing", text: "no image" })];
+    if (sample.held_as) faces.push(heldFace(sample.held_as));
     card.replaceChildren(
-      image ? el("img", { src: image, alt: "" }) : el("div", { class: "sample-missing", text: "no image" }),
-      sample.held_as ? heldFace(sample.held_as) : null,
+      ...faces,
       el("figcaption", {},
         el("span", { class: "status " + sample.status, text: labels[sample.status] || sample.status }),
         sample.filename ? el("span", { class: "filename", text: sample.filename }) : null,
+        sample.held_as ? el("span", { class: "held-faces", text: "Left: this photo. Right: " + sample.held_as.name + ", enrolled." }) : null,
         sample.reason ? el("span", { class: "reason", text: sample.reason }) : null,
         sample.held_as ? heldChoice(sample) : null,
         sample.delete_url ? deleteForm(sample) : null));
