@@ -256,4 +256,5 @@ def duplicate_pairs(*, model_id: str, limit: int = 50) -> list[tuple[tuple[Perso
     chosen = [(ids[i], ids[j], alike) for i, j, alike in pairs if DistinctPeople.pair(ids[i], ids[j]) not in confirmed]
     chosen = chosen[:limit]
     people = Person.objects.annotate(sample_id=_first_sample_of("pk")).in_bulk({p for i, j, _ in chosen for p in (i, j)})
-    return [(tuple(sorted((people[i], people[j]), key=lambda p: (p.created_at, p.pk))), alike) for i, j, alike in chosen]
+    return [(tuple(sorted((people[i], people[j]), key=lambda p: (p.created_at, p.pk))), alike)
+            for i, j, alike in chosen]

@@ -189,8 +189,8 @@ def _entry_import(bulk: BulkImport, entry: dict, opened: zipfile.ZipFile | None,
             bulk.accepted += 1
         elif sample.status == FaceSample.HELD:  # the face is someone else enrolled: not enrolled, held for the operator
             bulk.skipped += 1
-            report.append({**line, "kind": "duplicate_face", "photo": path,
-                           "detail": f"{sample.reason}: not enrolled (held on {person.name}'s page: say whose it is there)"})
+            detail = f"{sample.reason}: not enrolled (held on {person.name}'s page: say whose it is there)"
+            report.append({**line, "kind": "duplicate_face", "photo": path, "detail": detail})
         else:
             bulk.rejected += 1
             report.append({**line, "kind": "rejected", "photo": path, "detail": sample.reason})

@@ -66,7 +66,8 @@ def test_it_enrols_a_person_and_reports_each_photo(operator_user, media_root, ce
 def test_it_answers_409_to_an_enrolled_face_and_enrols_it_with_the_override(operator_user, media_root,
                                                                           celery_worker, long_wait):
     client = api_client(operator_user)
-    first = client.post(URL, {"name": "Aaron Peirsol", "consent": "true", "photos": [fixture_upload("lfw_person_a_1.jpg")]})
+    first = client.post(URL, {"name": "Aaron Peirsol", "consent": "true",
+                              "photos": [fixture_upload("lfw_person_a_1.jpg")]})
     assert first.status_code == 201, first.json()
     aaron = Person.objects.get()
 

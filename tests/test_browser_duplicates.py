@@ -31,7 +31,8 @@ def test_it_offers_the_choice_for_a_face_already_enrolled(operator_user, aaron, 
     expect(page.locator("#held-photos")).to_be_visible()
     expect(held.locator(".reason")).to_contain_text("already enrolled as Aaron Peirsol (AP)")
     expect(held.locator(".held-as img")).to_be_visible()
-    page.wait_for_function("[...document.querySelectorAll('.sample.held img')].every(i => i.complete && i.naturalWidth)")
+    page.wait_for_function("[...document.querySelectorAll('.sample.held img')].every(i => i.complete && i.naturalWidth)",
+                           timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "duplicate_held_choice.png"), full_page=True)
 
     with page.expect_navigation():

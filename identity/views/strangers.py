@@ -51,9 +51,10 @@ def stranger_name(request, provisional_id: int):
             person = review.provisional_promote(provisional=provisional, name=data["name"], code=data["code"],
                                                 user=request.user, distinct_from=data["different_from"])
     except DuplicateFace as held:
-        context = {"provisional": provisional, "held": held.held_as, "data": data,
-                   "face_ids": list(provisional.logs.exclude(crop="").order_by("-id").values_list("pk", flat=True)[:4]),
-                   "other_face": held.held_as.person.samples.filter(status=FaceSample.ACCEPTED).exclude(crop="").first()}
+        faces = provisional.logs.exclude(crop="").order_by("-id").values_list("pk", flat=True)
+        other_faces = held.held_as.person.samples.filter(status=FaceSample.ACCEPTED).exclude(crop="")
+        context = {"provisional": provisional, "held": held.held_as, "data": data, "face_ids": list(faces[:4]),
+                   "other_face": other_faces.first()}
         return render(request, "identity/stranger_held.html", context, status=409)
     except ValidationError as error:
         refused(request, error)
