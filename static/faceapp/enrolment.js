@@ -84,7 +84,11 @@
     if (!response.ok) return;
     const person = await response.json();
     // The API's samples do not carry a held photo's choice: the page, rendered again, does.
-    if (person.samples.some((sample) => sample.status === "held")) { window.location.reload(); return; }
+    const shownAs = (sample) => grid.querySelector('[data-sample-id="' + sample.id + '"]')?.dataset.status;
+    if (person.samples.some((sample) => sample.status === "held" && shownAs(sample) !== "held")) {
+      window.location.reload();
+      return;
+    }
     for (const sample of person.samples) render(sample);
   }
 
