@@ -22,7 +22,7 @@ from attendance.register_live import register_rows_push
 from attendance.rule_selectors import GroupDayRule, group_day_rules, people_day_rules
 from attendance.services import attendance_mark
 from faceapp.clock import site_date
-from identity.models import MatchLog, Person
+from identity.models import MatchLog, Person, enrolment_complete
 from identity.selectors import evidence_logs
 
 KIOSK_TOGGLE = "in-or-out"  # a kiosk visit's first sighting: IN, or OUT when the person is in now (kiosk_kind)
@@ -257,7 +257,8 @@ def groups_day_due(*, group_ids: list[int], day: dt.date, now: dt.datetime) -> i
     expecting = [rule.group_id for rule in group_day_rules(group_ids=group_ids, day=day).values() if rule.rule.sessions]
     settled = RegisterDay.objects.filter(group_id__in=expecting, day=day, in_now=False).exclude(
         status=rules.PENDING).values_list("person_id", "group_id")
-    members = Group.members.through.objects.filter(group_id__in=expecting).values_list("person_id", "group_id")
+    members = Group.members.through.objects.filter(enrolment_complete("person_id"), group_id__in=expecting)
+    members = members.values_list("person_id", "group_id")
     due, derived = sorted({person_id for person_id, _ in set(members) - set(settled)}), 0
     for start in range(0, len(due), CHUNK):
         derived += len(people_day_derive(person_ids=due[start:start + CHUNK], day=day, now=now))

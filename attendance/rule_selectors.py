@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from attendance import rules
 from attendance.models import Closure, Group, PlannedAbsence, Schedule, ScheduleSession
+from identity.models import enrolment_complete
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,10 @@ def group_day_rules(*, group_ids: list[int], day: dt.date) -> dict[int, GroupDay
 
 def people_day_rules(*, person_ids: list[int], day: dt.date) -> dict[int, PersonDayRules]:
     """Each person's rules for `day`: six queries at most whatever the number of people (their groups,
-    group_day_rules' four, the planned absences)."""
+    group_day_rules' four, the planned absences). An incomplete entry (enrolment_complete: a failed
+    enrolment) is in no group's day: never expected."""
     memberships: dict[int, list[int]] = defaultdict(list)
-    rows = (Group.members.through.objects.filter(person_id__in=person_ids)
+    rows = (Group.members.through.objects.filter(enrolment_complete("person_id"), person_id__in=person_ids)
             .order_by("group__name").values_list("person_id", "group_id"))
     for person_id, group_id in rows:
         memberships[person_id].append(group_id)
@@ -93,7 +95,7 @@ def members_day_rules(*, group: Group, day: dt.date) -> tuple[GroupDayRule, dict
     """A whole group's day: its rule, and each member's planned absence code (None: not away).
     Four queries for the group's rule, one for its members' absences, one for its members."""
     rule = group_day_rules(group_ids=[group.pk], day=day)[group.pk]
-    member_ids = list(group.members.values_list("pk", flat=True))
+    member_ids = list(group.members.filter(enrolment_complete()).values_list("pk", flat=True))
     absences = dict(PlannedAbsence.objects.filter(person__attendance_groups=group, first_day__lte=day,
                                                   last_day__gte=day).values_list("person_id", "code_id"))
     return rule, {person_id: absences.get(person_id) for person_id in member_ids}

@@ -8,14 +8,16 @@ from django.utils import timezone
 
 from attendance.models import AttendanceRecord
 from faceapp.clock import clock_text, site_day_bounds
-from identity.models import Person
+from identity.models import Person, enrolment_complete
 
 EXPORT_COLUMNS = ["person", "code", "day", "first_seen", "last_seen", "camera"]
 
 
 def people_expected(*, day: dt.date) -> QuerySet[Person]:
-    """Who could have come that day: active people enrolled by its end (not those enrolled later)."""
-    return Person.objects.filter(active=True, created_at__lt=site_day_bounds(day)[1]).order_by("name", "id")
+    """Who could have come that day: active people enrolled by its end (not those enrolled later),
+    complete entries only (identity.models.enrolment_complete: a failed enrolment is never expected)."""
+    people = Person.objects.filter(enrolment_complete(), active=True, created_at__lt=site_day_bounds(day)[1])
+    return people.order_by("name", "id")
 
 
 def records_of_day(*, day: dt.date) -> dict[int, AttendanceRecord]:

@@ -11,7 +11,7 @@ from django.db.models import Count
 from attendance import rules
 from attendance.models import AttendanceCode, Group, RegisterDay
 from faceapp.clock import site_day_bounds
-from identity.models import Person
+from identity.models import Person, enrolment_complete
 
 # What each derived status counts as when no code says otherwise (Ed-Fi's five categories).
 STATUS_CATEGORIES = {
@@ -43,8 +43,9 @@ def cell_text(row: RegisterDay | None) -> str:
 
 
 def members_on(*, group: Group, day: dt.date):
-    """The group's active members enrolled by the end of `day`."""
-    return group.members.filter(active=True, created_at__lt=site_day_bounds(day)[1]).order_by("name", "id")
+    """The group's active members enrolled by the end of `day`, complete entries only (enrolment_complete)."""
+    members = group.members.filter(enrolment_complete(), active=True, created_at__lt=site_day_bounds(day)[1])
+    return members.order_by("name", "id")
 
 
 @dataclass

@@ -14,7 +14,7 @@ class AuditEntry(models.Model):
     PHOTOS_ADDED, PHOTO_DELETED, PEOPLE_MERGED = "photos.added", "photo.deleted", "people.merged"
     PEOPLE_IMPORTED = "people.imported"
     REVIEW_DECIDED, REVIEW_UNDONE, STRANGER_NAMED = "review.decided", "review.undone", "stranger.named"
-    STRANGERS_MERGED = "strangers.merged"
+    STRANGERS_MERGED, PEOPLE_DISTINCT = "strangers.merged", "people.distinct"
     THRESHOLD_CHANGED, CAMERA_TOKEN_ROTATED = "threshold.changed", "camera.token_rotated"
     USER_CREATED, USER_ROLE_SET, USER_ACTIVE_SET = "user.created", "user.role_set", "user.active_set"
     USER_PASSWORD_RESET = "user.password_reset"
@@ -44,6 +44,7 @@ class AuditEntry(models.Model):
         (REVIEW_UNDONE, "Review undone"),
         (STRANGER_NAMED, "Stranger named"),
         (STRANGERS_MERGED, "Strangers merged"),
+        (PEOPLE_DISTINCT, "Confirmed different people"),
         (THRESHOLD_CHANGED, "Threshold changed"),
         (CAMERA_TOKEN_ROTATED, "Camera token rotated"),
         (USER_CREATED, "User created"),

@@ -13,6 +13,7 @@ from identity.live.addresses import AddressError
 from identity.live.source_url import SourceUrlError
 from identity.models import Camera, Person
 from identity.roles import ADMIN, OPERATOR, VIEWER
+from identity.selectors import person_by_display_id
 from identity.services.camera_sources import camera_source_check, camera_source_set
 from identity.services.enrolment import person_code_clean
 
@@ -96,6 +97,9 @@ class PersonCreateForm(PhotosForm):
         error_messages={"required": "Consent is required: a face is never enrolled without it."},
     )
 
+    same_name = forms.BooleanField(
+        required=False, label="This is a different person with the same name (I will tell them apart by their face)")
+
     field_order = ["name", "code", "consent", "photos"]
 
     def clean_code(self) -> str | None:
@@ -103,6 +107,17 @@ class PersonCreateForm(PhotosForm):
             return person_code_clean(self.cleaned_data["code"])
         except ValidationError as error:
             raise forms.ValidationError(error.message_dict["code"]) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        name = (cleaned.get("name") or "").strip()
+        namesake = Person.objects.filter(name__iexact=name).first() if name and not cleaned.get("code") else None
+        if namesake is not None and not cleaned.get("same_name"):
+            self.same_name_warning = namesake
+            self.add_error("name", f"{namesake.name} is enrolled already ({namesake.display_id}). The same person? "
+                                   "Add these photos on their page. Someone else? Give a code to tell them apart, "
+                                   "or tick the box below.")
+        return cleaned
 
 
 class PersonEditForm(forms.ModelForm):
@@ -272,13 +287,16 @@ class StrangerNameForm(forms.Form):
 
     name = forms.CharField(required=False, max_length=200, label="New person's name")
     code = forms.CharField(required=False, max_length=50, label="Code")
-    existing = forms.CharField(required=False, max_length=50, label="…or an enrolled person's code")
+    existing = forms.CharField(required=False, max_length=50, label="…or an enrolled person's code (or P-number)")
+    # The answer to "already enrolled as X?": X's id, a different person (identity.services.duplicates).
+    different_from = forms.ModelChoiceField(queryset=Person.objects.all(), required=False, widget=forms.HiddenInput)
 
     def clean(self):
         data = super().clean()
         if bool(data.get("name", "").strip()) == bool(data.get("existing", "").strip()):
             raise ValidationError("Give a new person's name, or the code of someone enrolled (one of the two).")
-        if data.get("existing") and not Person.objects.filter(code=data["existing"].strip()).exists():
+        data["existing_person"] = person_by_display_id(data.get("existing", "").strip())
+        if data.get("existing", "").strip() and data["existing_person"] is None:
             raise ValidationError(f"Nobody enrolled has the code {data['existing'].strip()}.")
         return data
 

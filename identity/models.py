@@ -70,8 +70,8 @@ class Person(models.Model):
 class FaceSample(models.Model):
     """One enrolment photo of a person: pending until a worker accepts or rejects it."""
 
-    PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
-    STATUS_CHOICES = [(PENDING, "Pending"), (ACCEPTED, "Accepted"), (REJECTED, "Rejected")]
+    PENDING, ACCEPTED, REJECTED, HELD = "pending", "accepted", "rejected", "held"
+    STATUS_CHOICES = [(PENDING, "Pending"), (ACCEPTED, "Accepted"), (REJECTED, "Rejected"), (HELD, "Held")]
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="samples")
     photo = models.FileField(upload_to=sample_photo_path, blank=True)
@@ -88,10 +88,45 @@ class FaceSample(models.Model):
     sha256 = models.CharField(max_length=64, blank=True, db_index=True)  # of the file: an import run again skips it
     created_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # HELD: the gallery names this face as `held_as`, another enrolled person (identity.services.duplicates)
+    held_as = models.ForeignKey(Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["status", "model_id"])]
+
+
+def enrolment_complete(person_ref: str = "pk") -> models.Q:
+    """Whether the person (`person_ref`, an OuterRef's field) is a complete entry: an accepted
+    photo, or no photo at all (someone who checks in by code at a kiosk). One whose photos were
+    all rejected or held (a failed enrolment, a duplicate) is incomplete: no camera can see them,
+    so attendance never expects them."""
+    photos = FaceSample.objects.filter(person_id=models.OuterRef(person_ref))
+    return models.Q(models.Exists(photos.filter(status=FaceSample.ACCEPTED))) | ~models.Q(models.Exists(photos))
+
+
+class DistinctPeople(models.Model):
+    """Two enrolled people whose faces the gallery names as each other, confirmed by someone to
+    be different people (twins): a photo of one is no longer held as the other, and the pair
+    leaves the duplicates list. `first` is the one with the lower id."""
+
+    first = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    confirmed_at = models.DateTimeField(default=timezone.now)
+    forgotten_on_merge = True  # identity.services.merge: a merged person's confirmations go with them
+
+    @staticmethod
+    def pair(a: int, b: int) -> tuple[int, int]:
+        """(first, second) of two people's ids."""
+        return (a, b) if a < b else (b, a)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="distinct_people_once"),
+            models.CheckConstraint(condition=models.Q(first__lt=models.F("second")), name="distinct_people_ordered"),
+        ]
 
 
 def new_camera_token() -> str:

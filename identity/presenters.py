@@ -62,6 +62,20 @@ def sample_payload(sample: FaceSample) -> dict:
         "filename": sample.filename,
         "delete_url": reverse("sample-delete", args=[sample.person_id, sample.pk]),
         "quality": sample.quality or {},
+        "held_as": _held_as(sample) if sample.status == FaceSample.HELD and sample.held_as_id else None,
+    }
+
+
+def _held_as(sample: FaceSample) -> dict:
+    """Whom a held photo's face is named as, with their face, and the two answers' URLs."""
+    other = sample.held_as
+    face = other.samples.filter(status=FaceSample.ACCEPTED).exclude(crop="").order_by("id").values_list("pk", flat=True)
+    face_id = face.first()
+    return {
+        **_person(other), "display_id": other.display_id, "url": reverse("person-detail", args=[other.pk]),
+        "crop_url": reverse("media-sample-crop", args=[face_id]) if face_id else None,
+        "move_url": reverse("sample-move", args=[sample.person_id, sample.pk]),
+        "distinct_url": reverse("sample-distinct", args=[sample.person_id, sample.pk]),
     }
 
 

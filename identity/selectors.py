@@ -3,6 +3,8 @@ camera's live status (from what the readers and live workers publish in Redis)."
 
 import datetime as dt
 
+import numpy as np
+
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value, When, Window
@@ -10,9 +12,10 @@ from django.db.models.functions import Abs, Coalesce, RowNumber
 from django.utils import timezone
 
 from faceapp.clock import site_date, site_day_bounds
-from identity.matching import similar_pairs
+from identity.matching import person_id_shown, similar_pairs
 from identity.models import (
     Camera,
+    DistinctPeople,
     FaceSample,
     MatchLog,
     Person,
@@ -145,6 +148,14 @@ def people_page(*, query: str = "", sort: str = "name", page: str | int = 1, per
     return Paginator(people, per_page).get_page(page)
 
 
+def person_by_display_id(text: str) -> Person | None:
+    """The person a page shows as `text`: their code, or P-<id> for one without a code."""
+    person_id = person_id_shown(text)
+    if person_id is not None:
+        return Person.objects.filter(pk=person_id, code=None).first()
+    return Person.objects.filter(code=text).first() if text else None
+
+
 def people_search(*, query: str, limit: int = 10) -> list[Person]:
     """Active people whose name or code contains `query`, names starting with it first, each with
     `sample_id`, their first accepted sample with a crop (the face shown beside the name)."""
@@ -232,3 +243,25 @@ def stranger_suggestions(*, strangers: list[ProvisionalIdentity], dim: int, thre
     pairs = similar_pairs(groups, threshold=threshold)
     return [(tuple(sorted((usable[i], usable[j]), key=lambda s: (s.first_seen, s.pk))), similarity)
             for i, j, similarity in pairs]
+
+
+def duplicate_pairs(*, model_id: str, limit: int = 50) -> list[tuple[tuple[Person, Person], float]]:
+    """((person, person), similarity) for the active people whose accepted faces (of the model
+    `model_id`) the gallery cannot tell apart, closest samples at the 1:N threshold or above
+    (the strangers' look-alike search, stranger_suggestions'), most alike first, less the pairs
+    confirmed as different people. In each pair the one enrolled first comes first (the one a
+    merge keeps); each person has `sample_id`, the face the page shows."""
+    rows = (FaceSample.objects.filter(status=FaceSample.ACCEPTED, person__active=True, model_id=model_id,
+                                      embedding__isnull=False).order_by("person_id", "id")
+            .values_list("person_id", "embedding"))
+    by_person: dict[int, list[np.ndarray]] = {}
+    for person_id, embedding in rows:
+        by_person.setdefault(person_id, []).append(embedding_from_bytes(embedding))
+    ids = list(by_person)
+    pairs = similar_pairs([np.vstack(by_person[pid]) for pid in ids], threshold=threshold_for(None))
+    confirmed = set(DistinctPeople.objects.values_list("first_id", "second_id"))
+    chosen = [(ids[i], ids[j], alike) for i, j, alike in pairs if DistinctPeople.pair(ids[i], ids[j]) not in confirmed]
+    chosen = chosen[:limit]
+    people = Person.objects.annotate(sample_id=_first_sample_of("pk")).in_bulk({p for i, j, _ in chosen for p in (i, j)})
+    return [(tuple(sorted((people[i], people[j]), key=lambda p: (p.created_at, p.pk))), alike)
+            for i, j, alike in chosen]

@@ -32,7 +32,7 @@ class BulkImport(models.Model):
     photos_done = models.PositiveIntegerField(default=0)
     accepted = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)  # photos already enrolled (an import run again)
+    skipped = models.PositiveIntegerField(default=0)  # photos already enrolled (an import run again, or a face held as someone else)
     report = models.JSONField(default=list, blank=True)  # [{"kind", "person", "person_id", "photo", "detail"}]
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")

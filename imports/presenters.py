@@ -35,7 +35,7 @@ def import_progress(bulk: BulkImport) -> dict:
 REPORT_COLUMNS = ["kind", "person", "photo", "detail"]
 KIND_TEXT = {
     "rejected": "photo rejected", "no_accepted_photo": "no accepted photo", "code_taken": "code already used",
-    "duplicate_face": "looks like someone enrolled", "no_consent": "no consent", "not_a_photo": "not a photo",
+    "duplicate_face": "already enrolled as someone else", "no_consent": "no consent", "not_a_photo": "not a photo",
     "missing_photo": "photo missing", "csv": "CSV problem", "group_missing": "group missing",
 }
 

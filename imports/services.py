@@ -1,7 +1,8 @@
 """Bulk enrolment: an import is planned from its files (imports.plan), then the workers take
 it in batches of people (imports.tasks): each person found by their code (or, without one, by
 their name) or created, each photo enrolled unless that person has it already (same SHA-256),
-so running an import again enrols nothing twice. Progress goes to the import's page over its
+so running an import again enrols nothing twice; a photo whose face is someone else enrolled is
+held, not enrolled (identity.services.duplicates), and reported "already enrolled as X". Progress goes to the import's page over its
 websocket; every problem is a report line."""
 
 import contextlib
@@ -186,8 +187,10 @@ def _entry_import(bulk: BulkImport, entry: dict, opened: zipfile.ZipFile | None,
             sample = enrolment.sample_process(sample_id=sample.pk)
         if sample.status == FaceSample.ACCEPTED:
             bulk.accepted += 1
-            if sample.reason:  # the duplicate check's warning: this face is someone else's too
-                report.append({**line, "kind": "duplicate_face", "photo": path, "detail": sample.reason})
+        elif sample.status == FaceSample.HELD:  # the face is someone else enrolled: not enrolled, held for the operator
+            bulk.skipped += 1
+            detail = f"{sample.reason}: not enrolled (held on {person.name}'s page: say whose it is there)"
+            report.append({**line, "kind": "duplicate_face", "photo": path, "detail": detail})
         else:
             bulk.rejected += 1
             report.append({**line, "kind": "rejected", "photo": path, "detail": sample.reason})

@@ -122,7 +122,7 @@ def enrolment_check(*, person_id: int) -> None:
     """enrolment.finished once none of the person's photos is pending any more (after the
     commit of each decided photo: the last of them to commit sees all the others decided)."""
 
-    counts = dict.fromkeys((FaceSample.PENDING, FaceSample.ACCEPTED, FaceSample.REJECTED), 0)
+    counts = dict.fromkeys((status for status, _ in FaceSample.STATUS_CHOICES), 0)
     last = None  # the batch's last decided photo: (id, when)
     for status, sample_id, processed_at in FaceSample.objects.filter(person_id=person_id).values_list(
             "status", "pk", "processed_at"):
@@ -137,4 +137,5 @@ def enrolment_check(*, person_id: int) -> None:
     except Exception:
         logger.warning("could not de-duplicate enrolment.finished of person %s", person_id, exc_info=True)
     event_publish(type=Event.ENROLMENT_FINISHED, occurred_at=dt.datetime.now(tz=dt.UTC), person=person_id,
-                  data={"accepted": counts[FaceSample.ACCEPTED], "rejected": counts[FaceSample.REJECTED]})
+                  data={"accepted": counts[FaceSample.ACCEPTED], "rejected": counts[FaceSample.REJECTED],
+                        "held": counts[FaceSample.HELD]})

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from audit.models import AuditEntry
 from identity.models import FaceSample, Person
 from tests.api import api_client, fixture_upload
+from tests.duplicates_data import people_named_as_each_other
 from tests.review_data import make_person, media_files
 
 URL = "/api/people/"
@@ -59,6 +60,52 @@ def test_it_enrols_a_person_and_reports_each_photo(operator_user, media_root, ce
     assert listing["count"] == 1
     assert listing["results"][0]["accepted_samples"] == 2
     assert listing["results"][0]["display_id"] == "AP-1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_answers_409_to_an_enrolled_face_and_enrols_it_with_the_override(operator_user, media_root,
+                                                                          celery_worker, long_wait):
+    client = api_client(operator_user)
+    first = client.post(URL, {"name": "Aaron Peirsol", "consent": "true",
+                              "photos": [fixture_upload("lfw_person_a_1.jpg")]})
+    assert first.status_code == 201, first.json()
+    aaron = Person.objects.get()
+
+    again = client.post(URL, {"name": "Aaron P.", "consent": "true", "photos": [fixture_upload("lfw_person_a_2.jpg")]})
+
+    assert again.status_code == 409, again.json()
+    body = again.json()
+    assert body["matched"] == {"id": aaron.pk, "name": "Aaron Peirsol", "code": None, "display_id": aaron.display_id}
+    assert body["error"].startswith("already enrolled as Aaron Peirsol (similarity 0.")
+    assert f"different_from={aaron.pk}" in body["error"]
+    assert [photo["status"] for photo in body["photos"]] == ["held"]
+    assert list(Person.objects.all()) == [aaron]  # a 4xx enrols nobody
+    assert people_named_as_each_other() == set()
+
+    twin = client.post(URL, {"name": "Aaron P.", "consent": "true", "different_from": aaron.pk,
+                             "photos": [fixture_upload("lfw_person_a_2.jpg")]})
+
+    assert twin.status_code == 201, twin.json()
+    assert [photo["status"] for photo in twin.json()["photos"]] == ["accepted"]
+    entry = AuditEntry.objects.get(action=AuditEntry.PEOPLE_DISTINCT)
+    assert entry.actor == operator_user and entry.person_id == twin.json()["person"]["id"]
+    assert people_named_as_each_other() == set()  # named as each other, but confirmed different
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_answers_409_to_added_photos_of_someone_else(operator_user, media_root, celery_worker, long_wait):
+    client = api_client(operator_user)
+    assert client.post(URL, {"name": "Aaron Peirsol", "consent": "true",
+                             "photos": [fixture_upload("lfw_person_a_1.jpg")]}).status_code == 201
+    other = make_person("Someone Else", with_sample=False)
+
+    response = client.post(f"/api/people/{other.pk}/photos/", {"photos": [fixture_upload("lfw_person_a_2.jpg")]})
+
+    assert response.status_code == 409, response.json()
+    assert response.json()["matched"]["name"] == "Aaron Peirsol"
+    assert not other.samples.exists()  # not added
+    assert client.post(f"/api/people/{other.pk}/photos/", {"photos": [fixture_upload("lfw_person_a_2.jpg")],
+                                                           "different_from": other.pk}).status_code == 400
 
 
 @pytest.mark.django_db

@@ -68,8 +68,8 @@ def test_it_documents_the_multipart_uploads_and_responses(schema):
     assert fields["photos"]["items"] == {"type": "string", "format": "binary"}
     assert components["ConsentEnum"] == {"type": "boolean", "enum": [True]}  # consent must be true
     assert fields["consent"]["allOf"] == [{"$ref": "#/components/schemas/ConsentEnum"}]
-    assert "name" in fields and "code" in fields
-    assert set(enrol["responses"]) == {"201", "202", "400", "401", "403", "413", "422", "429"}
+    assert "name" in fields and "code" in fields and fields["different_from"]["type"] == "integer"
+    assert set(enrol["responses"]) == {"201", "202", "400", "401", "403", "409", "413", "422", "429"}
 
     recognize_form = recognize["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert components[recognize_form]["properties"]["image"]["format"] == "binary"
@@ -110,7 +110,7 @@ def test_it_documents_the_writes_on_people_photos_and_reviews(schema):
     paths = schema["paths"]
 
     assert set(paths["/api/people/{person_id}/photos/"]["post"]["responses"]) == {
-        "201", "202", "400", "401", "403", "404", "413", "429"}
+        "201", "202", "400", "401", "403", "404", "409", "413", "429"}
     assert set(paths["/api/people/{id}/"]["patch"]["responses"]) >= {"200", "400", "404"}
     assert "204" in paths["/api/people/{id}/"]["delete"]["responses"]
     assert "204" in paths["/api/people/{person_id}/photos/{sample_id}/"]["delete"]["responses"]

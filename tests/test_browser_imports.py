@@ -27,4 +27,4 @@ def test_it_fills_the_progress_bar_and_shows_the_report(operator_user, aaron, ce
     page.screenshot(path=str(ARTIFACTS / "import_done.png"), full_page=True)
 
     assert bar == [8, 8]
-    assert len(report) == 5 and any("looks like Aaron Peirsol" in row for row in report)
+    assert len(report) == 6 and any("already enrolled as Aaron Peirsol" in row for row in report)

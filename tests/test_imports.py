@@ -1,5 +1,5 @@
 """Bulk enrolment of a ZIP of real photos: every report line checked (a non-image, a group photo,
-a face of someone already enrolled, a code already used, a name with accents), then the same
+a face of someone already enrolled (held, not enrolled), a code already used, a name with accents), then the same
 import again enrols nothing twice; a cancel stops it; the workers take it in batches."""
 
 import io
@@ -18,6 +18,7 @@ from imports.presenters import report_rows
 from imports.services import import_batch, import_cancel, import_create
 from tests import faces_data
 from tests.api import api_client
+from tests.duplicates_data import people_named_as_each_other
 from tests.streams import free_port
 from tests.waiting import wait_until
 
@@ -59,18 +60,21 @@ def test_it_imports_a_zip_and_reports_every_problem(aaron, tmp_path, media_root)
     assert sorted(Person.objects.values_list("name", flat=True)) == [
         "Aaron Again", "Aaron Peirsol", "Colin Powell", "Donald Rumsfeld", "Group", "Gérard Schrœder"]
     assert Person.objects.get(name="Colin Powell").code == "CP"
-    assert (bulk.accepted, bulk.rejected, bulk.skipped) == (5, 2, 0)
+    assert (bulk.accepted, bulk.rejected, bulk.skipped) == (4, 2, 1)  # Aaron Again's photo: Aaron, held
     rows = {(kind, person, photo) for kind, person, photo, _ in report_rows(bulk)}
     assert rows == {
         ("code already used", "Tony Blair", ""),
         ("photo rejected", "Donald Rumsfeld", "Donald Rumsfeld/notes.txt"),
         ("photo rejected", "Group", "Group/team.jpg"),
         ("no accepted photo", "Group", ""),
-        ("looks like someone enrolled", "Aaron Again", "Aaron Again/a2.jpg"),
+        ("already enrolled as someone else", "Aaron Again", "Aaron Again/a2.jpg"),
+        ("no accepted photo", "Aaron Again", ""),
     }
     details = {kind: detail for kind, _, _, detail in report_rows(bulk)}
     assert "AP is Aaron Peirsol's already" in details["code already used"]
-    assert "looks like Aaron Peirsol" in details["looks like someone enrolled"]
+    assert details["already enrolled as someone else"].startswith("already enrolled as Aaron Peirsol (AP)")
+    assert Person.objects.get(name="Aaron Again").samples.get().status == FaceSample.HELD  # not enrolled
+    assert people_named_as_each_other() == set()
     assert bulk.plan == []  # the names and paths it was planned from are not kept
 
 
@@ -172,7 +176,7 @@ def test_it_forgets_an_erased_persons_report_lines(aaron, tmp_path, media_root):
     person_delete(person=Person.objects.get(name="Group"))
 
     bulk.refresh_from_db()
-    assert "Group" not in {line.get("person") for line in bulk.report} and len(bulk.report) == 3
+    assert "Group" not in {line.get("person") for line in bulk.report} and len(bulk.report) == 4
 
 
 @pytest.mark.django_db(transaction=True)
@@ -186,7 +190,7 @@ def test_it_takes_the_same_import_through_the_api(operator_user, aaron, tmp_path
     url = response.json()["status_url"]
     wait_until(lambda: client.get(url).json()["import"]["status"] == "done", "the import")
     body = client.get(url).json()
-    assert (body["import"]["accepted"], len(body["report"])) == (5, 5)
+    assert (body["import"]["accepted"], body["import"]["skipped"], len(body["report"])) == (4, 1, 6)
     assert {"kind": "code already used", "person": "Tony Blair", "photo": "",
             "detail": "the code AP is Aaron Peirsol's already: not imported"} in body["report"]
 

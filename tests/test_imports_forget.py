@@ -1,7 +1,7 @@
 """Erasure reaches the imports still at work: an import holding the erased person (their entry in
 its plan, enrolled or not yet) ends, its ZIP and plan deleted, on the filesystem and in a bucket,
 so no byte of their photos stays stored; an import without them goes on; their name leaves
-every plan and report, other people's lines included ("looks like NAME")."""
+every plan and report, other people's lines included ("already enrolled as NAME")."""
 
 import io
 import json
@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from identity.models import Person
+from identity.models import FaceSample, Person
 from identity.services.enrolment import person_delete
 from imports.models import BulkImport
 from imports.services import import_batch, import_create
@@ -68,12 +68,13 @@ def test_it_ends_the_imports_holding_an_erased_person_and_keeps_no_byte_of_them(
 def test_it_blanks_an_erased_persons_name_in_other_peoples_lines(aaron, tmp_path, media_root,
                                                                  django_capture_on_commit_callbacks):
     bulk = _run(_zip(tmp_path))
-    assert "Aaron Peirsol" in json.dumps(bulk.report)  # "looks like Aaron Peirsol", "the code AP is Aaron Peirsol's"
+    assert "Aaron Peirsol" in json.dumps(bulk.report)  # "already enrolled as Aaron Peirsol", "the code AP is Aaron Peirsol's"
 
     with django_capture_on_commit_callbacks(execute=True):
         person_delete(person=aaron)
 
     bulk.refresh_from_db()
-    assert "Aaron Peirsol" not in json.dumps(bulk.report) and len(bulk.report) == 5  # the lines are other people's
+    assert "Aaron Peirsol" not in json.dumps(bulk.report) and len(bulk.report) == 6  # the lines are other people's
+    assert "Aaron Peirsol" not in FaceSample.objects.get(person__name="Aaron Again").reason  # checked again
     assert {"kind": "code_taken", "person": "Tony Blair", "person_id": None,
             "detail": "the code [erased] is [erased]'s already: not imported"} in bulk.report

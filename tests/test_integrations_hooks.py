@@ -95,7 +95,7 @@ def test_it_publishes_enrolment_finished_once_the_last_photo_is_decided(media_ro
     enrolment.sample_process(sample_id=samples[1].pk)  # a task delivered twice decides nothing more
 
     (finished,) = Event.objects.filter(type="enrolment.finished")
-    assert finished.person == person and finished.data == {"accepted": 1, "rejected": 1}
+    assert finished.person == person and finished.data == {"accepted": 1, "rejected": 1, "held": 0}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -173,3 +173,19 @@ def test_it_lowers_a_persons_score_only_for_look_alikes_of_a_face_rejected_as_th
 
     assert lowered[0] == pytest.approx(before[0] - REJECTION_PENALTY, abs=1e-6)
     assert lowered[1] == pytest.approx(before[1]) and np.allclose(kept, own_before)  # others and own faces untouched
+
+
+def test_it_finds_the_same_look_alike_pairs_whatever_the_block_of_rows():
+    from identity.matching import similar_pairs
+
+    groups = [l2_normalize(RNG.standard_normal((int(RNG.integers(1, 6)), 32))) for _ in range(30)]
+    groups[7] = l2_normalize(np.vstack([groups[2][:1] + 0.01, groups[7]]))  # one person seen twice
+    expected = {(i, j): float((groups[i] @ groups[j].T).max()) for i, j in itertools.combinations(range(30), 2)}
+    expected = {pair: alike for pair, alike in expected.items() if alike >= 0.4}
+
+    for block_rows in (1, 5, 64, 10_000):
+        pairs = similar_pairs(groups, threshold=0.4, block_rows=block_rows)
+        assert {(i, j) for i, j, _ in pairs} == set(expected)
+        assert all(abs(alike - expected[(i, j)]) < 1e-5 for i, j, alike in pairs)
+        assert [alike for _, _, alike in pairs] == sorted((alike for _, _, alike in pairs), reverse=True)
+    assert pairs[0][:2] == (2, 7)

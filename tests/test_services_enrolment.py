@@ -39,7 +39,7 @@ def test_it_accepts_a_photo_with_one_clear_face_and_pushes_the_result(media_root
         assert event["sample"] == {
             "id": sample.pk, "person_id": person.pk, "status": "accepted", "reason": "",
             "crop_url": f"/media/samples/{sample.pk}/crop", "photo_url": f"/media/samples/{sample.pk}/photo",
-            "quality": sample.quality, "filename": "a.jpg",
+            "quality": sample.quality, "filename": "a.jpg", "held_as": None,
             "delete_url": f"/people/{person.pk}/photos/{sample.pk}/delete/",
         }
 

@@ -91,3 +91,52 @@ def test_it_refuses_a_name_and_a_code_of_someone_enrolled_at_once(operator, medi
 
     assert "one of the two" in response.content.decode()
     assert ProvisionalIdentity.objects.get(pk=stranger.pk).promoted_to is None
+
+
+@pytest.fixture
+def aaron_unnamed(aaron, media_root) -> ProvisionalIdentity:
+    """A stranger whose face is Aaron Peirsol's other photo (seen before he was enrolled, say)."""
+    from identity.face_engine import get_face_engine
+    from tests import faces_data
+
+    stranger = make_provisional("U-0007")
+    log = make_log(seen_at=timezone.now(), provisional=stranger)
+    (face,) = get_face_engine().analyze(faces_data.photo("lfw_person_a_2.jpg"))
+    log.embedding = embedding_to_bytes(face.embedding)
+    log.save(update_fields=["embedding"])
+    return stranger
+
+
+def test_it_holds_naming_a_stranger_who_is_someone_enrolled(operator, aaron, aaron_unnamed):
+    response = operator.post(reverse("stranger-name", args=[aaron_unnamed.pk]), {"name": "Aaron Again"})
+
+    assert response.status_code == 409
+    assert response.context["held"].person == aaron and response.context["held"].similarity > 0.5
+    html = response.content.decode()
+    assert "They are Aaron Peirsol (AP)" in html and "Different people: enrol Aaron Again" in html
+    assert list(Person.objects.all()) == [aaron]
+    aaron_unnamed.refresh_from_db()
+    assert aaron_unnamed.promoted_to is None
+
+
+def test_it_names_a_held_stranger_as_the_person_enrolled(operator, aaron, aaron_unnamed):
+    response = operator.post(reverse("stranger-name", args=[aaron_unnamed.pk]), {"existing": "AP"})
+
+    assert response.status_code == 302 and response.url == reverse("person-detail", args=[aaron.pk])
+    assert list(Person.objects.all()) == [aaron]
+    assert MatchLog.objects.get(provisional=aaron_unnamed).reviewed_person == aaron
+
+
+def test_it_enrols_a_held_stranger_confirmed_as_someone_else(operator, operator_user, aaron, aaron_unnamed):
+    from audit.models import AuditEntry
+    from identity.models import DistinctPeople
+    from tests.duplicates_data import people_named_as_each_other
+
+    response = operator.post(reverse("stranger-name", args=[aaron_unnamed.pk]),
+                             {"name": "Aaron's Twin", "different_from": aaron.pk})
+
+    twin = Person.objects.get(name="Aaron's Twin")
+    assert response.status_code == 302 and response.url == reverse("person-detail", args=[twin.pk])
+    assert DistinctPeople.objects.filter(first=aaron, second=twin, confirmed_by=operator_user).exists()
+    assert AuditEntry.objects.filter(action=AuditEntry.PEOPLE_DISTINCT, person=twin).exists()
+    assert people_named_as_each_other() == set()

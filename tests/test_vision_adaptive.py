@@ -141,7 +141,7 @@ def test_it_mirrors_only_close_faces_of_live_frames(adaptive):
 
 
 @pytest.mark.django_db
-def test_it_keeps_both_embeddings_and_warns_of_someone_already_enrolled(media_root):
+def test_it_keeps_both_embeddings_and_holds_someone_already_enrolled(media_root):
     from identity.models import FaceSample, embedding_from_bytes
     from identity.services import enrolment
     from tests import faces_data
@@ -157,8 +157,8 @@ def test_it_keeps_both_embeddings_and_warns_of_someone_already_enrolled(media_ro
     assert float(flipped @ expected) > 0.9999 and 0.9 < float(plain @ flipped) < 0.9999
 
     again = enrol("Someone Else", "lfw_person_a_2.jpg")
-    assert again.status == FaceSample.ACCEPTED
-    assert again.reason.startswith("looks like Aaron Peirsol, already enrolled (similarity 0.")
+    assert again.status == FaceSample.HELD
+    assert again.reason.startswith("already enrolled as Aaron Peirsol (similarity 0.")
     other = enrol("Another Person", "lfw_person_b_1.jpg")
     assert (other.status, other.reason) == (FaceSample.ACCEPTED, "")
 

@@ -12,6 +12,8 @@ from rest_framework import serializers
 from identity.models import Camera, FaceSample, MatchLog, Person
 
 MAX_PHOTOS_PER_REQUEST = 20
+# A row id is a signed 64-bit integer: a larger number names no row (and overflows SQLite).
+MAX_ROW_ID = 2**63 - 1
 
 
 # Inputs
@@ -36,11 +38,29 @@ def _photos_field() -> serializers.ListField:
     )
 
 
+class DistinctFromField(serializers.IntegerField):
+    """The override of a 409: the id of the enrolled person these photos were held as, whom the
+    caller confirms is a different person (remembered for the pair, audited)."""
+
+    def __init__(self):
+        super().__init__(required=False, min_value=1, max_value=MAX_ROW_ID, help_text=(
+            "Override: the id of the enrolled person a 409 named, confirmed to be a different person "
+            "(twins): the photos are not held as them. Remembered for the pair and audited."))
+
+    def run_validation(self, data=serializers.empty) -> Person | None:
+        person_id = super().run_validation(data)  # an int in range, or None when not sent
+        person = None if person_id is None else Person.objects.filter(pk=person_id).first()
+        if person_id is not None and person is None:
+            raise serializers.ValidationError("Nobody enrolled has this id.")
+        return person
+
+
 class PersonEnrollSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     code = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     consent = ConsentField(help_text="The person consented to biometric enrolment: must be true.")
     photos = _photos_field()
+    different_from = DistinctFromField()
 
     def validate_consent(self, value: bool) -> bool:
         if not value:
@@ -50,6 +70,7 @@ class PersonEnrollSerializer(serializers.Serializer):
 
 class PhotosAddSerializer(serializers.Serializer):
     photos = _photos_field()
+    different_from = DistinctFromField()
 
 
 class PersonUpdateSerializer(serializers.Serializer):
@@ -87,9 +108,6 @@ class RecognizeSerializer(serializers.Serializer):
         help_text="The id of the camera the photo comes from (optional).",
     )
 
-
-# A row id is a signed 64-bit integer: a larger number names no row (and overflows SQLite).
-MAX_ROW_ID = 2**63 - 1
 
 
 def _row_id(help_text: str) -> serializers.IntegerField:
@@ -140,14 +158,22 @@ class PersonDetailSerializer(serializers.ModelSerializer):
 class EnrolledPhotoSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     filename = serializers.CharField(help_text="The uploaded file's name.")
-    status = serializers.ChoiceField(choices=[FaceSample.PENDING, FaceSample.ACCEPTED, FaceSample.REJECTED])
-    reason = serializers.CharField(help_text="Why the photo was rejected; empty otherwise.")
+    status = serializers.ChoiceField(choices=[FaceSample.PENDING, FaceSample.ACCEPTED, FaceSample.REJECTED,
+                                              FaceSample.HELD])
+    reason = serializers.CharField(help_text="Why the photo was rejected or held; empty otherwise.")
 
 
 class PersonBriefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     code = serializers.CharField(allow_null=True)
+
+
+class DuplicateRefusedSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    matched = PersonBriefSerializer(help_text="The enrolled person the photos' face was named as: send "
+                                              "different_from=<their id> if this is someone else.")
+    photos = EnrolledPhotoSerializer(many=True)
 
 
 class EnrolmentResultSerializer(serializers.Serializer):

@@ -83,6 +83,26 @@ def _status_url(request: Request, name: str, pk: int) -> str:
     return request.build_absolute_uri(reverse(name, args=[pk]))
 
 
+def _held_refused(person: Person, photos: list[dict], *, actor, new: bool) -> Response | None:
+    """409 when a photo's face is someone enrolled already: the held photos are dropped (a `new`
+    person is erased: a 4xx creates nobody), so the request can be sent again, with
+    different_from=<matched id> if they are different people."""
+    held = FaceSample.objects.filter(person=person, pk__in=[p["id"] for p in photos], status=FaceSample.HELD)
+    first = held.select_related("held_as").order_by("id").first()
+    if first is None or first.held_as is None:
+        return None
+    matched = first.held_as
+    if new:
+        person_delete(person=person, actor=actor)
+    else:
+        for sample in held:
+            sample_delete(sample=sample, actor=actor)
+    body = {"error": f"{first.reason}: not enrolled. If this is a different person, send the request again with "
+                     f"different_from={matched.pk}.", "matched": {**s.person_brief(matched), "display_id":
+                     matched.display_id}, "photos": photos}
+    return Response(body, status=status.HTTP_409_CONFLICT)
+
+
 def _photos_processed(samples: list[FaceSample], uploads: list) -> list[dict]:
     """Each photo's outcome once the workers are done with them or FACEAPP_API_WAIT_SECONDS pass."""
     filenames = {sample.id: upload.name for sample, upload in zip(samples, uploads)}
@@ -135,6 +155,8 @@ class PeopleView(ListAPIView):
             202: OpenApiResponse(s.EnrolmentResultSerializer, "Some photos are still pending: poll status_url."),
             400: OpenApiResponse(OpenApiTypes.OBJECT, "Invalid fields: {field: [reason, ...]}."),
             413: OpenApiResponse(s.ErrorSerializer, "The upload is too large."),
+            409: OpenApiResponse(s.DuplicateRefusedSerializer, "A photo's face is someone enrolled already "
+                                 "(`matched`): nobody was enrolled; send different_from=<matched id> if not them."),
             422: OpenApiResponse(
                 inline_serializer("EnrolmentRefused", {"error": fields.CharField(),
                                                        "photos": s.EnrolledPhotoSerializer(many=True)}),
@@ -152,11 +174,13 @@ class PeopleView(ListAPIView):
         try:
             person, samples = person_enroll(
                 name=data["name"], code=data["code"] or None, consent=data["consent"],
-                photos=data["photos"], source="api", actor=request.user,
+                photos=data["photos"], source="api", actor=request.user, distinct_from=data.get("different_from"),
             )
         except (DjangoValidationError, IntegrityError) as exc:
             return _person_refused(exc)
         photos = _photos_processed(samples, data["photos"])
+        if refused := _held_refused(person, photos, actor=request.user, new=True):
+            return refused
         if all(photo["status"] == FaceSample.REJECTED for photo in photos):
             # A 4xx creates nothing: with no face to recognise them by, the person is erased,
             # so the same request with other photos (and the same code) works.
@@ -219,6 +243,8 @@ class PersonDetailView(RetrieveAPIView):
         201: OpenApiResponse(s.EnrolmentResultSerializer, "Every photo was processed: each says accepted or rejected."),
         202: OpenApiResponse(s.EnrolmentResultSerializer, "Some photos are still pending: poll status_url."),
         400: OpenApiResponse(OpenApiTypes.OBJECT, "Invalid fields: {field: [reason, ...]}."),
+        409: OpenApiResponse(s.DuplicateRefusedSerializer, "A photo's face is someone else enrolled (`matched`): "
+                             "that photo was not added; send different_from=<matched id> if not them."),
         413: OpenApiResponse(s.ErrorSerializer, "The upload is too large."),
     },
 )
@@ -232,8 +258,13 @@ def person_photos_add(request: Request, person_id: int) -> Response:
     serializer = s.PhotosAddSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     uploads = serializer.validated_data["photos"]
-    samples = photos_add(person=person, photos=uploads, actor=request.user)
-    return _photos_response(request, person, _photos_processed(samples, uploads))
+    try:
+        samples = photos_add(person=person, photos=uploads, actor=request.user,
+                             distinct_from=serializer.validated_data.get("different_from"))
+    except DjangoValidationError as exc:
+        return _person_refused(exc)
+    photos = _photos_processed(samples, uploads)
+    return _held_refused(person, photos, actor=request.user, new=False) or _photos_response(request, person, photos)
 
 
 @extend_schema(

@@ -14,15 +14,28 @@ from identity.vision.embedder import l2_normalize
 STRANGER_EXAMPLES = 5  # representative embeddings kept per stranger
 
 
-def similar_pairs(groups: Sequence[np.ndarray], *, threshold: float) -> list[tuple[int, int, float]]:
-    """(i, j, similarity) for each two groups of embeddings (strangers' examples) whose closest
-    examples are at least `threshold` alike, most alike first: likely one person seen twice."""
+def similar_pairs(groups: Sequence[np.ndarray], *, threshold: float,
+                  block_rows: int = 1024) -> list[tuple[int, int, float]]:
+    """(i, j, similarity) for each two groups of embeddings (strangers' examples, people's
+    samples) whose closest examples are at least `threshold` alike, most alike first: likely one
+    person seen twice. The similarities are taken `block_rows` rows (whole groups) at a time, so
+    memory stays bounded however many embeddings there are."""
     groups = [l2_normalize(np.atleast_2d(group)) for group in groups]
     if len(groups) < 2:
         return []
-    starts = np.cumsum([0] + [len(group) for group in groups[:-1]])
+    sizes = np.array([len(group) for group in groups])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     stacked = np.vstack(groups)
-    closest = np.maximum.reduceat(np.maximum.reduceat(stacked @ stacked.T, starts, axis=0), starts, axis=1)
+    closest = np.empty((len(groups), len(groups)), dtype=stacked.dtype)
+    first = 0
+    while first < len(groups):
+        last = first + 1  # at least one whole group, then as many as fit in the block
+        while last < len(groups) and starts[last] + sizes[last] - starts[first] <= block_rows:
+            last += 1
+        rows = stacked[starts[first]: starts[last - 1] + sizes[last - 1]]
+        by_column = np.maximum.reduceat(rows @ stacked.T, starts, axis=1)
+        closest[first:last] = np.maximum.reduceat(by_column, starts[first:last] - starts[first], axis=0)
+        first = last
     rows, columns = np.triu_indices(len(groups), k=1)
     alike = closest[rows, columns]
     chosen = np.flatnonzero(alike >= threshold)

@@ -4,7 +4,6 @@ import datetime as dt
 import hashlib
 import time
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -13,17 +12,16 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from audit.services import audit_record
 from identity.face_engine import get_face_engine
-from identity.matching import refine_face_matches
 from identity.models import FaceSample, Person, embedding_to_bytes
 from identity.presenters import sample_payload
-from identity.services.calibration import threshold_for
+from identity.services.duplicates import face_held_as, people_distinct
 from identity.services.erasure import person_erase
 from identity.services.files import file_bytes, file_names, files_delete_on_commit
-from identity.services.gallery import gallery_changed, gallery_current, gallery_noted
+from identity.services.gallery import gallery_changed, gallery_noted
 from identity.services.queueing import stale_requeue, task_enqueue
 from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, push
 from identity.services.uploads import ImageInput, image_check, image_read
-from identity.vision import Face, FaceEngine, ImageError
+from identity.vision import ImageError
 from identity.vision.image import encode_jpeg
 from identity.vision.quality import ENROLMENT_LIMITS, quality_problem
 from integrations.hooks import enrolment_check
@@ -100,20 +98,27 @@ def sample_add(*, person: Person, photo: PhotoInput, source: str = "upload", que
 
 def person_enroll(
     *, name: str, code: str | None = None, consent: bool, photos: list[PhotoInput], source: str = "upload",
-    actor=None,
+    actor=None, distinct_from: Person | None = None,
 ) -> tuple[Person, list[FaceSample]]:
-    """person_create + sample_add for each photo, in one transaction."""
+    """person_create + sample_add for each photo, in one transaction; `distinct_from`: the caller
+    confirms the new person is not that enrolled one (people_distinct), so no photo is held as them."""
     # A person without their photos (or photos without their person) must never be visible.
     with transaction.atomic():
         person = person_create(name=name, code=code, consent=consent)
+        if distinct_from is not None:
+            people_distinct(person=person, other=distinct_from, actor=actor)
         samples = [sample_add(person=person, photo=photo, source=source) for photo in photos]
         audit_record(actor=actor, action=AuditEntry.PERSON_CREATED, person=person, detail=f"{len(photos)} photo(s)")
     return person, samples
 
 
-def photos_add(*, person: Person, photos: list[PhotoInput], actor=None) -> list[FaceSample]:
-    """sample_add for each photo (its source from what it is: a webcam capture or an upload)."""
+def photos_add(*, person: Person, photos: list[PhotoInput], actor=None,
+               distinct_from: Person | None = None) -> list[FaceSample]:
+    """sample_add for each photo (its source from what it is: a webcam capture or an upload);
+    `distinct_from` as person_enroll's."""
     with transaction.atomic():
+        if distinct_from is not None:
+            people_distinct(person=person, other=distinct_from, actor=actor)
         samples = [
             sample_add(person=person, photo=photo, source="webcam" if isinstance(photo, tuple) else "upload")
             for photo in photos
@@ -140,28 +145,12 @@ def _face_problem(faces) -> str | None:
     return quality_problem(faces[0].quality, ENROLMENT_LIMITS)  # the limits the enrolment pages list
 
 
-def sample_duplicate(*, engine: FaceEngine, face: Face, person_id: int) -> str | None:
-    """The quality gate's duplicate check: a warning when this face would be named as another
-    enrolled person (identification threshold and margin, adaptive step included), else None.
-    The sample is still accepted: look-alikes and twins exist, the operator decides."""
-    gallery = gallery_current()
-    threshold, margin = threshold_for(None), settings.FACEAPP_MATCH_MARGIN
-    matches = gallery.search(face.embedding, exclude=person_id)
-    (match,) = refine_face_matches(engine=engine, faces=[face], matches=matches, gallery=gallery,
-                                   threshold=threshold, margin=margin, exclude=person_id).matches
-    if not match.is_known(threshold=threshold, margin=margin):
-        return None
-    other = Person.objects.filter(pk=match.person_id).values_list("name", flat=True).first()
-    warning = f"looks like {other}, already enrolled (similarity {match.similarity:.2f}): check whose photo this is"
-    return warning[: FaceSample._meta.get_field("reason").max_length]
-
-
 def sample_process(*, sample_id: int) -> FaceSample:
     """The worker's job for one enrolment photo: detect → exactly one face → quality gate →
     embed → save aligned crop; ACCEPTED, or REJECTED with a reason ("no face found",
     "2 faces found: use a photo with one face", "face too small", "face too dark", "face blurred", ...).
-    An accepted face that matches another enrolled person keeps a warning as its reason
-    (:func:`sample_duplicate`).
+    A face the gallery names as another enrolled person is HELD as them, with its embedding and
+    crop, until an operator says whose it is (identity.services.duplicates).
     Idempotent. An accepted sample joins every process's gallery (gallery_noted: this one's at
     once, the others' through the change log after commit); pushes an `enrolment.sample` event."""
     sample = FaceSample.objects.get(pk=sample_id)
@@ -175,7 +164,7 @@ def sample_process(*, sample_id: int) -> FaceSample:
     except (ImageError, FileNotFoundError) as exc:
         problem = f"unreadable image: {exc}"
     crop_jpeg = None if problem else encode_jpeg(faces[0].crop)
-    warning = None if problem else sample_duplicate(engine=engine, face=faces[0], person_id=sample.person_id)
+    held = None if problem else face_held_as(engine=engine, face=faces[0], person_id=sample.person_id)
 
     with transaction.atomic():
         # Two deliveries of the same task: only the first one to lock a pending sample writes.
@@ -189,7 +178,8 @@ def sample_process(*, sample_id: int) -> FaceSample:
             sample.status, sample.reason = FaceSample.REJECTED, problem
         else:
             face = faces[0]
-            sample.status, sample.reason = FaceSample.ACCEPTED, warning or ""
+            sample.status, sample.reason = (FaceSample.HELD, held.reason[:200]) if held else (FaceSample.ACCEPTED, "")
+            sample.held_as = held.person if held else None
             sample.embedding = embedding_to_bytes(face.embedding)
             # A flip-mode sample's embedding is its flip embedding already.
             flip = face.flip_embedding if face.embedding_mode == "plain" else None

@@ -28,6 +28,7 @@ from identity.services.files import file_bytes, file_names, file_rewrite, files_
 from identity.services.frames import frames_discard
 from identity.services.gallery import gallery_changed, gallery_files_remove
 from identity.services.logged_faces import logged_files_remove
+from identity.services.queueing import task_enqueue
 from identity.vision import ImageError
 from identity.vision.image import decode_image, encode_jpeg
 from imports.forget import imports_forget
@@ -201,6 +202,16 @@ def embeddings_of(*querysets) -> list[np.ndarray]:
     return [embedding_from_bytes(bytes(data)) for data in rows if data]
 
 
+def _held_as_them_checked_again(person: Person) -> None:
+    """Other people's photos held as them (their name in the reason) are checked again, without them."""
+    from identity.tasks import sample_process_task  # tasks import the services
+
+    held = list(FaceSample.objects.filter(held_as=person, status=FaceSample.HELD).values_list("pk", flat=True))
+    FaceSample.objects.filter(pk__in=held).update(status=FaceSample.PENDING, reason="", held_as=None)
+    for sample_id in held:
+        transaction.on_commit(lambda sample_id=sample_id: task_enqueue(sample_process_task, sample_id))
+
+
 def person_erase(*, person: Person, actor=None) -> None:
     """Erase a person: rows, photos, crops, embeddings, their match logs' crops, their face in
     shared snapshots, their events (rows and stream entries) and every Redis copy of them.
@@ -230,6 +241,7 @@ def person_erase(*, person: Person, actor=None) -> None:
         promoted.delete()
         events_forget(person_id=person.pk, provisional=labels, visit_ids=visit_ids)
         imports_forget(person_id=person.pk, name=person.name, code=person.code)
+        _held_as_them_checked_again(person)
         person_id = person.pk
         person.delete()  # cascades to the samples (and their embeddings) and their attendance
         audit_record(actor=actor, action=AuditEntry.PERSON_ERASED, person_ref=person_id,

@@ -2,7 +2,8 @@
 their reviews, strangers named as them, alert rules, webhooks, events, audit entries) moves to
 the one kept; the other is gone. Rows derived from the faces (a model that says
 `rebuilt_on_merge`: attendance) go with the one merged in, and their app rebuilds the kept one's
-from identity.events.person_merged."""
+from identity.events.person_merged; rows that say `forgotten_on_merge` (a "different people"
+confirmation) go with it and are not rebuilt."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,8 +32,8 @@ def people_merge(*, keep: Person, drop: Person, actor=None) -> Person:
         relations = [f for f in Person._meta.get_fields(include_hidden=True) if f.auto_created and not f.concrete]
         for relation in relations:
             field, model = relation.field, relation.related_model
-            if getattr(model, "rebuilt_on_merge", False):
-                continue  # deleted with `drop`, rebuilt for `keep` from the faces moved
+            if getattr(model, "rebuilt_on_merge", False) or getattr(model, "forgotten_on_merge", False):
+                continue  # deleted with `drop` (and rebuilt for `keep` from the faces moved, if it says so)
             if relation.many_to_many:
                 for row in model.objects.filter(**{field.name: drop}):
                     getattr(row, field.name).add(keep)

@@ -15,8 +15,9 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from audit.services import audit_record
 from identity.events import Recount, faces_recounted, send_on_commit
-from identity.models import FaceSample, MatchLog, MatchLogReview, Person, ProvisionalIdentity
+from identity.models import FaceSample, MatchLog, MatchLogReview, Person, ProvisionalIdentity, embedding_from_bytes
 from identity.selectors import effective_person_id
+from identity.services.duplicates import DuplicateFace, embeddings_held_as, people_distinct
 from identity.services.enrolment import person_code_clean
 from identity.services.files import file_bytes
 from identity.services.gallery import gallery_noted
@@ -177,9 +178,12 @@ def log_add_as_sample(*, log: MatchLog, user) -> FaceSample:
 
 
 def provisional_promote(
-    *, provisional: ProvisionalIdentity, name: str, code: str | None = None, user, samples: int = PROMOTE_SAMPLES
+    *, provisional: ProvisionalIdentity, name: str, code: str | None = None, user, samples: int = PROMOTE_SAMPLES,
+    distinct_from: Person | None = None,
 ) -> Person:
-    """Turn a stranger into a new person (the operator asserts consent): see _stranger_to_person."""
+    """Turn a stranger into a new person (the operator asserts consent): see _stranger_to_person.
+    DuplicateFace when the gallery names their faces as someone enrolled (name them as that
+    person instead), unless `distinct_from` is that person: different people (people_distinct)."""
     name = name.strip()
     if not name:
         raise ValidationError("A name is required.")
@@ -191,6 +195,11 @@ def provisional_promote(
             person = Person.objects.create(name=name, code=code, consent_given_at=timezone.now())
         except IntegrityError as error:
             raise ValidationError(f"Another person already has the code {code}.") from error  # taken meanwhile
+        if distinct_from is not None:
+            people_distinct(person=person, other=distinct_from, actor=user)
+        held = embeddings_held_as(embeddings=_unnamed_faces(provisional), person_id=person.pk)
+        if held is not None:
+            raise DuplicateFace(held)  # nothing of this naming is kept
         _stranger_to_person(provisional, person, user=user, samples=samples)
     return person
 
@@ -203,6 +212,12 @@ def provisional_assign(
     with transaction.atomic():
         _stranger_to_person(_stranger_locked(provisional), person, user=user, samples=samples)
     return person
+
+
+def _unnamed_faces(provisional: ProvisionalIdentity, *, limit: int = 50) -> list:
+    """The embeddings of the stranger's newest faces that no reviewer gave to someone: those that would be theirs."""
+    logs = provisional.logs.exclude(embedding=None).order_by("-id")[:limit]
+    return [embedding_from_bytes(log.embedding) for log in logs if log.embedding and effective_person_id(log) is None]
 
 
 def _stranger_locked(provisional: ProvisionalIdentity) -> ProvisionalIdentity:

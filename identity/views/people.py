@@ -7,12 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from identity.forms import PersonCreateForm, PersonEditForm, PhotosForm, posted
-from identity.matching import REJECTION_PENALTY, person_id_shown
+from identity.matching import REJECTION_PENALTY
 from identity.models import FaceSample, MatchLog, Person
 from identity.presenters import enrolment_limits_text, person_choice, sample_payload
 from identity.roles import OPERATOR, role_required
-from identity.selectors import PEOPLE_SORTS, people_page, people_search
-from identity.services import enrolment, merge
+from identity.selectors import PEOPLE_SORTS, people_page, people_search, person_by_display_id
+from identity.services import duplicates, enrolment, merge
 from identity.views.paging import list_query
 from identity.views.refusals import refused
 
@@ -66,12 +66,14 @@ def person_create(request):
 @role_required(OPERATOR)
 def person_detail(request, person_id: int):
     person = _get_person(person_id)
-    samples = list(person.samples.all())
+    samples = list(person.samples.select_related("held_as"))
     counts = {status: sum(sample.status == status for sample in samples) for status, _ in FaceSample.STATUS_CHOICES}
+    namesakes = [] if person.code else list(Person.objects.filter(name__iexact=person.name).exclude(pk=person.pk)[:5])
     context = {
         "person": person,
         "samples": [sample_payload(sample) for sample in samples],
         "counts": counts,
+        "namesakes": namesakes,
         "photos_form": PhotosForm(),
         "rejections": person.match_logs.filter(review_status=MatchLog.REJECTED).order_by("-created_at")[:REJECTIONS_SHOWN],
         "rejection_penalty": REJECTION_PENALTY,
@@ -134,12 +136,46 @@ def sample_delete(request, person_id: int, sample_id: int):
     return redirect("person-detail", person_id=person_id)
 
 
+def _held_sample(person_id: int, sample_id: int) -> FaceSample:
+    # The person by their key first: a foreign-key lookup is not range-checked (a huge id would be a 500).
+    return get_object_or_404(_get_person(person_id).samples, pk=sample_id, status=FaceSample.HELD,
+                             held_as__isnull=False)
+
+
+@role_required(OPERATOR)
+@require_POST
+def sample_move(request, person_id: int, sample_id: int):
+    """A held photo is of the person the gallery named: it becomes theirs (an entry left empty is erased)."""
+    sample = _held_sample(person_id, sample_id)
+    try:
+        target = duplicates.held_sample_move(sample=sample, actor=request.user)
+    except ValidationError as error:
+        refused(request, error)
+        return redirect("person-detail", person_id=person_id)
+    gone = not Person.objects.filter(pk=person_id).exists()
+    messages.success(request, f"The photo was added to {target.name}" + (": the new entry, left with no photo, "
+                                                                          "was removed." if gone else "."))
+    return redirect("person-detail", person_id=target.pk)
+
+
+@role_required(OPERATOR)
+@require_POST
+def sample_distinct(request, person_id: int, sample_id: int):
+    """A held photo's person and the one the gallery named are different people: remembered, the photo accepted."""
+    sample = _held_sample(person_id, sample_id)
+    other = sample.held_as
+    duplicates.people_distinct(person=sample.person, other=other, actor=request.user)
+    messages.success(request, f"{sample.person.name} and {other.name} are different people: their photos held as "
+                              "each other are accepted, and this is remembered.")
+    return redirect("person-detail", person_id=person_id)
+
+
 @role_required(OPERATOR)
 @require_POST
 def person_merge(request, person_id: int):
     """POST other=<code or P-id>: that person is this one; their photos, faces and days come here."""
     person = _get_person(person_id)
-    other = _person_by_display_id(request.POST.get("other", "").strip())
+    other = person_by_display_id(request.POST.get("other", "").strip())
     if other is None:
         messages.error(request, "Nobody enrolled has that code or ID.")
         return redirect("person-detail", person_id=person.pk)
@@ -152,10 +188,3 @@ def person_merge(request, person_id: int):
         messages.success(request, f"{name} merged into {person.name}: their photos, faces and attendance are here now.")
     return redirect("person-detail", person_id=person.pk)
 
-
-def _person_by_display_id(text: str) -> Person | None:
-    """The person a page shows as `text`: their code, or P-<id> for one without a code."""
-    person_id = person_id_shown(text)
-    if person_id is not None:
-        return Person.objects.filter(pk=person_id, code=None).first()
-    return Person.objects.filter(code=text).first() if text else None

@@ -10,10 +10,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from identity.face_engine import get_face_engine
 from identity.forms import StrangerNameForm
-from identity.models import Person, ProvisionalIdentity
+from identity.models import FaceSample, ProvisionalIdentity
 from identity.roles import OPERATOR, role_required
 from identity.selectors import stranger_suggestions, strangers_overview
 from identity.services import review
+from identity.services.duplicates import DuplicateFace
 from identity.views.refusals import refused
 
 SUGGESTIONS = 10
@@ -45,10 +46,16 @@ def stranger_name(request, provisional_id: int):
     try:
         if data["existing"].strip():
             person = review.provisional_assign(provisional=provisional, user=request.user,
-                                               person=Person.objects.get(code=data["existing"].strip()))
+                                               person=data["existing_person"])
         else:
             person = review.provisional_promote(provisional=provisional, name=data["name"], code=data["code"],
-                                                user=request.user)
+                                                user=request.user, distinct_from=data["different_from"])
+    except DuplicateFace as held:
+        faces = provisional.logs.exclude(crop="").order_by("-id").values_list("pk", flat=True)
+        other_faces = held.held_as.person.samples.filter(status=FaceSample.ACCEPTED).exclude(crop="")
+        context = {"provisional": provisional, "held": held.held_as, "data": data, "face_ids": list(faces[:4]),
+                   "other_face": other_faces.first()}
+        return render(request, "identity/stranger_held.html", context, status=409)
     except ValidationError as error:
         refused(request, error)
         return redirect("stranger-list")
