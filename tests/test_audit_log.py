@@ -13,7 +13,7 @@ from attendance.setup import calendar, groups, schedules
 from audit.models import AuditEntry
 from faceapp.clock import site_date
 from identity.models import FaceSample
-from identity.services import accounts, calibration, cameras, enrolment, review
+from identity.services import accounts, calibration, cameras, duplicates, enrolment, review
 from identity.services.merge import people_merge
 from imports.services import import_create
 from tests import faces_data, review_data
@@ -55,6 +55,8 @@ ACTIONS = {
         keep=_stranger(), drop=review_data.make_provisional("U-0043"), user=actor),
     AuditEntry.PEOPLE_MERGED: lambda actor, _: people_merge(
         keep=_ada(), drop=review_data.make_person("Ada again", "A2"), actor=actor),
+    AuditEntry.PEOPLE_DISTINCT: lambda actor, _: duplicates.people_distinct(
+        person=_ada(), other=review_data.make_person("Ada's twin", "A3"), actor=actor),
     AuditEntry.PEOPLE_IMPORTED: lambda actor, _: import_create(actor=actor, consent=True, folder=str(E2E)),
     AuditEntry.THRESHOLD_CHANGED: lambda actor, _: calibration.threshold_apply(threshold=0.4, user=actor),
     AuditEntry.CAMERA_TOKEN_ROTATED: lambda actor, _: cameras.camera_token_rotate(
