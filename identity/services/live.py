@@ -108,7 +108,8 @@ def _record(state: LiveCamera, result: StepResult) -> None:
         track.visit = visit
         _push(camera, visit_event(event="opened" if opened else "named", camera_id=camera.pk,
                                   camera_name=camera.name, track=track))
-        live_visit(event="opened" if opened else "named", camera=camera, track=track)
+        if not (opened and visit.joined):  # a track joining an open visit: its events went out once, as it opened
+            live_visit(event="opened" if opened else "named", camera=camera, track=track)
     for track in result.ended:
         if track.visit is None:
             continue
