@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from identity.models import Camera, FaceSample, MatchLog, Person
+from identity.presenters import camera_brief
 
 MAX_PHOTOS_PER_REQUEST = 20
 
@@ -162,7 +163,7 @@ def person_brief(person: Person | None) -> dict | None:
 
 
 class CameraBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(allow_null=True, help_text="Null: the camera was deleted (its visits stay).")
     name = serializers.CharField()
 
 
@@ -184,8 +185,7 @@ class MatchLogSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(CameraBriefSerializer(allow_null=True))
     def get_camera(self, log: MatchLog) -> dict | None:
-        camera = log.snapshot.camera
-        return {"id": camera.id, "name": camera.name} if camera else None
+        return camera_brief(log.snapshot)
 
     @extend_schema_field(PersonBriefSerializer(allow_null=True))
     def get_person(self, log: MatchLog) -> dict | None:
