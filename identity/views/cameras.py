@@ -82,8 +82,8 @@ def camera_delete(request, camera_id: int):
     camera = get_object_or_404(Camera, pk=camera_id)
     if request.method == "POST":
         kept = cameras.camera_delete(camera=camera, actor=request.user)
-        messages.success(request, f"Camera {camera.name} deleted; its {kept} visit(s) stay, "
-                                  f"shown as \"{camera.name} (deleted camera)\".")
+        messages.success(request, f"Camera {camera.name} deleted; its visits ({kept}) stay, "
+                                  f"shown as “{camera.name} (deleted camera)”.")
         return redirect("camera-list")
     context = {
         "camera": camera, "visits": cameras.camera_visit_count(camera=camera),
