@@ -1,5 +1,6 @@
 """Merging two people who are one: photos, faces, attendance, strangers named as them, alert
-rules and webhooks move to the one kept; attendance is rebuilt; the other is gone; audited."""
+rules and webhooks move to the one kept; attendance is rebuilt; the other is gone; audited. The
+person page asks first. "Looks like X, already enrolled" notes end when X is merged or erased."""
 
 import datetime as dt
 
@@ -12,7 +13,9 @@ from attendance.models import AttendanceRecord
 from audit.models import AuditEntry
 from faceapp.clock import site_date
 from identity.models import FaceSample, MatchLog, Person
+from identity.services.erasure import person_erase as erase_person
 from identity.services.merge import people_merge
+from identity.services.sample_notes import duplicate_note
 from integrations.models import AlertRule, Destination
 from tests.review_data import at, make_log, make_person, make_provisional
 
@@ -87,14 +90,57 @@ def test_it_refuses_to_merge_a_person_with_themselves(twice):
         people_merge(keep=kept, drop=kept)
 
 
-def test_it_merges_from_the_person_page_by_the_other_entrys_code(twice, client, operator_user):
+def test_it_asks_first_from_the_person_page_saying_who_and_what_moves(twice, client, operator_user):
     kept, merged, _ = twice
     client.force_login(operator_user)
 
-    response = client.post(reverse("person-merge", args=[kept.pk]), {"other": "ADA-2"}, follow=True)
+    page = client.post(reverse("person-merge", args=[kept.pk]), {"other": "ADA-2"}).content.decode()
+
+    assert "Merge Ada L. into Ada Lovelace?" in page
+    assert "Ada L. (ADA-2) and Ada Lovelace (AL) are one person" in page and "photos (1), recognised faces (2)" in page
+    assert 'name="confirm" value="yes"' in page and 'name="other" value="ADA-2"' in page
+    assert Person.objects.filter(pk=merged.pk).exists()
+
+
+def test_it_merges_from_the_person_page_once_confirmed(twice, client, operator_user):
+    kept, merged, _ = twice
+    client.force_login(operator_user)
+
+    response = client.post(reverse("person-merge", args=[kept.pk]), {"other": "ADA-2", "confirm": "yes"}, follow=True)
 
     assert "Ada L. merged into Ada Lovelace" in response.content.decode()
     assert not Person.objects.filter(pk=merged.pk).exists()
+
+
+def _noted(person: Person, looks_like: Person) -> FaceSample:
+    """An accepted photo of `person` noted as looking like `looks_like` (identity.services.enrolment)."""
+    sample = person.samples.get()
+    sample.reason = duplicate_note(name=looks_like.name, similarity=0.52)
+    sample.save(update_fields=["reason"])
+    return sample
+
+
+def test_it_ends_the_looks_like_notes_a_merge_makes_stale(twice):
+    kept, merged, _ = twice
+    grace = make_person("Grace")
+    on_kept, on_merged, on_grace = _noted(kept, merged), _noted(merged, kept), _noted(grace, merged)
+
+    people_merge(keep=kept, drop=merged)
+
+    for sample in (on_kept, on_merged, on_grace):
+        sample.refresh_from_db()
+    assert on_kept.reason == on_merged.reason == ""  # one person now
+    assert on_grace.reason.startswith("looks like Ada Lovelace, already enrolled (similarity 0.52)")
+
+
+def test_it_ends_the_looks_like_notes_naming_a_person_erased(twice):
+    kept, merged, _ = twice
+    on_kept = _noted(kept, merged)
+
+    erase_person(person=merged)
+
+    on_kept.refresh_from_db()
+    assert on_kept.reason == "" and on_kept.status == FaceSample.ACCEPTED
 
 
 def test_it_says_when_no_one_has_the_code_given(twice, client, operator_user):
@@ -112,6 +158,6 @@ def test_it_merges_an_entry_without_a_code_by_its_p_number(twice, client, operat
     other = make_person("Ada (no code)")
     client.force_login(operator_user)
 
-    client.post(reverse("person-merge", args=[kept.pk]), {"other": f"p-{other.pk}"})
+    client.post(reverse("person-merge", args=[kept.pk]), {"other": f"p-{other.pk}", "confirm": "yes"})
 
     assert not Person.objects.filter(pk=other.pk).exists()

@@ -22,6 +22,7 @@ from identity.services.files import file_bytes, file_names, files_delete_on_comm
 from identity.services.gallery import gallery_changed, gallery_current, gallery_noted
 from identity.services.queueing import stale_requeue, task_enqueue
 from identity.services.realtime import DASHBOARD_GROUP, person_enrolment_group, push
+from identity.services.sample_notes import duplicate_note
 from identity.services.uploads import ImageInput, image_check, image_read
 from identity.vision import Face, FaceEngine, ImageError
 from identity.vision.image import encode_jpeg
@@ -152,8 +153,7 @@ def sample_duplicate(*, engine: FaceEngine, face: Face, person_id: int) -> str |
     if not match.is_known(threshold=threshold, margin=margin):
         return None
     other = Person.objects.filter(pk=match.person_id).values_list("name", flat=True).first()
-    warning = f"looks like {other}, already enrolled (similarity {match.similarity:.2f}): check whose photo this is"
-    return warning[: FaceSample._meta.get_field("reason").max_length]
+    return duplicate_note(name=other, similarity=match.similarity)
 
 
 def sample_process(*, sample_id: int) -> FaceSample:

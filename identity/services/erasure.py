@@ -28,6 +28,7 @@ from identity.services.files import file_bytes, file_names, file_rewrite, files_
 from identity.services.frames import frames_discard
 from identity.services.gallery import gallery_changed, gallery_files_remove
 from identity.services.logged_faces import logged_files_remove
+from identity.services.sample_notes import duplicate_notes_settle
 from identity.vision import ImageError
 from identity.vision.image import decode_image, encode_jpeg
 from imports.forget import imports_forget
@@ -226,6 +227,7 @@ def person_erase(*, person: Person, actor=None) -> None:
         promoted.delete()
         events_forget(person_id=person.pk, provisional=labels, visit_ids=visit_ids)
         imports_forget(person_id=person.pk, name=person.name, code=person.code)
+        duplicate_notes_settle(gone=person)  # others' photos noted as looking like them: their name goes too
         person_id = person.pk
         person.delete()  # cascades to the samples (and their embeddings) and their attendance
         audit_record(actor=actor, action=AuditEntry.PERSON_ERASED, person_ref=person_id,

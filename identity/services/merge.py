@@ -14,6 +14,7 @@ from identity.events import person_merged, send_on_commit
 from identity.models import MatchLog, Person
 from identity.selectors import evidence_logs
 from identity.services.gallery import gallery_changed
+from identity.services.sample_notes import duplicate_notes_settle
 
 
 def people_merge(*, keep: Person, drop: Person, actor=None) -> Person:
@@ -40,6 +41,7 @@ def people_merge(*, keep: Person, drop: Person, actor=None) -> Person:
                 count = model.objects.filter(**{field.name: drop}).update(**{field.name: keep})
                 name = str(model._meta.verbose_name_plural)
                 moved[name] = max(moved.get(name, 0), count)
+        duplicate_notes_settle(gone=drop, into=keep)  # "looks like <drop>" notes: one person now
         detail = ", ".join(f"{count} {name}" for name, count in moved.items() if count)
         audit_record(actor=actor, action=AuditEntry.PEOPLE_MERGED, person=keep, detail=f"#{drop.pk} merged in: {detail}")
         drop_id = drop.pk
