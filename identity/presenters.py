@@ -94,7 +94,8 @@ def _snapshot_face(log: MatchLog) -> dict:
 
 
 def camera_brief(snapshot: Snapshot) -> dict | None:
-    """The camera a frame came from: {"id", "name"}; a deleted one's id is null and its name says so; an upload: None."""
+    """The camera a frame came from: {"id", "name"}; a deleted one's id is null and its name says
+    so ("Hall (deleted camera)"); an upload: None."""
     if snapshot.camera is not None:
         return {"id": snapshot.camera.pk, "name": snapshot.camera.name}
     return {"id": None, "name": snapshot.source_name} if snapshot.deleted_camera else None
