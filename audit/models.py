@@ -31,6 +31,8 @@ class AuditEntry(models.Model):
     CODE_SAVED, CODE_DELETED = "attendance_code.saved", "attendance_code.deleted"
     ABSENCE_SAVED, ABSENCE_DELETED = "planned_absence.saved", "planned_absence.deleted"
     CAMERA_ROLE_SET = "camera.role_set"
+    CAMERA_CREATED, CAMERA_EDITED, CAMERA_ACTIVE_SET = "camera.created", "camera.edited", "camera.active_set"
+    CAMERA_DELETED = "camera.deleted"
     ATTENDANCE_MARKED, ATTENDANCE_UNMARKED = "attendance.marked", "attendance.unmarked"
     ACTION_CHOICES = [
         (PERSON_CREATED, "Person created"),
@@ -73,6 +75,10 @@ class AuditEntry(models.Model):
         (CAMERA_ROLE_SET, "Camera's attendance role set"),
         (ATTENDANCE_MARKED, "Attendance marked by hand"),
         (ATTENDANCE_UNMARKED, "Attendance mark removed"),
+        (CAMERA_CREATED, "Camera created"),
+        (CAMERA_EDITED, "Camera edited"),
+        (CAMERA_ACTIVE_SET, "Camera switched off or on"),
+        (CAMERA_DELETED, "Camera deleted"),
     ]
 
     action = models.CharField(max_length=32, choices=ACTION_CHOICES)

@@ -183,7 +183,7 @@ class MatchLogAdmin(admin.ModelAdmin):
 
     @admin.display(description="camera", ordering="snapshot__camera__name")
     def camera(self, log):
-        return log.snapshot.camera or "—"
+        return log.snapshot.source_name
 
     @admin.action(description="Confirm the decision")
     def confirm(self, request, queryset):

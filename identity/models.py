@@ -180,6 +180,8 @@ class Snapshot(models.Model):
     RETRYABLE = (FAILED, PENDING)  # a pending one may have lost its queued task
 
     camera = models.ForeignKey(Camera, on_delete=models.SET_NULL, null=True, blank=True)
+    # The name of the camera it came from, once that camera is deleted (its visits stay); "" otherwise.
+    deleted_camera = models.CharField(max_length=100, blank=True)
     image = models.FileField(upload_to=snapshot_image_path)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
@@ -200,6 +202,13 @@ class Snapshot(models.Model):
     @property
     def is_retryable(self) -> bool:
         return self.status in self.RETRYABLE
+
+    @property
+    def source_name(self) -> str:
+        """Where it came from, as the pages say it: the camera's name, "Hall (deleted camera)" or "Upload"."""
+        if self.camera is not None:
+            return self.camera.name
+        return f"{self.deleted_camera} (deleted camera)" if self.deleted_camera else "Upload"
 
 
 class ProvisionalIdentity(models.Model):

@@ -107,14 +107,21 @@ def _snapshot_face(log: MatchLog) -> dict:
     }
 
 
+def camera_brief(snapshot: Snapshot) -> dict | None:
+    """The camera a frame came from: {"id", "name"}; a deleted one's id is null and its name says
+    so ("Hall (deleted camera)"); an upload: None."""
+    if snapshot.camera is not None:
+        return {"id": snapshot.camera.pk, "name": snapshot.camera.name}
+    return {"id": None, "name": snapshot.source_name} if snapshot.deleted_camera else None
+
+
 def snapshot_payload(snapshot: Snapshot, *, logs: list[MatchLog]) -> dict:
     """A snapshot's recognition result, for the API and the websocket (README "Events (websockets)"):
     {"snapshot": {...}, "faces": [...]} from its logs (person and provisional loaded)."""
-    camera = snapshot.camera
     return {
         "snapshot": {
             "id": snapshot.pk,
-            "camera": {"id": camera.pk, "name": camera.name} if camera else None,
+            "camera": camera_brief(snapshot),
             "received_at": _iso_time(snapshot.received_at),
             "processed_at": _iso_time(snapshot.processed_at),
             "width": snapshot.width,
@@ -136,10 +143,9 @@ def recognition_event(snapshot: Snapshot, *, logs: list[MatchLog]) -> dict:
 def log_visit(log: MatchLog) -> dict:
     """A stored face (a visit: one row per appearance) in `visit.update`'s visit shape, for the
     dashboard's first render; snapshot__camera, person and provisional loaded."""
-    camera = log.snapshot.camera
     return {
         "id": log.pk,
-        "camera": {"id": camera.pk, "name": camera.name} if camera else None,
+        "camera": camera_brief(log.snapshot),
         "first_seen": _iso_time(log.created_at),
         "last_seen": _iso_time(log.last_seen),
         "frame_count": log.frame_count,
@@ -160,7 +166,6 @@ def review_item(log: MatchLog) -> dict:
     `candidate_sample_id`) and how sure the system was."""
     candidate = log.candidate
     sample_id = getattr(log, "candidate_sample_id", None)
-    camera = log.snapshot.camera
     return {
         "log_id": log.pk,
         "decision": log.decision,
@@ -173,7 +178,7 @@ def review_item(log: MatchLog) -> dict:
         "similarity": log.similarity,
         "margin": log.margin,
         "threshold": log.threshold,
-        "camera": camera.name if camera else None,
+        "camera": (camera_brief(log.snapshot) or {}).get("name"),
         "seen_at": log.created_at.isoformat(),
         "last_seen": log.last_seen.isoformat(),
         "frame_count": log.frame_count,

@@ -2,11 +2,16 @@
 "person P seen", "person P not arrived by HH:MM" on chosen weekdays (checked every minute by
 celery beat), "person P (or anyone) late / absent" (the register's attendance events). A rule
 that fires publishes an `alert` event: it goes to the rule's chosen destinations, to the
-dashboard (which lists it), to the stream and so to MQTT."""
+dashboard (which lists it, repeats folded), to the stream and so to MQTT.
+
+A visit fires its rules once (a track joining an open visit publishes nothing again:
+identity.services.live); "stranger at" and "person seen" rules also keep quiet for their
+cooldown after firing."""
 
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from attendance.models import AttendanceRecord
@@ -53,7 +58,23 @@ def alerts_evaluate(*, event: Event) -> list[Event]:
         rules = rules.filter(Q(person__isnull=True) | Q(person_id=event.person_id))
     else:
         rules = rules.filter(Q(camera__isnull=True) | Q(camera_id=event.camera_id))
-    return [alert_fire(rule=rule, cause=event) for rule in rules if rule_matches(rule, event)]
+    return [alert_fire(rule=rule, cause=event) for rule in rules
+            if rule_matches(rule, event) and _quiet_ended(rule, event)]
+
+
+def _quiet_ended(rule: AlertRule, event: Event) -> bool:
+    """Whether the rule may fire for this event: not within its cooldown of another of its alerts (the
+    events' own times, so a late or replayed event is judged when it happened). Two processes publishing
+    at once for one rule: the conditional UPDATE lets one of them fire."""
+    if rule.kind not in AlertRule.COOLDOWN_KINDS or not rule.cooldown_minutes:
+        return True
+    at, gap = event.occurred_at, dt.timedelta(minutes=rule.cooldown_minutes)
+    apart = Q(last_fired_at__isnull=True) | Q(last_fired_at__lte=at - gap) | Q(last_fired_at__gte=at + gap)
+    return bool(AlertRule.objects.filter(apart, pk=rule.pk).update(last_fired_at=_latest_fired(at)))
+
+
+def _latest_fired(at: dt.datetime):
+    return Greatest(Coalesce(F("last_fired_at"), Value(at)), Value(at))
 
 
 def _message(rule: AlertRule, cause: Event | None) -> str:
@@ -72,11 +93,12 @@ def _message(rule: AlertRule, cause: Event | None) -> str:
 
 
 def alert_fire(*, rule: AlertRule, cause: Event | None, occurred_at: dt.datetime | None = None) -> Event:
-    """Publish the rule's `alert` event (what caused it beside it) and note when it fired."""
-    now = timezone.now()
-    AlertRule.objects.filter(pk=rule.pk).update(last_fired_at=now)
+    """Publish the rule's `alert` event (what caused it beside it) and note when it fired (its
+    cause's time: the cooldown counts from there)."""
+    occurred_at = occurred_at or (cause.occurred_at if cause else timezone.now())
+    AlertRule.objects.filter(pk=rule.pk).update(last_fired_at=_latest_fired(occurred_at))
     return event_publish(
-        type=Event.ALERT, occurred_at=occurred_at or (cause.occurred_at if cause else now),
+        type=Event.ALERT, occurred_at=occurred_at,
         camera=cause.camera if cause else None,
         person=rule.person if rule.person_id else (cause.person if cause else None),
         provisional=cause.provisional if cause else None, score=cause.score if cause else None,

@@ -62,11 +62,17 @@ class AlertRuleForm(forms.ModelForm):
                                           help_text="\"Not arrived by\": the days it is checked on.")
     destinations = forms.ModelMultipleChoiceField(Destination.objects.all(), required=False,
                                                   widget=forms.CheckboxSelectMultiple, label="Send to")
+    cooldown_minutes = forms.IntegerField(
+        min_value=0, max_value=24 * 60, required=False, initial=AlertRule.DEFAULT_COOLDOWN_MINUTES,
+        label="Quiet for (minutes) after it fires",
+        help_text=f"\"Stranger at\" and \"person seen\": no second alert within this many minutes (0: one for every "
+                  f"visit; empty: {AlertRule.DEFAULT_COOLDOWN_MINUTES}). A visit fires once however long it lasts.",
+    )
 
     class Meta:
         model = AlertRule
-        fields = ["name", "kind", "camera", "person", "start_time", "end_time", "deadline", "days", "destinations",
-                  "active"]
+        fields = ["name", "kind", "camera", "person", "start_time", "end_time", "deadline", "days", "cooldown_minutes",
+                  "destinations", "active"]
         labels = {"start_time": "From (HH:MM)", "end_time": "Until (HH:MM)", "deadline": "Arrived by (HH:MM)"}
         help_texts = {
             "camera": "\"Stranger at\": empty means any camera.",
@@ -84,6 +90,10 @@ class AlertRuleForm(forms.ModelForm):
         AlertRule.LATE: ((), ("camera", "start_time", "end_time", "deadline", "days")),
         AlertRule.ABSENT: ((), ("camera", "start_time", "end_time", "deadline", "days")),
     }
+
+    def clean_cooldown_minutes(self) -> int:
+        minutes = self.cleaned_data["cooldown_minutes"]
+        return AlertRule.DEFAULT_COOLDOWN_MINUTES if minutes is None else minutes
 
     def clean(self):
         cleaned = super().clean()

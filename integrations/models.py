@@ -117,6 +117,7 @@ class AlertRule(models.Model):
         (LATE, "A person late (the register)"),
         (ABSENT, "A person absent (the register)"),
     ]
+    COOLDOWN_KINDS, DEFAULT_COOLDOWN_MINUTES = (STRANGER_AT, PERSON_SEEN), 10
     WEEKDAYS = [0, 1, 2, 3, 4]  # Monday..Friday
     WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
@@ -133,6 +134,9 @@ class AlertRule(models.Model):
     active = models.BooleanField(default=True)
     last_fired_at = models.DateTimeField(null=True, blank=True)
     last_fired_day = models.DateField(null=True, blank=True)  # not_arrived fires once a day
+    # stranger_at, person_seen: no second alert within this many minutes of one (0: every visit); the others
+    # fire once a day (not_arrived) or once per person, group and day (late, absent) anyway.
+    cooldown_minutes = models.PositiveIntegerField(default=DEFAULT_COOLDOWN_MINUTES)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -16,6 +16,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from integrations import outbound
@@ -217,6 +218,21 @@ def destination_resume(*, destination: Destination) -> int:
         _enqueue(delivery_id)
     destination.refresh_from_db()
     return len(waiting)
+
+
+def destinations_only_at(*, camera) -> list[Destination]:
+    """The webhooks that send only this camera's events (their camera filter is this one camera)."""
+    return list(Destination.objects.annotate(camera_count=Count("cameras")).filter(camera_count=1, cameras=camera))
+
+
+def destinations_camera_deleting(*, camera) -> list[str]:
+    """In a camera's deletion: a webhook that sent only its events would send every camera's once its
+    filter is empty, so it is paused, saying why. Returns their names."""
+    only = destinations_only_at(camera=camera)
+    reason = (f"Its only camera, {camera.name}, was deleted: resumed as it is, it would send the events of every "
+              f"camera. Choose its cameras, then resume it.")
+    Destination.objects.filter(pk__in=[d.pk for d in only]).update(paused_at=timezone.now(), pause_reason=reason)
+    return [destination.name for destination in only]
 
 
 def destination_secret_rotate(*, destination: Destination) -> str:

@@ -12,6 +12,7 @@ from attendance.models import AttendanceCode, Group
 from attendance.setup import calendar, groups, schedules
 from audit.models import AuditEntry
 from faceapp.clock import site_date
+from identity.forms import CameraEditForm, CameraForm
 from identity.models import FaceSample
 from identity.services import accounts, calibration, cameras, duplicates, enrolment, review
 from identity.services.merge import people_merge
@@ -61,6 +62,12 @@ ACTIONS = {
     AuditEntry.THRESHOLD_CHANGED: lambda actor, _: calibration.threshold_apply(threshold=0.4, user=actor),
     AuditEntry.CAMERA_TOKEN_ROTATED: lambda actor, _: cameras.camera_token_rotate(
         camera=review_data.make_camera(), actor=actor),
+    AuditEntry.CAMERA_CREATED: lambda actor, _: cameras.camera_save(form=_camera_form(), actor=actor),
+    AuditEntry.CAMERA_EDITED: lambda actor, _: cameras.camera_save(
+        form=_camera_form(review_data.make_camera("Door"), name="Front door", active="on"), actor=actor),
+    AuditEntry.CAMERA_ACTIVE_SET: lambda actor, _: cameras.camera_save(
+        form=_camera_form(review_data.make_camera("Door")), actor=actor),
+    AuditEntry.CAMERA_DELETED: lambda actor, _: cameras.camera_delete(camera=review_data.make_camera(), actor=actor),
     AuditEntry.USER_CREATED: lambda actor, _: accounts.user_create(actor=actor, username="olive", role="viewer"),
     AuditEntry.USER_ROLE_SET: lambda actor, other: accounts.user_role_set(actor=actor, user=other, role="operator"),
     AuditEntry.USER_ACTIVE_SET: lambda actor, other: accounts.user_active_set(actor=actor, user=other, active=False),
@@ -99,6 +106,15 @@ ACTIONS = {
     AuditEntry.ATTENDANCE_UNMARKED: lambda actor, _: corrections.mark_remove(
         mark=corrections.day_mark(person=_ada(), day=dt.date(2026, 3, 2), status="absent", actor=None), actor=actor),
 }
+
+
+def _camera_form(camera=None, **data):
+    """A checked camera form: a new webcam "Door", or `camera` edited (no "active": switched off)."""
+    form_class = CameraEditForm if camera is not None else CameraForm
+    form = form_class({"name": "Door", "kind": "webcam", "fps": 5, "poll_seconds": 2, **data}, instance=camera,
+                      video_dir="")
+    assert form.is_valid(), form.errors
+    return form
 
 
 def _group(*members):

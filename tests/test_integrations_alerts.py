@@ -100,6 +100,34 @@ def test_it_alerts_when_the_person_is_seen(door, ada, django_capture_on_commit_c
     assert alert.data["message"] == "Ada seen at Door"
 
 
+def test_it_keeps_a_rule_quiet_for_its_cooldown(door, django_capture_on_commit_callbacks):
+    quiet = AlertRule.objects.create(name="Door", kind=AlertRule.STRANGER_AT, camera=door, start_time=dt.time(0),
+                                     end_time=dt.time(0), cooldown_minutes=10)
+    every = AlertRule.objects.create(name="Every visit", kind=AlertRule.STRANGER_AT, start_time=dt.time(0),
+                                     end_time=dt.time(0), cooldown_minutes=0)
+    capture = django_capture_on_commit_callbacks
+
+    for minute in (0, 5, 11, 6, 30):  # 12:06 comes late: within 10 minutes of 12:11, quiet too
+        _stranger_at(capture, door, MONDAY, 12, minute)
+
+    fired = [(a.data["rule"]["name"], a.occurred_at.minute) for a in _alerts()]
+    assert [minute for name, minute in fired if name == "Door"] == [0, 11, 30]
+    assert [minute for name, minute in fired if name == "Every visit"] == [0, 5, 11, 6, 30]
+    quiet.refresh_from_db()
+    every.refresh_from_db()
+    assert quiet.last_fired_at == every.last_fired_at == review_data.at(MONDAY, 12, 30)
+
+
+def test_it_keeps_a_person_seen_rule_quiet_for_its_cooldown(door, ada, django_capture_on_commit_callbacks):
+    AlertRule.objects.create(name="Ada is here", kind=AlertRule.PERSON_SEEN, person=ada, cooldown_minutes=60)
+
+    for hour, minute in ((8, 0), (8, 40), (9, 1)):
+        _publish(django_capture_on_commit_callbacks, type=Event.VISIT_NAMED,
+                 occurred_at=review_data.at(MONDAY, hour, minute), camera=door, person=ada)
+
+    assert [a.occurred_at for a in _alerts()] == [review_data.at(MONDAY, 8), review_data.at(MONDAY, 9, 1)]
+
+
 @pytest.fixture
 def late_rule(ada):
     return AlertRule.objects.create(name="Ada late", kind=AlertRule.NOT_ARRIVED, person=ada, deadline=dt.time(9, 15),

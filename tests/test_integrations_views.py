@@ -143,6 +143,18 @@ def test_it_says_what_each_kind_of_rule_needs(admin, kind, missing):
     assert sorted(response.context["form"].errors) == sorted(missing)
 
 
+def test_it_sets_a_rules_cooldown(admin):
+    form = {"name": "Door", "kind": "stranger_at", "start_time": "18:00", "end_time": "07:00", "active": "on"}
+
+    admin.post(reverse("alert-list"), {**form, "cooldown_minutes": "30"})
+    admin.post(reverse("alert-list"), {**form, "name": "Default"})
+    refused = admin.post(reverse("alert-list"), {**form, "name": "Negative", "cooldown_minutes": "-1"})
+
+    assert dict(AlertRule.objects.values_list("name", "cooldown_minutes")) == {"Door": 30, "Default": 10}
+    assert "cooldown_minutes" in refused.context["form"].errors
+    assert "Quiet for (minutes) after it fires" in admin.get(reverse("alert-list")).content.decode()
+
+
 def test_it_edits_and_deletes_a_rule(admin):
     door = review_data.make_camera("Door")
     rule = AlertRule.objects.create(name="Night", kind=AlertRule.STRANGER_AT, start_time=dt.time(18),

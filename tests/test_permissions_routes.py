@@ -104,6 +104,8 @@ EXPECTED: dict[str, str] = {
     "stranger-merge": OPERATOR,
     "person-search": OPERATOR,
     "camera-token-rotate": ADMIN,
+    "camera-token-show": ADMIN,
+    "camera-delete": ADMIN,
     "attendance-today": OPERATOR,
     "attendance-day": OPERATOR,
     "attendance-export": OPERATOR,

@@ -1,5 +1,6 @@
 """Merging two people who are one: photos, faces, attendance, strangers named as them, alert
-rules and webhooks move to the one kept; attendance is rebuilt; the other is gone; audited."""
+rules and webhooks move to the one kept; attendance is rebuilt; the other is gone; audited. The
+person page asks first. Photos held as each other are accepted once the two are one."""
 
 import datetime as dt
 
@@ -87,14 +88,47 @@ def test_it_refuses_to_merge_a_person_with_themselves(twice):
         people_merge(keep=kept, drop=kept)
 
 
-def test_it_merges_from_the_person_page_by_the_other_entrys_code(twice, client, operator_user):
+def test_it_asks_first_from_the_person_page_saying_who_and_what_moves(twice, client, operator_user):
     kept, merged, _ = twice
     client.force_login(operator_user)
 
-    response = client.post(reverse("person-merge", args=[kept.pk]), {"other": "ADA-2"}, follow=True)
+    page = client.post(reverse("person-merge", args=[kept.pk]), {"other": "ADA-2"}).content.decode()
+
+    assert "Merge Ada L. into Ada Lovelace?" in page
+    assert "Ada L. (ADA-2) and Ada Lovelace (AL) are one person" in page and "photos (1), recognised faces (2)" in page
+    assert 'name="confirm" value="yes"' in page and 'name="other" value="ADA-2"' in page
+    assert Person.objects.filter(pk=merged.pk).exists()
+
+
+def test_it_merges_from_the_person_page_once_confirmed(twice, client, operator_user):
+    kept, merged, _ = twice
+    client.force_login(operator_user)
+
+    response = client.post(reverse("person-merge", args=[kept.pk]), {"other": "ADA-2", "confirm": "yes"}, follow=True)
 
     assert "Ada L. merged into Ada Lovelace" in response.content.decode()
     assert not Person.objects.filter(pk=merged.pk).exists()
+
+
+def _held(person: Person, held_as: Person) -> FaceSample:
+    """A photo of `person` held as `held_as` (identity.services.duplicates): out of the gallery."""
+    sample = person.samples.get()
+    sample.status, sample.held_as, sample.reason = FaceSample.HELD, held_as, f"already enrolled as {held_as.name}"
+    sample.save(update_fields=["status", "held_as", "reason"])
+    return sample
+
+
+def test_it_accepts_the_photos_held_as_each_other_once_merged(twice):
+    kept, merged, _ = twice
+    grace = make_person("Grace")
+    on_kept, on_merged, on_grace = _held(kept, merged), _held(merged, kept), _held(grace, merged)
+
+    people_merge(keep=kept, drop=merged)
+
+    for sample in (on_kept, on_merged, on_grace):
+        sample.refresh_from_db()
+    assert (on_kept.status, on_kept.held_as) == (on_merged.status, on_merged.held_as) == (FaceSample.ACCEPTED, None)
+    assert (on_grace.status, on_grace.held_as) == (FaceSample.HELD, kept)  # held as the one kept now
 
 
 def test_it_says_when_no_one_has_the_code_given(twice, client, operator_user):
@@ -112,6 +146,6 @@ def test_it_merges_an_entry_without_a_code_by_its_p_number(twice, client, operat
     other = make_person("Ada (no code)")
     client.force_login(operator_user)
 
-    client.post(reverse("person-merge", args=[kept.pk]), {"other": f"p-{other.pk}"})
+    client.post(reverse("person-merge", args=[kept.pk]), {"other": f"p-{other.pk}", "confirm": "yes"})
 
     assert not Person.objects.filter(pk=other.pk).exists()

@@ -1,4 +1,4 @@
-"""Cameras: the list (tokens for admins only), creating one, and the webcam camera page."""
+"""Cameras: the list (no tokens), creating one, a token shown to an admin who asks, and the webcam camera page."""
 
 import pytest
 from django.urls import reverse
@@ -27,13 +27,28 @@ def test_it_forbids_viewers(client, viewer_user):
 
 
 @pytest.mark.django_db
-def test_it_shows_tokens_to_admins_only(client, operator_user, admin_user):
+def test_it_shows_no_token_in_the_list_even_to_admins(client, operator_user, admin_user):
     camera = Camera.objects.create(name="Door")
-    client.force_login(operator_user)
-    page = client.get(reverse("camera-list")).content.decode()
-    assert "Door" in page and camera.token not in page
+    for user in (operator_user, admin_user):
+        client.force_login(user)
+        page = client.get(reverse("camera-list")).content.decode()
+        assert "Door" in page and camera.token not in page
+
+
+@pytest.mark.django_db
+def test_it_shows_the_token_on_the_cameras_settings_page_when_an_admin_asks(client, operator_user, admin_user):
+    camera = Camera.objects.create(name="Door")
     client.force_login(admin_user)
-    assert camera.token in client.get(reverse("camera-list")).content.decode()
+    settings_page = client.get(reverse("camera-edit", args=[camera.pk])).content.decode()
+    assert "Show the token" in settings_page and camera.token not in settings_page
+
+    shown = client.post(reverse("camera-token-show", args=[camera.pk]))
+
+    assert camera.token in shown.content.decode() and "no-cache" in shown["Cache-Control"]
+    assert client.get(reverse("camera-token-show", args=[camera.pk])).status_code == 405
+    client.force_login(operator_user)
+    assert client.post(reverse("camera-token-show", args=[camera.pk])).status_code == 403
+    assert "Show the token" not in client.get(reverse("camera-edit", args=[camera.pk])).content.decode()
 
 
 @pytest.mark.django_db

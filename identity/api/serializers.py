@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from identity.models import Camera, FaceSample, MatchLog, Person
+from identity.presenters import camera_brief
 
 MAX_PHOTOS_PER_REQUEST = 20
 # A row id is a signed 64-bit integer: a larger number names no row (and overflows SQLite).
@@ -188,7 +189,7 @@ def person_brief(person: Person | None) -> dict | None:
 
 
 class CameraBriefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(allow_null=True, help_text="Null: the camera was deleted (its visits stay).")
     name = serializers.CharField()
 
 
@@ -210,8 +211,7 @@ class MatchLogSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(CameraBriefSerializer(allow_null=True))
     def get_camera(self, log: MatchLog) -> dict | None:
-        camera = log.snapshot.camera
-        return {"id": camera.id, "name": camera.name} if camera else None
+        return camera_brief(log.snapshot)
 
     @extend_schema_field(PersonBriefSerializer(allow_null=True))
     def get_person(self, log: MatchLog) -> dict | None:

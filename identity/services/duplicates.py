@@ -110,6 +110,16 @@ def people_distinct(*, person: Person, other: Person, actor=None) -> DistinctPeo
     return row
 
 
+def held_as_themselves_accepted(*, person: Person) -> list[int]:
+    """After a merge, the person's photos held as the person merged in (now themselves) are accepted."""
+    held = list(FaceSample.objects.filter(person=person, held_as=person, status=FaceSample.HELD)
+                .values_list("pk", flat=True))
+    FaceSample.objects.filter(pk__in=held).update(status=FaceSample.ACCEPTED, reason="", held_as=None)
+    if held:
+        gallery_noted(added=held)
+    return held
+
+
 def held_sample_move(*, sample: FaceSample, actor=None) -> Person:
     """A held photo is of the person the gallery named: it is accepted as theirs. The entry it
     came with, left with no photo to recognise them by (and no face seen), is erased. Returns

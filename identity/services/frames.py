@@ -106,6 +106,13 @@ def frames_discard() -> int:
     return client.delete(*keys) if keys else 0
 
 
+def camera_forget(*, camera_id: int) -> None:
+    """A deleted camera: its waiting frame, counts and published states go, and its shard stops looking for it."""
+    client = redis_client()
+    client.delete(*(_camera_key(camera_id, what) for what in ("frame", "counts", "live", "reader")))
+    client.srem(_shard_key(shard_of(camera_id), "cameras"), camera_id)
+
+
 def frames_wait(*, shard: int, timeout: float) -> None:
     """Block until a frame is put in the shard or `timeout` seconds pass."""
     redis_client().blpop([_shard_key(shard, "wake")], timeout=max(timeout, 0.01))

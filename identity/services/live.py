@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import IntegrityError
 
 from identity.face_engine import get_face_engine
 from identity.live.pipeline import CameraPipeline
@@ -73,11 +74,12 @@ def _live_camera(camera_id: int) -> LiveCamera | None:
     now = time.monotonic()
     if state is not None and now - state.config_at < CONFIG_SECONDS:
         return state
-    camera = Camera.objects.filter(pk=camera_id, active=True).first()
-    if camera is None:
+    camera = Camera.objects.filter(pk=camera_id).first()
+    if camera is None or not camera.active:
         if state is not None:
-            _finish(state)
-            del _cameras[camera_id]
+            if camera is not None:  # switched off: its open visits end now; deleted: nothing more is written
+                _finish(state)
+            _cameras.pop(camera_id, None)
         return None
     if state is None:
         pipeline = CameraPipeline(engine=get_face_engine(), recognizer=recognizer_current(), settings=track_settings())
@@ -91,8 +93,31 @@ def _push(camera: Camera, event: dict) -> None:
     push(DASHBOARD_GROUP, event)
 
 
-def _record(state: LiveCamera, result: StepResult) -> None:
-    """Write the visits of decided and ended tracks, and tell the pages."""
+def _record(state: LiveCamera, result: StepResult) -> bool:
+    """Write the visits of decided and ended tracks, and tell the pages; False when the camera was
+    deleted since its settings were read (one indexed read per visit written, not per frame)."""
+    if (result.decided or result.ended) and not _still_there(state):
+        return False
+    try:
+        _write(state, result)
+    except IntegrityError:  # deleted between that read and this commit: the visit's row names it
+        if _still_there(state):
+            raise
+        return False
+    return True
+
+
+def _still_there(state: LiveCamera) -> bool:
+    """False for a deleted camera: it is dropped, its open tracks unwritten (its visits so far stay),
+    and its frames are refused from then on."""
+    if Camera.objects.filter(pk=state.camera.pk).exists():
+        return True
+    logger.info("camera %s was deleted: its open tracks are dropped", state.camera.pk)
+    _cameras.pop(state.camera.pk, None)
+    return False
+
+
+def _write(state: LiveCamera, result: StepResult) -> None:
     camera = state.camera
     recognizer = state.pipeline.recognizer
     # A track that ended undecided was decided from the votes it had: it opens its visit now.
@@ -108,7 +133,8 @@ def _record(state: LiveCamera, result: StepResult) -> None:
         track.visit = visit
         _push(camera, visit_event(event="opened" if opened else "named", camera_id=camera.pk,
                                   camera_name=camera.name, track=track))
-        live_visit(event="opened" if opened else "named", camera=camera, track=track)
+        if not (opened and visit.joined):  # a track joining an open visit: its events went out once, as it opened
+            live_visit(event="opened" if opened else "named", camera=camera, track=track)
     for track in result.ended:
         if track.visit is None:
             continue
@@ -136,7 +162,8 @@ def live_frame_process(*, camera_id: int, captured_at: float, jpeg: bytes) -> bo
         logger.warning("camera %s sent a frame that is not an image: %s", camera_id, exc)
         return False
     result = pipeline.process(image, now=captured_at, name_threshold=state.threshold)
-    _record(state, result)
+    if not _record(state, result):
+        return False
     processed_at = time.time()
     camera = state.camera
     _push(camera, overlay_event(

@@ -15,6 +15,7 @@ from identity.events import person_merged, send_on_commit
 from identity.models import MatchLog, Person
 from identity.selectors import evidence_logs
 from identity.services.gallery import gallery_changed
+from identity.services.duplicates import held_as_themselves_accepted
 
 
 def people_merge(*, keep: Person, drop: Person, actor=None) -> Person:
@@ -41,6 +42,7 @@ def people_merge(*, keep: Person, drop: Person, actor=None) -> Person:
                 count = model.objects.filter(**{field.name: drop}).update(**{field.name: keep})
                 name = str(model._meta.verbose_name_plural)
                 moved[name] = max(moved.get(name, 0), count)
+        held_as_themselves_accepted(person=keep)  # their photos held as each other: one person now
         detail = ", ".join(f"{count} {name}" for name, count in moved.items() if count)
         audit_record(actor=actor, action=AuditEntry.PEOPLE_MERGED, person=keep, detail=f"#{drop.pk} merged in: {detail}")
         drop_id = drop.pk

@@ -1,7 +1,8 @@
 """Visits from camera tracks: one MatchLog row per appearance, not per frame.
 
 A track is written when its identity is decided (the visit opens, or extends a visit of the
-same identity on the same camera that ended less than FACEAPP_VISIT_COOLDOWN_SECONDS ago),
+same identity on the same camera that ended less than FACEAPP_VISIT_COOLDOWN_SECONDS ago: the
+track joins it, and the visit's events, its webhooks and alerts, are not sent again),
 when its identity changes (a stranger's track comes to be named), and when it ends. The best
 face seen is the visit's crop and its whole frame the evidence snapshot; nothing else of the
 frames is stored. A named person's visit sends identity.events' visit_opened, visit_named and
@@ -38,6 +39,7 @@ class VisitState:
     stranger_label: str | None
     label: str  # the person's name or the stranger's label
     assigned_id: str
+    joined: bool = False  # the track joined a visit already open (its events went out when it opened)
 
 
 def _when(seconds: float) -> dt.datetime:
@@ -119,6 +121,7 @@ def visit_record(*, camera: Camera, track: Track, threshold: float, recognizer: 
                         last_seen=Greatest(F("last_seen"), last_seen), frame_count=F("frame_count") + track.frames
                     )
                     state = _state(log, log.frame_count, float("inf"), person, stranger)
+                    state.joined = True
                 else:
                     log, snapshot = _visit_rows(camera, track, person, stranger, threshold, model_id, first_seen,
                                                 last_seen)

@@ -1,10 +1,12 @@
-"""Cameras: the list with each camera's live status (tokens for admins only), adding and
-editing a camera and its source, "test connection" for streams (done by a worker), and the
-camera page (the browser's webcam, or a stream's live boxes)."""
+"""Cameras: the list with each camera's live status, adding and editing a camera and its source,
+deleting one (after a page saying what goes with it), its device token (admins, on its settings
+page, when asked), "test connection" for streams (done by a worker), and the camera page (the
+browser's webcam, or a stream's live boxes)."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from identity.forms import CameraEditForm, CameraForm, posted
@@ -18,6 +20,8 @@ from identity.services.realtime import camera_group, replay_position
 from identity.services.readers import camera_test_submit, camera_test_wait
 from identity.services.worker_jobs import JobRefused
 from identity.views.refusals import NO_WORKER_ANSWER
+from integrations.models import AlertRule
+from integrations.webhooks import destinations_only_at
 
 
 def _visits_live(camera: Camera) -> dict:
@@ -37,12 +41,12 @@ def _form(request, instance=None) -> CameraForm:
 def camera_list(request):
     form = _form(request)
     if request.method == "POST" and form.is_valid():
-        camera = form.save()
+        camera = cameras.camera_save(form=form, actor=request.user)
         messages.success(request, f"Camera {camera.name} created.")
         return redirect("camera-list")
-    cameras = list(Camera.objects.all())
-    statuses = camera_statuses(cameras=cameras)
-    context = {"rows": [(camera, statuses[camera.pk]) for camera in cameras], "form": form}
+    listed = list(Camera.objects.all())
+    statuses = camera_statuses(cameras=listed)
+    context = {"rows": [(camera, statuses[camera.pk]) for camera in listed], "form": form}
     return render(request, "identity/camera_list.html", context)
 
 
@@ -56,16 +60,46 @@ def camera_token_rotate(request, camera_id: int):
     return redirect("camera-edit", camera.pk)
 
 
+@role_required(ADMIN)
+@require_POST
+@never_cache
+def camera_token_show(request, camera_id: int):
+    """The camera's settings page with its device token shown: only when an admin asks, never in a list."""
+    camera = get_object_or_404(Camera, pk=camera_id)
+    form = CameraEditForm(instance=camera, video_dir=settings.FACEAPP_VIDEO_DIR)
+    return _edit_page(request, camera, form, token=camera.token)
+
+
 @role_required(OPERATOR)
 def camera_edit(request, camera_id: int):
     camera = get_object_or_404(Camera, pk=camera_id)
     form = _form(request, instance=camera)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        cameras.camera_save(form=form, actor=request.user)
         messages.success(request, f"Camera {camera.name} saved.")
         return redirect("camera-view", camera.pk)
-    context = {"camera": camera, "form": form, "source": camera_source_shown(camera=camera)}
+    return _edit_page(request, camera, form)
+
+
+def _edit_page(request, camera: Camera, form, token: str = ""):
+    context = {"camera": camera, "form": form, "source": camera_source_shown(camera=camera), "token": token}
     return render(request, "identity/camera_edit.html", context)
+
+
+@role_required(ADMIN)
+def camera_delete(request, camera_id: int):
+    """GET: what deleting the camera keeps and what goes with it; POST: delete it."""
+    camera = get_object_or_404(Camera, pk=camera_id)
+    if request.method == "POST":
+        kept = cameras.camera_delete(camera=camera, actor=request.user)
+        messages.success(request, f"Camera {camera.name} deleted; its visits ({kept}) stay, "
+                                  f"shown as “{camera.name} (deleted camera)”.")
+        return redirect("camera-list")
+    context = {
+        "camera": camera, "visits": cameras.camera_visit_count(camera=camera),
+        "rules": AlertRule.objects.filter(camera=camera), "webhooks": destinations_only_at(camera=camera),
+    }
+    return render(request, "identity/camera_delete.html", context)
 
 
 @role_required(OPERATOR)

@@ -173,12 +173,18 @@ def sample_distinct(request, person_id: int, sample_id: int):
 @role_required(OPERATOR)
 @require_POST
 def person_merge(request, person_id: int):
-    """POST other=<code or P-id>: that person is this one; their photos, faces and days come here."""
+    """POST other=<code or P-id>: a page that asks first, saying who and what moves; POST again with
+    confirm=yes: that person is this one; their photos, faces and days come here."""
     person = _get_person(person_id)
     other = person_by_display_id(request.POST.get("other", "").strip())
     if other is None:
         messages.error(request, "Nobody enrolled has that code or ID.")
         return redirect("person-detail", person_id=person.pk)
+    if other.pk != person.pk and request.POST.get("confirm") != "yes":
+        context = {"person": person, "other": other, "other_id": request.POST["other"].strip(),
+                   "photos": other.samples.filter(status=FaceSample.ACCEPTED).count(),
+                   "faces": other.match_logs.count()}
+        return render(request, "identity/person_merge.html", context)
     name = other.name
     try:
         merge.people_merge(keep=person, drop=other, actor=request.user)

@@ -156,15 +156,27 @@
     activity.textContent = text;
   }
 
-  /* Alert rules that fired (integration.event of type "alert"); other events are for other systems. */
+  /* Alert rules that fired (integration.event of type "alert"); other events are for other systems.
+     A repeat of the newest alert (same rule, same words) is folded into it: "×3", the time of the last. */
   const alerts = document.getElementById("alerts");
+  const alertIds = new Set();
   function onIntegrationEvent(event) {
-    if (event.type !== "alert" || !alerts) return;
-    alerts.querySelector('[data-event-id="' + event.id + '"]')?.remove();
-    alerts.prepend(el("li", { class: "feed-item unknown", dataset: { eventId: event.id } },
+    if (event.type !== "alert" || !alerts || alertIds.has(event.id)) return;
+    alertIds.add(event.id);
+    const fold = event.data.rule.id + " " + event.data.message;
+    const newest = alerts.firstElementChild;
+    const time = el("time", { datetime: event.time, text: formatTime(event.time) });
+    if (newest && newest.dataset.fold === fold) {
+      const count = Number(newest.dataset.count) + 1;
+      newest.dataset.count = count;
+      newest.querySelector(".alert-count").textContent = " ×" + count;
+      newest.querySelector("time").replaceWith(time);
+      return;
+    }
+    alerts.prepend(el("li", { class: "feed-item unknown", dataset: { eventId: event.id, fold, count: 1 } },
       el("div", { class: "feed-main" },
-        el("div", { class: "feed-name", text: event.data.message }),
-        el("div", { class: "feed-meta muted" }, el("time", { datetime: event.time, text: formatTime(event.time) }), " · " + event.data.rule.name))));
+        el("div", { class: "feed-name" }, event.data.message, el("span", { class: "alert-count muted" })),
+        el("div", { class: "feed-meta muted" }, time, " · " + event.data.rule.name))));
     document.getElementById("alerts-empty").hidden = true;
     while (alerts.children.length > (Number(alerts.dataset.length) || 10)) alerts.lastElementChild.remove();
   }
