@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from identity.live.pictures import picture_change, picture_thumbnail
+from identity.live.pictures import picture_changed_share, picture_thumbnail
 from identity.live.pipeline import CameraPipeline
 from identity.live.recognizer import Recognizer
 from identity.live.tracking import NAMED_BY_FACE, NAMED_BY_TRACK, TrackSettings, named_by
@@ -61,9 +61,9 @@ def play(pipeline: CameraPipeline, images: list[np.ndarray], *, cut_at: int | No
 
 
 def not_a_cut(images: list[np.ndarray]) -> bool:
-    pairs = zip(images, images[1:])
-    return all(picture_change(picture_thumbnail(a), picture_thumbnail(b)) < TrackSettings().cut_difference
-               for a, b in pairs)
+    s = TrackSettings()
+    return all(picture_changed_share(picture_thumbnail(a), picture_thumbnail(b), level=s.cut_level) < s.cut_share
+               for a, b in zip(images, images[1:]))
 
 
 def test_it_splits_a_named_track_when_another_face_takes_its_place(door):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from identity.live.pictures import face_thumbnail, picture_change, picture_thumbnail
+from identity.live.pictures import face_thumbnail, picture_change, picture_changed_share, picture_thumbnail
 from identity.live.recognizer import Recognizer
 from identity.matching import PersonMatch
 from identity.vision import Detection
@@ -47,20 +47,22 @@ class TrackSettings:
     relink_similarity: float = 0.45  # embedding cosine that gives a face back its unseen track
     # An overlapping face this far (cosine) from the faces its track followed is someone else: 0.3
     # when both vote (LFW: another person's sharp face is above 0.3 in 0.01 % of pairs, the same
-    # photo degraded never below 0.83), 0.2 when either is blurred (blurred faces look alike).
+    # photo degraded never below 0.83), 0.1 when either is blurred (blurred faces look alike, and
+    # a small blurred face of bench/walkby.py is down to 0.14 from its own sharp one).
     split_similarity: float = 0.3
-    split_similarity_blurred: float = 0.2
-    # A picture cut: the frame's grey 32x24 thumbnail, each one's mean taken off, differs from the
-    # last frame's by this many grey levels (mean absolute difference, 0-255). LFW: two full-frame
-    # photos 36 or more; a person stepping into an empty 640x480 frame at most 29; a face moving
-    # 20 px at most 16; the light 30 % brighter at most 10.
-    cut_difference: float = 30.0
+    split_similarity_blurred: float = 0.1
+    # A picture cut: over `cut_share` of the frame's grey 32x24 thumbnail (each one's median taken
+    # off) differs from the last frame's by over `cut_level` grey levels (0-255). LFW: two
+    # full-frame photos 0.56 or more; bench/walkby.py's walks (a face growing 16 % a frame, the
+    # light dimmed) at most 0.29; a picture moved 6 px at most 0.17.
+    cut_level: float = 20.0
+    cut_share: float = 0.5
     # A face's pixels changed at once: its box's grey 16x16 thumbnail (mean off, unit spread)
     # differs from its track's last one by this much (LFW: the same face moved, grown, blurred or
-    # darkened at most 0.29; another face at the same place 0.66 or more). It is embedded to be
-    # checked, and splits off below split_similarity_changed (another person, blurred or not, is
-    # above 0.44 in no LFW pair; two heavily blurred faces of two people reach 0.35).
-    face_change: float = 0.5
+    # darkened at most 0.29, 0.56 in bench/walkby.py; another face at the same place 0.66 or more).
+    # It is embedded to be checked, and splits off below split_similarity_changed (another person,
+    # blurred or not, is above 0.44 in no LFW pair; two heavily blurred faces of two people reach 0.35).
+    face_change: float = 0.6
     split_similarity_changed: float = 0.5
     timeout_seconds: float = 3.0  # a track unseen this long has ended
     confirm_frames: int = 3  # agreeing frames that decide a track
@@ -248,10 +250,12 @@ class Tracker:
         return self._weight(detection, None) > self.settings.better_face * track.best.view.weight
 
     def picture_cut(self, image: np.ndarray) -> bool:
-        """True when the frame is unlike the last one (cut_difference): another scene, not a moment later."""
+        """True when the frame is unlike the last one (cut_share): another scene, not a moment later."""
         picture = picture_thumbnail(image)
         previous, self._picture = self._picture, picture
-        return previous is not None and picture_change(picture, previous) > self.settings.cut_difference
+        if previous is None:
+            return False
+        return picture_changed_share(picture, previous, level=self.settings.cut_level) > self.settings.cut_share
 
     def step(
         self, image: np.ndarray, detections: list[Detection], *, now: float, embed: Embed, recognizer: Recognizer,

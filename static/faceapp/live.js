@@ -120,7 +120,8 @@
           left: (100 * x1 / width) + "%", top: (100 * y1 / height) + "%",
           width: (100 * (x2 - x1) / width) + "%", height: (100 * (y2 - y1) / height) + "%",
         },
-      }, el("span", { class: "face-label", text: face.label + (face.assigned_id && face.assigned_id !== face.label ? " · " + face.assigned_id : "") }));
+      }, el("span", { class: "face-label", text: face.label + (face.assigned_id && face.assigned_id !== face.label ? " · " + face.assigned_id : "")
+                       + (face.named_by === "track" ? " · by the track" : face.named_by === "face" ? " · by this face" : "") }));
       layer.append(box);
     }
   }
