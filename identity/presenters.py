@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.urls import reverse
 
-from identity.live.tracking import FaceView, Track
+from identity.live.tracking import FaceView, Track, named_by
 from identity.matching import person_display_id
 from identity.models import FaceSample, MatchLog, Snapshot
 from identity.vision.quality import ENROLMENT_LIMITS, EnrolmentLimits
@@ -205,6 +205,7 @@ def track_face(track: Track, view: FaceView) -> dict:
         "label": label,
         "assigned_id": assigned_id,
         "similarity": _round(view.match.similarity if view.match else None),
+        "named_by": named_by(track, view),  # "face": its own similarity names the person; "track": the vote
         "visit_id": state.log_id if state else None,
     }
 

@@ -23,12 +23,12 @@ import numpy as np
 
 from identity.live.pipeline import CameraPipeline
 from identity.live.recognizer import Recognizer, Thresholds
-from identity.live.tracking import FaceView, Track, TrackSettings
+from identity.live.tracking import NAMED_BY_TRACK, FaceView, Track, TrackSettings, named_by
 from identity.matching import Gallery, person_display_id
 from identity.vision import FaceEngine
 
 CSV_COLUMNS = ["frame", "time_s", "id", "label", "decision", "x1", "y1", "x2", "y2", "similarity",
-               "stranger_similarity", "track"]
+               "stranger_similarity", "track", "named_by"]
 VISIT_COLUMNS = ["track", "id", "label", "decision", "first_frame", "last_frame", "first_s", "last_s", "frames",
                  "similarity"]
 # Offline, every analysed frame is embedded, and every face ends in a decided track.
@@ -61,11 +61,14 @@ class FaceRow:
     similarity: float  # cosine to the closest enrolled person (-1.0 with an empty gallery)
     stranger_similarity: float | None  # to the stranger ID it joined; None when known or new
     track: int = 0
+    # Who put the name on this face: "face" (its own similarity names the person) or "track" (the
+    # track's vote did; the face alone would not); "" when no name is shown.
+    named_by: str = ""
 
     def as_csv(self) -> list[object]:
         stranger = "" if self.stranger_similarity is None else f"{self.stranger_similarity:.4f}"
         return [self.frame, f"{self.time_s:.3f}", self.id, self.label, self.decision, *self.box,
-                f"{self.similarity:.4f}", stranger, self.track]
+                f"{self.similarity:.4f}", stranger, self.track, self.named_by]
 
 
 @dataclass
@@ -127,7 +130,7 @@ def face_row(frame: int, time_s: float, track: Track, view: FaceView, people: Ma
     similarity = view.match.similarity if view.match else track.best_similarity
     return FaceRow(frame=frame, time_s=time_s, id=assigned_id, label=label, decision=decision,
                    box=tuple(int(round(float(v))) for v in view.box), similarity=similarity,
-                   stranger_similarity=None, track=track.track_id)
+                   stranger_similarity=None, track=track.track_id, named_by=named_by(track, view) or "")
 
 
 def draw_faces(image: np.ndarray, rows: list[FaceRow]) -> None:
@@ -140,6 +143,7 @@ def draw_faces(image: np.ndarray, rows: list[FaceRow]) -> None:
         cv2.rectangle(image, (x1, y1), (x2, y2), colour, thickness + 1)
         score = row.similarity if row.decision == "known" else row.stranger_similarity
         caption = row.label if score is None else f"{row.label} {score:.2f}"
+        caption += " (by the track)" if row.named_by == NAMED_BY_TRACK else ""
         (width, height), baseline = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         top = max(y1 - height - baseline - 4, 0)
         cv2.rectangle(image, (x1, top), (x1 + width + 4, top + height + baseline + 4), colour, -1)

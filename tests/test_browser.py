@@ -3,6 +3,7 @@ get accepted live, then upload a photo in another tab and watch the dashboard na
 all without reloading a page. Headless Chromium + a real Daphne server + a real Celery worker."""
 
 import contextlib
+import re
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -138,6 +139,7 @@ def test_it_enrols_from_the_webcam_and_recognises_camera_frames(
         page.click("#camera [data-start]")
         label = page.locator("#camera [data-boxes] .face-box.known .face-label")
         expect(label).to_contain_text("Aaron Peirsol", timeout=WAIT_MS)
+        expect(label.locator(".face-by")).to_have_text(re.compile("^(by this face|decided by the track)$"))
         expect(page.locator("#camera [data-stats]")).to_contain_text("last ack: ")
         expect(page.locator("#camera [data-visits] .visit.known")).to_contain_text("Aaron Peirsol", timeout=WAIT_MS)
         ARTIFACTS.mkdir(exist_ok=True)

@@ -13,6 +13,8 @@ from django.core.management.base import CommandError
 
 from identity.face_engine import get_face_engine
 from identity.models import FaceSample, Person, embedding_to_bytes
+from tests import live_data, streams
+from tests.faces_data import FIXTURES
 
 # LFW photos with one clear face each; these three people are far apart for the default model.
 ENROLLED, STRANGER_1, STRANGER_2 = "Colin_Powell", "Gerhard_Schroeder", "Donald_Rumsfeld"
@@ -57,10 +59,14 @@ def three_people_video(shared_faces, tmp_path) -> tuple[Path, list[str]]:
 
 
 def enrol(shared_faces: Path, name: str, code: str) -> Person:
+    return enrol_photos(name, code, [lfw_photo(shared_faces, name, number) for number in ENROLMENT_PHOTOS])
+
+
+def enrol_photos(name: str, code: str, photos: list[Path]) -> Person:
     engine = get_face_engine()
     person = Person.objects.create(name=name.replace("_", " "), code=code)
-    for number in ENROLMENT_PHOTOS:
-        face = engine.analyze(lfw_photo(shared_faces, name, number))[0]
+    for photo in photos:
+        face = engine.analyze(photo)[0]
         FaceSample.objects.create(
             person=person, embedding=embedding_to_bytes(face.embedding), model_id=engine.model_id,
             status=FaceSample.ACCEPTED, quality=face.quality.as_dict(),
@@ -159,3 +165,31 @@ def test_it_uses_the_identification_threshold_by_default(shared_faces, three_peo
     enrol(shared_faces, ENROLLED, "EMP-7")
     output = run_identify_video(video)
     assert "threshold 0.990" in output and "EMP-7" not in output
+
+
+SWAP_EACH, SWAP_FPS, SWAP_BLURRED = 6, 5, 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("gap", [0, 3], ids=["hard cut", "walk-out walk-in"])
+def test_it_never_names_the_man_who_takes_another_mans_place(gap, tmp_path):
+    """Aaron Peirsol (enrolled from another photo), then at the same place George W. Bush (a
+    stranger): straight after him, or 0.6 s after he walked out (the track timeout is 3 s); Bush's
+    first frames too blurred to vote."""
+    enrol_photos("Aaron Peirsol", "AP", [FIXTURES / "lfw_person_a_1.jpg"])
+    frames = live_data.swap_frames("lfw_person_a_2.jpg", "lfw_person_b_1.jpg", each=SWAP_EACH, gap=gap,
+                                   blurred=SWAP_BLURRED)
+    video = streams.write_video(tmp_path / "swap.mp4", frames, fps=SWAP_FPS)
+    faces_csv, visits_csv = tmp_path / "faces.csv", tmp_path / "visits.csv"
+    run_identify_video(video, "--csv", faces_csv, "--visits", visits_csv)
+
+    rows, visits = read_rows(faces_csv), read_rows(visits_csv)
+    aaron = [r for r in rows if int(r["frame"]) < SWAP_EACH]
+    bush = [r for r in rows if int(r["frame"]) >= SWAP_EACH + gap]
+    assert len(aaron) == len(bush) == SWAP_EACH and len(rows) == 2 * SWAP_EACH
+    assert {(r["id"], r["decision"]) for r in aaron} == {("AP", "known")}
+    assert {r["named_by"] for r in aaron} <= {"face", "track"} and "face" in {r["named_by"] for r in aaron}
+    assert {(r["decision"], r["named_by"]) for r in bush} == {("unknown", "")}  # no frame of his named
+    assert len({r["track"] for r in aaron}) == len({r["track"] for r in bush}) == 1
+    assert {r["track"] for r in aaron} != {r["track"] for r in bush}
+    assert sorted(v["decision"] for v in visits) == ["known", "unknown"]

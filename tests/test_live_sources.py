@@ -71,12 +71,13 @@ class Recorder:
     """A CameraReader's callbacks: frames counted, every status kept."""
 
     def __init__(self):
-        self.frames, self.states, self.lock = 0, [], threading.Lock()
+        self.frames, self.states, self.sessions, self.lock = 0, [], [], threading.Lock()
 
     def on_frame(self, frame) -> None:
         assert frame.image.shape == SHAPE
         with self.lock:
             self.frames += 1
+            self.sessions.append(frame.session)
 
     def on_status(self, status) -> None:
         with self.lock:
@@ -95,6 +96,7 @@ def reader_survives_an_outage(server, config: SourceConfig) -> None:
     reader.start()
     try:
         wait_for(lambda: recorder.saw("online"), what="the reader going online")
+        before = recorder.sessions[-1]
         server.stop()
         wait_for(lambda: reader.status.state == "reconnecting", what="the reader noticing the outage")
         assert reader.status.error and reader.status.reconnects >= 1
@@ -104,6 +106,7 @@ def reader_survives_an_outage(server, config: SourceConfig) -> None:
         frames = recorder.frames
         wait_for(lambda: recorder.frames >= frames + 3, what="frames flowing again")
         assert reader.status.state == "online" and reader.status.error == ""
+        assert recorder.sessions[-1] > before  # a picture cut for whoever follows faces in it
     finally:
         reader.stop()
         reader.join(15)
@@ -115,6 +118,19 @@ def test_it_samples_a_file_source_to_the_configured_fps(short_video):
 
     assert 6 <= len(frames) <= 14  # 2 s of 10 fps video sampled to 5 fps: about 10
     assert all(frame.image.shape == SHAPE and frame.image.dtype == np.uint8 for frame in frames)
+
+
+def test_it_numbers_each_play_of_a_looping_file_as_a_new_session(short_video):
+    recorder = Recorder()
+    reader = CameraReader(SourceConfig(kind="file", url=str(short_video), fps=5), on_frame=recorder.on_frame)
+    reader.start()
+    try:
+        wait_for(lambda: 2 in recorder.sessions, what="the file playing again")
+    finally:
+        reader.stop()
+        reader.join(15)
+    played = recorder.sessions[: recorder.sessions.index(2)]
+    assert set(played) == {1} and len(played) >= 5  # the first play, frame after frame, then the second
 
 
 def test_it_names_a_missing_file(tmp_path):

@@ -27,7 +27,7 @@ def camera(media_root):
 
 
 def _waiting(shard: int) -> dict[int, bytes]:
-    return {camera_id: jpeg for camera_id, _, jpeg in frames.frames_take(shard=shard)}
+    return {camera_id: jpeg for camera_id, _, jpeg, _ in frames.frames_take(shard=shard)}
 
 
 def test_it_keeps_only_the_newest_frame_of_a_camera_waiting(camera):

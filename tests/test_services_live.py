@@ -86,6 +86,22 @@ def test_it_pushes_an_overlay_per_frame_and_the_visit_as_it_opens_and_ends(aaron
     assert named[-1]["faces"][0]["label"] == "Aaron Peirsol" and named[-1]["faces"][0]["state"] == "named"
 
 
+def test_it_ends_the_tracks_when_the_reader_starts_again(aaron, door, media_root):
+    group = f"camera-{door.pk}"
+
+    def work():
+        for index in range(8):  # the stream reconnected before frame 4: its reader session changed
+            jpeg = live_data.scene_jpeg("lfw_person_a_2.jpg", x=150 + 2 * index)
+            assert live.live_frame_process(camera_id=door.pk, captured_at=1_000_000.0 + index * FRAME_SECONDS,
+                                           jpeg=jpeg, session=1 if index < 4 else 2)
+
+    events, _ = faces_data.events_during([group], work)
+    tracks = [e["faces"][0]["track_id"] for e in events[group] if e["type"] == "camera.overlay"]
+    assert len(set(tracks[:4])) == len(set(tracks[4:])) == 1 and tracks[0] != tracks[4]
+    ended = [e["visit"]["track_id"] for e in events[group] if e["type"] == "visit.update" and e["event"] == "ended"]
+    assert ended == [tracks[0]]
+
+
 @pytest.fixture
 def one_shard(settings, door):
     """Every camera in shard 0, which no earlier test's lease still holds."""

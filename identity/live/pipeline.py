@@ -74,15 +74,17 @@ class CameraPipeline:
         self.adaptive = AdaptiveSearch(engine=engine, recognizer=recognizer) if engine.adaptive else None
         self._embed = self.adaptive.embed if self.adaptive else engine_embed(engine)
 
-    def process(self, image: np.ndarray, *, now: float, name_threshold: float | None = None) -> StepResult:
-        """Detect, follow and decide the faces of one BGR frame seen at `now` (seconds)."""
+    def process(self, image: np.ndarray, *, now: float, name_threshold: float | None = None,
+                cut: bool = False) -> StepResult:
+        """Detect, follow and decide the faces of one BGR frame seen at `now` (seconds); `cut`:
+        the source started again (a reconnect), so that no track goes on from before."""
         detections = self.engine.detect(image)
         searcher = self.recognizer
         if self.adaptive is not None:
             self.adaptive.recognizer, self.adaptive.name_threshold = self.recognizer, name_threshold
             searcher = self.adaptive
         return self.tracker.step(image, detections, now=now, embed=self._embed, recognizer=searcher,
-                                 name_threshold=name_threshold)
+                                 name_threshold=name_threshold, cut=cut)
 
     def idle(self, *, now: float, name_threshold: float | None = None) -> list[Track]:
         """End the tracks unseen too long when no frame comes (a camera gone quiet)."""

@@ -67,6 +67,8 @@ class SourceConfig:
 class Frame:
     image: np.ndarray  # BGR uint8 (H, W, 3)
     captured_at: float  # time.time() when read
+    first: bool = False  # the first frame of a connection, or of a file played again: no frame before it goes on
+    session: int = 0  # a CameraReader's count of such first frames: a new number is a picture cut
 
 
 def source_shown(config: SourceConfig) -> str:
@@ -175,7 +177,7 @@ def _av_frames(config: SourceConfig, stop: threading.Event, *, whole: bool = Fal
         stream.thread_type = "AUTO"
         stream.codec_context.options = {"max_pixels": str(config.max_pixels)}  # a JPEG bomb in MJPEG
         period = 1.0 / max(config.fps, 0.01)
-        next_at, file_start, delivered = 0.0, None, False
+        next_at, file_start, delivered, first = 0.0, None, False, True
         while not stop.is_set():
             try:
                 for packet in container.demux(stream):
@@ -197,7 +199,8 @@ def _av_frames(config: SourceConfig, stop: threading.Event, *, whole: bool = Fal
                             continue  # sampling: this frame comes before the next one is due
                         next_at = max(next_at + period, clock)
                         delivered = True
-                        yield Frame(frame.to_ndarray(format="bgr24"), time.time())
+                        yield Frame(frame.to_ndarray(format="bgr24"), time.time(), first=first)
+                        first = False
             except SourceError:
                 raise
             except (av.ExitError, TimeoutError):  # the read timeout's interrupt
@@ -211,7 +214,7 @@ def _av_frames(config: SourceConfig, stop: threading.Event, *, whole: bool = Fal
             if not config.loop:
                 return
             container.seek(0)
-            file_start, next_at = None, 0.0
+            file_start, next_at, first = None, 0.0, True
     finally:
         container.close()
 
@@ -222,9 +225,11 @@ def _snapshot(config: SourceConfig) -> np.ndarray:
 
 
 def _snapshot_frames(config: SourceConfig, stop: threading.Event) -> Iterator[Frame]:
+    first = True
     while not stop.is_set():
         started = time.monotonic()
-        yield Frame(_snapshot(config), time.time())
+        yield Frame(_snapshot(config), time.time(), first=first)
+        first = False
         stop.wait(max(0.0, config.poll_seconds - (time.monotonic() - started)))
 
 
@@ -279,6 +284,7 @@ class CameraReader(threading.Thread):
         self._status = ReaderStatus("starting", None, 0.0, "", 0)
         self._reported = 0.0
         self._backoff = backoff_initial
+        self._session = 0  # first frames delivered (Frame.session)
 
     @property
     def status(self) -> ReaderStatus:
@@ -307,6 +313,8 @@ class CameraReader(threading.Thread):
     def _read(self) -> bool:
         """One connection's frames to on_frame; True when the source has simply finished."""
         for frame in open_frames(self.config, self._stop_event):
+            self._session += frame.first
+            frame = replace(frame, session=self._session)
             self._times.append(time.monotonic())
             self._backoff = self.backoff_initial  # frames came: the next outage starts over
             self._set(state="online", last_frame_at=frame.captured_at, error="")

@@ -3,6 +3,11 @@ its frames. Plain Python, no Django: the process that owns a camera keeps its Tr
 
 Detections are linked to tracks by box overlap; a face whose box overlaps no track is
 embedded and linked by its embedding to a track unseen for a moment, else it starts a track.
+A face is not its track's when its embedding is clearly not the face the track followed (every
+embedded face counts there, also the blurred ones that do not vote): it starts a track of its
+own. A face back in its box after a missed frame, or whose pixels changed at once, is embedded
+to be checked. A picture cut (the frame unlike the last one, or the source restarted) ends
+every track.
 Every embedded frame votes, weighted by face size and detector score (blurred faces do not
 vote); a track is named after several agreeing frames or one very strong one, and called a
 stranger after several frames too far from everyone. Confirmed tracks are embedded again
@@ -18,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from identity.live.pictures import face_thumbnail, picture_change, picture_changed_share, picture_thumbnail
 from identity.live.recognizer import Recognizer
 from identity.matching import PersonMatch
 from identity.vision import Detection
@@ -28,6 +34,9 @@ from identity.vision.quality import FaceQuality, measure_quality
 # embed(image, detections) -> ((N, D) unit embeddings, N aligned crops), in one model call.
 Embed = Callable[[np.ndarray, list[Detection]], tuple[np.ndarray, list[np.ndarray]]]
 
+BLURRED_LOOK_WEIGHT = 0.1  # a face that does not vote still counts, lightly, in what its track looks like
+NAMED_BY_TRACK, NAMED_BY_FACE = "track", "face"
+
 
 @dataclass(frozen=True)
 class TrackSettings:
@@ -36,7 +45,25 @@ class TrackSettings:
     full_weight_px: float = 96.0  # a face this large (smaller side) votes with full weight
     iou_match: float = 0.3  # box overlap that continues a track
     relink_similarity: float = 0.45  # embedding cosine that gives a face back its unseen track
-    split_similarity: float = 0.2  # an overlapping face this far from its track's embedding is someone else
+    # An overlapping face this far (cosine) from the faces its track followed is someone else: 0.3
+    # when both vote (LFW: another person's sharp face is above 0.3 in 0.01 % of pairs, the same
+    # photo degraded never below 0.83), 0.1 when either is blurred (blurred faces look alike, and
+    # a small blurred face of bench/walkby.py is down to 0.14 from its own sharp one).
+    split_similarity: float = 0.3
+    split_similarity_blurred: float = 0.1
+    # A picture cut: over `cut_share` of the frame's grey 32x24 thumbnail (each one's median taken
+    # off) differs from the last frame's by over `cut_level` grey levels (0-255). LFW: two
+    # full-frame photos 0.56 or more; bench/walkby.py's walks (a face growing 16 % a frame, the
+    # light dimmed) at most 0.29; a picture moved 6 px at most 0.17.
+    cut_level: float = 20.0
+    cut_share: float = 0.5
+    # A face's pixels changed at once: its box's grey 16x16 thumbnail (mean off, unit spread)
+    # differs from its track's last one by this much (LFW: the same face moved, grown, blurred or
+    # darkened at most 0.29, 0.56 in bench/walkby.py; another face at the same place 0.66 or more).
+    # It is embedded to be checked, and splits off below split_similarity_changed (another person,
+    # blurred or not, is above 0.44 in no LFW pair; two heavily blurred faces of two people reach 0.35).
+    face_change: float = 0.6
+    split_similarity_changed: float = 0.5
     timeout_seconds: float = 3.0  # a track unseen this long has ended
     confirm_frames: int = 3  # agreeing frames that decide a track
     confirm_share: float = 0.6  # of the track's vote weight
@@ -58,6 +85,8 @@ class FaceView:
     crop: np.ndarray | None = None
     quality: FaceQuality | None = None
     match: PersonMatch | None = None
+    names: int | None = None  # the person this face alone names (its own similarity), if any
+    thumb: np.ndarray | None = None  # its pixels, small (face_thumbnail)
 
 
 @dataclass(frozen=True)
@@ -98,6 +127,9 @@ class Track:
     best: BestFace | None = None
     identity: TrackIdentity | None = None
     visit: object = None  # what the owner stored for this track (a visit's id)
+    look_sum: np.ndarray | None = None  # every embedded face, voting or not: what a new face is compared with
+    look_sharp: int = 0  # of which faces that voted
+    face_thumb: np.ndarray | None = None  # the last face's pixels, small (face_thumbnail)
 
     @property
     def embedding(self) -> np.ndarray | None:
@@ -144,6 +176,14 @@ class Track:
                 and self.unknown_weight >= settings.confirm_share * self.total_weight)
 
 
+def named_by(track: Track, view: FaceView) -> str | None:
+    """Who puts the track's name on this face: "face" when the face's own similarity names that
+    person, "track" when only the track's vote does; None when the track shows no name."""
+    if track.identity is None or not track.identity.known:
+        return None
+    return NAMED_BY_FACE if view.names == track.identity.person_id else NAMED_BY_TRACK
+
+
 @dataclass
 class StepResult:
     views: list[tuple[Track, FaceView]]  # every followed face of the frame
@@ -185,6 +225,8 @@ class Tracker:
         self.settings = settings or TrackSettings()
         self.tracks: list[Track] = []
         self._ids = itertools.count(1)
+        self._picture: np.ndarray | None = None  # the last frame's picture_thumbnail
+        self._last_step: float | None = None  # the last frame's time
 
     def _weight(self, detection: Detection, quality: FaceQuality | None) -> float:
         if quality is not None and quality.blur < self.settings.min_blur:
@@ -192,28 +234,50 @@ class Tracker:
         size = float(min(detection.box[2] - detection.box[0], detection.box[3] - detection.box[1]))
         return min(1.0, size / self.settings.full_weight_px) * float(np.clip(detection.score, 0.0, 1.0))
 
-    def _needs_embedding(self, track: Track, detection: Detection) -> bool:
-        if track.identity is None or track.best is None:
+    def _changed(self, track: Track, view: FaceView) -> bool:
+        """The face's pixels are unlike its track's last face (face_change): perhaps someone else."""
+        if view.thumb is None or track.face_thumb is None:
+            return False
+        return picture_change(view.thumb, track.face_thumb) > self.settings.face_change
+
+    def _needs_embedding(self, track: Track, detection: Detection, changed: bool) -> bool:
+        if track.identity is None or track.best is None or changed:
             return True
+        if self._last_step is not None and track.last_seen < self._last_step:
+            return True  # back after a frame without it: perhaps someone else stepped into the place
         if track.since_embedded + 1 >= self.settings.reembed_frames:
             return True
         return self._weight(detection, None) > self.settings.better_face * track.best.view.weight
 
+    def picture_cut(self, image: np.ndarray) -> bool:
+        """True when the frame is unlike the last one (cut_share): another scene, not a moment later."""
+        picture = picture_thumbnail(image)
+        previous, self._picture = self._picture, picture
+        if previous is None:
+            return False
+        return picture_changed_share(picture, previous, level=self.settings.cut_level) > self.settings.cut_share
+
     def step(
         self, image: np.ndarray, detections: list[Detection], *, now: float, embed: Embed, recognizer: Recognizer,
-        name_threshold: float | None = None,
+        name_threshold: float | None = None, cut: bool = False,
     ) -> StepResult:
         """Follow the faces of one frame: link, embed what needs it (one batch), search the
-        gallery once, vote, decide; tracks unseen for `timeout_seconds` end."""
+        gallery once, vote, decide; tracks unseen for `timeout_seconds` end, and every track
+        ends on a picture cut (`cut`: the source restarted; or the frame unlike the last one)."""
         s = self.settings
+        cut = self.picture_cut(image) or cut
+        cut_short = self.expire(now=float("inf"), recognizer=recognizer, name_threshold=name_threshold) if cut else []
         faces = [d for d in detections if min(d.box[2] - d.box[0], d.box[3] - d.box[1]) >= s.min_face_px]
         live = [t for t in self.tracks if now - t.last_seen <= s.timeout_seconds]
         owner: dict[int, Track] = {}
         if faces and live:
             overlap = box_iou(np.stack([f.box for f in faces]), np.stack([t.box for t in live]))
             owner = {row: live[col] for row, col in greedy_pairs(overlap, s.iou_match)}
-        to_embed = [i for i, face in enumerate(faces) if i not in owner or self._needs_embedding(owner[i], face)]
-        views = [FaceView(box=f.box, keypoints=f.keypoints, score=float(f.score)) for f in faces]
+        views = [FaceView(box=f.box, keypoints=f.keypoints, score=float(f.score), thumb=face_thumbnail(image, f.box))
+                 for f in faces]
+        changed = {i for i, track in owner.items() if self._changed(track, views[i])}
+        to_embed = [i for i, face in enumerate(faces)
+                    if i not in owner or self._needs_embedding(owner[i], face, i in changed)]
         if to_embed:
             embeddings, crops = embed(image, [faces[i] for i in to_embed])
             matches = recognizer.search(embeddings)
@@ -222,14 +286,17 @@ class Tracker:
                 view.embedding, view.crop, view.match = embedding, crop, match
                 view.quality = measure_quality(faces[i].box, faces[i].keypoints, faces[i].score, crop,
                                                valid=crop_mask(image.shape, faces[i].keypoints))
+                if recognizer.thresholds.names(match, name=name_threshold):
+                    view.names = match.person_id
+        split: dict[int, Track] = {}  # face -> the track it is not
         for i, (view, face) in enumerate(zip(views, faces)):
             view.weight = self._weight(face, view.quality) if view.embedding is not None else 0.0
             track = owner.get(i)
-            if track is not None and view.weight > 0 and track.embedding_sum is not None:
-                if float(view.embedding @ track.embedding) < s.split_similarity:
-                    del owner[i]  # another person stepped into the box: a track of their own
-        self._relink(views, owner, live)
+            if track is not None and self._someone_else(track, view, changed=i in changed):
+                split[i] = owner.pop(i)  # another person stepped into the box: a track of their own
+        self._relink(views, owner, live, split)
         result = StepResult(views=[], decided=[], ended=[])
+        self._last_step = now
         for i, view in enumerate(views):
             track = owner.get(i)
             if track is None:
@@ -241,26 +308,43 @@ class Tracker:
         for track, _ in result.views:
             if self._decide(track, recognizer, name_threshold, taken, final=False):
                 result.decided.append(track)
-        result.ended = self.expire(now=now, recognizer=recognizer, name_threshold=name_threshold)
+        result.ended = cut_short + self.expire(now=now, recognizer=recognizer, name_threshold=name_threshold)
         return result
 
-    def _relink(self, views: list[FaceView], owner: dict[int, Track], live: list[Track]) -> None:
+    def _someone_else(self, track: Track, view: FaceView, *, changed: bool) -> bool:
+        """The face is clearly not the one its track followed (split_similarity*): compared with
+        every face the track embedded, blurred ones too, so also before the track has voted."""
+        if view.embedding is None or track.look_sum is None:
+            return False
+        s = self.settings
+        similarity = float(view.embedding @ l2_normalize(track.look_sum[None])[0])
+        if changed and similarity < s.split_similarity_changed:
+            return True
+        return similarity < (s.split_similarity if view.weight > 0 and track.look_sharp else s.split_similarity_blurred)
+
+    def _relink(self, views: list[FaceView], owner: dict[int, Track], live: list[Track],
+                split: dict[int, Track]) -> None:
         # A face that moved too far for its box to overlap keeps its track by its embedding.
         loose = [i for i, v in enumerate(views) if i not in owner and v.embedding is not None]
         idle = [t for t in live if t not in owner.values() and t.embedding_sum is not None]
         if not loose or not idle:
             return
         scores = np.stack([views[i].embedding for i in loose]) @ np.stack([t.embedding for t in idle]).T
+        for row, i in enumerate(loose):  # never back to the track the face was just told apart from
+            scores[row, [col for col, t in enumerate(idle) if t is split.get(i)]] = -np.inf
         for row, col in greedy_pairs(scores, self.settings.relink_similarity):
             owner[loose[row]] = idle[col]
 
     def _observe(self, track: Track, view: FaceView, image: np.ndarray, now: float, recognizer: Recognizer,
                  name_threshold: float | None) -> None:
-        track.box, track.last_seen = view.box, now
+        track.box, track.last_seen, track.face_thumb = view.box, now, view.thumb
         track.frames += 1
         if view.embedding is None:
             track.since_embedded += 1
             return
+        look = view.embedding * (view.weight if view.weight > 0 else BLURRED_LOOK_WEIGHT)
+        track.look_sum = look if track.look_sum is None else track.look_sum + look
+        track.look_sharp += view.weight > 0
         track.vote(view, recognizer=recognizer, name_threshold=name_threshold)
         if view.weight > 0 and (track.best is None or view.weight >= track.best.view.weight):
             track.best = BestFace(view=view, image=image, seen_at=now)

@@ -3,7 +3,7 @@ it, so at most one waits per camera), and the cameras of one shard are served by
 live-worker process at a time, which holds the shard's lease.
 
 Keys (camera c, shard s = c mod FACEAPP_LIVE_SHARDS), under faceapp:live:
-  c:{c}:frame     the waiting frame: 8-byte capture time + JPEG, short-lived
+  c:{c}:frame     the waiting frame: 8-byte capture time, 8-byte reader session + JPEG, short-lived
   c:{c}:counts    hash: received, replaced (dropped for a newer frame)
   s:{s}:cameras   set of the shard's cameras that sent frames
   s:{s}:wake      a one-item list the shard's loop blocks on
@@ -27,7 +27,7 @@ from identity.services.queueing import task_enqueue
 FRAME_SECONDS = 10  # an older waiting frame is stale: dropped
 LEASE_SECONDS = 10  # a loop that stops renewing (killed worker) loses its shard this soon
 STARTING_SECONDS = 30  # a queued live task not started by then may be queued again
-_HEADER = struct.Struct(">d")
+_HEADER = struct.Struct(">dQ")  # capture time, the reader's session (identity.live.sources.Frame.session)
 
 # KEYS: frame, counts, shard cameras, wake. ARGV: payload, frame ttl, camera id.
 _PUT = """
@@ -74,11 +74,12 @@ def _shard_key(shard: int, what: str) -> str:
     return f"faceapp:live:s:{shard}:{what}"
 
 
-def frame_put(*, camera_id: int, jpeg: bytes, captured_at: float | None = None) -> str:
+def frame_put(*, camera_id: int, jpeg: bytes, captured_at: float | None = None, session: int = 0) -> str:
     """Leave a camera's newest frame for its shard's loop: "queued", or "replaced" when it
-    replaced a frame still waiting. Makes sure a live task serves the shard."""
+    replaced a frame still waiting. Makes sure a live task serves the shard. `session`: the
+    reader's, which changes when the source started again (a picture cut for the tracks)."""
     shard = shard_of(camera_id)
-    payload = _HEADER.pack(time.time() if captured_at is None else captured_at) + jpeg
+    payload = _HEADER.pack(time.time() if captured_at is None else captured_at, session) + jpeg
     keys = (_camera_key(camera_id, "frame"), _camera_key(camera_id, "counts"), _shard_key(shard, "cameras"),
             _shard_key(shard, "wake"))
     status = redis_client().eval(_PUT, 4, *keys, payload, FRAME_SECONDS, camera_id)
@@ -86,16 +87,16 @@ def frame_put(*, camera_id: int, jpeg: bytes, captured_at: float | None = None) 
     return status.decode() if isinstance(status, bytes) else status
 
 
-def frames_take(*, shard: int) -> list[tuple[int, float, bytes]]:
-    """(camera id, capture time, JPEG) of every frame waiting in the shard, oldest camera first."""
+def frames_take(*, shard: int) -> list[tuple[int, float, bytes, int]]:
+    """(camera id, capture time, JPEG, reader session) of every frame waiting in the shard, oldest camera first."""
     client = redis_client()
     taken = []
     for member in client.smembers(_shard_key(shard, "cameras")):
         camera_id = int(member)
         payload = client.eval(_TAKE, 1, _camera_key(camera_id, "frame"))
         if payload:
-            (captured_at,) = _HEADER.unpack_from(payload)
-            taken.append((camera_id, captured_at, payload[_HEADER.size:]))
+            captured_at, session = _HEADER.unpack_from(payload)
+            taken.append((camera_id, captured_at, payload[_HEADER.size:], session))
     return sorted(taken, key=lambda frame: frame[1])
 
 

@@ -56,6 +56,7 @@ class LiveCamera:
     fps: float = 0.0
     stats_at: float = 0.0
     window: list = field(default_factory=list)  # processing times of the last frames
+    session: int | None = None  # the reader's session of the last frame (frames.frame_put)
 
 
 _cameras: dict[int, LiveCamera] = {}  # camera id -> state, for the cameras this process served
@@ -147,9 +148,10 @@ def _finish(state: LiveCamera) -> None:
     _record(state, StepResult(views=[], decided=[], ended=state.pipeline.finish(name_threshold=state.threshold)))
 
 
-def live_frame_process(*, camera_id: int, captured_at: float, jpeg: bytes) -> bool:
+def live_frame_process(*, camera_id: int, captured_at: float, jpeg: bytes, session: int = 0) -> bool:
     """Follow the faces of one camera frame; False when the camera is gone or the frame is
-    not an image (counted, logged, nothing else lost)."""
+    not an image (counted, logged, nothing else lost). A frame of another reader session than
+    the last (the stream reconnected, the file started again) ends every track first."""
     state = _live_camera(camera_id)
     if state is None:
         return False
@@ -161,7 +163,9 @@ def live_frame_process(*, camera_id: int, captured_at: float, jpeg: bytes) -> bo
         state.errors += 1
         logger.warning("camera %s sent a frame that is not an image: %s", camera_id, exc)
         return False
-    result = pipeline.process(image, now=captured_at, name_threshold=state.threshold)
+    restarted = state.session is not None and session != state.session
+    state.session = session
+    result = pipeline.process(image, now=captured_at, name_threshold=state.threshold, cut=restarted)
     if not _record(state, result):
         return False
     processed_at = time.time()
@@ -218,9 +222,10 @@ def live_shard_run(*, shard: int, seconds: float) -> dict:
                 logger.warning("live shard %s: lease lost, another worker serves it now", shard)
                 break
             waiting = frames.frames_take(shard=shard)
-            for camera_id, captured_at, jpeg in waiting:
-                processed += live_frame_process(camera_id=camera_id, captured_at=captured_at, jpeg=jpeg)
-            open_tracks = _expire_idle(shard, time.time(), {camera_id for camera_id, _, _ in waiting})
+            for camera_id, captured_at, jpeg, session in waiting:
+                processed += live_frame_process(camera_id=camera_id, captured_at=captured_at, jpeg=jpeg,
+                                                session=session)
+            open_tracks = _expire_idle(shard, time.time(), {camera_id for camera_id, *_ in waiting})
             if waiting or open_tracks:
                 quiet_since = time.monotonic()
             elif time.monotonic() - quiet_since > IDLE_EXIT_SECONDS:

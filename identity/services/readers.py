@@ -42,7 +42,7 @@ def source_config(camera: Camera) -> SourceConfig:
 def _frame_sender(camera_id: int):
     def send(frame: Frame) -> None:
         frame_put(camera_id=camera_id, jpeg=encode_jpeg(frame.image, quality=FRAME_QUALITY),
-                  captured_at=frame.captured_at)
+                  captured_at=frame.captured_at, session=frame.session)
 
     return send
 

@@ -124,7 +124,9 @@
           left: (100 * x1 / width) + "%", top: (100 * y1 / height) + "%",
           width: (100 * (x2 - x1) / width) + "%", height: (100 * (y2 - y1) / height) + "%",
         },
-      }, el("span", { class: "face-label", text: face.label + (face.assigned_id && face.assigned_id !== face.label ? " · " + face.assigned_id : "") }));
+      }, el("span", { class: "face-label", text: face.label + (face.assigned_id && face.assigned_id !== face.label ? " · " + face.assigned_id : "") },
+            /* who put the name on this face: its own similarity, or only its track's vote */
+            face.named_by && el("span", { class: "face-by", text: face.named_by === "track" ? "decided by the track" : "by this face" })));
       layer.append(box);
     }
   }
