@@ -209,23 +209,33 @@ class WebClient:
             raise SystemExit(f"login as {user!r} failed ({response.status_code})")
 
     def cameras_create(self, names: list[str]) -> list[tuple[int, str, str]]:
-        """(id, name, token) of each new camera, created on the camera page (tokens: admins only)."""
+        """(id, name, token) of each new camera, created on the camera page; each token asked for on its own page."""
         for name in names:
             response = self._post_form("/cameras/", {"name": name, "kind": "webcam"})
             if response.status_code != 302:
                 raise SystemExit(f"could not create camera {name} ({response.status_code})")
         page = self.session.get(self.url + "/cameras/", timeout=30).text
-        found = {}
+        ids = {}
         for row in re.split(r"<tr[ >]", page)[1:]:
-            match = re.search(
-                r'<td>([^<]+)</td>.*?<code class="token">([^<]+)</code>.*?href="/cameras/(\d+)/"', row, re.DOTALL
-            )
+            match = re.search(r'<td>([^<]+)</td>.*?href="/cameras/(\d+)/"', row, re.DOTALL)
             if match:
-                found[match.group(1).strip()] = (int(match.group(3)), match.group(1).strip(), match.group(2))
-        missing = [name for name in names if name not in found]
+                ids[match.group(1).strip()] = int(match.group(2))
+        missing = [name for name in names if name not in ids]
         if missing:
-            raise SystemExit(f"cameras not listed with a token (is {self.url} logged in as an admin?): {missing}")
-        return [found[name] for name in names]
+            raise SystemExit(f"cameras not listed on {self.url}/cameras/: {missing}")
+        return [(ids[name], name, self._camera_token(ids[name])) for name in names]
+
+    def _camera_token(self, camera_id: int) -> str:
+        """The device token, shown only when an admin asks for it on the camera's settings page."""
+        edit = self.session.get(f"{self.url}/cameras/{camera_id}/edit/", timeout=30)
+        edit.raise_for_status()
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', edit.text).group(1)
+        shown = self.session.post(f"{self.url}/cameras/{camera_id}/token/show/", data={"csrfmiddlewaretoken": csrf},
+                                  headers={"Referer": edit.url}, timeout=30)  # fmt: skip
+        match = re.search(r"<code class=\"token\" data-token>([^<]+)</code>", shown.text)
+        if shown.status_code != 200 or not match:
+            raise SystemExit(f"no token shown for camera {camera_id} ({shown.status_code}): is this an admin?")
+        return match.group(1)
 
     def people_enrol(self, people: dict[str, list[Path]]) -> int:
         """Enrol each person through the person form; wait for the worker; accepted photos."""
