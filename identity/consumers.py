@@ -194,16 +194,26 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
             return  # sent already, replayed
         await super().dispatch(message)
 
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self.group_names and not self._left:
+                self._leave()  # cancelled before its disconnect ran (a server's close timeout, under load)
+
     async def disconnect(self, code) -> None:
+        # Shielded: a server that cancels the consumer of a closed socket (Daphne's close
+        # timeout, under load) does not cancel its leaving.
+        await asyncio.shield(self._leave())
+
+    def _leave(self) -> asyncio.Future:
         self._left = True  # from here on neither the refresher nor the outage loop joins again
         if self._rejoining is not None:
             self._rejoining.cancel()
-        # Shielded: a server that cancels the consumer of a closed socket (Daphne's close
-        # timeout, under load) does not cancel its leaving.
         leaving = asyncio.ensure_future(self._groups_leave())
         _leaving.add(leaving)
         leaving.add_done_callback(_leaving.discard)
-        await asyncio.shield(leaving)
+        return leaving
 
     async def _groups_leave(self) -> None:
         for group in self.group_names:
