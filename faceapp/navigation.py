@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from attendance.access import may_see_groups
-from identity.roles import ADMIN, OPERATOR, VIEWER, has_role
+from identity.roles import ADMIN, OPERATOR, ROLES, VIEWER, has_role
 
 
 @dataclass(frozen=True)
@@ -28,11 +28,10 @@ class NavSection:
 
 
 # (label, url name, the url names it stands for (prefixes ending in "-" or whole names), who may open it)
-_ANYONE_SIGNED_IN = VIEWER
 _GROUPS = "groups"  # operators, and viewers responsible for a group (attendance.access.may_see_groups)
 SECTIONS: list[tuple[str, list[tuple[str, str, tuple[str, ...], str]]]] = [
     ("Live", [
-        ("Dashboard", "dashboard", ("dashboard",), _ANYONE_SIGNED_IN),
+        ("Dashboard", "dashboard", ("dashboard",), VIEWER),
         ("Cameras", "camera-list", ("camera-",), OPERATOR),
         ("Recognise photos", "upload", ("upload", "snapshot-"), OPERATOR),
         ("Search by photo", "face-search", ("face-search",), OPERATOR),
@@ -69,8 +68,8 @@ def _stands_for(url_name: str, names: tuple[str, ...]) -> bool:
 
 def nav_sections(*, user, url_name: str) -> list[NavSection]:
     """The sections `user` sees, each with the links their role may open; `url_name` marks the current one."""
-    allowed = {role: has_role(user, role) for role in (VIEWER, OPERATOR, ADMIN)}
-    allowed[_GROUPS] = allowed[VIEWER] and may_see_groups(user)
+    allowed = {role: has_role(user, role) for role in ROLES}
+    allowed[_GROUPS] = may_see_groups(user)
     sections = []
     for label, entries in SECTIONS:
         links = [NavLink(name, reverse(route), _stands_for(url_name, names))

@@ -6,6 +6,7 @@ import pytest
 
 from tests.browser import ARTIFACTS, log_in
 
+OPEN_AND_FOCUSED = "[document.querySelectorAll('#site-nav details[open]').length, document.activeElement.textContent.trim()]"
 TOP_LEVEL = "[...document.querySelectorAll('#site-nav > a, #site-nav > details > summary')].map((node) => node.textContent.trim())"
 
 
@@ -58,11 +59,15 @@ def test_it_opens_a_section_by_keyboard_and_closes_it_with_escape(operator_user,
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent.trim()")
     page.keyboard.press("Escape")
-    after_escape = page.evaluate(
-        "[document.querySelectorAll('#site-nav details[open]').length, document.activeElement.textContent.trim()]")
+    after_escape = page.evaluate(OPEN_AND_FOCUSED)
+    page.keyboard.press("Enter")
+    for _ in range(5):  # its four pages, then on to the next section
+        page.keyboard.press("Tab")
+    after_tabbing_out = page.evaluate(OPEN_AND_FOCUSED)
 
     assert focused == "People"  # the first page of the section
     assert after_escape == [0, "People"]  # closed, the focus back on the section's name
+    assert after_tabbing_out == [0, "Review"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -257,12 +257,16 @@
     });
   }
 
-  /* The navigation's section menus (<details>): one open at a time; a click elsewhere or Escape closes it. */
+  /* The navigation's section menus (<details>): one open at a time; a click elsewhere, the focus
+     leaving it (Tab) or Escape closes it. */
   function closeMenusOnLeave() {
     const menus = [...document.querySelectorAll("#site-nav details.nav-menu")];
     for (const menu of menus) {
       menu.addEventListener("toggle", () => {
         if (menu.open) for (const other of menus) if (other !== menu) other.open = false;
+      });
+      menu.addEventListener("focusout", (event) => {
+        if (event.relatedTarget && !menu.contains(event.relatedTarget)) menu.open = false;
       });
     }
     document.addEventListener("click", (event) => {
