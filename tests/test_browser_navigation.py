@@ -101,3 +101,16 @@ def test_it_opens_every_section_in_place_on_a_phone(admin_user, browser_site):
         page.screenshot(path=str(ARTIFACTS / f"nav_390_{section.lower()}_open.png"), full_page=True)
 
     assert widths == dict.fromkeys(widths, 390)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_opens_the_sections_without_script(operator_user, browser_site):
+    base_url, browser = browser_site
+    page = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False).new_page()
+    log_in(page, base_url, "operator", "pw-operator")
+    page.click("#site-nav summary:text-is('Review')")
+    shown = page.is_visible("#site-nav a:text-is('Review queue')")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.screenshot(path=str(ARTIFACTS / "nav_390_without_script.png"), full_page=True)
+
+    assert (shown, width) == (True, 390)
