@@ -117,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "identity.roles.role_context",
                 "faceapp.clock.clock_context",
+                "faceapp.navigation.navigation_context",
             ],
         },
     },

@@ -8,6 +8,11 @@ from django.utils.safestring import SafeString, mark_safe
 WIDTH, HEIGHT, PAD = 640, 220, 32
 
 
+def _in_scroller(svg: SafeString) -> SafeString:
+    """On a phone a chart keeps a width its labels can be read at and scrolls inside its card (app.css)."""
+    return format_html('<div class="chart-scroll">{}</div>', svg)
+
+
 def _axis_labels(x_label: str, y_label: str) -> SafeString:
     """What each axis measures: under the x axis, and along the y axis, turned."""
     return format_html(
@@ -34,13 +39,13 @@ def bar_chart_svg(
         '<text class="tick" x="{}" y="' + str(HEIGHT - PAD + 14) + '" text-anchor="middle">{}</text>',
         ((x, y, w, h, label, value, cx, label) for x, y, w, h, label, value, cx in bars),
     )
-    return format_html(
+    return _in_scroller(format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}"><title>{}</title>'
         '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"/>'
         '<text class="tick" x="{}" y="{}" text-anchor="end">{}</text>{}{}</svg>',
         WIDTH, HEIGHT, title, title, PAD, HEIGHT - PAD, WIDTH - PAD, HEIGHT - PAD, PAD - 4, PAD + 4, top, body,
         _axis_labels(x_label, y_label),
-    )
+    ))
 
 
 def _points(xs: Sequence[float], ys: Sequence[float]) -> str:
@@ -85,9 +90,9 @@ def curves_svg(
             for v in (0.0, 0.5, 1.0)
         )
     )
-    return format_html(
+    return _in_scroller(format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}"><title>{}</title>'
         '<rect class="frame" x="{}" y="{}" width="{}" height="{}" fill="none"/>{}{}{}{}{}</svg>',
         WIDTH, HEIGHT, title, title, PAD, PAD, WIDTH - 2 * PAD, HEIGHT - 2 * PAD, ticks, lines, mark_lines, legend,
         _axis_labels(x_label, y_label),
-    )
+    ))

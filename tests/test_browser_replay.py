@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from identity.models import Camera, MatchLog, Snapshot
+from identity.views.dashboard import FEED_LENGTH
 from tests import live_data
 from tests.browser import (
     ARTIFACTS,
@@ -59,7 +60,7 @@ def test_it_shows_every_uploads_faces_on_the_dashboard_without_a_reload(operator
             page.screenshot(path=str(ARTIFACTS / "replay_dashboard_first_upload.png"), full_page=True)
     page.screenshot(path=str(ARTIFACTS / "replay_dashboard_after_20_uploads.png"), full_page=True)
     assert missed == []
-    assert page.locator("#feed .feed-item").count() == ROUNDS
+    assert page.locator("#feed .feed-item").count() == min(ROUNDS, FEED_LENGTH)  # the latest visits only
 
 
 @pytest.mark.django_db(transaction=True)

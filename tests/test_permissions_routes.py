@@ -257,7 +257,11 @@ def fast_passwords(settings):
 
 @pytest.fixture
 def objects(db, media_root, admin_user) -> dict:
-    """One real row of each kind a route can name."""
+    return route_objects(admin_user)
+
+
+def route_objects(admin_user) -> dict:
+    """One real row of each kind a route can name (the browser tests' pages name them too)."""
     camera = review_data.make_camera("Front door")
     person = review_data.make_person("Ada", code="A1")
     log = review_data.make_log(seen_at=timezone.now(), person=person, camera=camera)

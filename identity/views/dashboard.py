@@ -15,7 +15,7 @@ from identity.selectors import camera_statuses, latest_snapshot_result, live_cam
 from identity.services.realtime import DASHBOARD_GROUP, replay_position
 from identity.views.access import visible_since
 
-FEED_LENGTH = 30
+FEED_LENGTH = 10  # the latest visits only: the rest are in the recognition history
 
 
 @role_required(VIEWER)

@@ -129,6 +129,46 @@
             face.named_by && el("span", { class: "face-by", text: face.named_by === "track" ? "decided by the track" : "by this face" })));
       layer.append(box);
     }
+    placeLabels(layer);
+    if (!placedLayers.has(layer)) { placedLayers.add(layer); labelResizes.observe(layer); }
+  }
+
+  /* Face labels placed apart: above its box, else below it, else pushed down past the labels it
+     would cover; always inside the picture. Placed again when the picture changes size. */
+  const placedLayers = new WeakSet();
+  const labelResizes = new ResizeObserver((entries) => { for (const entry of entries) placeLabels(entry.target); });
+  function overlapping(rect, others) {
+    return others.find((other) => rect.left < other.right && other.left < rect.right && rect.top < other.bottom && other.top < rect.bottom);
+  }
+  function shifted(rect, dx, dy) {
+    return { left: rect.left + dx, right: rect.right + dx, top: rect.top + dy, bottom: rect.bottom + dy };
+  }
+  function placeLabels(layer) {
+    const labels = [...layer.querySelectorAll(".face-label")];
+    for (const label of labels) { label.classList.remove("below"); label.style.transform = ""; }
+    const stage = layer.getBoundingClientRect();
+    if (!stage.width || !stage.height) return;
+    const spots = labels.map((label) => {
+      const above = label.getBoundingClientRect();
+      label.classList.add("below");
+      const below = label.getBoundingClientRect();
+      label.classList.remove("below");
+      const dx = Math.max(Math.min(0, stage.right - above.right), stage.left - above.left);
+      return { label, above: shifted(above, dx, 0), below: shifted(below, dx, 0), dx };
+    }).sort((a, b) => a.above.top - b.above.top);
+    const placed = [];
+    for (const spot of spots) {
+      const fits = (rect) => rect.top >= stage.top && rect.bottom <= stage.bottom && !overlapping(rect, placed);
+      const below = !fits(spot.above) && (fits(spot.below) || spot.below.bottom <= stage.bottom);
+      let rect = below ? spot.below : spot.above, dy = 0;
+      for (let hit = overlapping(rect, placed), tries = 0; hit && tries < spots.length; hit = overlapping(rect, placed), tries++) {
+        dy += hit.bottom - rect.top;
+        rect = shifted(rect, 0, hit.bottom - rect.top);
+      }
+      spot.label.classList.toggle("below", below);
+      if (spot.dx || dy) spot.label.style.transform = `translate(${spot.dx}px, ${dy}px)`;
+      placed.push(rect);
+    }
   }
 
   /* A camera's live status (a camera.status event's "camera") into the [data-field] nodes of root. */
@@ -217,7 +257,30 @@
     });
   }
 
+  /* The navigation's section menus (<details>): one open at a time; a click elsewhere, the focus
+     leaving it (Tab) or Escape closes it. */
+  function closeMenusOnLeave() {
+    const menus = [...document.querySelectorAll("#site-nav details.nav-menu")];
+    for (const menu of menus) {
+      menu.addEventListener("toggle", () => {
+        if (menu.open) for (const other of menus) if (other !== menu) other.open = false;
+      });
+      menu.addEventListener("focusout", (event) => {
+        if (event.relatedTarget && !menu.contains(event.relatedTarget)) menu.open = false;
+      });
+    }
+    document.addEventListener("click", (event) => {
+      for (const menu of menus) if (menu.open && !menu.contains(event.target)) menu.open = false;
+    });
+    document.addEventListener("keydown", (event) => {
+      const menu = menus.find((candidate) => candidate.open);
+      if (event.key !== "Escape" || !menu) return;
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
-    formatTimes(document); drawStoredBoxes(document); applyAspects(document); foldNavigation();
+    formatTimes(document); drawStoredBoxes(document); applyAspects(document); foldNavigation(); closeMenusOnLeave();
   });
 })();
