@@ -79,7 +79,7 @@ from load_stack import (  # noqa: E402
     stack_settings,
     stored,
 )
-from load_watch import watched_phase  # noqa: E402
+from load_watch import watched_cost, watched_phase  # noqa: E402
 
 DEFAULT_FACES = ROOT.parent / "shared" / "faces"
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -514,8 +514,8 @@ async def run_phases(args, client: WebClient, cameras: list[Camera], footage: Fo
     visits = run.visit_report(load_start)
     if args.frames_csv:
         frames_csv(args.frames_csv, run, load_start)
-    watched = await watched_phase(run, args, lambda camera, n: footage.frame(camera.index, n), DRAIN_SECONDS) \
-        if args.watch_pages else None
+    watched = await watched_phase(run, args, lambda camera, n: footage.frame(camera.index, n), DRAIN_SECONDS,
+                                  sampler) if args.watch_pages else None
     await run.close()
     for camera in cameras:
         if camera.camera_socket_overlays != len(camera.overlays):
@@ -656,6 +656,8 @@ def print_report(summary: dict) -> None:
         print(f"{'processed per second, %d pages watching (live pictures)' % watched['pages']:56}"
               f"{watched['processed_per_second']:>10}   ({watched['processed_per_second_ratio']}x unwatched; "
               f"{watched['pictures_per_second_per_page']} pictures/s a page, ~{watched['picture_bytes_mean']} bytes)")
+        print(f"{'  CPU per frame processed, watched / unwatched':56}"
+              + ", ".join(f"{group} {ratio}x" for group, ratio in watched["cpu_per_frame_ratio"].items()))
     print(f"\n{'latency (ms)':40}{'p50':>9}{'p95':>9}{'max':>9}")
     for label, key in (("sent -> overlay on the dashboard", "sent_to_dashboard"),
                        ("in Redis (captured_at) -> dashboard", "redis_to_dashboard"),
@@ -808,8 +810,7 @@ def main(argv: list[str] | None = None) -> int:
     summary["storage"] = storage_report(store, summary["load"], summary["engine"]) if store else None
     summary["enrolment_photos_accepted"] = accepted
     if summary["watched"]:
-        summary["watched"]["processed_per_second_ratio"] = round(
-            summary["watched"]["processed_per_second"] / max(summary["load"]["processed_per_second"], 1e-9), 3)
+        watched_cost(summary)
     summary["target_fps"] = args.target_fps
     ok, summary["verdict"] = verdict(summary)
     summary["pass"] = ok

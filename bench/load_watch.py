@@ -3,7 +3,9 @@ the same time, while `--watch-pages` pages (dashboards of the admin's session) w
 as a browser does: each socket asks for pictures (`{"type": "pictures", "watch": true}`) and
 fetches each picture an overlay names. The load phase before it has no page watching (the bench's
 own dashboard socket never asks), so the two phases' frames processed a second, measured in one
-run on one stack, give the cost: `processed_per_second_ratio` = watched / unwatched."""
+run on one stack, give the cost: `processed_per_second_ratio` = watched / unwatched; and, less
+swayed by other work on the machine, each process group's CPU time per frame processed, watched
+/ unwatched (`cpu_per_frame_ratio`)."""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ class WatchingPage:
         await asyncio.gather(self.reader, *self.fetches, return_exceptions=True)
 
 
-async def watched_phase(run, args, frame_of, drain_seconds: float) -> dict:
+async def watched_phase(run, args, frame_of, drain_seconds: float, sampler) -> dict:
     """The load's frames again with args.watch_pages pages watching; frames processed a second,
     pictures fetched a second per page and their mean size."""
     pages = [WatchingPage(run.client, set(run.by_id)) for _ in range(args.watch_pages)]
@@ -66,7 +68,9 @@ async def watched_phase(run, args, frame_of, drain_seconds: float) -> dict:
     await asyncio.sleep(SETTLE_SECONDS)
     started = time.time()
     fetched_before = [page.pictures for page in pages]
+    sampler.mark("watched_start")
     await run.stream("watched", args.seconds, frame_of)
+    sampler.mark("watched_end")
     fetched = [page.pictures - before for page, before in zip(pages, fetched_before)]
     await run.drain(drain_seconds)
     for page in pages:
@@ -79,4 +83,17 @@ async def watched_phase(run, args, frame_of, drain_seconds: float) -> dict:
         "pictures_per_second_per_page": round(sum(fetched) / len(pages) / args.seconds, 2) if pages else 0.0,
         "pictures_refused": sum(page.refused for page in pages),
         "picture_bytes_mean": round(sum(page.bytes for page in pages) / pictures) if pictures else None,
+        "cpu_cores": sampler.cpu("watched_start", "watched_end"),
     }  # fmt: skip
+
+
+def watched_cost(summary: dict) -> None:
+    """Into summary["watched"]: frames processed a second and CPU per frame, watched / unwatched."""
+    watched, load = summary["watched"], summary["load"]
+    watched["processed_per_second_ratio"] = round(watched["processed_per_second"] / max(load["processed_per_second"], 1e-9), 3)
+    per_frame = {}
+    for group, cores in watched["cpu_cores"].items():
+        before = summary["cpu_cores"].get(group)
+        if before and load["processed_per_second"] and watched["processed_per_second"] and group != "machine":
+            per_frame[group] = round((cores / watched["processed_per_second"]) / (before / load["processed_per_second"]), 2)
+    watched["cpu_per_frame_ratio"] = per_frame

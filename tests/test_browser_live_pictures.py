@@ -41,7 +41,7 @@ def _picture(page, scope: str) -> dict:
 
 
 def test_it_shows_the_live_picture_under_its_boxes(
-    worker_enrolled_aaron, operator_user, viewer_user, readers, media_root, tmp_path, monkeypatch
+    worker_enrolled_aaron, operator_user, viewer_user, readers, tmp_path, monkeypatch
 ):
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
