@@ -149,6 +149,7 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     _rejoining: asyncio.Task | None = None
     _left = False
     _replayed_to: tuple[int, int] | None = None  # the last replayed event: its live copy is dropped
+    shows_pictures = False  # a page of live pictures (the dashboard, a camera's page) may ask for them
     _watching: asyncio.Task | None = None  # marks live pictures watched while the page asks for them
 
     async def _groups_add(self) -> None:
@@ -221,7 +222,7 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
 
     async def pictures_asked(self, message) -> None:
         """`{"type": "pictures", "watch": bool}`: the page shows live pictures now, or stopped."""
-        if not isinstance(message, dict) or message.get("type") != "pictures":
+        if not self.shows_pictures or not isinstance(message, dict) or message.get("type") != "pictures":
             return
         if self._watching is not None:
             self._watching.cancel()
@@ -291,6 +292,7 @@ class DashboardConsumer(_GroupConsumer):
     """ws/dashboard/ (viewer+): recognition results, attendance, enrolment progress."""
 
     role = VIEWER
+    shows_pictures = True
 
     def groups_to_join(self) -> list[str]:
         return [DASHBOARD_GROUP]
@@ -312,6 +314,7 @@ class CameraConsumer(_GroupConsumer):
     camera.message (e.g. a kiosk's greeting) come back."""
 
     role = OPERATOR
+    shows_pictures = True
     camera: Camera | None = None
     by_token = False
     _auth_deadline: asyncio.Task | None = None

@@ -562,6 +562,8 @@ def test_it_lets_only_those_who_may_see_faces_ask_for_live_pictures(objects, dja
     camera_route = _ws_path("ws/cameras/<int:camera_id>/", objects)
     assert not _watches_after_asking(_communicator("/ws/dashboard/", viewer))
     assert not _watches_after_asking(_communicator(camera_route, token=objects["camera"].token))  # a device
+    enrolment_route = _ws_path("ws/people/<int:person_id>/enrolment/", objects)
+    assert not _watches_after_asking(_communicator(enrolment_route, operator))  # a page with no camera on it
     assert _watches_after_asking(_communicator(camera_route, operator))
     clear()
     settings.FACEAPP_VIEWER_MEDIA_HOURS = 24
