@@ -43,6 +43,9 @@ path before visits) would cost for the same frames.
     .venv/bin/pip install -r bench/requirements.txt     # websockets (the client side)
     .venv/bin/python bench/load.py                      # 8 cameras x 5 fps x 60 s
     .venv/bin/python bench/load.py --cameras 2 --seconds 8 --people 2 --json out.json
+
+Live pictures (bench/load_watch.py): after the load, the same load again while --watch-pages pages
+watch every camera (0: no such phase); frames processed a second of both phases, one run.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ from load_stack import (  # noqa: E402
     stack_settings,
     stored,
 )
+from load_watch import watched_cost, watched_phase  # noqa: E402
 
 DEFAULT_FACES = ROOT.parent / "shared" / "faces"
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -510,6 +514,8 @@ async def run_phases(args, client: WebClient, cameras: list[Camera], footage: Fo
     visits = run.visit_report(load_start)
     if args.frames_csv:
         frames_csv(args.frames_csv, run, load_start)
+    watched = await watched_phase(run, args, lambda camera, n: footage.frame(camera.index, n), DRAIN_SECONDS,
+                                  sampler) if args.watch_pages else None
     await run.close()
     for camera in cameras:
         if camera.camera_socket_overlays != len(camera.overlays):
@@ -519,7 +525,8 @@ async def run_phases(args, client: WebClient, cameras: list[Camera], footage: Fo
     return {
         "load": load, "visits_seen": visits, "load_start": load_start, "errors": run.errors,
         "client_cpu_seconds": round(summary_cpu, 2),
-        "warmup": {"sent": len(warm), "processed": sum(len(c.overlays) for c in cameras) - load["processed"],
+        "watched": watched,
+        "warmup": {"sent": len(warm), "processed": sum(f.phase == "warmup" for c in cameras for f, _ in c.pairs()[0]),
                    "drain_seconds": round(warm_drain, 1)},
         "drain_seconds": round(drained, 1), "visits_end_seconds": round(visits_wait, 1),
         "acks_by_camera": {c.id: {s: sum(f.ack == s for f in c.frames) for s in KNOWN_ACKS} for c in cameras},
@@ -644,6 +651,13 @@ def print_report(summary: dict) -> None:
     print(f"{'processed per second, in all':56}{load['processed_per_second']:>10}   "
           f"(target {summary['target_fps']:g}; by 10 s: {' '.join(map(str, load['processed_per_second_by_10s']))})")
     print(f"{'processed per camera, min - max':56}{min(per_camera):>5} - {max(per_camera)}")
+    watched = summary.get("watched")
+    if watched:
+        print(f"{'processed per second, %d pages watching (live pictures)' % watched['pages']:56}"
+              f"{watched['processed_per_second']:>10}   ({watched['processed_per_second_ratio']}x unwatched; "
+              f"{watched['pictures_per_second_per_page']} pictures/s a page, ~{watched['picture_bytes_mean']} bytes)")
+        print(f"{'  CPU per frame processed, watched / unwatched':56}"
+              + ", ".join(f"{group} {ratio}x" for group, ratio in watched["cpu_per_frame_ratio"].items()))
     print(f"\n{'latency (ms)':40}{'p50':>9}{'p95':>9}{'max':>9}")
     for label, key in (("sent -> overlay on the dashboard", "sent_to_dashboard"),
                        ("in Redis (captured_at) -> dashboard", "redis_to_dashboard"),
@@ -729,6 +743,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-fps", type=float, default=25.0, help="frames processed a second, in all")
     parser.add_argument("--engine-frames", type=int, default=50, help="frames the bare engine is timed on")
     parser.add_argument("--flat-pct", type=float, default=5.0)
+    parser.add_argument("--watch-pages", type=int, default=2, help="pages watching live pictures in a 2nd phase")
     parser.add_argument("--json", type=Path, help="write the summary here too")
     parser.add_argument("--frames-csv", type=Path, help="write every frame's send/ack/overlay times here")
     parser.add_argument("--check", action="store_true", help="exit 1 unless PASS")
@@ -794,6 +809,8 @@ def main(argv: list[str] | None = None) -> int:
                                     for s in ("p50", "p95")}  # fmt: skip
     summary["storage"] = storage_report(store, summary["load"], summary["engine"]) if store else None
     summary["enrolment_photos_accepted"] = accepted
+    if summary["watched"]:
+        watched_cost(summary)
     summary["target_fps"] = args.target_fps
     ok, summary["verdict"] = verdict(summary)
     summary["pass"] = ok

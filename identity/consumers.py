@@ -12,6 +12,11 @@ GROUP_REFRESH_SECONDS (well within the layer's one-minute group expiry, which dr
 whose socket never left). A closing socket leaves its groups
 even when its consumer is cancelled. The browser reconnects with backoff if the socket ends anyway.
 
+A page that shows live pictures sends `{"type": "pictures", "watch": true}` (false when it is
+hidden): while its user may see faces (identity.views.access.faces_visible, the media's rule), its
+socket marks its camera, or every camera for the dashboard, watched (identity.services.live_pictures),
+and the live worker keeps pictures for the overlays. Nobody watching: no picture is made.
+
 A page's socket may ask `?after=<replay id>` (identity.services.realtime: the position the page
 was rendered at, or the last event it got): once joined, the consumer sends what its groups
 logged after it through the same handlers, a viewer only what was logged inside their window
@@ -31,12 +36,14 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import get_user
+from django.utils import timezone
 
 from faceapp.channel_layer import LAYER_ERRORS, RECONNECT_DELAY_SECONDS
 from identity.models import Camera
 from identity.roles import OPERATOR, VIEWER, has_role
 from identity.services.accounts import password_change_due
 from identity.services.cameras import camera_frame_receive
+from identity.services.live_pictures import WATCH_REFRESH_SECONDS, pictures_watch
 from identity.services.realtime import (
     DASHBOARD_GROUP,
     REPLAY_ID,
@@ -45,7 +52,7 @@ from identity.services.realtime import (
     replay_id_key,
     replay_since,
 )
-from identity.views.access import visible_since
+from identity.views.access import faces_visible, visible_since
 from identity.vision import ImageError
 from imports.presenters import import_group
 
@@ -78,6 +85,12 @@ def _session_still_has_role(scope, role: str) -> bool:
         return False
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
     return _session_user_may(get_user(SimpleNamespace(session=store)), role)
+
+
+@database_sync_to_async
+def _user_sees_faces_now(user) -> bool:
+    """Live pictures follow the media's rule: a viewer who may see no face sees no picture."""
+    return _session_user_may(user, VIEWER) and faces_visible(user, seen_at=timezone.now())
 
 
 @database_sync_to_async
@@ -119,6 +132,13 @@ def _visible_since_ms(user) -> int | None:
     return None if since is None else int(since.timestamp() * 1000)
 
 
+def _json_or_none(text: str | None):
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
 class _GroupConsumer(AsyncJsonWebsocketConsumer):
     """Joins its groups (groups_to_join) once the user has `role`, stays joined across Redis
     restarts; handlers relay events as they are."""
@@ -129,6 +149,8 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     _rejoining: asyncio.Task | None = None
     _left = False
     _replayed_to: tuple[int, int] | None = None  # the last replayed event: its live copy is dropped
+    shows_pictures = False  # a page of live pictures (the dashboard, a camera's page) may ask for them
+    _watching: asyncio.Task | None = None  # marks live pictures watched while the page asks for them
 
     async def _groups_add(self) -> None:
         try:
@@ -201,6 +223,28 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
             if self.group_names and not self._left:
                 self._leave()  # cancelled before its disconnect ran (a server's close timeout, under load)
 
+    def pictures_camera(self) -> int | None:
+        """The camera whose live pictures this socket's page shows; None: every camera."""
+        return None
+
+    async def pictures_asked(self, message) -> None:
+        """`{"type": "pictures", "watch": bool}`: the page shows live pictures now, or stopped."""
+        if not self.shows_pictures or not isinstance(message, dict) or message.get("type") != "pictures":
+            return
+        if self._watching is not None:
+            self._watching.cancel()
+            self._watching = None
+        if message.get("watch") is True and await self.may_watch_pictures():
+            self._watching = asyncio.ensure_future(self._keep_watching(self.pictures_camera()))
+
+    async def may_watch_pictures(self) -> bool:
+        return await _user_sees_faces_now(self.scope.get("user"))
+
+    async def _keep_watching(self, camera_id: int | None) -> None:
+        while not self._left:
+            await sync_to_async(pictures_watch, thread_sensitive=False)(camera_id=camera_id)
+            await asyncio.sleep(WATCH_REFRESH_SECONDS)
+
     async def disconnect(self, code) -> None:
         # Shielded: a server that cancels the consumer of a closed socket (Daphne's close
         # timeout, under load) does not cancel its leaving.
@@ -210,6 +254,8 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
         self._left = True  # from here on neither the refresher nor the outage loop joins again
         if self._rejoining is not None:
             self._rejoining.cancel()
+        if self._watching is not None:
+            self._watching.cancel()
         leaving = asyncio.ensure_future(self._groups_leave())
         _leaving.add(leaving)
         leaving.add_done_callback(_leaving.discard)
@@ -228,7 +274,7 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
                         await asyncio.sleep(RECONNECT_DELAY_SECONDS)
 
     async def receive_json(self, content, **kwargs) -> None:
-        pass  # server → client only
+        await self.pictures_asked(content)  # all else is server → client only
 
     async def recognition_result(self, event: dict) -> None:
         await self.send_json(event)
@@ -256,6 +302,7 @@ class DashboardConsumer(_GroupConsumer):
     """ws/dashboard/ (viewer+): recognition results, attendance, enrolment progress."""
 
     role = VIEWER
+    shows_pictures = True
 
     def groups_to_join(self) -> list[str]:
         return [DASHBOARD_GROUP]
@@ -277,6 +324,7 @@ class CameraConsumer(_GroupConsumer):
     camera.message (e.g. a kiosk's greeting) come back."""
 
     role = OPERATOR
+    shows_pictures = True
     camera: Camera | None = None
     by_token = False
     _auth_deadline: asyncio.Task | None = None
@@ -327,7 +375,7 @@ class CameraConsumer(_GroupConsumer):
         if self.camera is None:
             return await self._receive_auth(text_data)
         if bytes_data is None:
-            return  # text messages carry nothing more for the server
+            return await self.pictures_asked(_json_or_none(text_data))  # the only text a page sends
         if not await _camera_still_takes(self.camera):
             return await self.close(code=FORBIDDEN)  # deactivated or re-keyed since: not one frame more
         if len(bytes_data) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
@@ -340,13 +388,16 @@ class CameraConsumer(_GroupConsumer):
 
     async def _receive_auth(self, text_data: str | None) -> None:
         """Before a camera is known only `{"type": "auth", "token": ...}` is taken."""
-        try:
-            message = json.loads(text_data) if text_data else {}
-        except ValueError:
-            message = {}
+        message = _json_or_none(text_data)
         if not isinstance(message, dict) or message.get("type") != "auth" or not isinstance(message.get("token"), str):
             return await self.close(code=FORBIDDEN)
         await self._join_by_token(message["token"], accepted=True)
+
+    def pictures_camera(self) -> int | None:
+        return self.camera.pk
+
+    async def may_watch_pictures(self) -> bool:
+        return not self.by_token and await super().may_watch_pictures()  # a device shows its own picture
 
     async def camera_message(self, event: dict) -> None:
         """Another app's word to this camera's device (attendance's kiosk greeting), relayed as it is."""

@@ -211,8 +211,12 @@ def track_face(track: Track, view: FaceView) -> dict:
 
 
 def overlay_event(*, camera_id: int, camera_name: str, width: int, height: int, captured_at: float,
-                  processed_at: float, faces: list[tuple[Track, FaceView]]) -> dict:
-    """`camera.overlay`: the boxes of one processed frame (pushed, never stored)."""
+                  processed_at: float, faces: list[tuple[Track, FaceView]], picture_id: int | None = None) -> dict:
+    """`camera.overlay`: the boxes of one processed frame (pushed, never stored); `picture`: this very
+    frame as the camera's live picture (identity.services.live_pictures), when one was kept."""
+    picture = None if picture_id is None else {
+        "id": picture_id, "url": reverse("media-camera-picture", args=[camera_id, picture_id]),
+    }
     return {
         "type": "camera.overlay",
         "camera": {"id": camera_id, "name": camera_name},
@@ -221,6 +225,7 @@ def overlay_event(*, camera_id: int, camera_name: str, width: int, height: int, 
         "captured_at": _iso(captured_at),
         "latency_ms": round((processed_at - captured_at) * 1000.0, 1),
         "faces": [track_face(track, view) for track, view in faces],
+        "picture": picture,
     }
 
 

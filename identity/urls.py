@@ -67,4 +67,5 @@ urlpatterns = [
     path("media/samples/<int:sample_id>/crop", media.sample_crop, name="media-sample-crop"),
     path("media/logs/<int:log_id>/crop", media.log_crop, name="media-log-crop"),
     path("media/snapshots/<int:snapshot_id>", media.snapshot_image, name="media-snapshot"),
+    path("media/cameras/<int:camera_id>/live/<int:picture_id>", media.camera_picture, name="media-camera-picture"),
 ]

@@ -41,5 +41,9 @@ def test_it_streams_frames_through_the_live_path_and_stores_visits_not_frames(tm
     assert summary["engine"]["frames"] == 5 and summary["engine"]["detect_embed_ms"] > 0
     for group in ("worker", "live worker", "server", "camera readers"):
         assert summary["memory"][group]["samples"] >= 1, group
+    # The same load again while two pages watch every camera's live pictures (the cost, in one run).
+    watched = summary["watched"]
+    assert watched["pages"] == 2 and watched["processed_per_second"] > 0 and watched["processed_per_second_ratio"] > 0
+    assert watched["pictures_per_second_per_page"] > 0 and watched["picture_bytes_mean"] > 0
     assert "frames processed" in result.stdout and "bare engine" in result.stdout
     assert ("PASS" in result.stdout) or ("FAIL" in result.stdout)

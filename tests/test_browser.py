@@ -151,6 +151,9 @@ def test_it_enrols_from_the_webcam_and_recognises_camera_frames(
         boxes = dashboard.locator("#live-cameras .face-box.known .face-label")
         expect(boxes).to_contain_text("Aaron Peirsol", timeout=WAIT_MS)
         expect(dashboard.locator("#feed .feed-item.known").first).to_contain_text("Aaron Peirsol")
+        # The browser camera's tile shows its live picture too (the camera page shows its own preview).
+        expect(dashboard.locator("#live-cameras img[data-live-picture]")).to_have_count(1, timeout=WAIT_MS)
+        expect(boxes).to_contain_text("Aaron Peirsol")
         dashboard.screenshot(path=str(ARTIFACTS / "dashboard_live.png"), full_page=True)
         dashboard.set_viewport_size({"width": 390, "height": 844})
         dashboard.screenshot(path=str(ARTIFACTS / "dashboard_live_narrow.png"), full_page=True)

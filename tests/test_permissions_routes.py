@@ -8,6 +8,7 @@ Refused means: a redirect to a login page (pages, admin), 401 (API without crede
 
 import datetime as dt
 import re
+import time
 
 import pytest
 from channels.testing import WebsocketCommunicator
@@ -28,11 +29,12 @@ from faceapp.clock import site_date
 from identity.models import Camera, Person
 from identity.roles import ADMIN, OPERATOR, VIEWER
 from faceapp.asgi import websocket_urlpatterns
+from identity.services import live_pictures
 from identity.services.accounts import api_token_create
 from imports.models import BulkImport
 from integrations.models import AlertRule, Destination
 from integrations.signing import crop_token
-from tests import review_data
+from tests import live_data, review_data
 from tests.api import token_key
 from tests.event_loops import run_scenario
 
@@ -67,6 +69,7 @@ EXPECTED: dict[str, str] = {
     "media-sample-crop": OPERATOR,
     "media-log-crop": VIEWER,
     "media-snapshot": VIEWER,
+    "media-camera-picture": VIEWER,  # a live picture: also refused to a viewer who may see no face (below)
     "person-list": OPERATOR,
     "person-create": OPERATOR,
     "person-detail": OPERATOR,
@@ -284,6 +287,7 @@ def route_objects(admin_user) -> dict:
         "person": person, "sample": person.samples.get(), "log": log, "snapshot": log.snapshot,
         "camera": camera, "provisional": provisional, "destination": destination, "rule": rule,
         "admin": admin_user, "token": token, "import": BulkImport.objects.create(source="staff.zip"),
+        "picture_id": live_pictures.picture_keep(camera_id=camera.pk, image=live_data.scene(None), captured_at=time.time()),
         "contact": contact, "mark": AttendanceEvent.objects.create(
             person=person, at=timezone.now(), kind=AttendanceEvent.MARK, day=site_date(), group=group, status="absent"),
     }
@@ -313,6 +317,7 @@ def _path(key: str, objects: dict) -> str:
         "group_id": objects["group"].pk, "schedule_id": objects["schedule"].pk, "closure_id": objects["closure"].pk,
         "code_id": objects["code"].pk, "absence_id": objects["absence"].pk, "contact_id": objects["contact"].pk,
         "month": dt.date.today().strftime("%Y-%m"), "mark_id": objects["mark"].pk, "uidb64": "MQ",
+        "picture_id": objects["picture_id"],
     }
     if model is not None:
         values["object_id"] = values["id"] = _instance_of(model).pk
@@ -424,6 +429,22 @@ def test_it_serves_a_signed_crop_url_to_anyone_until_it_expires(client, objects,
     assert client.get(url).status_code == 403
 
 
+def test_it_serves_a_live_picture_only_to_those_who_may_see_faces(client, objects, settings, django_user_model):
+    objects["picture_id"] = live_pictures.picture_keep(camera_id=objects["camera"].pk, image=live_data.scene(None),
+                                                       captured_at=time.time())  # fresh: a picture lives 5 s
+    path = _path("media-camera-picture", objects)
+    client.force_login(_user(VIEWER, django_user_model))
+    settings.FACEAPP_VIEWER_MEDIA_HOURS = 24
+    response = client.get(path)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert response["Cache-Control"] == "private, no-store"
+
+    settings.FACEAPP_VIEWER_MEDIA_HOURS = 0  # viewers see no face at all: no live picture either
+    assert client.get(path).status_code == 404
+    client.force_login(_user(OPERATOR, django_user_model))
+    assert client.get(path).status_code == 200
+
+
 def test_it_serves_static_files_to_anyone_but_never_media(client, objects, admin_user):
     assert client.get("/static/faceapp/app.css").status_code == 200
     stored = objects["sample"].photo.name
@@ -514,3 +535,41 @@ def test_it_refuses_an_operator_on_an_inactive_camera(objects, django_user_model
     operator = _user(OPERATOR, django_user_model)
     path = _ws_path("ws/cameras/<int:camera_id>/", objects)
     assert _closed_with(_communicator(path, operator)) == FORBIDDEN_CLOSE
+
+
+def _watches_after_asking(communicator: WebsocketCommunicator) -> bool:
+    """Whether the socket marked any camera watched once its page asked for live pictures."""
+    from faceapp.redis_client import redis_client
+
+    async def scenario():
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        assert connected
+        await communicator.send_json_to({"type": "pictures", "watch": True})
+        await communicator.receive_nothing(timeout=0.5)
+        marked = bool(redis_client().keys("faceapp:live:*watched*"))
+        await communicator.disconnect()
+        return marked
+
+    return run_scenario(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_lets_only_those_who_may_see_faces_ask_for_live_pictures(objects, django_user_model, settings):
+    from faceapp.redis_client import redis_client
+
+    def clear():
+        redis_client().delete(*redis_client().keys("faceapp:live:*watched*") or ["-"])
+
+    clear()
+    settings.FACEAPP_VIEWER_MEDIA_HOURS = 0
+    viewer, operator = _user(VIEWER, django_user_model), _user(OPERATOR, django_user_model)
+    camera_route = _ws_path("ws/cameras/<int:camera_id>/", objects)
+    assert not _watches_after_asking(_communicator("/ws/dashboard/", viewer))
+    assert not _watches_after_asking(_communicator(camera_route, token=objects["camera"].token))  # a device
+    enrolment_route = _ws_path("ws/people/<int:person_id>/enrolment/", objects)
+    assert not _watches_after_asking(_communicator(enrolment_route, operator))  # a page with no camera on it
+    assert _watches_after_asking(_communicator(camera_route, operator))
+    clear()
+    settings.FACEAPP_VIEWER_MEDIA_HOURS = 24
+    assert _watches_after_asking(_communicator("/ws/dashboard/", viewer))
+    clear()

@@ -26,6 +26,7 @@ from identity.models import FaceSample, MatchLog, Person, ProvisionalIdentity, S
 from identity.services.calibration import threshold_for
 from identity.services.files import file_bytes, file_names, file_rewrite, files_delete, files_delete_on_commit
 from identity.services.frames import frames_discard
+from identity.services.live_pictures import pictures_discard
 from identity.services.gallery import gallery_changed, gallery_files_remove
 from identity.services.logged_faces import logged_files_remove
 from identity.services.queueing import task_enqueue
@@ -107,9 +108,9 @@ def _hash_forget(client, key: bytes, needles: list[bytes], fields: set[bytes]) -
 def redis_forget(*, texts: list[str], person_id: int | None = None) -> int:
     """Remove every copy of `texts` (names, codes, stranger labels) from the app's keys in
     Redis/Valkey (`faceapp*`: caches, channel-layer messages, MQTT state, the pages' replay
-    logs), and the person's presence/enrolment keys; drop the live frames waiting. Returns the copies removed.
+    logs), and the person's presence/enrolment keys; drop the live frames waiting and the live pictures. Returns the copies removed.
     The events stream is `integrations.events.events_forget`'s; Celery's queues hold ids only."""
-    client, needles, removed = redis_client(), _needles(texts), frames_discard()
+    client, needles, removed = redis_client(), _needles(texts), frames_discard() + pictures_discard()
     fields = {str(person_id).encode()} if person_id is not None else set()
     id_keys = [f":enrolment:{person_id}:".encode()] if person_id is not None else []
     for key in client.scan_iter(match="faceapp*", count=500):

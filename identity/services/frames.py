@@ -108,9 +108,10 @@ def frames_discard() -> int:
 
 
 def camera_forget(*, camera_id: int) -> None:
-    """A deleted camera: its waiting frame, counts and published states go, and its shard stops looking for it."""
+    """A deleted camera: its waiting frame, live picture, counts and published states go, and its shard
+    stops looking for it."""
     client = redis_client()
-    client.delete(*(_camera_key(camera_id, what) for what in ("frame", "counts", "live", "reader")))
+    client.delete(*(_camera_key(camera_id, what) for what in ("frame", "picture", "counts", "live", "reader")))
     client.srem(_shard_key(shard_of(camera_id), "cameras"), camera_id)
 
 

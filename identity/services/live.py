@@ -20,7 +20,7 @@ from identity.live.pipeline import CameraPipeline
 from identity.live.tracking import StepResult, TrackSettings
 from identity.models import Camera
 from identity.presenters import overlay_event, visit_event
-from identity.services import frames
+from identity.services import frames, live_pictures
 from identity.services.calibration import threshold_for
 from identity.services.cameras import camera_status_push
 from identity.services.realtime import DASHBOARD_GROUP, camera_group, push
@@ -57,6 +57,7 @@ class LiveCamera:
     stats_at: float = 0.0
     window: list = field(default_factory=list)  # processing times of the last frames
     session: int | None = None  # the reader's session of the last frame (frames.frame_put)
+    picture_at: float = float("-inf")  # when a live picture was last due (monotonic)
 
 
 _cameras: dict[int, LiveCamera] = {}  # camera id -> state, for the cameras this process served
@@ -168,14 +169,27 @@ def live_frame_process(*, camera_id: int, captured_at: float, jpeg: bytes, sessi
     result = pipeline.process(image, now=captured_at, name_threshold=state.threshold, cut=restarted)
     if not _record(state, result):
         return False
+    picture_id = _picture(state, image, captured_at)
     processed_at = time.time()
     camera = state.camera
     _push(camera, overlay_event(
         camera_id=camera.pk, camera_name=camera.name, width=image.shape[1], height=image.shape[0],
-        captured_at=captured_at, processed_at=processed_at, faces=result.views,
+        captured_at=captured_at, processed_at=processed_at, faces=result.views, picture_id=picture_id,
     ))
     _count(state, processed_at)
     return True
+
+
+def _picture(state: LiveCamera, image, captured_at: float) -> int | None:
+    """Keep this processed frame as the camera's live picture when a page watches the camera and
+    the last one is PICTURE_SECONDS old (asked of Redis that often at most); its id, else None."""
+    now = time.monotonic()
+    if now - state.picture_at < live_pictures.PICTURE_SECONDS:
+        return None
+    state.picture_at = now
+    if not live_pictures.pictures_watched(camera_id=state.camera.pk):
+        return None
+    return live_pictures.picture_keep(camera_id=state.camera.pk, image=image, captured_at=captured_at)
 
 
 def _count(state: LiveCamera, processed_at: float) -> None:

@@ -17,8 +17,14 @@ def visible_since(user) -> dt.datetime | None:
     return timezone.now() - dt.timedelta(hours=max(settings.FACEAPP_VIEWER_MEDIA_HOURS, 0))
 
 
+def faces_visible(user, *, seen_at: dt.datetime) -> bool:
+    """Whether the user may see the faces of a moment: operators always, viewers inside their window
+    (never with FACEAPP_VIEWER_MEDIA_HOURS 0, not even a live picture)."""
+    since = visible_since(user)
+    return since is None or seen_at > since
+
+
 def require_in_viewer_window(request, *, seen_at: dt.datetime) -> None:
     """Older ids answer a viewer 404, so counting through ids tells them nothing."""
-    since = visible_since(request.user)
-    if since is not None and seen_at <= since:
+    if not faces_visible(request.user, seen_at=seen_at):
         raise Http404("Not found.")

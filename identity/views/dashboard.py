@@ -7,13 +7,14 @@ those pushed since the page's replay position (identity.services.realtime).
 """
 
 from django.shortcuts import render
+from django.utils import timezone
 
 from identity.models import Camera, Person
 from identity.presenters import log_visit
 from identity.roles import VIEWER, role_required
 from identity.selectors import camera_statuses, latest_snapshot_result, live_cameras, recent_visits
 from identity.services.realtime import DASHBOARD_GROUP, replay_position
-from identity.views.access import visible_since
+from identity.views.access import faces_visible, visible_since
 
 FEED_LENGTH = 10  # the latest visits only: the rest are in the recognition history
 
@@ -28,6 +29,7 @@ def dashboard(request):
         "visits": [log_visit(log) for log in recent_visits(limit=FEED_LENGTH, since=since)],
         "latest": latest_snapshot_result(since=since),
         "cameras": cameras,
+        "pictures": faces_visible(request.user, seen_at=timezone.now()),  # live pictures: the media's rule
     }
     # A fresh install: lead to the first steps instead of showing empty cards only.
     first_steps = {"people": not Person.objects.exists(), "cameras": not Camera.objects.exists()}

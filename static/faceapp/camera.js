@@ -1,9 +1,11 @@
 /* Camera page: the browser's webcam sends JPEG frames over ws/cameras/<id>/ at the configured
    rate, one at a time (the next frame waits for the server's ack), and draws the latest
-   recognition result over the video. */
+   recognition result over the video (its own preview). A stream camera's page shows the live
+   picture the server keeps while the page watches, with the boxes of that same frame. */
 (function () {
   "use strict";
-  const { connect, showStatus, drawBoxes, showCameraStatus, showVisit, openWebcam, frameSender } = window.faceapp;
+  const { connect, showStatus, drawBoxes, livePicture, watchPictures, showCameraStatus, showVisit, openWebcam,
+    frameSender } = window.faceapp;
   const root = document.getElementById("camera");
   const visits = root.querySelector("[data-visits]");
   const isStream = root.dataset.stream === "1";
@@ -21,6 +23,7 @@
   let results = 0;
   let lastStatus = "–";
   const frames = frameSender(video, { onSent() { sent += 1; showStats(); } });
+  const picture = isStream ? livePicture(boxes.parentElement, boxes, "What the camera sees now") : null;
 
   function showStats() {
     stats.textContent = (isStream ? "" : "Frames sent: " + sent + " · last ack: " + lastStatus + " · ") +
@@ -35,13 +38,19 @@
   const socket = connect("/ws/cameras/" + root.dataset.cameraId + "/", {
     after: root.dataset.replayAfter,
     onStatus(state) { showStatus(state); if (state !== "live") frames.acked(); },
+    onOpen(handle) { if (isStream) watchPictures(handle); },
     onEvent(data) {
       if (data.type === "camera.frame") {
         frames.acked();
         lastStatus = data.status;
       } else if (data.type === "camera.overlay") {
         results += 1;
-        drawBoxes(boxes, data.faces, data.width, data.height);
+        if (picture) {
+          boxes.parentElement.style.aspectRatio = data.width + " / " + data.height;  // the stream's own shape
+          picture.overlay(data, data.faces);
+        } else {
+          drawBoxes(boxes, data.faces, data.width, data.height);
+        }
         if (note) note.textContent = data.faces.length + " face(s) · " + data.latency_ms + " ms behind";
       } else if (data.type === "visit.update") {
         showVisit(visits, data);

@@ -1,7 +1,8 @@
 /* Dashboard: rendered once by the server, then changed only by ws/dashboard/ events. */
 (function () {
   "use strict";
-  const { el, formatTime, similarityText, connect, showStatus, drawBoxes, showCameraStatus } = window.faceapp;
+  const { el, formatTime, similarityText, connect, showStatus, drawBoxes, livePicture, watchPictures,
+    showCameraStatus } = window.faceapp;
 
   const feed = document.getElementById("feed");
   const feedLength = Number(feed.dataset.length) || 30;
@@ -71,8 +72,10 @@
     showInFeed(event.visit, event.event !== "ended");
   }
 
-  /* Each camera's current boxes, drawn as its frames are processed (never stored). */
+  /* Each camera's current boxes, drawn as its frames are processed (never stored), over its live
+     picture where this user may see faces (initial.pictures). */
   const cameraCards = document.getElementById("live-cameras");
+  const pictures = new Map();  // camera id -> livePicture
   function cameraStage(camera) {
     let stage = cameraCards.querySelector('[data-camera-id="' + camera.id + '"]');
     if (!stage) {
@@ -92,9 +95,18 @@
   }
   function onOverlay(event) {
     const stage = cameraStage(event.camera);
-    stage.querySelector(".stream-stage").style.aspectRatio = event.width + " / " + event.height;
-    drawBoxes(stage.querySelector(".box-layer"), event.faces.map((face) =>
-      ({ ...face, label: face.label + " #" + face.track_id })), event.width, event.height);
+    const frameStage = stage.querySelector(".stream-stage");
+    frameStage.style.aspectRatio = event.width + " / " + event.height;
+    const layer = stage.querySelector(".box-layer");
+    const faces = event.faces.map((face) => ({ ...face, label: face.label + " #" + face.track_id }));
+    if (!initial.pictures) {
+      drawBoxes(layer, faces, event.width, event.height);
+    } else {
+      if (!pictures.has(event.camera.id)) {
+        pictures.set(event.camera.id, livePicture(frameStage, layer, "What " + event.camera.name + " sees now"));
+      }
+      pictures.get(event.camera.id).overlay(event, faces);
+    }
     stage.querySelector("[data-overlay]").textContent = event.faces.length + " face(s) · " + event.latency_ms + " ms behind";
   }
   function onCameraStatus(status) {
@@ -193,6 +205,7 @@
   connect("/ws/dashboard/", {
     after: initial.replay_after,  // what was pushed since the page was rendered comes first
     onStatus: showStatus,
+    onOpen(handle) { if (initial.pictures) watchPictures(handle); },
     onEvent(data) {
       if (data.type === "recognition.result") onRecognition(data);
       else if (data.type === "visit.update") onVisit(data);

@@ -171,6 +171,49 @@
     }
   }
 
+  /* A camera's live picture under its boxes in `stage` (identity.services.live_pictures). An overlay
+     naming a picture ("picture": {id, url}) loads it; once loaded it replaces the picture shown and
+     that overlay's boxes are drawn, so picture and boxes come from one frame. Overlays without one
+     move the boxes only while no live picture is shown (none for PICTURE_STALE_MS: they stopped).
+     The stage's own <img> (Test connection's still) stays until the first live picture. */
+  const PICTURE_STALE_MS = 3000;
+  function livePicture(stage, layer, alt) {
+    let current = stage.querySelector("img");
+    let live = false;
+    let shownId = 0;
+    let shownAt = 0;
+    return {
+      overlay(event, faces) {
+        const picture = event.picture;
+        if (picture) {
+          const image = el("img", { alt, dataset: { livePicture: picture.id } });
+          image.addEventListener("load", () => {
+            if (picture.id <= shownId) return;  // an older picture that loaded late
+            if (current) current.replaceWith(image); else stage.prepend(image);
+            current = image; live = true; shownId = picture.id; shownAt = Date.now();
+            drawBoxes(layer, faces, event.width, event.height);
+          });
+          image.src = picture.url;
+          return;
+        }
+        if (live && Date.now() - shownAt < PICTURE_STALE_MS) return;  // the boxes wait for the next picture
+        if (live) { current.remove(); current = null; live = false; }
+        drawBoxes(layer, faces, event.width, event.height);
+      },
+    };
+  }
+
+  /* Tell the server, on each (re)connection and when the tab is hidden or shown again, whether this
+     page shows live pictures now: nobody looking, no picture is made. */
+  function watchPictures(handle) {
+    const ask = () => handle.send(JSON.stringify({ type: "pictures", watch: !document.hidden }));
+    if (!handle.picturesAsked) {
+      handle.picturesAsked = true;
+      document.addEventListener("visibilitychange", ask);
+    }
+    ask();
+  }
+
   /* A camera's live status (a camera.status event's "camera") into the [data-field] nodes of root. */
   function showCameraStatus(root, status) {
     if (!root) return;
@@ -231,7 +274,8 @@
     };
   }
 
-  window.faceapp = { el, formatTime, formatDateTime, formatTimes, similarityText, connect, showStatus, drawBoxes, showCameraStatus, showVisit, openWebcam, frameSender };
+  window.faceapp = { el, formatTime, formatDateTime, formatTimes, similarityText, connect, showStatus, drawBoxes,
+    livePicture, watchPictures, showCameraStatus, showVisit, openWebcam, frameSender };
   /* A server-rendered <div class="box-layer" data-faces="<json_script id>" data-width data-height>. */
   function drawStoredBoxes(root) {
     for (const layer of (root || document).querySelectorAll(".box-layer[data-faces]")) {
