@@ -83,11 +83,12 @@ def enrolment_limits_text(limits: EnrolmentLimits = ENROLMENT_LIMITS) -> list[st
     """The enrolment gate's limits in words, for the enrolment pages' "Photos are accepted when…"
     list (written here once: the gate's own reasons quote the same numbers)."""
     return [
-        f"one face is found, with detector confidence at least {limits.min_score:.2f}",
-        f"the face is at least {limits.min_size:.0f} px",
-        f"it is turned at most {limits.max_yaw:.0f}°",
-        f"its brightness is between {limits.min_brightness:.0f} and {limits.max_brightness:.0f} (of 255)",
-        f"its sharpness is at least {limits.min_blur:.0f}",
+        f"there is one face, clear enough to be sure it is a face (certainty at least {limits.min_score:.2f})",
+        f"the face is at least {limits.min_size:.0f} pixels wide",
+        f"the person looks at the camera (head turned at most {limits.max_yaw:.0f}°)",
+        f"the face is neither too dark nor too bright (brightness between {limits.min_brightness:.0f} "
+        f"and {limits.max_brightness:.0f}, of 255)",
+        f"the face is sharp, not blurry (sharpness at least {limits.min_blur:.0f})",
     ]
 
 
