@@ -163,6 +163,10 @@ class CameraForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.video_dir = video_dir
         self.order_fields(["name", "kind", "source_url"])
+        # "Upload" is the server's own uploads camera and "API" an old kind (an API client may name any
+        # camera): neither is a choice, though a camera that already is one keeps it on its own page.
+        offered = (Camera.WEBCAM, *Camera.STREAM_KINDS, *([self.instance.kind] if self.instance.pk else []))
+        self.fields["kind"].choices = [(kind, label) for kind, label in Camera.KIND_CHOICES if kind in offered]
         for name in ("fps", "poll_seconds"):  # left empty: the model's default
             self.fields[name].required = False
 

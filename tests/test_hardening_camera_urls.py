@@ -5,6 +5,7 @@ forms never shows up in a page, a dashboard socket message, an event, a webhook 
 payload or a log line. Real servers on 127.0.0.1 throughout: Redis, MJPEG cameras, the webhook
 receiver, the Redis channel layer."""
 
+import re
 import json
 import logging
 import socket
@@ -128,7 +129,7 @@ def test_it_never_connects_for_a_crlf_url_given_to_a_reader(own_redis):
         reader.stop()
         reader.join(15)
 
-    with pytest.raises(SourceError, match=MESSAGES[BAD_URL]):
+    with pytest.raises(SourceError, match=re.escape(MESSAGES[BAD_URL])):
         grab_frame(config)
     assert own_redis.untouched()
 
@@ -137,7 +138,7 @@ def test_it_refuses_crlf_in_stored_credentials_too(own_redis):
     config = SourceConfig(kind="rtsp", url=f"rtsp://127.0.0.1:{own_redis.port}/x", timeout=3,
                           secret=SourceSecret(target=CRLF_PATH))
 
-    with pytest.raises(SourceError, match=MESSAGES[BAD_URL]):
+    with pytest.raises(SourceError, match=re.escape(MESSAGES[BAD_URL])):
         grab_frame(config)
     assert own_redis.untouched()
 
@@ -179,7 +180,7 @@ def test_it_keeps_a_camera_out_of_networks_not_listed(settings):
     try:
         config = SourceConfig(kind="mjpeg", url=f"http://localhost:{listener.port}/stream.mjpg", timeout=3,
                               networks=networks_parse("192.168.0.0/16, 10.0.0.0/8", name="test"))
-        with pytest.raises(SourceError, match=r"outside the camera networks"):
+        with pytest.raises(SourceError, match=r"not on a network this server may read cameras from"):
             grab_frame(config)
     finally:
         listener.close()

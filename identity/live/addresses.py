@@ -19,6 +19,10 @@ class AddressError(Exception):
     and addresses only (no URL, no credentials)."""
 
 
+class UnknownHost(AddressError):
+    """No address for the host name: a typing mistake, or a name the network's DNS does not know."""
+
+
 def ip_of(address: str) -> Address:
     """A resolved address (an IPv6 scope id dropped) as an ip_address; ::ffff:a.b.c.d is a.b.c.d."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -43,7 +47,7 @@ def resolve(host: str, port: int) -> list[tuple]:
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         reason = exc.strerror if isinstance(exc, socket.gaierror) else "not a valid host name"
-        raise AddressError(f"cannot resolve {host}: {reason}") from None
+        raise UnknownHost(f"cannot resolve {host}: {reason}") from None
 
 
 def networks_parse(text: str, *, name: str) -> tuple[Network, ...]:
