@@ -149,15 +149,17 @@ class CameraForm(forms.ModelForm):
 
     source_url = forms.CharField(
         label="Stream URL or file", required=False, strip=False, widget=forms.PasswordInput(render_value=False),
-        help_text="rtsp://user:password@host/stream, an http(s) MJPEG or snapshot URL, or a video file in the "
-                  "videos folder. Characters a URL cannot carry as they are go percent-encoded (%40 for @, %20 "
-                  "for a space). The address is shown from then on; the password never again.",
+        help_text="The camera's address as its manual gives it, e.g. rtsp://user:password@192.168.1.20/stream "
+                  "or http://192.168.1.20/snapshot.jpg; for a video file, its name in the videos folder. In a "
+                  "password, write @ as %40 and a space as %20. The address is shown from then on; the password "
+                  "never again.",
     )
 
     class Meta:
         model = Camera
         fields = ["name", "kind", "fps", "poll_seconds"]
-        labels = {"fps": "Frames per second analysed", "poll_seconds": "Snapshot URL: seconds between requests"}
+        labels = {"fps": "Pictures a second to check for faces",
+                  "poll_seconds": "Snapshot cameras: seconds between two pictures"}
 
     def __init__(self, *args, video_dir=None, **kwargs):
         super().__init__(*args, **kwargs)
