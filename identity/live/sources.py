@@ -139,9 +139,11 @@ def _opening_error(config: SourceConfig, exc: BaseException, deadlines: _Deadlin
 def _unreached(config: SourceConfig) -> SourceError:
     """FFmpeg says "input/output error" alike for a name no DNS knows and a failed TLS handshake:
     the name is looked up again to tell which (an error path only)."""
-    address, _ = source_split(config.url, kind=config.kind)
     try:
+        address, _ = source_split(config.url, kind=config.kind)
         resolve(address.host, address.port or 0)
+    except SourceUrlError:
+        return SourceError(reasons.UNREACHABLE)  # not reached: the gate refused it before opening
     except UnknownHost:
         return SourceError(reasons.UNKNOWN_HOST)
     secure = config.url.lower().startswith(("https:", "rtsps:"))
