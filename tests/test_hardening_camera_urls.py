@@ -193,8 +193,17 @@ def test_it_refuses_a_camera_outside_the_camera_networks_in_the_form(client, ope
     client.force_login(operator_user)
 
     body = client.post(reverse("camera-list"), _stream(source_url="rtsp://127.0.0.1:8554/cam")).content.decode()
-    assert "127.0.0.1, outside the camera networks (192.168.1.0/24)" in body
+    assert "127.0.0.1 is at 127.0.0.1, not on a network this server may read cameras from (192.168.1.0/24)" in body
     assert client.post(reverse("camera-list"), _stream(source_url="rtsp://192.168.1.20/cam")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_it_says_in_the_form_that_no_device_has_a_name_no_dns_knows(client, operator_user, settings):
+    settings.FACEAPP_CAMERA_NETWORKS = networks_parse("192.168.1.0/24", name="FACEAPP_CAMERA_NETWORKS")
+    client.force_login(operator_user)
+
+    body = client.post(reverse("camera-list"), _stream(source_url="rtsp://no-such-camera.invalid/cam")).content.decode()
+    assert "no device on the network has the name no-such-camera.invalid: check its spelling, or use its IP." in body
 
 
 def test_it_keeps_ffmpeg_to_the_kinds_protocols():
