@@ -149,20 +149,26 @@ class CameraForm(forms.ModelForm):
 
     source_url = forms.CharField(
         label="Stream URL or file", required=False, strip=False, widget=forms.PasswordInput(render_value=False),
-        help_text="rtsp://user:password@host/stream, an http(s) MJPEG or snapshot URL, or a video file in the "
-                  "videos folder. Characters a URL cannot carry as they are go percent-encoded (%40 for @, %20 "
-                  "for a space). The address is shown from then on; the password never again.",
+        help_text="The camera's address as its manual gives it, e.g. rtsp://user:password@192.168.1.20/stream "
+                  "or http://192.168.1.20/snapshot.jpg; for a video file, its name in the videos folder. In a "
+                  "password, write @ as %40 and a space as %20. The address is shown from then on; the password "
+                  "never again.",
     )
 
     class Meta:
         model = Camera
         fields = ["name", "kind", "fps", "poll_seconds"]
-        labels = {"fps": "Frames per second analysed", "poll_seconds": "Snapshot URL: seconds between requests"}
+        labels = {"fps": "Pictures a second to check for faces",
+                  "poll_seconds": "Snapshot cameras: seconds between two pictures"}
 
     def __init__(self, *args, video_dir=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.video_dir = video_dir
         self.order_fields(["name", "kind", "source_url"])
+        # "Upload" is the server's own uploads camera and "API" an old kind (an API client may name any
+        # camera): neither is a choice, though a camera that already is one keeps it on its own page.
+        offered = (Camera.WEBCAM, *Camera.STREAM_KINDS, *([self.instance.kind] if self.instance.pk else []))
+        self.fields["kind"].choices = [(kind, label) for kind, label in Camera.KIND_CHOICES if kind in offered]
         for name in ("fps", "poll_seconds"):  # left empty: the model's default
             self.fields[name].required = False
 

@@ -83,12 +83,22 @@ def enrolment_limits_text(limits: EnrolmentLimits = ENROLMENT_LIMITS) -> list[st
     """The enrolment gate's limits in words, for the enrolment pages' "Photos are accepted when…"
     list (written here once: the gate's own reasons quote the same numbers)."""
     return [
-        f"one face is found, with detector confidence at least {limits.min_score:.2f}",
-        f"the face is at least {limits.min_size:.0f} px",
-        f"it is turned at most {limits.max_yaw:.0f}°",
-        f"its brightness is between {limits.min_brightness:.0f} and {limits.max_brightness:.0f} (of 255)",
-        f"its sharpness is at least {limits.min_blur:.0f}",
+        f"there is one face, clear enough to be sure it is a face (certainty at least {limits.min_score:.2f})",
+        f"the face is at least {limits.min_size:.0f} pixels wide",
+        f"the person looks at the camera (head turned at most {limits.max_yaw:.0f}°)",
+        f"the face is neither too dark nor too bright (brightness between {limits.min_brightness:.0f} "
+        f"and {limits.max_brightness:.0f}, of 255)",
+        f"the face is sharp, not blurry (sharpness at least {limits.min_blur:.0f})",
     ]
+
+
+def likeness_text(similarity: float, *, threshold: float) -> str:
+    """How alike two faces are, in words, against the threshold that names a face (figures kept
+    for the curious): "as alike as two photos of one person (similarity 0.62; a face is named
+    from 0.45)"."""
+    words = ("as alike as two photos of one person" if similarity >= threshold
+             else "somewhat alike, less than two photos of one person usually are")
+    return f"{words} (similarity {similarity:.2f}; a face is named from {threshold:.2f})"
 
 
 def _snapshot_face(log: MatchLog) -> dict:
@@ -256,9 +266,17 @@ def visit_event(*, event: str, camera_id: int, camera_name: str, track: Track) -
     }
 
 
+# A camera's state in a user's words; `state` stays the code clients and styles use.
+CAMERA_STATE_WORDS = {
+    "starting": "connecting…", "online": "online", "reconnecting": "offline, trying again",
+    "error": "cannot be read", "stopped": "switched off", "idle": "waiting for pictures",
+}
+
+
 def camera_status(*, camera, reader: dict | None, live: dict | None, counts: dict | None) -> dict:
     """A camera's state for the cameras page and the dashboard: the reader's (streams) or the
-    browser's, and the live worker's processing figures."""
+    browser's, and the live worker's processing figures (none unless it is online: an offline
+    camera's last rates would read as if it were still analysing)."""
     reader = reader or {}
     live = live or {}
     counts = counts or {}
@@ -266,6 +284,7 @@ def camera_status(*, camera, reader: dict | None, live: dict | None, counts: dic
         state = reader.get("state", "stopped" if not camera.active else "starting")
     else:
         state = "online" if live.get("last_processed_at") else "idle"
+    online = state == "online"
     return {
         "id": camera.pk,
         "name": camera.name,
@@ -273,10 +292,11 @@ def camera_status(*, camera, reader: dict | None, live: dict | None, counts: dic
         "kind": camera.kind,
         "is_stream": camera.is_stream,
         "state": state,
+        "state_text": CAMERA_STATE_WORDS.get(state, state),
         "error": reader.get("error", ""),
         "last_frame_at": _iso(reader.get("last_frame_at")),
-        "fps_in": _round(reader.get("fps_in"), 2),
-        "fps_processed": _round(live.get("fps"), 2),
+        "fps_in": _round(reader.get("fps_in"), 2) if online else None,
+        "fps_processed": _round(live.get("fps"), 2) if online else None,
         "last_processed_at": _iso(live.get("last_processed_at")),
         "frames_received": counts.get("received", 0),
         "frames_replaced": counts.get("replaced", 0),

@@ -13,6 +13,7 @@ destination allows private addresses.
 
 import functools
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from identity.live.addresses import AddressError, address_problem, resolve
+from identity.live.addresses import AddressError, UnknownHost, address_problem, resolve
 
 USER_AGENT = "faceapp-webhooks/1"
 SCHEMES = ("http", "https")
@@ -32,6 +33,20 @@ MAX_ERROR_BYTES = 2000
 
 class Refused(Exception):
     """The request was not sent: its address or URL is not allowed."""
+
+
+class _NoSuchHost(OSError):
+    """The URL's host name resolves to nothing (an OSError: urllib3 wraps it like a failed connect)."""
+
+
+# What an error on the way to the receiver means and what to check, in a user's words (the
+# exception's own text, "[Errno 111] Connection refused", is an engineer's).
+UNKNOWN_HOST = "no server has that name: check the spelling of the address in the URL"
+REFUSED = "nothing answers at that address and port: check the URL, and that the receiver is running"
+TIMED_OUT = "the receiver did not answer in time: check that it is running and not overloaded"
+TLS = "the secure connection (https) failed: check the receiver's certificate, or whether its URL starts with http"
+HUNG_UP = "the receiver hung up without answering: check that the URL is the receiver's"
+UNREACHABLE = "the receiver cannot be reached: check the URL, and that the receiver is on the network"
 
 
 @dataclass(frozen=True)
@@ -45,13 +60,15 @@ class Answer:
 def _resolve(host: str, port: int, allow_private: bool) -> list[tuple]:
     try:
         found = resolve(host, port)
+    except UnknownHost as exc:
+        raise _NoSuchHost(str(exc)) from None
     except AddressError as exc:
         raise OSError(str(exc)) from None
     if not allow_private:
         for *_, sockaddr in found:
             if problem := address_problem(sockaddr[0]):
-                raise Refused(f"refused: {host} resolves to {problem} "
-                              "(this destination does not allow private addresses)")
+                raise Refused(f"not sent: {host} is on a private network ({problem}); tick \"allow private "
+                              "addresses\" on this webhook to send there")
     return found
 
 
@@ -71,7 +88,8 @@ def _guarded_new_conn(self) -> socket.socket:
         peer = sock.getpeername()[0]
         if not self.allow_private and (problem := address_problem(peer)):
             sock.close()
-            raise Refused(f"refused: connected to {problem}")
+            raise Refused(f"not sent: the connection led to a private network ({problem}); tick \"allow "
+                          "private addresses\" on this webhook to send there")
         return sock
     raise last_error or OSError(f"no address to connect to for {self._dns_host}")
 
@@ -117,7 +135,7 @@ def post(*, url: str, body: bytes, headers: dict, allow_private: bool, connect_t
         return Answer(status, error, round((time.monotonic() - started) * 1000, 1), retry)
 
     if urlsplit(url).scheme.lower() not in SCHEMES:
-        return answer(None, "refused: only http:// and https:// URLs", False)
+        return answer(None, "not sent: the URL must start with http:// or https://", False)
     try:
         with _session(allow_private) as session:
             response = session.post(url, data=body, timeout=(connect_timeout, read_timeout), allow_redirects=False,
@@ -127,21 +145,34 @@ def post(*, url: str, body: bytes, headers: dict, allow_private: bool, connect_t
                 text = response.raw.read(MAX_ERROR_BYTES, decode_content=True).decode("utf-8", "replace")
     except Refused as exc:
         return answer(None, str(exc), False)
-    except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
-        return answer(None, f"timed out: {_reason(exc)}", True)
+    except (requests.Timeout, urllib3.exceptions.TimeoutError):
+        return answer(None, TIMED_OUT, True)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        return answer(None, f"{type(exc).__name__}: {_reason(exc)}", True)
+        return answer(None, _network_words(exc), True)
     status = response.status_code
     if 200 <= status < 300:
         return answer(status, "", False)
     if 300 <= status < 400:
         location = response.headers.get("Location", "")
-        return answer(status, f"redirect ({status}) to {location[:300] or 'nowhere'}: not followed", False)
-    return answer(status, f"HTTP {status}: {text[:200]}".strip(), _retryable(status))
+        return answer(status, f"the receiver sends elsewhere ({location[:300] or 'nowhere'}, HTTP {status}), "
+                              "which is not followed: give the webhook the address it sends to", False)
+    said = f": {text[:200].strip()}" if text.strip() else ""
+    return answer(status, f"the receiver answered with an error (HTTP {status}{said})", _retryable(status))
 
 
-def _reason(exc: BaseException) -> str:
-    """The innermost cause, which names what happened (refused, reset, timed out)."""
-    while exc.__context__ is not None and exc.__context__ is not exc:
-        exc = exc.__context__
-    return str(exc)[:300] or type(exc).__name__
+def _network_words(exc: BaseException) -> str:
+    """What an error on the way to the receiver means (its causes looked through, innermost last)."""
+    causes = []
+    while exc is not None and exc not in causes:
+        causes.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    for cause in reversed(causes):  # the innermost names what happened
+        if isinstance(cause, _NoSuchHost):
+            return UNKNOWN_HOST
+        if isinstance(cause, ConnectionRefusedError):
+            return REFUSED
+        if isinstance(cause, (ssl.SSLError, requests.exceptions.SSLError)):
+            return TLS
+        if isinstance(cause, (ConnectionResetError, BrokenPipeError, urllib3.exceptions.ProtocolError)):
+            return HUNG_UP
+    return UNREACHABLE

@@ -31,12 +31,17 @@ from tests.test_consumers import _communicator
 from tests.waiting import wait_until
 
 DEADLINE = 3  # test connection's whole deadline here (FACEAPP_CAMERA_TEST_SECONDS)
-NOT_CAMERA = "not a camera stream (the server did not answer as HTTP/RTSP)"
-REFUSED = "connection refused"
-TOO_LARGE = "the image is too large"
-TIMED_OUT = f"no answer within {DEADLINE} s"
-FIXED = {NOT_CAMERA, REFUSED, TOO_LARGE, TIMED_OUT, "not a valid camera address", "authentication refused",
-         "not an image", "the stream ended", "the camera cannot be reached"}
+NOT_CAMERA = ("something answers at that address and port, but it is not a camera: check the port and the "
+              "kind of camera chosen")
+REFUSED = "nothing answers at that address and port: check the address and the port, and that the camera is switched on"
+TOO_LARGE = "the camera's picture is too large to read"
+TIMED_OUT = f"the camera did not answer within {DEADLINE} s: check that it is switched on and connected"
+AUTH = "the camera refused the user name or password: check them in the URL"
+FIXED = {NOT_CAMERA, REFUSED, TOO_LARGE, TIMED_OUT, AUTH,
+         "this is not a camera address: check the URL (for example rtsp://user:password@192.168.1.20/stream)",
+         "the camera sent something that is not a picture: check that the URL gives a snapshot (JPEG)",
+         "the stream stopped sending pictures",
+         "the camera cannot be reached: check the address (its name or IP) and that it is connected"}
 SCHEMES = {"snapshot": "http", "mjpeg": "http", "rtsp": "rtsp"}
 SERVERS = {"NATS": foreign_servers.nats_like, "Redis": foreign_servers.redis_like,
            "PostgreSQL": foreign_servers.postgres_like}
@@ -338,4 +343,4 @@ def test_it_reads_a_snapshot_behind_basic_auth_with_no_port_in_the_url():
         refused = _grab_error("snapshot", good.replace("admin:", "admin:wrong"))
 
     assert image.shape == live_data.scene(None).shape
-    assert refused == "authentication refused"
+    assert refused == AUTH

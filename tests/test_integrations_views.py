@@ -31,6 +31,26 @@ def _webhook_form(**fields) -> dict:
             "event_types": ["visit.named", "person.arrived"], **fields}
 
 
+def test_it_names_a_webhooks_events_in_words_on_its_pages(admin, hook):
+    Destination.objects.filter(pk=hook.pk).update(event_types=["visit.named", "camera.offline"])
+    for page in (reverse("webhook-list"), reverse("webhook-detail", args=[hook.pk])):
+        html = admin.get(page).content.decode()
+        assert "a visit was named; a camera went offline" in html and "visit.named, camera.offline" not in html
+
+
+@pytest.mark.parametrize("page", ["webhook-list", "webhook-detail", "alert-list"])
+def test_it_explains_itself_without_sending_people_to_the_readme(admin, hook, page):
+    html = admin.get(reverse(page, args=[hook.pk] if page == "webhook-detail" else [])).content.decode()
+    assert "a webhook sends what happens here" in html and "README" not in html
+
+
+def test_it_explains_the_secret_on_the_page_that_shows_it(admin):
+    response = admin.post(reverse("webhook-list"), _webhook_form(), follow=True)
+    html = response.content.decode()
+    assert "the receiving program can tell that a message really comes from this server" in html
+    assert "X-Faceapp-Signature" in html and "README" not in html
+
+
 def test_it_adds_a_webhook_and_shows_its_secret_only_once(admin):
     door = review_data.make_camera("Door")
 

@@ -88,7 +88,7 @@ def test_it_gives_up_on_a_client_error_at_once(celery_worker, receiver, fast_ret
 
     wait_until(lambda: _delivery_done(delivery), "the delivery given up")
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 1, 410)
-    assert delivery.last_error.startswith("HTTP 410")
+    assert delivery.last_error.startswith("the receiver answered with an error (HTTP 410")
 
 
 def test_it_pauses_a_destination_failing_for_longer_than_the_setting(celery_worker, receiver, fast_retries, settings):

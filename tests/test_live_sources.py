@@ -138,7 +138,7 @@ def test_it_names_a_missing_file(tmp_path):
 
     with pytest.raises(SourceError) as error:
         list(open_frames(SourceConfig(kind="file", url=str(missing))))
-    assert (error.value.reason, str(error.value)) == ("no-file", "file not found")
+    assert (error.value.reason, str(error.value)) == ("no-file", "the video file is not there")
 
 
 def test_it_reads_an_mjpeg_stream(short_clip):
@@ -156,7 +156,7 @@ def test_it_polls_a_snapshot_url(short_clip):
 
 
 def test_it_says_when_a_snapshot_url_returns_a_web_page(short_clip):
-    with streams.MjpegServer(short_clip) as server, pytest.raises(SourceError, match="^not an image$"):
+    with streams.MjpegServer(short_clip) as server, pytest.raises(SourceError, match=r"^the camera sent something that is not a picture: check that the URL gives a snapshot \(JPEG\)$"):
         take(SourceConfig(kind="snapshot", url=server.page_url, timeout=5), 1)
 
 
@@ -198,7 +198,7 @@ def test_it_keeps_the_password_out_of_a_connection_error():
 
     with pytest.raises(SourceError) as error:
         grab_frame(SourceConfig(kind="rtsp", url=url, timeout=3))
-    assert (error.value.reason, str(error.value)) == ("refused", "connection refused")
+    assert (error.value.reason, str(error.value)) == ("refused", "nothing answers at that address and port: check the address and the port, and that the camera is switched on")
 
 
 def test_it_grabs_one_frame(short_clip):

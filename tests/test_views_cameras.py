@@ -3,7 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from identity.live.source_errors import MESSAGES, REFUSED
 from identity.models import Camera
+from identity.services import frames
 from identity.services.camera_sources import camera_source_set, camera_source_url
 
 
@@ -146,7 +148,7 @@ def test_it_shows_why_a_connection_test_failed_without_the_password(client, oper
     camera.save()
     client.force_login(operator_user)
     body = client.post(reverse("camera-test", args=[camera.pk])).content.decode()
-    assert "Connection failed: connection refused" in body and "hidden-pw" not in body
+    assert "Connection failed: nothing answers at that address and port" in body and "hidden-pw" not in body
 
 
 @pytest.mark.django_db
@@ -159,3 +161,62 @@ def test_it_gives_a_camera_a_new_token_shown_once_to_an_admin(client, admin_user
     assert camera.token != old
     assert f"New token for Door: {camera.token}" in response.content.decode()
     assert "Make a new token" in response.content.decode()  # the admin's button on the settings page
+
+
+def _kinds_offered(html: str) -> list[str]:
+    select = html[html.index('name="kind"'):]
+    select = select[:select.index("</select>")]
+    return [part.split('"', 1)[0] for part in select.split('<option value="')[1:]]
+
+
+@pytest.mark.django_db
+def test_it_offers_only_the_camera_kinds_a_user_can_choose(client, operator_user):
+    client.force_login(operator_user)
+    html = client.get(reverse("camera-list")).content.decode()
+    assert _kinds_offered(html) == ["webcam", "rtsp", "mjpeg", "snapshot", "file"]
+
+
+@pytest.mark.django_db
+def test_it_refuses_the_uploads_kind_for_a_new_camera(client, operator_user):
+    client.force_login(operator_user)
+    response = client.post(reverse("camera-list"), {"name": "Fake uploads", "kind": "upload"})
+    assert response.status_code == 200 and not Camera.objects.filter(name="Fake uploads").exists()
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_uploads_cameras_own_kind_on_its_settings_page(client, operator_user):
+    uploads = Camera.objects.create(name="Uploads", kind=Camera.UPLOAD)
+    client.force_login(operator_user)
+    html = client.get(reverse("camera-edit", args=[uploads.pk])).content.decode()
+    assert _kinds_offered(html) == ["webcam", "rtsp", "mjpeg", "snapshot", "file", "upload"]
+    assert '<option value="upload" selected>' in html
+
+
+def _stream_camera(*, state: str, fps_in: float, error: str = "") -> Camera:
+    """A stream camera whose reader says `state`, while the live worker's last figure is 4.98 a second."""
+    camera = Camera(name="Gate", kind="mjpeg")
+    camera_source_set(camera=camera, url="http://127.0.0.1:9/stream.mjpg")
+    camera.save()
+    frames.reader_status_put(camera_id=camera.pk, status={"state": state, "error": error, "fps_in": fps_in})
+    frames.live_stats_put(camera_id=camera.pk, stats={"fps": 4.98})
+    return camera
+
+
+@pytest.mark.django_db
+def test_it_shows_an_offline_camera_in_words_with_what_to_check_and_no_analysis_rate(client, operator_user):
+    camera = _stream_camera(state="reconnecting", fps_in=0.0, error=MESSAGES[REFUSED])
+    client.force_login(operator_user)
+    page = client.get(reverse("camera-view", args=[camera.pk])).content.decode()
+    assert 'data-state="reconnecting" data-field="state_text">offline, trying again<' in page
+    assert "nothing answers at that address and port" in page
+    assert "<span data-rates hidden>" in page and "4.98" not in page
+
+
+@pytest.mark.django_db
+def test_it_shows_an_online_cameras_rates_in_words(client, operator_user):
+    camera = _stream_camera(state="online", fps_in=5.0)
+    client.force_login(operator_user)
+    page = client.get(reverse("camera-view", args=[camera.pk])).content.decode()
+    assert 'data-field="state_text">online<' in page and "<span data-rates>" in page
+    assert '<span data-field="fps_in">5.0</span> pictures a second received' in page
+    assert '<span data-field="fps_processed">4.98</span> checked for faces' in page

@@ -151,5 +151,5 @@ def test_it_names_the_small_face_that_limits_a_close_answer(client, operator_use
     data = {"image1": _photo("lfw_person_a_1.jpg"), "image2": SimpleUploadedFile("small.jpg", small)}
     response = client.post(reverse("compare"), data)
     result = response.context["result"]
-    assert result["verdict"] == CLOSE and [limit for limit in result["limits"] if limit.startswith("photo 2: small face")]
-    assert 'id="compare-limits"' in response.content.decode() and "photo 2: small face" in response.content.decode()
+    assert result["verdict"] == CLOSE and [limit for limit in result["limits"] if limit.startswith("photo 2: the face is small")]
+    assert 'id="compare-limits"' in response.content.decode() and "photo 2: the face is small" in response.content.decode()

@@ -82,8 +82,8 @@ def test_it_shows_the_photo_limits_on_the_enrolment_pages(client, operator_user,
     url = reverse(page, args=[_person().pk] if page == "person-add-photos" else [])
     html = client.get(url).content.decode()
     assert "Photos are accepted when:" in html
-    for limit in ["confidence at least 0.60", "at least 64 px", "turned at most 35°",
-                  "brightness is between 40 and 210", "sharpness is at least 30"]:
+    for limit in ["certainty at least 0.60", "at least 64 pixels wide", "turned at most 35°",
+                  "brightness between 40 and 210", "sharpness at least 30"]:
         assert limit in html, limit
 
 

@@ -51,6 +51,19 @@ def test_it_suggests_merging_two_strangers_who_look_alike(operator, media_root):
     assert [{a.label, b.label} for (a, b), _ in pairs] == [{"U-0001", "U-0002"}]
 
 
+def test_it_says_in_words_how_alike_a_suggested_pair_is_with_the_figures_kept(operator, media_root, settings):
+    settings.FACEAPP_MATCH_THRESHOLD = 0.45
+    first = make_provisional("U-0001")
+    _twin(first, "U-0002")
+
+    response = operator.get(reverse("stranger-list"))
+
+    ((_, similarity),) = response.context["pairs"]
+    assert similarity >= 0.45
+    assert (f"as alike as two photos of one person (similarity {similarity:.2f}; a face is named from 0.45)"
+            in response.content.decode())
+
+
 def test_it_merges_two_strangers(operator, media_root):
     keep, drop = make_provisional("U-0001"), make_provisional("U-0002")
     face = make_log(seen_at=timezone.now(), provisional=drop)

@@ -195,16 +195,16 @@ def test_it_names_each_quality_problem(engine):
     tiny = Image.open(A1).resize((60, 60))
     small = engine.analyze(np.asarray(tiny)[:, :, ::-1].copy())[0].quality
     assert quality_problem(small, EnrolmentLimits(min_size=64, min_blur=0, max_yaw=90, min_score=0)) == (
-        f"face too small ({small.size_px:.0f} px < 64 px): move closer or use a larger photo")
+        f"the face is too small ({small.size_px:.0f} pixels, needs 64): move closer or use a larger photo")
     blurred = Image.open(A1).filter(__import__("PIL.ImageFilter").ImageFilter.GaussianBlur(4))
     soft = engine.analyze(np.asarray(blurred)[:, :, ::-1].copy())[0].quality
     assert soft.blur < good.blur / 3
     soft_limits = EnrolmentLimits(min_size=0, min_blur=good.blur / 2, max_yaw=90, min_score=0)
-    assert quality_problem(soft, soft_limits).startswith("face blurred")
+    assert quality_problem(soft, soft_limits).startswith("the face is too blurry (sharpness ")
     turned = FaceQuality(score=0.9, size_px=100, interocular_px=40, blur=100, yaw_deg=50, brightness=128)
-    assert "sideways" in quality_problem(turned, EnrolmentLimits(min_size=64, min_blur=20, max_yaw=35, min_score=0.6))
+    assert "the face is turned away (50°, at most 35°)" in quality_problem(turned, EnrolmentLimits(min_size=64, min_blur=20, max_yaw=35, min_score=0.6))
     unsure = FaceQuality(score=0.3, size_px=100, interocular_px=40, blur=100, yaw_deg=0, brightness=128)
-    assert "confidence" in quality_problem(unsure, EnrolmentLimits(min_size=64, min_blur=20, max_yaw=35, min_score=0.6))
+    assert "(certainty 0.30, needs 0.60)" in quality_problem(unsure, EnrolmentLimits(min_size=64, min_blur=20, max_yaw=35, min_score=0.6))
 
 
 def test_it_reads_the_config_from_the_environment():

@@ -11,7 +11,7 @@ import pytest
 
 from identity.vision import EngineConfig, Face, FaceEngine
 from identity.vision.align import alignment_matrix, crop_mask
-from identity.vision.quality import ENROLMENT_LIMITS, blur_variance, measure_quality, quality_problem
+from identity.vision.quality import ENROLMENT_LIMITS, FaceQuality, blur_variance, measure_quality, quality_problem
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LFW_PHOTOS = ["lfw_person_a_1.jpg", "lfw_person_a_2.jpg", "lfw_person_b_1.jpg"]
@@ -96,17 +96,33 @@ def test_it_measures_every_fixture_face_within_the_brightness_limits(engine):
 def test_it_calls_a_darkened_face_too_dark(engine, name):
     dark = only_face(engine, scaled(photo(name), 0.25)).quality
     assert quality_problem(dark, ENROLMENT_LIMITS) == (
-        f"face too dark (brightness {dark.brightness:.0f} < 40): use a better-lit photo")
+        f"the face is too dark (brightness {dark.brightness:.0f}, needs 40): use a better-lit photo")
 
 
 @pytest.mark.parametrize("name", LFW_PHOTOS)
 def test_it_calls_a_brightened_face_overexposed(engine, name):
     bright = only_face(engine, scaled(photo(name), 2.0)).quality
     assert quality_problem(bright, ENROLMENT_LIMITS) == (
-        f"face too bright / overexposed (brightness {bright.brightness:.0f} > 210): avoid direct light and flash")
+        f"the face is too bright (brightness {bright.brightness:.0f}, at most 210): avoid direct light and flash")
 
 
 def test_it_keeps_brightness_in_the_stored_quality(engine):
     stored = only_face(engine, photo("lfw_person_a_1.jpg")).quality.as_dict()
     assert set(stored) == {"score", "size_px", "interocular_px", "blur", "yaw_deg", "brightness"}
     assert 100 < stored["brightness"] < 160
+
+
+def _measured(**changes) -> FaceQuality:
+    good = {"score": 0.9, "size_px": 120, "interocular_px": 50, "blur": 150, "yaw_deg": 5, "brightness": 120}
+    return FaceQuality(**{**good, **changes})
+
+
+def test_it_says_a_blurry_face_is_too_blurry_with_its_sharpness_and_the_limit():
+    assert quality_problem(_measured(blur=12), ENROLMENT_LIMITS) == (
+        "the face is too blurry (sharpness 12, needs 30): hold still or use a sharper photo")
+
+
+def test_it_says_an_unclear_face_is_not_clear_enough_with_the_certainty_and_the_limit():
+    assert quality_problem(_measured(score=0.41), ENROLMENT_LIMITS) == (
+        "the face is not clear enough to be sure it is a face (certainty 0.41, needs 0.60): "
+        "use a clearer photo of the face")

@@ -66,7 +66,7 @@ def test_it_blames_a_small_face_for_a_close_answer(engine):
     similarity = engine.verify(A1, _small(A1, 24)).similarity
     close = FaceEngine(EngineConfig(threshold=similarity, intra_op_threads=1)).verify(A1, _small(A1, 24))
     assert close.verdict == CLOSE
-    assert [limit for limit in close.limits if limit.startswith("photo 2: small face")]
+    assert [limit for limit in close.limits if limit.startswith("photo 2: the face is small")]
     assert not [limit for limit in close.limits if limit.startswith("photo 1")]
 
 
@@ -76,4 +76,4 @@ def test_it_names_each_feature_below_its_limit():
     poor = FaceQuality(score=0.9, size_px=COMPARE_LIMITS.min_size - 1, interocular_px=10,
                        blur=COMPARE_LIMITS.min_blur - 1, yaw_deg=-(COMPARE_LIMITS.max_yaw + 5), brightness=120)
     found = comparison_limits(poor)
-    assert [f.split(" (")[0] for f in found] == ["small face", "face turned", "blurred face"]
+    assert [f.split(" (")[0] for f in found] == ["the face is small", "the face is turned away", "the face is blurry"]

@@ -19,6 +19,10 @@ class AddressError(Exception):
     and addresses only (no URL, no credentials)."""
 
 
+class UnknownHost(AddressError):
+    """No address for the host name: a typing mistake, or a name the network's DNS does not know."""
+
+
 def ip_of(address: str) -> Address:
     """A resolved address (an IPv6 scope id dropped) as an ip_address; ::ffff:a.b.c.d is a.b.c.d."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
@@ -41,9 +45,8 @@ def resolve(host: str, port: int) -> list[tuple]:
     """getaddrinfo's answers for a TCP connection to host:port; AddressError when there are none."""
     try:
         return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        reason = exc.strerror if isinstance(exc, socket.gaierror) else "not a valid host name"
-        raise AddressError(f"cannot resolve {host}: {reason}") from None
+    except (socket.gaierror, UnicodeError):
+        raise UnknownHost(f"no device on the network has the name {host}: check its spelling, or use its IP") from None
 
 
 def networks_parse(text: str, *, name: str) -> tuple[Network, ...]:
@@ -67,4 +70,4 @@ def networks_check(host: str, port: int, networks: tuple[Network, ...]) -> None:
         ip = ip_of(sockaddr[0])
         if not any(ip.version == network.version and ip in network for network in networks):
             shown = ", ".join(str(network) for network in networks)
-            raise AddressError(f"{host} resolves to {ip}, outside the camera networks ({shown})")
+            raise AddressError(f"{host} is at {ip}, not on a network this server may read cameras from ({shown})")

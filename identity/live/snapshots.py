@@ -68,8 +68,10 @@ def _network_error(exc: BaseException, *, answered: bool) -> SourceError:
         return SourceError(reasons.ENDED)  # cut or broken off after its status line
     if isinstance(exc, (http.client.HTTPException, ConnectionResetError, BrokenPipeError)):
         return SourceError(reasons.NOT_CAMERA)  # a banner, an error packet, or a hang-up instead of HTTP
+    if isinstance(exc, socket.gaierror):
+        return SourceError(reasons.UNKNOWN_HOST)
     if isinstance(exc, OSError):
-        return SourceError(reasons.UNREACHABLE)  # no such host, no route
+        return SourceError(reasons.UNREACHABLE)  # no route, no answer
     logger.warning("snapshot read failed: %s", type(exc).__qualname__)  # the class only: the text may be foreign
     return SourceError(reasons.FAILED)
 

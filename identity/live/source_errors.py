@@ -10,6 +10,7 @@ from __future__ import annotations
 TIMEOUT = "timeout"
 REFUSED = "refused"
 UNREACHABLE = "unreachable"
+UNKNOWN_HOST = "unknown-host"
 NOT_CAMERA = "not-camera"
 TLS = "tls"
 AUTH = "auth"
@@ -27,26 +28,31 @@ CREDENTIALS = "credentials"
 NOT_ALLOWED = "not-allowed"
 FAILED = "failed"
 
+# Each says what went wrong in a user's words and, where the user can do something, what to check.
 MESSAGES = {
-    TIMEOUT: "no answer within {seconds:g} s",
-    REFUSED: "connection refused",
-    UNREACHABLE: "the camera cannot be reached",
-    NOT_CAMERA: "not a camera stream (the server did not answer as HTTP/RTSP)",
-    TLS: "the secure connection failed",
-    AUTH: "authentication refused",
-    NOT_FOUND: "no such stream or image on the camera",
-    HTTP_ERROR: "the camera answered with an error",
-    TOO_LARGE: "the image is too large",
-    NOT_IMAGE: "not an image",
-    NO_VIDEO: "no video stream",
+    TIMEOUT: "the camera did not answer within {seconds:g} s: check that it is switched on and connected",
+    REFUSED: "nothing answers at that address and port: check the address and the port, and that the "
+             "camera is switched on",
+    UNKNOWN_HOST: "no device on the network has that name: check the spelling of the address, or use its IP",
+    UNREACHABLE: "the camera cannot be reached: check the address (its name or IP) and that it is connected",
+    NOT_CAMERA: "something answers at that address and port, but it is not a camera: check the port and the "
+                "kind of camera chosen",
+    TLS: "the secure connection (https) failed: check whether the camera's address starts with http or https",
+    AUTH: "the camera refused the user name or password: check them in the URL",
+    NOT_FOUND: "the camera has no stream or picture at that path: check the part of the URL after the address",
+    HTTP_ERROR: "the camera answered with an error: check the URL, or restart the camera",
+    TOO_LARGE: "the camera's picture is too large to read",
+    NOT_IMAGE: "the camera sent something that is not a picture: check that the URL gives a snapshot (JPEG)",
+    NO_VIDEO: "the stream has no video in it: check the stream's path in the URL",
     NOT_VIDEO: "the file is not a video",
-    ENDED: "the stream ended",
-    BAD_URL: "not a valid camera address",
-    NO_FILE: "file not found",
-    UNKNOWN_KIND: "unknown source kind",
-    CREDENTIALS: "its stored credentials cannot be read (the secret key changed?): enter its URL again",
-    NOT_ALLOWED: "the camera's address is outside the camera networks (FACEAPP_CAMERA_NETWORKS)",
-    FAILED: "the stream cannot be read",
+    ENDED: "the stream stopped sending pictures",
+    BAD_URL: "this is not a camera address: check the URL (for example rtsp://user:password@192.168.1.20/stream)",
+    NO_FILE: "the video file is not there",
+    UNKNOWN_KIND: "the server cannot read this kind of camera",
+    CREDENTIALS: "its stored password cannot be read (the server's secret key changed?): enter its URL again",
+    NOT_ALLOWED: "the camera's address is not on a network this server may read cameras from: ask the "
+                 "administrator (setting FACEAPP_CAMERA_NETWORKS)",
+    FAILED: "the stream cannot be read: check the URL and the kind of camera chosen",
 }
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from identity.live import source_errors as reasons
-from identity.live.addresses import AddressError, Network, networks_check
+from identity.live.addresses import AddressError, Network, UnknownHost, networks_check, resolve
 from identity.live.snapshots import snapshot_image
 from identity.live.source_errors import SourceError
 from identity.live.source_url import SourceSecret, SourceUrlError, address_shown, source_join, source_split
@@ -90,6 +90,8 @@ def source_open_url(config: SourceConfig) -> str:
         raise SourceError(reasons.BAD_URL) from None
     try:
         networks_check(address.host, address.port or 0, config.networks)
+    except UnknownHost:
+        raise SourceError(reasons.UNKNOWN_HOST) from None
     except AddressError:
         raise SourceError(reasons.NOT_ALLOWED) from None
     return url
@@ -130,8 +132,22 @@ def _opening_error(config: SourceConfig, exc: BaseException, deadlines: _Deadlin
     if isinstance(exc, (av.error.ProtocolNotFoundError, ValueError)):
         return SourceError(reasons.BAD_URL)  # an unknown protocol, an embedded NUL, a bad option
     if isinstance(exc, OSError) and not is_file:
-        return SourceError(reasons.UNREACHABLE)
+        return _unreached(config)
     return _unexpected(config, exc)
+
+
+def _unreached(config: SourceConfig) -> SourceError:
+    """FFmpeg says "input/output error" alike for a name no DNS knows and a failed TLS handshake:
+    the name is looked up again to tell which (an error path only)."""
+    try:
+        address, _ = source_split(config.url, kind=config.kind)
+        resolve(address.host, address.port or 0)
+    except SourceUrlError:
+        return SourceError(reasons.UNREACHABLE)  # not reached: the gate refused it before opening
+    except UnknownHost:
+        return SourceError(reasons.UNKNOWN_HOST)
+    secure = config.url.lower().startswith(("https:", "rtsps:"))
+    return SourceError(reasons.TLS if secure else reasons.UNREACHABLE)
 
 
 def _unexpected(config: SourceConfig, exc: BaseException) -> SourceError:

@@ -12,6 +12,7 @@ from identity.models import Person
 from identity.roles import OPERATOR, role_required
 from identity.selectors import duplicate_pairs
 from identity.services import duplicates, merge
+from identity.services.calibration import threshold_for
 from identity.views.refusals import refused
 
 
@@ -27,7 +28,7 @@ def _posted_pair(request, first: str, second: str) -> tuple[Person, Person]:
 @require_GET
 def duplicate_list(request):
     pairs = duplicate_pairs(model_id=get_face_engine().model_id)
-    return render(request, "identity/duplicate_list.html", {"pairs": pairs})
+    return render(request, "identity/duplicate_list.html", {"pairs": pairs, "threshold": threshold_for(None)})
 
 
 @role_required(OPERATOR)

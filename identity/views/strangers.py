@@ -14,6 +14,7 @@ from identity.models import FaceSample, ProvisionalIdentity
 from identity.roles import OPERATOR, role_required
 from identity.selectors import stranger_suggestions, strangers_overview
 from identity.services import review
+from identity.services.calibration import threshold_for
 from identity.services.duplicates import DuplicateFace
 from identity.views.refusals import refused
 
@@ -30,7 +31,7 @@ def stranger_list(request):
     strangers = strangers_overview()
     pairs = stranger_suggestions(strangers=strangers, dim=get_face_engine().embedding_size,
                                  threshold=settings.FACEAPP_STRANGER_SUGGEST_THRESHOLD)[:SUGGESTIONS]
-    context = {"strangers": strangers, "pairs": pairs, "name_form": StrangerNameForm()}
+    context = {"strangers": strangers, "pairs": pairs, "name_form": StrangerNameForm(), "threshold": threshold_for(None)}
     return render(request, "identity/stranger_list.html", context)
 
 
@@ -54,7 +55,7 @@ def stranger_name(request, provisional_id: int):
         faces = provisional.logs.exclude(crop="").order_by("-id").values_list("pk", flat=True)
         other_faces = held.held_as.person.samples.filter(status=FaceSample.ACCEPTED).exclude(crop="")
         context = {"provisional": provisional, "held": held.held_as, "data": data, "face_ids": list(faces[:4]),
-                   "other_face": other_faces.first()}
+                   "other_face": other_faces.first(), "threshold": threshold_for(None)}
         return render(request, "identity/stranger_held.html", context, status=409)
     except ValidationError as error:
         refused(request, error)

@@ -147,24 +147,27 @@ def measure_quality(
 
 
 def quality_problem(quality: FaceQuality, limits: EnrolmentLimits = ENROLMENT_LIMITS) -> str | None:
-    """Why this face should not be enrolled, in words, or None when it is good enough."""
+    """Why this face should not be enrolled, in plain words with the figure kept in brackets for
+    the curious ("too blurry (sharpness 12, needs 30)"), or None when it is good enough."""
     if quality.score < limits.min_score:
-        return f"face not clearly visible (detector confidence {quality.score:.2f} < {limits.min_score:.2f})"
+        return (f"the face is not clear enough to be sure it is a face (certainty {quality.score:.2f}, "
+                f"needs {limits.min_score:.2f}): use a clearer photo of the face")
     if quality.size_px < limits.min_size:
-        return (f"face too small ({quality.size_px:.0f} px < {limits.min_size:.0f} px): "
+        return (f"the face is too small ({quality.size_px:.0f} pixels, needs {limits.min_size:.0f}): "
                 "move closer or use a larger photo")
     if abs(quality.yaw_deg) > limits.max_yaw:
-        return (f"face turned sideways (about {abs(quality.yaw_deg):.0f}°, limit {limits.max_yaw:.0f}°): "
-                "look at the camera")
+        return (f"the face is turned away ({abs(quality.yaw_deg):.0f}°, at most {limits.max_yaw:.0f}°): "
+                "look straight at the camera")
     # Before sharpness: a dark face has little contrast, so it would read as blurred too.
     if quality.brightness < limits.min_brightness:
-        return (f"face too dark (brightness {quality.brightness:.0f} < {limits.min_brightness:.0f}): "
+        return (f"the face is too dark (brightness {quality.brightness:.0f}, needs {limits.min_brightness:.0f}): "
                 "use a better-lit photo")
     if quality.brightness > limits.max_brightness:
-        return (f"face too bright / overexposed (brightness {quality.brightness:.0f} > "
+        return (f"the face is too bright (brightness {quality.brightness:.0f}, at most "
                 f"{limits.max_brightness:.0f}): avoid direct light and flash")
     if quality.blur < limits.min_blur:
-        return f"face blurred (sharpness {quality.blur:.0f} < {limits.min_blur:.0f})"
+        return (f"the face is too blurry (sharpness {quality.blur:.0f}, needs {limits.min_blur:.0f}): "
+                "hold still or use a sharper photo")
     return None
 
 
@@ -188,9 +191,9 @@ def comparison_limits(quality: FaceQuality, limits: CompareLimits = COMPARE_LIMI
     """What about this face limits a comparison, in words (empty: none of size, turn, sharpness)."""
     found = []
     if quality.size_px < limits.min_size:
-        found.append(f"small face ({quality.size_px:.0f} px, under {limits.min_size:.0f})")
+        found.append(f"the face is small ({quality.size_px:.0f} pixels, under {limits.min_size:.0f})")
     if abs(quality.yaw_deg) > limits.max_yaw:
-        found.append(f"face turned (about {abs(quality.yaw_deg):.0f}°, over {limits.max_yaw:.0f}°)")
+        found.append(f"the face is turned away ({abs(quality.yaw_deg):.0f}°, over {limits.max_yaw:.0f}°)")
     if quality.blur < limits.min_blur:
-        found.append(f"blurred face (sharpness {quality.blur:.0f}, under {limits.min_blur:.0f})")
+        found.append(f"the face is blurry (sharpness {quality.blur:.0f}, under {limits.min_blur:.0f})")
     return found

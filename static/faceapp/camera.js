@@ -26,8 +26,8 @@
   const picture = isStream ? livePicture(boxes.parentElement, boxes, "What the camera sees now") : null;
 
   function showStats() {
-    stats.textContent = (isStream ? "" : "Frames sent: " + sent + " · last ack: " + lastStatus + " · ") +
-      "frames analysed: " + results;
+    stats.textContent = (isStream ? "" : "Pictures sent: " + sent + " (the last one " + lastStatus + ") · ") +
+      "pictures checked for faces: " + results;
   }
 
   /* Today's visits as stored when the page was rendered (oldest first, as they came), then live. */

@@ -83,10 +83,11 @@
         el("div", { class: "frame-stage stream-stage" }, el("div", { class: "box-layer" })),
         el("figcaption", { class: "muted" },
           camera.url ? el("a", { href: camera.url, text: camera.name }) : el("strong", { text: camera.name }), " · ",
-          el("span", { class: "camera-state", dataset: { field: "state" } }), " ",
+          el("span", { class: "camera-state", dataset: { field: "state_text" } }), " ",
           el("small", { class: "muted", dataset: { field: "error" } }), " · ",
-          el("span", { dataset: { streamOnly: "" }, hidden: true }, el("span", { dataset: { field: "fps_in" } }), " frames/s read, "),
-          el("span", { dataset: { field: "fps_processed" } }), " analysed · ",
+          el("span", { dataset: { rates: "" }, hidden: true },
+            el("span", { dataset: { streamOnly: "" }, hidden: true }, el("span", { dataset: { field: "fps_in" } }), " pictures a second received, "),
+            el("span", { dataset: { field: "fps_processed" } }), " checked for faces · "),
           el("span", { dataset: { overlay: "" }, text: "no face yet" })));
       cameraCards.append(stage);
       document.getElementById("cameras-empty").hidden = true;

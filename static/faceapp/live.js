@@ -221,8 +221,10 @@
       const value = status[node.dataset.field];
       if (value === undefined) continue;
       node.textContent = value === null ? "–" : String(value);
-      if (node.dataset.field === "state") node.dataset.state = value;
+      if (node.dataset.field === "state_text") node.dataset.state = status.state;
     }
+    const rates = root.querySelector("[data-rates]");
+    if (rates) rates.hidden = status.fps_processed === null;  // an offline camera analyses nothing
   }
 
   /* One line of a visit feed, from a visit.update event's "visit"; the newest replaces its older line. */
