@@ -26,22 +26,15 @@ logged after it through the same handlers, a viewer only what was logged inside 
 import asyncio
 import json
 import logging
-import secrets
-from importlib import import_module
-from types import SimpleNamespace
-from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import get_user
-from django.utils import timezone
 
 from faceapp.channel_layer import LAYER_ERRORS, RECONNECT_DELAY_SECONDS
 from identity.models import Camera
-from identity.roles import OPERATOR, VIEWER, has_role
-from identity.services.accounts import password_change_due
+from identity.roles import OPERATOR, VIEWER
 from identity.services.cameras import camera_frame_receive
 from identity.services.live_pictures import WATCH_REFRESH_SECONDS, pictures_watch
 from identity.services.realtime import (
@@ -52,7 +45,18 @@ from identity.services.realtime import (
     replay_id_key,
     replay_since,
 )
-from identity.views.access import faces_visible, visible_since
+from identity.socket_access import (
+    bearer_token,
+    camera_by_token,
+    camera_for_operator,
+    camera_still_takes,
+    query_has,
+    query_value,
+    session_still_has_role,
+    user_has_role,
+    user_sees_faces_now,
+    visible_since_ms,
+)
 from identity.vision import ImageError
 from imports.presenters import import_group
 
@@ -63,73 +67,6 @@ GROUP_REFRESH_SECONDS = 15.0
 AUTH_MESSAGE_SECONDS = 10.0  # a token-holding device must say who it is this soon after connecting
 LEAVE_TRIES = 3
 _leaving: set[asyncio.Task] = set()  # asyncio keeps only weak references to running tasks
-
-
-def _session_user_may(user, role: str) -> bool:
-    """The session's user holds the role and chose their own password (one an admin set must be changed
-    first: faceapp.middleware.password_change_due_middleware does the same for pages)."""
-    return has_role(user, role) and not password_change_due(user)
-
-
-@database_sync_to_async
-def _user_has_role(user, role: str) -> bool:
-    return _session_user_may(user, role)
-
-
-@database_sync_to_async
-def _session_still_has_role(scope, role: str) -> bool:
-    """The socket's session, read again: still there (not logged out), its user still active with
-    the same password (Django's session hash) and still holding the role."""
-    session_key = getattr(scope.get("session"), "session_key", None)
-    if not session_key:
-        return False
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
-    return _session_user_may(get_user(SimpleNamespace(session=store)), role)
-
-
-@database_sync_to_async
-def _user_sees_faces_now(user) -> bool:
-    """Live pictures follow the media's rule: a viewer who may see no face sees no picture."""
-    return _session_user_may(user, VIEWER) and faces_visible(user, seen_at=timezone.now())
-
-
-@database_sync_to_async
-def _camera_by_token(camera_id: int, token: str) -> Camera | None:
-    camera = Camera.objects.filter(pk=camera_id, active=True).first()
-    return camera if camera is not None and token and secrets.compare_digest(token, camera.token) else None
-
-
-@database_sync_to_async
-def _camera_for_operator(user, camera_id: int) -> Camera | None:
-    return Camera.objects.filter(pk=camera_id, active=True).first() if _session_user_may(user, OPERATOR) else None
-
-
-@database_sync_to_async
-def _camera_still_takes(camera: Camera) -> bool:
-    """One indexed read per frame: the camera is still active and its token unchanged."""
-    return Camera.objects.filter(pk=camera.pk, active=True, token=camera.token).exists()
-
-
-def _bearer_token(scope) -> str:
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else ""
-    return ""
-
-
-def _query_has(scope, name: str) -> bool:
-    return name in parse_qs(scope.get("query_string", b"").decode("latin-1"))
-
-
-def _query_value(scope, name: str) -> str:
-    return parse_qs(scope.get("query_string", b"").decode("latin-1")).get(name, [""])[0]
-
-
-@database_sync_to_async
-def _visible_since_ms(user) -> int | None:
-    since = visible_since(user)
-    return None if since is None else int(since.timestamp() * 1000)
 
 
 def _json_or_none(text: str | None):
@@ -170,14 +107,14 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
 
     async def still_allowed(self) -> bool:
         """Checked on each re-join: the session still holds the role."""
-        return await _session_still_has_role(self.scope, self.role)
+        return await session_still_has_role(self.scope, self.role)
 
     def groups_to_join(self) -> list[str]:
         """The groups a user with `role` joins (the URL's ids in self.scope["url_route"])."""
         raise NotImplementedError
 
     async def connect(self) -> None:
-        if not await _user_has_role(self.scope.get("user"), self.role):
+        if not await user_has_role(self.scope.get("user"), self.role):
             return await self.refuse()
         await self.join(self.groups_to_join())
 
@@ -196,10 +133,10 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
     async def _replay(self) -> None:
         """What the groups logged after `?after=` (none without it), oldest first. Live events
         wait meanwhile: the consumer dispatches one message at a time."""
-        after = _query_value(self.scope, "after")
+        after = query_value(self.scope, "after")
         if not REPLAY_ID.fullmatch(after):
             return
-        since_ms = await _visible_since_ms(self.scope.get("user"))
+        since_ms = await visible_since_ms(self.scope.get("user"))
         for group in self.group_names:
             try:
                 entries = await sync_to_async(replay_since, thread_sensitive=False)(
@@ -238,7 +175,7 @@ class _GroupConsumer(AsyncJsonWebsocketConsumer):
             self._watching = asyncio.ensure_future(self._keep_watching(self.pictures_camera()))
 
     async def may_watch_pictures(self) -> bool:
-        return await _user_sees_faces_now(self.scope.get("user"))
+        return await user_sees_faces_now(self.scope.get("user"))
 
     async def _keep_watching(self, camera_id: int | None) -> None:
         while not self._left:
@@ -331,13 +268,13 @@ class CameraConsumer(_GroupConsumer):
 
     async def connect(self) -> None:
         self.camera_id = self.scope["url_route"]["kwargs"]["camera_id"]
-        if _query_has(self.scope, "token"):
+        if query_has(self.scope, "token"):
             logger.warning("camera %s: a token in the URL is refused (send it in a header)", self.camera_id)
             return await self.refuse()
-        token = _bearer_token(self.scope)
+        token = bearer_token(self.scope)
         if token:
             return await self._join_by_token(token)
-        self.camera = await _camera_for_operator(self.scope.get("user"), self.camera_id)
+        self.camera = await camera_for_operator(self.scope.get("user"), self.camera_id)
         if self.camera is not None:
             return await self.join([camera_group(self.camera.pk)])
         # Maybe a device that sends its token first: it has a few seconds to do so.
@@ -350,7 +287,7 @@ class CameraConsumer(_GroupConsumer):
             await self.close(code=FORBIDDEN)
 
     async def _join_by_token(self, token: str, *, accepted: bool = False) -> None:
-        self.camera = await _camera_by_token(self.camera_id, token)
+        self.camera = await camera_by_token(self.camera_id, token)
         if self.camera is None:
             return await (self.close(code=FORBIDDEN) if accepted else self.refuse())
         self.by_token = True
@@ -367,7 +304,7 @@ class CameraConsumer(_GroupConsumer):
         await super().disconnect(code)
 
     async def still_allowed(self) -> bool:
-        if self.camera is None or not await _camera_still_takes(self.camera):
+        if self.camera is None or not await camera_still_takes(self.camera):
             return False
         return True if self.by_token else await super().still_allowed()
 
@@ -376,7 +313,7 @@ class CameraConsumer(_GroupConsumer):
             return await self._receive_auth(text_data)
         if bytes_data is None:
             return await self.pictures_asked(_json_or_none(text_data))  # the only text a page sends
-        if not await _camera_still_takes(self.camera):
+        if not await camera_still_takes(self.camera):
             return await self.close(code=FORBIDDEN)  # deactivated or re-keyed since: not one frame more
         if len(bytes_data) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return await self.send_json({"type": "camera.frame", "status": "rejected", "error": "frame too large"})
