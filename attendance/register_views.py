@@ -18,6 +18,7 @@ from attendance.corrections import day_mark, group_mark, mark_remove
 from attendance.exports import month_sheet_table, summary_table, table_csv, table_xlsx
 from attendance.forms import WHOLE_GROUP, MarkForm
 from attendance.models import AttendanceCode
+from attendance.register_live import register_group
 from attendance.register_presenters import STATUS_LABELS, group_day_payload
 from attendance.register_selectors import group_marks_in_force, in_building_now, person_month
 from attendance.sheets import STATUS_LETTERS, cell_text, month_sheet, period_summary
@@ -26,6 +27,7 @@ from faceapp.clock import site_date
 from identity.charts import bar_chart_svg
 from identity.models import Person
 from identity.roles import OPERATOR, VIEWER, has_role, role_required
+from identity.services.realtime import replay_position
 from identity.views.refusals import refused
 
 MAX_SUMMARY_DAYS = 366
@@ -50,6 +52,7 @@ def _correctable(request, group_id: int):
 def register_day(request, group_id: int, day: str | None = None):
     group = group_readable(request.user, group_id)
     the_day = _day_or_404(day)
+    replay_after = replay_position(register_group(group.pk))  # read first: rows pushed after it are replayed
     register = group_day_payload(group=group, day=the_day)
     may_correct = may_correct_group(request.user, group)
     members = [(person.pk, person.name) for person in group.members.filter(active=True).order_by("name", "id")]
@@ -58,6 +61,7 @@ def register_day(request, group_id: int, day: str | None = None):
         "counts": register["counts"], "is_today": the_day == site_date(),
         "previous_day": the_day - dt.timedelta(days=1), "next_day": the_day + dt.timedelta(days=1),
         "may_correct": may_correct, "form": MarkForm(members=members) if may_correct else None,
+        "replay_after": replay_after,
     }
     return render(request, "attendance/register_day.html", context)
 
@@ -235,6 +239,9 @@ def register_in_now(request):
     """Who is in the building now: today's INs without an OUT yet in the groups the user may read
     (operators: people in no group too), kept live by those groups' register sockets."""
     groups = list(groups_visible_to(request.user))
+    # read first: rows pushed after them are replayed to each group's socket
+    replay_after = {group.pk: replay_position(register_group(group.pk)) or "" for group in groups}
     people = in_building_now(groups=groups, day=site_date(), with_ungrouped=has_role(request.user, OPERATOR))
-    live = {"day": site_date().isoformat(), "groups": {group.pk: group.name for group in groups}}
+    live = {"day": site_date().isoformat(), "groups": {group.pk: group.name for group in groups},
+            "replay_after": replay_after}
     return render(request, "attendance/register_in_now.html", {"people": people, "live": live})

@@ -40,6 +40,7 @@
 
   for (const groupId of Object.keys(live.groups)) {
     connect("/ws/groups/" + groupId + "/register/", {
+      after: live.replay_after[groupId],  // rows pushed since the page was rendered come first
       onStatus: showStatus,
       onEvent(data) {
         if (data.type !== "register.rows" || data.day !== live.day) return;

@@ -51,6 +51,7 @@
   }
 
   connect("/ws/groups/" + table.dataset.groupId + "/register/", {
+    after: table.dataset.replayAfter,  // rows pushed since the page was rendered come first
     onStatus: showStatus,
     onEvent(data) {
       if (data.type !== "register.rows" || data.day !== table.dataset.day) return;
