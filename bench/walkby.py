@@ -68,7 +68,7 @@ WALKER_OFF = 0.15  # a face centred this close to a photo centre (in photo heigh
 # Besides: the ideas tried for the open-set decision, each alone (identity.live.open_set).
 RULES = {"open set": TrackSettings(), "track vote": TrackSettings(open_set=None),
          "mean +0.02": TrackSettings(open_set=OpenSet(mean_gain=0.02)),
-         "mean +0.06": TrackSettings(open_set=OpenSet(mean_gain=0.06)),
+         "mean +0.04": TrackSettings(open_set=OpenSet(mean_gain=0.04)),
          "lead 0.10": TrackSettings(open_set=OpenSet(mean_gain=0.0, mean_margin=0.10)),
          "rank 1 always": TrackSettings(open_set=OpenSet(mean_gain=0.0, mean_margin=0.0, rank_one_share=1.0))}
 TARGET_STRANGERS, TARGET_RIGHT, TARGET_WRONG = 0.005, 0.97, 0.0
