@@ -9,8 +9,9 @@ own. A face back in its box after a missed frame, or whose pixels changed at onc
 to be checked. A picture cut (the frame unlike the last one, or the source restarted) ends
 every track.
 Every embedded frame votes, weighted by face size and detector score (blurred faces do not
-vote); a track is named after several agreeing frames or one very strong one, and called a
-stranger after several frames too far from everyone. Confirmed tracks are embedded again
+vote); a track is named after several agreeing frames or one very strong one, when its mean
+face is also clearly that person's (identity.live.open_set), and called a stranger after
+several frames too far from everyone, or at its end when it was never named. Confirmed tracks are embedded again
 only every few frames or when a clearly better face appears, so the CPU goes to new faces.
 """
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from identity.live.open_set import OpenSet, track_names
 from identity.live.pictures import face_thumbnail, picture_change, picture_changed_share, picture_thumbnail
 from identity.live.recognizer import Recognizer
 from identity.matching import PersonMatch
@@ -70,6 +72,8 @@ class TrackSettings:
     reembed_frames: int = 8  # a decided track is embedded again every this many frames
     better_face: float = 1.5  # ... or when a face this much heavier than its best appears
     min_frames: int = 2  # shorter tracks are noise: no identity, no visit
+    # What the whole track must look like before the votes may name it (None: the votes alone).
+    open_set: OpenSet | None = OpenSet()
 
 
 @dataclass
@@ -120,6 +124,8 @@ class Track:
     person_weight: Counter = field(default_factory=Counter)
     person_frames: Counter = field(default_factory=Counter)
     person_best: dict = field(default_factory=dict)  # person id -> best similarity
+    rank_one: Counter = field(default_factory=Counter)  # person id -> voting frames where they matched best
+    voting: int = 0  # frames that voted
     unknown_weight: float = 0.0
     unknown_frames: int = 0
     best_similarity: float = -1.0  # to anyone enrolled
@@ -144,6 +150,8 @@ class Track:
         if view.weight <= 0 or match is None:
             return
         self.total_weight += view.weight
+        self.voting += 1
+        self.rank_one[match.person_id] += 1
         self.best_similarity = max(self.best_similarity, match.similarity)
         weighted = view.embedding * view.weight
         self.embedding_sum = weighted if self.embedding_sum is None else self.embedding_sum + weighted
@@ -357,7 +365,8 @@ class Tracker:
             return False
         strong = recognizer.thresholds.strong
         person = track.named_by_votes(self.settings, strong=strong, final=final)
-        if person is not None and person not in taken:
+        if person is not None and person not in taken and self._whole_track_names(track, person, recognizer,
+                                                                                   name_threshold):
             track.identity = TrackIdentity(person, None, float(track.person_best[person]))
             taken.add(person)
             return True
@@ -367,6 +376,17 @@ class Tracker:
             track.identity = TrackIdentity(None, stranger.label, float(track.best_similarity))
             return True
         return False
+
+    def _whole_track_names(self, track: Track, person: int, recognizer: Recognizer,
+                           name_threshold: float | None) -> bool:
+        """The open-set decision (identity.live.open_set) on the track's mean face."""
+        rule = self.settings.open_set
+        if rule is None:
+            return True
+        [mean] = recognizer.search(track.embedding[None])
+        threshold = recognizer.thresholds.name if name_threshold is None else name_threshold
+        return track_names(person, mean, rank_one=track.rank_one[person], voting=track.voting,
+                           name_threshold=threshold, rule=rule)
 
     def expire(self, *, now: float, recognizer: Recognizer, name_threshold: float | None = None) -> list[Track]:
         """End the tracks unseen for `timeout_seconds` (all of them with now=inf), deciding the
