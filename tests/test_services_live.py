@@ -138,6 +138,7 @@ def test_it_keeps_its_tracks_when_nobody_served_the_shard_between_its_turns(aaro
 
 
 def test_it_pushes_the_cameras_status_as_it_processes_frames(aaron, door, media_root):
+    frames.reader_status_put(camera_id=door.pk, status={"state": "online", "fps_in": 5.0})  # its reader reads
     events, _ = faces_data.events_during(["dashboard"], lambda: _show(door, None, 2, time.time()))
 
     statuses = [e["camera"] for e in events["dashboard"] if e["type"] == "camera.status"]
