@@ -20,7 +20,7 @@ WIDTH = 390
 NOT_PAGES = {
     # files, JSON and a signed image link
     "attendance-export", "import-report", "import-status", "register-month-csv", "register-month-xlsx",
-    "register-summary-csv", "register-summary-xlsx", "media-log-crop", "media-sample-crop", "media-sample-photo",
+    "register-summary-csv", "register-summary-xlsx", "media-camera-picture", "media-log-crop", "media-sample-crop", "media-sample-photo",
     "media-snapshot", "person-search", "review-item", "healthz", "integrations-crop", "api-schema",
     # actions: a GET is answered 405
     "absence-delete", "alert-delete", "camera-role", "camera-test", "camera-token-rotate", "camera-token-show",
