@@ -126,7 +126,7 @@ def held_sample_move(*, sample: FaceSample, actor=None) -> Person:
     the person it moved to."""
     # The worker or another operator deciding the same photo at once: the row lock orders them.
     with transaction.atomic():
-        sample = FaceSample.objects.select_for_update().select_related("person", "held_as").get(pk=sample.pk)
+        sample = FaceSample.objects.select_for_update(of=("self",)).select_related("person", "held_as").get(pk=sample.pk)
         if sample.status != FaceSample.HELD or sample.held_as is None:
             raise ValidationError("This photo is not held as someone else's any more.")
         source, target = sample.person, sample.held_as

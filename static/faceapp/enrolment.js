@@ -89,7 +89,8 @@
       window.location.reload();
       return;
     }
-    for (const sample of person.samples) render(sample);
+    // A held photo shown already keeps its card: the API's copy would drop its two answers.
+    for (const sample of person.samples) if (sample.status !== "held") render(sample);
   }
 
   for (const sample of JSON.parse(document.getElementById("person-samples").textContent)) render(sample);
