@@ -9,6 +9,7 @@ from identity.models import FaceSample, Person
 from tests.browser import ARTIFACTS, log_in
 from tests.duplicates_data import enrol
 from tests.faces_data import FIXTURES
+from tests.waiting import wait_until
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,8 +32,10 @@ def test_it_offers_the_choice_for_a_face_already_enrolled(operator_user, aaron, 
     expect(page.locator("#held-photos")).to_be_visible()
     expect(held.locator(".reason")).to_contain_text("already enrolled as Aaron Peirsol (AP)")
     expect(held.locator(".held-as img")).to_be_visible()
-    page.wait_for_function("[...document.querySelectorAll('.sample.held img')].every(i => i.complete && i.naturalWidth)",
-                           timeout=30_000)
+    # Polled with evaluate: wait_for_function's string predicate is an eval the page's CSP refuses.
+    wait_until(lambda: page.evaluate(
+        "[...document.querySelectorAll('.sample.held img')].every(i => i.complete && i.naturalWidth > 0)"),
+        "the held photo's two faces to load", deadline=30)
     page.screenshot(path=str(ARTIFACTS / "duplicate_held_choice.png"), full_page=True)
 
     with page.expect_navigation():
