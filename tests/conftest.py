@@ -292,3 +292,19 @@ def browser_site(tmp_path, monkeypatch):
         browser = launch_chromium(playwright)
         yield base_url, browser
         browser.close()
+
+
+@pytest.fixture
+def readers():
+    """The stream readers' supervisor running in a thread for the test, stopped after it."""
+    import threading
+
+    from identity.services.readers import ReaderSupervisor  # needs the app registry: imported here
+
+    stop = threading.Event()
+    supervisor = ReaderSupervisor()
+    thread = threading.Thread(target=supervisor.run, args=(stop,), daemon=True)
+    thread.start()
+    yield supervisor
+    stop.set()
+    thread.join(30)

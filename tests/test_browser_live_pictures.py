@@ -4,29 +4,16 @@ what the camera sees with the boxes of that same frame, while a viewer who may s
 (FACEAPP_VIEWER_MEDIA_HOURS=0) gets the boxes on black and never a picture."""
 
 import contextlib
-import threading
 
 import pytest
 
 from identity.models import Camera
-from identity.services.readers import ReaderSupervisor
 from tests import live_data, streams
 from tests.browser import ARTIFACTS, daphne_server, launch_chromium, log_in, require_chromium
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WAIT_MS = 90_000  # the first frame loads the ONNX models
-
-
-@pytest.fixture
-def readers():
-    stop = threading.Event()
-    supervisor = ReaderSupervisor()
-    thread = threading.Thread(target=supervisor.run, args=(stop,), daemon=True)
-    thread.start()
-    yield supervisor
-    stop.set()
-    thread.join(30)
 
 
 def _picture(page, scope: str) -> dict:

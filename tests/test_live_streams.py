@@ -5,13 +5,11 @@ server makes the camera reconnect, and it comes back online with the server. A m
 the enrolled man's place gets a track of his own and never his name."""
 
 import asyncio
-import threading
 
 import pytest
 
 from identity.models import Camera, MatchLog, ProvisionalIdentity
 from identity.services import frames
-from identity.services.readers import ReaderSupervisor
 from identity.services.realtime import camera_group
 from tests import live_data, streams
 from tests.event_loops import run_scenario
@@ -27,17 +25,6 @@ def _scenario() -> list:
     """A passer-by loop: the enrolled person, nobody, a stranger, nobody (1.5 s each at 10 fps)."""
     segments = [("lfw_person_a_2.jpg", 15), (None, 15), ("lfw_person_b_1.jpg", 15), (None, 15)]
     return [live_data.scene(name, x=120 + 4 * i) for name, count in segments for i in range(count)]
-
-
-@pytest.fixture
-def readers():
-    stop = threading.Event()
-    supervisor = ReaderSupervisor()
-    thread = threading.Thread(target=supervisor.run, args=(stop,), daemon=True)
-    thread.start()
-    yield supervisor
-    stop.set()
-    thread.join(30)
 
 
 def _camera(kind: str, url: str) -> Camera:
