@@ -199,8 +199,7 @@ class WebClient:
     def _post_form(self, path: str, data: dict, files=None) -> requests.Response:
         page = self.session.get(self.url + path, timeout=30)
         page.raise_for_status()
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        return self.session.post(self.url + path, data={**data, "csrfmiddlewaretoken": token}, files=files,
+        return self.session.post(self.url + path, data={**data, "csrfmiddlewaretoken": _csrf_token(page.text)}, files=files,
                                  headers={"Referer": self.url + path}, allow_redirects=False, timeout=60)  # fmt: skip
 
     def login(self, user: str, password: str) -> None:
@@ -229,8 +228,8 @@ class WebClient:
         """The device token, shown only when an admin asks for it on the camera's settings page."""
         edit = self.session.get(f"{self.url}/cameras/{camera_id}/edit/", timeout=30)
         edit.raise_for_status()
-        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', edit.text).group(1)
-        shown = self.session.post(f"{self.url}/cameras/{camera_id}/token/show/", data={"csrfmiddlewaretoken": csrf},
+        shown = self.session.post(f"{self.url}/cameras/{camera_id}/token/show/",
+                                  data={"csrfmiddlewaretoken": _csrf_token(edit.text)},
                                   headers={"Referer": edit.url}, timeout=30)  # fmt: skip
         match = re.search(r"<code class=\"token\" data-token>([^<]+)</code>", shown.text)
         if shown.status_code != 200 or not match:
@@ -415,3 +414,8 @@ class MemorySampler:
                              "max": max(v for _, v in series), "growth_pct": round(growth, 1),
                              "flat": growth <= flat_pct, "samples": len(series)}  # fmt: skip
         return reports
+
+
+def _csrf_token(page: str) -> str:
+    """The CSRF token a form on `page` posts back."""
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
