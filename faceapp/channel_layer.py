@@ -4,6 +4,11 @@ Its receive raises while Redis is away, which would end every open socket, and a
 persistence comes back having forgotten every group member. This layer's receive waits the
 outage out instead, then joins that channel's groups again (the ones joined and not left through
 this layer). CHANNEL_LAYERS names it as the backend: Channels' supported place for this.
+
+A cancelled socket's receive ends, even on Python 3.11: there asyncio.wait_for (around each of
+redis-py's writes when a socket timeout is set) drops a cancel that lands as the write completes
+(CPython gh-86296), and channels_redis's receive then waits for the next message forever, the
+loop's shutdown with it. Each layer call looks for a cancel that was asked and dropped.
 """
 
 import asyncio
@@ -33,6 +38,13 @@ def _group_call_slot() -> asyncio.Semaphore:
     return _group_call_slots[loop]
 
 
+def raise_if_cancel_dropped() -> None:
+    """A task asked to cancel stops here, if Python 3.11's wait_for dropped the CancelledError."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError()
+
+
 class OutageTolerantChannelLayer(RedisChannelLayer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,6 +54,7 @@ class OutageTolerantChannelLayer(RedisChannelLayer):
         self._joined[channel].add(group)
         async with _group_call_slot():
             await super().group_add(group, channel)
+        raise_if_cancel_dropped()
 
     async def group_discard(self, group: str, channel: str) -> None:
         groups = self._joined.get(channel)
@@ -51,6 +64,14 @@ class OutageTolerantChannelLayer(RedisChannelLayer):
                 del self._joined[channel]
         async with _group_call_slot():
             await super().group_discard(group, channel)
+        raise_if_cancel_dropped()
+
+    async def _brpop_with_clean(self, index, channel, timeout):
+        # channels_redis's receive calls this in a loop until a message comes: each turn ends here
+        # for a cancelled task. A message popped meanwhile stays in its backup queue.
+        popped = await super()._brpop_with_clean(index, channel, timeout)
+        raise_if_cancel_dropped()
+        return popped
 
     async def receive(self, channel: str) -> dict:
         while True:
