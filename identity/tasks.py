@@ -23,6 +23,7 @@ from redis.exceptions import LockError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from identity.models import FaceSample, Snapshot
+from identity.services.failure_words import failure_words
 from identity.services import compare, enrolment, face_search, live, readers, recognition, retention
 
 logger = logging.getLogger(__name__)
@@ -38,10 +39,6 @@ RETRY = {
 }
 
 
-def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
 def _object_id(args, kwargs, name: str) -> int | None:
     return args[0] if args else kwargs.get(name)
 
@@ -52,7 +49,7 @@ class SnapshotTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         snapshot_id = _object_id(args, kwargs, "snapshot_id")
         try:
-            recognition.snapshot_fail(snapshot_id=snapshot_id, error=f"recognition failed: {_error_text(exc)}")
+            recognition.snapshot_fail(snapshot_id=snapshot_id, error=f"recognition failed: {failure_words(exc)}")
         except Exception:  # the database is what failed: the stale requeue will find it later
             logger.exception("could not mark snapshot %s failed", snapshot_id)
 
@@ -63,7 +60,7 @@ class SampleTask(Task):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         sample_id = _object_id(args, kwargs, "sample_id")
         try:
-            enrolment.sample_fail(sample_id=sample_id, error=_error_text(exc))
+            enrolment.sample_fail(sample_id=sample_id, error=failure_words(exc))
         except Exception:
             logger.exception("could not mark sample %s failed", sample_id)
 

@@ -164,6 +164,17 @@ def test_it_marks_an_unreadable_image_failed_with_the_reason():
     assert snapshot_result(snapshot=snapshot)["snapshot"]["error"] == snapshot.error
 
 
+def test_it_says_a_photo_whose_file_is_gone_is_missing_without_its_path(media_root):
+    snapshot = recognition.snapshot_submit(image=("photo.jpg", faces_data.photo("lfw_person_a_2.jpg")))
+    path = snapshot.image.path
+    snapshot.image.storage.delete(snapshot.image.name)
+
+    failed = recognition.snapshot_recognize(snapshot_id=snapshot.pk)
+
+    assert failed.error == "unreadable image: its file is missing from the media storage"
+    assert str(media_root) not in failed.error and path not in failed.error
+
+
 def test_it_finds_nobody_in_a_photo_without_faces():
     snapshot = _recognise(faces_data.no_face_jpeg())
     assert (snapshot.status, snapshot.face_count) == ("done", 0)

@@ -16,6 +16,7 @@ from identity.models import FaceSample, Person, embedding_to_bytes
 from identity.presenters import sample_payload
 from identity.services.duplicates import face_held_as, people_distinct
 from identity.services.erasure import person_erase
+from identity.services.failure_words import failure_words
 from identity.services.files import file_bytes, file_names, files_delete_on_commit
 from identity.services.gallery import gallery_changed, gallery_noted
 from identity.services.queueing import stale_requeue, task_enqueue
@@ -162,7 +163,7 @@ def sample_process(*, sample_id: int) -> FaceSample:
         faces = engine.analyze(file_bytes(sample.photo), with_flip=True)  # samples keep both embeddings
         problem = _face_problem(faces)
     except (ImageError, FileNotFoundError) as exc:
-        problem = f"unreadable image: {exc}"
+        problem = failure_words(exc)
     crop_jpeg = None if problem else encode_jpeg(faces[0].crop)
     held = None if problem else face_held_as(engine=engine, face=faces[0], person_id=sample.person_id)
 

@@ -18,6 +18,7 @@ from identity.matching import Assignment, refine_face_matches
 from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snapshot, embedding_to_bytes
 from identity.presenters import recognition_event
 from identity.services.calibration import threshold_for
+from identity.services.failure_words import failure_words
 from identity.services.files import file_bytes, files_delete
 from identity.services.gallery import gallery_current, gallery_noted
 from identity.services.queueing import stale_requeue, task_enqueue
@@ -162,10 +163,10 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
         pixels = engine.load_image(file_bytes(snapshot.image))
         faces = engine.analyze(pixels)  # all faces embedded in one batched ONNX call
     except (ImageError, FileNotFoundError) as exc:
-        return snapshot_fail(snapshot_id=snapshot_id, error=f"unreadable image: {exc}")
+        return snapshot_fail(snapshot_id=snapshot_id, error=failure_words(exc))
     except Exception as exc:  # the engine itself failed: say so on the snapshot, once
         logger.exception("recognition of snapshot %s failed", snapshot_id)
-        return snapshot_fail(snapshot_id=snapshot_id, error=f"recognition failed: {type(exc).__name__}: {exc}")
+        return snapshot_fail(snapshot_id=snapshot_id, error=f"recognition failed: {failure_words(exc)}")
     embeddings = np.stack([face.embedding for face in faces]) if faces else np.zeros((0, 512), np.float32)
     crops = [encode_jpeg(face.crop) for face in faces]
     camera = snapshot.camera
