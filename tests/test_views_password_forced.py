@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from identity.services.accounts import user_create
+from identity.services.accounts import admin_account_ensure, user_create
 from tests.accounts_data import NEW_PASSWORD, sign_in_counts_clear
 from tests.api import api_client
 from tests.test_permissions_routes import FORBIDDEN_CLOSE, _closed_with, _communicator, _stays_open
@@ -118,3 +118,19 @@ def test_it_closes_the_sessions_sockets_until_the_user_chose_their_own(admin_use
 
     assert refused == FORBIDDEN_CLOSE
     assert _stays_open(_communicator("/ws/dashboard/", type(olive).objects.get(pk=olive.pk)))  # the new password
+
+
+def test_it_sends_the_first_admin_with_a_printed_password_to_the_change_page():
+    password = admin_account_ensure()  # what `make run` prints on the first run
+    client = _signed_in("admin", password)
+
+    response = client.get(reverse("dashboard"))
+
+    assert response.status_code == 302 and response.url == reverse("password-change")
+
+
+def test_it_lets_the_first_admin_with_the_operators_own_password_in():
+    admin_account_ensure(password="chosen-by-the-operator-1")  # FACEAPP_ADMIN_PASSWORD
+    client = _signed_in("admin", "chosen-by-the-operator-1")
+
+    assert client.get(reverse("dashboard")).status_code == 200
