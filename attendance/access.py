@@ -2,6 +2,7 @@
 they are responsible for; nobody else any. A group a user may not read is answered 404, so ids
 tell them nothing."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -36,4 +37,13 @@ def group_readable(user, group_id: int) -> Group:
     group = groups_visible_to(user).filter(pk=group_id).first()
     if group is None:
         raise Http404("No such group.")
+    return group
+
+
+def group_correctable(user, group_id: int) -> Group:
+    """The group whose days the user may correct: 404 as group_readable, 403 for a reader who
+    may not correct (pages and API alike)."""
+    group = group_readable(user, group_id)
+    if not may_correct_group(user, group):
+        raise PermissionDenied("Correcting this group's days needs being responsible for it.")
     return group

@@ -5,7 +5,6 @@ viewer reads and corrects the groups they are responsible for; others answer 404
 import datetime as dt
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from attendance import register_serializers as s
-from attendance.access import group_readable, groups_visible_to, may_correct_group
+from attendance.access import group_correctable, group_readable, groups_visible_to
 from attendance.corrections import day_mark, group_mark, mark_remove
 from attendance.models import AttendanceCode
 from attendance.register_presenters import group_day_payload, month_payload, summary_payload
@@ -31,13 +30,6 @@ from identity.roles import VIEWER
 
 MONTH = OpenApiParameter("month", OpenApiTypes.STR, OpenApiParameter.PATH, description="YYYY-MM",
                          pattern=r"^\d{4}-\d{2}$")
-
-
-def _correctable(request: Request, group_id: int):
-    group = group_readable(request.user, group_id)
-    if not may_correct_group(request.user, group):
-        raise Http404("No such group.")
-    return group
 
 
 def mark_row(mark) -> dict:
@@ -84,7 +76,7 @@ def register_summary(request: Request) -> Response:
 @permission_classes([HasRole(VIEWER)])
 @parser_classes([BoundedJSONParser])
 def group_marks(request: Request, group_id: int) -> Response:
-    group = _correctable(request, group_id)
+    group = group_correctable(request.user, group_id)
     serializer = s.MarkWriteSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
@@ -113,7 +105,7 @@ def group_marks(request: Request, group_id: int) -> Response:
 @api_view(["DELETE"])
 @permission_classes([HasRole(VIEWER)])
 def group_mark_remove(request: Request, group_id: int, mark_id: int) -> Response:
-    group = _correctable(request, group_id)
+    group = group_correctable(request.user, group_id)
     mark = get_object_or_404(group_marks_in_force(group=group), pk=mark_id)
     try:
         mark_remove(mark=mark, actor=request.user)

@@ -7,13 +7,13 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
-from attendance.access import group_readable, groups_visible_to, may_correct_group
+from attendance.access import group_correctable, group_readable, groups_visible_to, may_correct_group
 from attendance.corrections import day_mark, group_mark, mark_remove
 from attendance.exports import month_sheet_table, summary_table, table_csv, table_xlsx
 from attendance.forms import WHOLE_GROUP, MarkForm
@@ -41,13 +41,6 @@ def _day_or_404(day: str | None) -> dt.date:
     return the_day
 
 
-def _correctable(request, group_id: int):
-    group = group_readable(request.user, group_id)
-    if not may_correct_group(request.user, group):
-        raise PermissionDenied("Correcting this group's days needs being responsible for it.")
-    return group
-
-
 @role_required(VIEWER)
 def register_day(request, group_id: int, day: str | None = None):
     group = group_readable(request.user, group_id)
@@ -70,7 +63,7 @@ def register_day(request, group_id: int, day: str | None = None):
 @require_POST
 def register_mark(request, group_id: int, day: str):
     """POST person (empty: the whole group), status, code, reason: a mark on each day it names."""
-    group = _correctable(request, group_id)
+    group = group_correctable(request.user, group_id)
     the_day = _day_or_404(day)
     members = group.members.filter(active=True)
     form = MarkForm(request.POST, members=[(person.pk, person.name) for person in members])
@@ -99,7 +92,7 @@ def register_mark(request, group_id: int, day: str):
 @require_POST
 def register_mark_remove(request, group_id: int, mark_id: int):
     """Take a mark back: the day is derived again from the sightings."""
-    group = _correctable(request, group_id)
+    group = group_correctable(request.user, group_id)
     mark = get_object_or_404(group_marks_in_force(group=group), pk=mark_id)
     try:
         mark_remove(mark=mark, actor=request.user)
