@@ -292,6 +292,9 @@ FACEAPP_COMPARE_WAIT_SECONDS = envfloat("FACEAPP_COMPARE_WAIT_SECONDS", 30.0)  #
 # Test connection's whole deadline (open, first frame, a snapshot's request), in a worker: keep
 # it under FACEAPP_COMPARE_WAIT_SECONDS, which the page waits.
 FACEAPP_CAMERA_TEST_SECONDS = envfloat("FACEAPP_CAMERA_TEST_SECONDS", 10.0)
+# The duplicates page searches every face against every other: up to this many faces at once,
+# above it in a worker (identity/services/duplicate_search.py).
+FACEAPP_DUPLICATES_INLINE_FACES = envint("FACEAPP_DUPLICATES_INLINE_FACES", 2000)
 
 # Live cameras: frames wait in Redis (the newest replaces an older one); each shard of cameras
 # (camera id modulo FACEAPP_LIVE_SHARDS) is served by one live-worker process at a time.

@@ -2,8 +2,7 @@
 camera's live status (from what the readers and live workers publish in Redis)."""
 
 import datetime as dt
-
-import numpy as np
+from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
@@ -245,23 +244,15 @@ def stranger_suggestions(*, strangers: list[ProvisionalIdentity], dim: int, thre
             for i, j, similarity in pairs]
 
 
-def duplicate_pairs(*, model_id: str, limit: int = 50) -> list[tuple[tuple[Person, Person], float]]:
-    """((person, person), similarity) for the active people whose accepted faces (of the model
-    `model_id`) the gallery cannot tell apart, closest samples at the 1:N threshold or above
-    (the strangers' look-alike search, stranger_suggestions'), most alike first, less the pairs
-    confirmed as different people. In each pair the one enrolled first comes first (the one a
-    merge keeps); each person has `sample_id`, the face the page shows."""
-    rows = (FaceSample.objects.filter(status=FaceSample.ACCEPTED, person__active=True, model_id=model_id,
-                                      embedding__isnull=False).order_by("person_id", "id")
-            .values_list("person_id", "embedding"))
-    by_person: dict[int, list[np.ndarray]] = {}
-    for person_id, embedding in rows:
-        by_person.setdefault(person_id, []).append(embedding_from_bytes(embedding))
-    ids = list(by_person)
-    pairs = similar_pairs([np.vstack(by_person[pid]) for pid in ids], threshold=threshold_for(None))
+def duplicate_pairs(*, found: Sequence[tuple[int, int, float]], limit: int = 50) -> list[tuple[tuple[Person, Person], float]]:
+    """((person, person), similarity) for the pairs of active people the duplicate search found
+    (identity.services.duplicate_search), most alike first, less the pairs confirmed as
+    different people. In each pair the one enrolled first comes first (the one a merge keeps);
+    each person has `sample_id`, the face the page shows."""
     confirmed = set(DistinctPeople.objects.values_list("first_id", "second_id"))
-    chosen = [(ids[i], ids[j], alike) for i, j, alike in pairs if DistinctPeople.pair(ids[i], ids[j]) not in confirmed]
-    chosen = chosen[:limit]
-    people = Person.objects.annotate(sample_id=_first_sample_of("pk")).in_bulk({p for i, j, _ in chosen for p in (i, j)})
+    chosen = [(i, j, alike) for i, j, alike in found if DistinctPeople.pair(i, j) not in confirmed]
+    people = (Person.objects.filter(active=True).annotate(sample_id=_first_sample_of("pk"))
+              .in_bulk({p for i, j, _ in chosen for p in (i, j)}))
+    chosen = [(i, j, alike) for i, j, alike in chosen if i in people and j in people][:limit]  # merged or erased since
     return [(tuple(sorted((people[i], people[j]), key=lambda p: (p.created_at, p.pk))), alike)
             for i, j, alike in chosen]

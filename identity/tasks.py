@@ -24,7 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from identity.models import FaceSample, Snapshot
 from identity.services.failure_words import failure_words
-from identity.services import compare, enrolment, face_search, live, readers, recognition, retention
+from identity.services import compare, duplicate_search, enrolment, face_search, live, readers, recognition, retention
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,11 @@ def snapshot_recognize_task(snapshot_id: int) -> None:
 @shared_task(time_limit=settings.FACEAPP_LIVE_RUN_SECONDS + 120, soft_time_limit=settings.FACEAPP_LIVE_RUN_SECONDS + 60)
 def live_shard_task(shard: int) -> dict:
     return live.live_shard_run(shard=shard, seconds=settings.FACEAPP_LIVE_RUN_SECONDS)
+
+
+@shared_task(time_limit=600)
+def duplicates_compute_task(model_id: str) -> None:
+    duplicate_search.duplicates_compute(model_id=model_id)
 
 
 @shared_task(time_limit=120)

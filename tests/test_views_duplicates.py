@@ -13,6 +13,7 @@ from identity.models import DistinctPeople, FaceSample, Person
 from identity.services import enrolment
 from tests.duplicates_data import enrol, people_named_as_each_other
 from tests.faces_data import FIXTURES
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +175,21 @@ def test_it_refuses_a_pair_of_nobody(client, operator_user):
 
     assert client.post(reverse("duplicate-merge"), {"keep": "1", "drop": "99999999999999999999"}).status_code == 404
     assert client.post(reverse("duplicate-distinct"), {"first": "x", "second": "2"}).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_shows_the_last_list_while_a_worker_searches_a_large_gallery(client, operator_user, aaron, enrolled_twice,
+                                                                         request, settings):
+    settings.FACEAPP_DUPLICATES_INLINE_FACES = 1  # two faces: a large gallery
+    client.force_login(operator_user)
+
+    first = client.get(reverse("duplicate-list"))  # nothing searched yet: the worker's turn
+    assert first.context["pairs"] == [] and first.context["current"] is False
+    assert 'id="duplicates-updating"' in first.content.decode() and 'id="no-duplicates"' not in first.content.decode()
+    request.getfixturevalue("celery_worker")
+
+    page = wait_until(lambda: (page := client.get(reverse("duplicate-list"))).context["current"] and page,
+                      "the worker's search")
+
+    ((pair, _),) = page.context["pairs"]
+    assert pair == (aaron, enrolled_twice) and 'id="duplicates-updating"' not in page.content.decode()

@@ -4,7 +4,7 @@ form and webcam, the API, an import, naming a stranger), until someone says what
 of that person (it moves to them), or of a different person (the pair is remembered as
 DistinctPeople and audited; their photos held as each other are accepted). Pairs already
 enrolled whose faces the gallery cannot tell apart are listed by
-`identity.selectors.duplicate_pairs`, for a merge or a "different people"."""
+`identity.services.duplicate_search`, for a merge or a "different people"."""
 
 from dataclasses import dataclass
 

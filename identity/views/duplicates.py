@@ -13,6 +13,7 @@ from identity.roles import OPERATOR, role_required
 from identity.selectors import duplicate_pairs
 from identity.services import duplicates, merge
 from identity.services.calibration import threshold_for
+from identity.services.duplicate_search import duplicates_found
 from identity.views.refusals import refused
 
 
@@ -27,8 +28,9 @@ def _posted_pair(request, first: str, second: str) -> tuple[Person, Person]:
 @role_required(OPERATOR)
 @require_GET
 def duplicate_list(request):
-    pairs = duplicate_pairs(model_id=get_face_engine().model_id)
-    return render(request, "identity/duplicate_list.html", {"pairs": pairs, "threshold": threshold_for(None)})
+    search = duplicates_found(model_id=get_face_engine().model_id)
+    return render(request, "identity/duplicate_list.html", {
+        "pairs": duplicate_pairs(found=search.pairs), "current": search.current, "threshold": threshold_for(None)})
 
 
 @role_required(OPERATOR)
