@@ -9,6 +9,8 @@ FACEAPP_RATE_CAMERA_FPS frames a second from a browser, the extra ones are dropp
 from django.conf import settings
 from django.db import transaction
 
+from faceapp import metrics
+
 from audit.models import AuditEntry
 from audit.services import audit_record
 from identity.models import Camera, MatchLog, Snapshot, new_camera_token
@@ -34,7 +36,9 @@ def camera_frame_receive(*, camera: Camera, jpeg: bytes) -> str:
     limit = settings.FACEAPP_RATE_CAMERA_FPS
     key = camera_rate_key(camera_id=camera.pk, camera_token=camera.token)
     allowed = limit * RATE_WINDOW_SECONDS
+    metrics.count("faceapp_frames_read_total", camera=camera.pk)
     if not rate_limit_hit(key=key, limit=allowed, window_seconds=RATE_WINDOW_SECONDS).allowed:
+        metrics.count("faceapp_frames_dropped_total", camera=camera.pk, reason="rate_limited")
         return RATE_LIMITED
     kind, _, _ = image_check(jpeg)
     if kind != "jpg":  # a camera sends JPEG; other formats can cost far more to decode than they weigh

@@ -11,6 +11,7 @@ import time
 import redis
 from django.db import DatabaseError, close_old_connections
 
+from faceapp import metrics
 from faceapp.redis_client import redis_client
 from integrations.mqtt.config import MqttConfig
 from integrations.mqtt.discovery import CAMERA, PERSON, DiscoveryBook, wanted_entities
@@ -177,10 +178,13 @@ class Bridge:
             published, skipped = published + bool(made), skipped + (not made)
             self._notice_unknown(entry.event)
         if not self.link.send(messages):
+            metrics.count("faceapp_mqtt_events_total", len(entries), outcome="unsent")
             self.link.close()  # not acknowledged: sent again from the stream on the next connection
             return
         self.stream.ack([entry.id for entry in entries])
         self.status.count(published=published, dropped=gone, skipped=skipped)
+        for outcome, n in (("published", published), ("dropped", gone), ("skipped", skipped)):
+            metrics.count("faceapp_mqtt_events_total", n, outcome=outcome)
         if skipped:
             logger.warning("mqtt bridge: skipped %d stream entries that are not events", skipped)
 
