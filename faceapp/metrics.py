@@ -14,6 +14,7 @@ several machines whose only shared state is Redis, and counts frames, not reques
 """
 
 import atexit
+import functools
 import json
 import logging
 import os
@@ -72,16 +73,20 @@ _flusher: threading.Thread | None = None
 _last_warning = float("-inf")
 
 
-def _field(spec: Spec, labels: dict[str, object], part: str | None = None) -> str:
-    values = [str(labels[name]) for name in spec.labels]
-    return json.dumps(values if part is None else [*values, part])
+@functools.lru_cache(maxsize=4096)  # a few series per camera: encoded once, not once a frame
+def _field(values: tuple, part: str | None = None) -> str:
+    return json.dumps([str(value) for value in values] + ([] if part is None else [part]))
+
+
+def _values(name: str, labels: dict[str, object]) -> tuple:
+    return tuple(labels[label] for label in METRICS[name].labels)
 
 
 def count(name: str, n: float = 1, **labels: object) -> None:
     """Add `n` to the counter `name` (one of METRICS) with these labels."""
     if not n:
         return
-    field = _field(METRICS[name], labels)
+    field = _field(_values(name, labels))
     with _lock:
         _pending[(name, field)] += n
     _flusher_ensure()
@@ -89,9 +94,9 @@ def count(name: str, n: float = 1, **labels: object) -> None:
 
 def observe(name: str, seconds: float, **labels: object) -> None:
     """One observation of the histogram `name`: its bucket, sum and count (buckets added up at scrape)."""
-    spec = METRICS[name]
-    bucket = next((str(bound) for bound in spec.buckets if seconds <= bound), INF)
-    fields = [_field(spec, labels, part) for part in (bucket, "sum", "count")]
+    values = _values(name, labels)
+    bucket = next((str(bound) for bound in METRICS[name].buckets if seconds <= bound), INF)
+    fields = [_field(values, part) for part in (bucket, "sum", "count")]
     with _lock:
         _pending[(name, fields[0])] += 1
         _pending[(name, fields[1])] += seconds

@@ -1,9 +1,12 @@
 """GET /metrics: off without a token, refused without the right one; the counters of every
 process added up in Redis move as camera frames flow through the live path."""
 
+import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -17,6 +20,8 @@ from tests import live_data
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_live_state")]
 
 TOKEN = "scrape-me-0123456789"
+DASHBOARD = Path(__file__).resolve().parents[1] / "docs" / "grafana" / "faceapp.json"
+SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
 
 
 @pytest.fixture
@@ -143,3 +148,14 @@ def test_it_drops_counts_while_redis_is_away_and_never_fails_the_caller(client, 
     scrape = _scrape(client)
     assert _value(scrape, name, **labels) == 2  # the counts after the outage, not those in it
     assert _value(scrape, "faceapp_recognition_seconds_count", **labels) == 0
+
+
+def test_it_names_in_the_sample_dashboard_only_what_it_serves(client, token):
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    served = {family.name + suffix for family in text_string_to_metric_families(response.content.decode())
+              for suffix in SUFFIXES[family.type]}
+    dashboard = json.loads(DASHBOARD.read_text())
+    named = {name for panel in dashboard["panels"] for target in panel["targets"]
+             for name in re.findall(r"faceapp_\w+", target["expr"])}
+    assert named and named <= served, named - served
+    assert set(metrics.METRICS) <= {re.sub(r"_(bucket|sum|count)$", "", name) for name in named}  # each is shown
