@@ -15,7 +15,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from faceapp import metrics
 from identity.models import Camera
 from identity.services import cameras, frames, live
+from integrations import webhooks
+from integrations.models import Delivery
 from tests import live_data
+from tests.metrics_read import counted
+from tests.waiting import wait_until
+from tests.webhook_receiver import destination_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_live_state")]
 
@@ -159,3 +164,26 @@ def test_it_names_in_the_sample_dashboard_only_what_it_serves(client, token):
              for name in re.findall(r"faceapp_\w+", target["expr"])}
     assert named and named <= served, named - served
     assert set(metrics.METRICS) <= {re.sub(r"_(bucket|sum|count)$", "", name) for name in named}  # each is shown
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_counts_webhook_attempts_by_outcome(celery_worker, receiver, settings):
+    settings.FACEAPP_WEBHOOK_RETRY_SECONDS, settings.FACEAPP_WEBHOOK_RETRY_MAX_SECONDS = 0.2, 0.5
+    outcomes = ("delivered", "retrying", "failed")
+    before = {outcome: counted("faceapp_webhook_attempts_total", outcome=outcome) for outcome in outcomes}
+    destination = destination_for(receiver)
+    receiver.script = [500]  # once, then the receiver's default 200
+    retried = webhooks.destination_test_send(destination=destination)
+    wait_until(lambda: _done(retried), "the delivery after a retry")
+    receiver.default = 410
+    given_up = webhooks.destination_test_send(destination=destination)
+    wait_until(lambda: _done(given_up), "the delivery given up")
+
+    moved = {outcome: counted("faceapp_webhook_attempts_total", outcome=outcome) - before[outcome]
+             for outcome in outcomes}
+    assert moved == {"delivered": 1, "retrying": 1, "failed": 1}
+
+
+def _done(delivery: Delivery):
+    delivery.refresh_from_db()
+    return delivery if delivery.status != Delivery.PENDING else None

@@ -9,10 +9,9 @@ FACEAPP_RATE_CAMERA_FPS frames a second from a browser, the extra ones are dropp
 from django.conf import settings
 from django.db import transaction
 
-from faceapp import metrics
-
 from audit.models import AuditEntry
 from audit.services import audit_record
+from faceapp import metrics
 from identity.models import Camera, MatchLog, Snapshot, new_camera_token
 from identity.presenters import camera_status_event
 from identity.selectors import camera_statuses

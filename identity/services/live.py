@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db import IntegrityError
 
 from faceapp import metrics
-
 from identity.face_engine import get_face_engine
 from identity.live.pipeline import CameraPipeline
 from identity.live.tracking import StepResult, TrackSettings

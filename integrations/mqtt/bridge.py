@@ -47,6 +47,7 @@ class BridgeStatus:
             for name, value in counts.items():
                 if value:
                     pipe.hincrby(self.key, name, value)
+                    metrics.count("faceapp_mqtt_events_total", value, outcome=name)  # /metrics too
             pipe.execute()
 
 
@@ -183,8 +184,6 @@ class Bridge:
             return
         self.stream.ack([entry.id for entry in entries])
         self.status.count(published=published, dropped=gone, skipped=skipped)
-        for outcome, n in (("published", published), ("dropped", gone), ("skipped", skipped)):
-            metrics.count("faceapp_mqtt_events_total", n, outcome=outcome)
         if skipped:
             logger.warning("mqtt bridge: skipped %d stream entries that are not events", skipped)
 
