@@ -492,14 +492,38 @@ def latency_summary(values: list[float]) -> dict:
             "mean": round(float(ms.mean()), 1)}  # fmt: skip
 
 
+METRICS_PER_CAMERA = {"read": "faceapp_frames_read_total", "processed": "faceapp_frames_processed_total",
+                      "recognitions": "faceapp_recognition_seconds_count", "overlays": "faceapp_overlay_latency_seconds_count",
+                      "visits_opened": "faceapp_visits_opened_total"}  # fmt: skip
+
+
+def metrics_report(client: WebClient, token: str, cameras: list[Camera], before: dict, after: dict) -> dict:
+    """What /metrics counted during the load, per camera (added up over the stack's processes in Redis),
+    and what a scrape without the token got."""
+    def moved(name: str, camera: Camera) -> float:
+        key = (name, (("camera", str(camera.id)),))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    return {
+        "per_camera": {camera.id: {what: moved(name, camera) for what, name in METRICS_PER_CAMERA.items()}
+                       for camera in cameras},
+        "recognition_seconds_mean": round(
+            sum(moved("faceapp_recognition_seconds_sum", c) for c in cameras)
+            / max(1.0, sum(moved("faceapp_recognition_seconds_count", c) for c in cameras)), 4),
+        "without_token": client.metrics(None)[0],
+        "wrong_token": client.metrics(token + "x")[0],
+    }
+
+
 async def run_phases(args, client: WebClient, cameras: list[Camera], footage: Footage, warmup: list[bytes],
-                     sampler: MemorySampler, track_timeout: float) -> dict:  # fmt: skip
+                     sampler: MemorySampler, track_timeout: float, metrics_token: str | None) -> dict:  # fmt: skip
     run = Run(args, client, cameras, footage)
     await run.open()
     # Warm-up: the live workers start and load their models; the pass's tracks then end.
     await run.stream("warmup", len(warmup) / args.fps, lambda camera, n: (warmup[n], None))
     warm_drain = await run.drain(WARMUP_DRAIN_SECONDS)
     await asyncio.sleep(track_timeout + 2.0)
+    scraped = client.metrics(metrics_token)[1] if metrics_token else None
     load_start = time.time()
     sampler.mark("load_start")
     cpu_start = time.process_time()
@@ -512,6 +536,9 @@ async def run_phases(args, client: WebClient, cameras: list[Camera], footage: Fo
     await asyncio.sleep(0.5)  # stragglers: an overlay after the drain is still counted
     load = run.load_report(args.seconds, load_start)
     visits = run.visit_report(load_start)
+    if metrics_token:
+        await asyncio.sleep(1.5)  # each process adds its counts to Redis once a second (faceapp/metrics.py)
+        metrics = metrics_report(client, metrics_token, cameras, scraped, client.metrics(metrics_token)[1])
     if args.frames_csv:
         frames_csv(args.frames_csv, run, load_start)
     watched = await watched_phase(run, args, lambda camera, n: footage.frame(camera.index, n), DRAIN_SECONDS,
@@ -526,6 +553,7 @@ async def run_phases(args, client: WebClient, cameras: list[Camera], footage: Fo
         "load": load, "visits_seen": visits, "load_start": load_start, "errors": run.errors,
         "client_cpu_seconds": round(summary_cpu, 2),
         "watched": watched,
+        "metrics": metrics if metrics_token else None,
         "warmup": {"sent": len(warm), "processed": sum(f.phase == "warmup" for c in cameras for f, _ in c.pairs()[0]),
                    "drain_seconds": round(warm_drain, 1)},
         "drain_seconds": round(drained, 1), "visits_end_seconds": round(visits_wait, 1),
@@ -676,6 +704,13 @@ def print_report(summary: dict) -> None:
     print(f"\nvisits: {load['passes']} passers-by -> {visits['visits']} visits on the dashboard "
           f"({visits['known']} named, {visits['visits'] - visits['known']} strangers; events: "
           + ", ".join(f"{k} {v}" for k, v in visits["events"].items()) + f"; still open {visits['still_open']})")
+    metrics = summary.get("metrics")
+    if metrics:
+        totals = {what: round(sum(c[what] for c in metrics["per_camera"].values())) for what in METRICS_PER_CAMERA}
+        print("/metrics during the load (every process, through Redis): "
+              + ", ".join(f"{what.replace('_', ' ')} {n}" for what, n in totals.items())
+              + f"; recognition {metrics['recognition_seconds_mean'] * 1000:.0f} ms a frame (mean); "
+              f"without the token: {metrics['without_token']}, a wrong one: {metrics['wrong_token']}")
     print("\nmemory RSS MiB    load start  after warm-up      end      max")
     for name, memory in summary["memory"].items():
         if memory:
@@ -774,7 +809,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(cameras)} cameras, {accepted} enrolment photos accepted, {len(pool)} people passing by",
               flush=True)  # fmt: skip
         timeout = float(settings["settings"].get("FACEAPP_TRACK_TIMEOUT_SECONDS") or 3.0)
-        summary = asyncio.run(run_phases(args, client, cameras, footage, warmup, sampler, timeout))
+        metrics_token = stack.metrics_token if stack else os.environ.get("FACEAPP_METRICS_TOKEN")
+        summary = asyncio.run(run_phases(args, client, cameras, footage, warmup, sampler, timeout, metrics_token))
         sampler.stop()
         summary["memory"] = sampler.report(flat_pct=args.flat_pct, warm_after=MEMORY_WARM_AFTER)
         summary["memory_series"] = sampler.series()

@@ -50,7 +50,9 @@ class LocalStack:
         self.env = {
             k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
         }
-        self.env.update(FACEAPP_DATA_DIR=str(self.data_dir), FACEAPP_ADMIN_PASSWORD=self.admin_password)
+        self.metrics_token = secrets.token_urlsafe(24)  # GET /metrics: scraped before and after the load
+        self.env.update(FACEAPP_DATA_DIR=str(self.data_dir), FACEAPP_ADMIN_PASSWORD=self.admin_password,
+                        FACEAPP_METRICS_TOKEN=self.metrics_token)
 
     @property
     def pid(self) -> int | None:
@@ -192,6 +194,18 @@ class WebClient:
 
     def ws_url(self, path: str) -> str:
         return self.ws_base + path
+
+    def metrics(self, token: str | None) -> tuple[int, dict[tuple, float]]:
+        """GET /metrics with the bearer token (None: without one, as a stranger, no session): the status
+        and {(sample name, sorted label pairs): value}."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = requests.get(self.url + "/metrics", headers=headers, timeout=30)
+        if response.status_code != 200:
+            return response.status_code, {}
+        return 200, {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                     for family in text_string_to_metric_families(response.text) for sample in family.samples}
 
     def cookie_header(self) -> str:
         return "; ".join(f"{name}={value}" for name, value in self.session.cookies.items())

@@ -422,6 +422,11 @@ FACEAPP_MQTT_DISCOVERY_PREFIX = envstr("FACEAPP_MQTT_DISCOVERY_PREFIX", "homeass
 FACEAPP_MQTT_PRESENCE_TIMEOUT_SECONDS = envfloat("FACEAPP_MQTT_PRESENCE_TIMEOUT_SECONDS", 300.0)
 # ---- end of the MQTT block ----
 
+# ---- Metrics (issue 27: faceapp/metrics.py, GET /metrics) ----
+# The bearer token a Prometheus scraper sends (`Authorization: Bearer <token>`); empty: /metrics is off (404).
+FACEAPP_METRICS_TOKEN = envstr("FACEAPP_METRICS_TOKEN")
+# ---- end of the metrics block ----
+
 # ---- E-mail (attendance's digests and absence notices: attendance/mail.py) ----
 # An SMTP server; empty (the embedded default): e-mail is off, each message is written to the log.
 FACEAPP_EMAIL_HOST = envstr("FACEAPP_EMAIL_HOST")

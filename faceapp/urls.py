@@ -7,6 +7,7 @@ from faceapp.middleware import login_throttled
 from identity.views.errors import not_found
 from identity.views import passwords
 from identity.views.health import healthz
+from identity.views.metrics import metrics
 
 # Both sign-in forms count failures per account and address, and refuse (429) past the limits.
 admin.site.login = login_throttled(admin.site.login)
@@ -15,6 +16,7 @@ admin.site.password_change = lambda request, extra_context=None: redirect("passw
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),  # Prometheus, with FACEAPP_METRICS_TOKEN
     path("accounts/login/", login_throttled(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # One's own password: changed when signed in; reset (anyone: the e-mailed link is the permission).

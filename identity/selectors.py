@@ -4,6 +4,7 @@ camera's live status (from what the readers and live workers publish in Redis)."
 import datetime as dt
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value, When, Window
@@ -25,7 +26,8 @@ from identity.models import (
 from identity.presenters import camera_status, snapshot_payload
 from identity.roles import role_from
 from identity.services.calibration import threshold_for
-from identity.services.frames import frame_counts, live_stats, reader_status
+from faceapp.redis_client import redis_client
+from identity.services.frames import frame_counts, frames_waiting, live_stats, reader_status
 
 
 def effective_person_id(log: MatchLog) -> int | None:
@@ -84,6 +86,24 @@ def camera_statuses(*, cameras: list[Camera]) -> dict[int, dict]:
             counts=frame_counts(camera_id=camera.pk),
         )
         for camera in cameras
+    }
+
+
+def metrics_gauges() -> dict:
+    """What /metrics reads at scrape time: the gallery's size, each camera's state, the tasks waiting
+    in each worker queue (the broker's lists in Redis) and the camera frames waiting."""
+    cameras = list(Camera.objects.all())
+    queues = sorted({"celery", *(route["queue"] for route in settings.CELERY_TASK_ROUTES.values())})
+    with redis_client().pipeline(transaction=False) as pipe:
+        for queue in queues:
+            pipe.llen(queue)
+        depths = pipe.execute()
+    return {
+        "people": Person.objects.filter(active=True).count(),
+        "samples": FaceSample.objects.filter(status=FaceSample.ACCEPTED).count(),
+        "camera_states": {pk: status["state"] for pk, status in camera_statuses(cameras=cameras).items()},
+        "queues": dict(zip(queues, depths)),
+        "frames_waiting": frames_waiting(camera_ids=[camera.pk for camera in cameras]),
     }
 
 

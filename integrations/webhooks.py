@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from faceapp import metrics
 from integrations import outbound
 from integrations.models import Delivery, Destination, Event, new_secret
 from integrations.presenters import event_json
@@ -153,6 +154,7 @@ def _attempt_record(delivery: Delivery, answer: outbound.Answer) -> float | None
     else:
         delay = retry_delay(attempts)
         fields.update(next_attempt_at=now + dt.timedelta(seconds=delay))
+    metrics.count("faceapp_webhook_attempts_total", outcome=fields.get("status", "retrying"))
     # Two workers answering for one destination at once: the row lock keeps every failure counted.
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(**fields)

@@ -45,5 +45,14 @@ def test_it_streams_frames_through_the_live_path_and_stores_visits_not_frames(tm
     watched = summary["watched"]
     assert watched["pages"] == 2 and watched["processed_per_second"] > 0 and watched["processed_per_second_ratio"] > 0
     assert watched["pictures_per_second_per_page"] > 0 and watched["picture_bytes_mean"] > 0
+    # /metrics, scraped before and after the load: the web server's, the live worker's counts added up.
+    metrics = summary["metrics"]
+    assert metrics["without_token"] == 401 and metrics["wrong_token"] == 401
+    per_camera = list(metrics["per_camera"].values())
+    assert sum(c["read"] for c in per_camera) == load["sent"]
+    assert sum(c["processed"] for c in per_camera) == load["processed"]
+    assert all(c["recognitions"] == c["overlays"] == c["processed"] >= 1 for c in per_camera)
+    assert sum(c["visits_opened"] for c in per_camera) >= 1 and metrics["recognition_seconds_mean"] > 0
+    assert "/metrics during the load" in result.stdout
     assert "frames processed" in result.stdout and "bare engine" in result.stdout
     assert ("PASS" in result.stdout) or ("FAIL" in result.stdout)

@@ -36,6 +36,7 @@ from integrations.mqtt.topics import Message, Topics
 from integrations.mqtt.translate import Translator
 from tests import live_data
 from tests.attendance_data import FRIDAY, at, morning_class
+from tests.metrics_read import counted
 from tests.mqtt_brokers import MOSQUITTO, SHARED_PORT, Observer, OwnBroker, broker_answers, retained_message
 from tests.streams import free_port
 from tests.waiting import wait_until
@@ -300,6 +301,7 @@ def test_it_loses_no_event_while_its_broker_is_stopped_and_restarted(own_broker,
 
 def test_it_counts_events_trimmed_from_the_stream_before_delivery_as_dropped(own_broker, configure):
     config = configure(port=own_broker.port)
+    before = {o: counted("faceapp_mqtt_events_total", outcome=o) for o in ("published", "dropped")}
     observer = Observer(port=own_broker.port, topics=[f"{config.prefix}/events/#"], persistent=True)
     with running(config, port=own_broker.port):
         own_broker.stop()
@@ -311,6 +313,9 @@ def test_it_counts_events_trimmed_from_the_stream_before_delivery_as_dropped(own
     observer.close()
     assert status["dropped"] == 3
     assert observer.event_ids(config.prefix) == [e["id"] for e in events[3:]]
+    # /metrics counts them too (faceapp_mqtt_events_total), with the 5 published.
+    assert counted("faceapp_mqtt_events_total", outcome="dropped") - before["dropped"] == 3
+    assert counted("faceapp_mqtt_events_total", outcome="published") - before["published"] == 5
 
 
 def test_it_sends_after_a_restart_what_arrived_while_it_was_stopped(shared_broker, configure):

@@ -41,6 +41,7 @@ from tests.event_loops import run_scenario
 PUBLIC = "public"  # anyone: health, the login and password reset pages, the kiosk (static files: before routing)
 SIGN_OUT = "sign-out"  # ends a session: gives an anonymous visitor nothing but a redirect
 SIGNED = "signed-url"  # no session: a valid signed URL is the permission; forged or expired ones are refused (403)
+BEARER = "bearer-token"  # no session, no role: a configured token in the Authorization header (401 without it)
 
 ADMIN_MODELS = [
     "auth_group", "auth_user", "identity_matchlog", "identity_person",
@@ -52,6 +53,7 @@ ADMIN_MODEL_ACTIONS = ["changelist", "add", "history", "delete", "change"]
 # Route name (or, for an unnamed route, its full pattern) -> the lowest role let in.
 EXPECTED: dict[str, str] = {
     "healthz": PUBLIC,
+    "metrics": BEARER,  # Prometheus, with FACEAPP_METRICS_TOKEN (tests/test_metrics.py: off when unset)
     "login": PUBLIC,
     "admin:login": PUBLIC,
     "kiosk": PUBLIC,  # a tablet's page with no data of its own: its camera token opens the camera's socket
@@ -364,11 +366,21 @@ def test_it_knows_every_websocket_route():
 
 
 @pytest.mark.parametrize("key", sorted(ROUTES))
-def test_it_refuses_visitors_below_the_routes_role(key, objects, django_user_model, client):
+def test_it_refuses_visitors_below_the_routes_role(key, objects, django_user_model, client, settings):
     role = EXPECTED.get(key)
     assert role is not None, f"{key} ({ROUTES[key][0]}) is not in EXPECTED"
     path = _path(key, objects)
     if role == PUBLIC:
+        return
+    if role == BEARER:
+        settings.FACEAPP_METRICS_TOKEN = "the-scrapers-token"
+        for below in ["anonymous", ADMIN]:  # a session, even an admin's, is no token
+            client.logout()
+            if below == ADMIN:
+                client.force_login(objects["admin"])
+            for method in ("get", "post"):
+                response = getattr(client, method)(path, HTTP_AUTHORIZATION="Bearer a-guess")
+                assert response.status_code in (401, 405), f"{below} {method.upper()} {path}: {_describe(response)}"
         return
     if role == SIGNED:
         for below in ["anonymous", "no-role", ADMIN]:  # a forged link is refused even to an admin

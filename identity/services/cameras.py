@@ -11,6 +11,7 @@ from django.db import transaction
 
 from audit.models import AuditEntry
 from audit.services import audit_record
+from faceapp import metrics
 from identity.models import Camera, MatchLog, Snapshot, new_camera_token
 from identity.presenters import camera_status_event
 from identity.selectors import camera_statuses
@@ -34,7 +35,9 @@ def camera_frame_receive(*, camera: Camera, jpeg: bytes) -> str:
     limit = settings.FACEAPP_RATE_CAMERA_FPS
     key = camera_rate_key(camera_id=camera.pk, camera_token=camera.token)
     allowed = limit * RATE_WINDOW_SECONDS
+    metrics.count("faceapp_frames_read_total", camera=camera.pk)
     if not rate_limit_hit(key=key, limit=allowed, window_seconds=RATE_WINDOW_SECONDS).allowed:
+        metrics.count("faceapp_frames_dropped_total", camera=camera.pk, reason="rate_limited")
         return RATE_LIMITED
     kind, _, _ = image_check(jpeg)
     if kind != "jpg":  # a camera sends JPEG; other formats can cost far more to decode than they weigh

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from faceapp import metrics
 from faceapp.redis_client import redis_client
 from identity.services.queueing import task_enqueue
 
@@ -84,7 +85,10 @@ def frame_put(*, camera_id: int, jpeg: bytes, captured_at: float | None = None, 
             _shard_key(shard, "wake"))
     status = redis_client().eval(_PUT, 4, *keys, payload, FRAME_SECONDS, camera_id)
     shard_ensure(shard=shard)
-    return status.decode() if isinstance(status, bytes) else status
+    status = status.decode() if isinstance(status, bytes) else status
+    if status == "replaced":
+        metrics.count("faceapp_frames_dropped_total", camera=camera_id, reason="replaced")
+    return status
 
 
 def frames_take(*, shard: int) -> list[tuple[int, float, bytes, int]]:
@@ -118,6 +122,12 @@ def camera_forget(*, camera_id: int) -> None:
 def frames_wait(*, shard: int, timeout: float) -> None:
     """Block until a frame is put in the shard or `timeout` seconds pass."""
     redis_client().blpop([_shard_key(shard, "wake")], timeout=max(timeout, 0.01))
+
+
+def frames_waiting(*, camera_ids: list[int]) -> int:
+    """How many of these cameras have a frame waiting for the live worker (one Redis call)."""
+    keys = [_camera_key(camera_id, "frame") for camera_id in camera_ids]
+    return redis_client().exists(*keys) if keys else 0
 
 
 def frame_counts(*, camera_id: int) -> dict[str, int]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import IntegrityError
 
+from faceapp import metrics
 from identity.face_engine import get_face_engine
 from identity.live.pipeline import CameraPipeline
 from identity.live.tracking import StepResult, TrackSettings
@@ -133,6 +134,8 @@ def _write(state: LiveCamera, result: StepResult) -> None:
         if visit is None:
             continue
         track.visit = visit
+        if opened and not visit.joined:  # a track joining an open visit extends it: not a visit more
+            metrics.count("faceapp_visits_opened_total", camera=camera.pk)
         _push(camera, visit_event(event="opened" if opened else "named", camera_id=camera.pk,
                                   camera_name=camera.name, track=track))
         if not (opened and visit.joined):  # a track joining an open visit: its events went out once, as it opened
@@ -162,11 +165,14 @@ def live_frame_process(*, camera_id: int, captured_at: float, jpeg: bytes, sessi
         image = pipeline.engine.load_image(jpeg)
     except ImageError as exc:
         state.errors += 1
+        metrics.count("faceapp_frames_dropped_total", camera=camera_id, reason="not_image")
         logger.warning("camera %s sent a frame that is not an image: %s", camera_id, exc)
         return False
     restarted = state.session is not None and session != state.session
     state.session = session
+    started = time.perf_counter()
     result = pipeline.process(image, now=captured_at, name_threshold=state.threshold, cut=restarted)
+    metrics.observe("faceapp_recognition_seconds", time.perf_counter() - started, camera=camera_id)
     if not _record(state, result):
         return False
     picture_id = _picture(state, image, captured_at)
@@ -176,6 +182,8 @@ def live_frame_process(*, camera_id: int, captured_at: float, jpeg: bytes, sessi
         camera_id=camera.pk, camera_name=camera.name, width=image.shape[1], height=image.shape[0],
         captured_at=captured_at, processed_at=processed_at, faces=result.views, picture_id=picture_id,
     ))
+    metrics.count("faceapp_frames_processed_total", camera=camera_id)
+    metrics.observe("faceapp_overlay_latency_seconds", processed_at - captured_at, camera=camera_id)
     _count(state, processed_at)
     return True
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, replace
 
 from django.conf import settings
 
+from faceapp import metrics
 from identity.live.sources import CameraReader, Frame, ReaderStatus, SourceConfig, SourceError, grab_frame, source_shown
 from identity.models import Camera
 from identity.presenters import jpeg_data_url
@@ -41,6 +42,7 @@ def source_config(camera: Camera) -> SourceConfig:
 
 def _frame_sender(camera_id: int):
     def send(frame: Frame) -> None:
+        metrics.count("faceapp_frames_read_total", camera=camera_id)
         frame_put(camera_id=camera_id, jpeg=encode_jpeg(frame.image, quality=FRAME_QUALITY),
                   captured_at=frame.captured_at, session=frame.session)
 

@@ -11,6 +11,7 @@ import time
 import redis
 from django.db import DatabaseError, close_old_connections
 
+from faceapp import metrics
 from faceapp.redis_client import redis_client
 from integrations.mqtt.config import MqttConfig
 from integrations.mqtt.discovery import CAMERA, PERSON, DiscoveryBook, wanted_entities
@@ -46,6 +47,7 @@ class BridgeStatus:
             for name, value in counts.items():
                 if value:
                     pipe.hincrby(self.key, name, value)
+                    metrics.count("faceapp_mqtt_events_total", value, outcome=name)  # /metrics too
             pipe.execute()
 
 
@@ -177,6 +179,7 @@ class Bridge:
             published, skipped = published + bool(made), skipped + (not made)
             self._notice_unknown(entry.event)
         if not self.link.send(messages):
+            metrics.count("faceapp_mqtt_events_total", len(entries), outcome="unsent")
             self.link.close()  # not acknowledged: sent again from the stream on the next connection
             return
         self.stream.ack([entry.id for entry in entries])
