@@ -79,6 +79,34 @@ def test_it_splits_a_named_track_when_another_face_takes_its_place(door):
     assert not any(track.identity and track.identity.known for views, _ in shown[5:] for track, _ in views)
 
 
+def side_by_side(left: str, right: str, *, shift: int) -> np.ndarray:
+    """Two people standing side by side, drifting `shift` px."""
+    canvas = live_data.scene(None)
+    top = (canvas.shape[0] - SIDE) // 2
+    for name, x in ((left, 60 + shift), (right, 380 + shift)):
+        canvas[top:top + SIDE, x:x + SIDE] = cv2.resize(faces_data.bgr(name), (SIDE, SIDE))
+    return canvas
+
+
+def test_it_checks_every_face_when_two_named_people_trade_places(engine):
+    # Their faces' pixels change by 0.85 (left) and 0.90 (right) as they swap: with face_change
+    # between, the left track sees no change of its own and would keep its name on the other man.
+    aaron, bush = (engine.analyze(faces_data.bgr(photo))[0].embedding for photo in (AARON, BUSH))
+    recognizer = Recognizer(gallery=Gallery(np.stack([aaron, bush]), [1, 2]), new_stranger=lambda: "S-1")
+    pipeline = CameraPipeline(engine=engine, recognizer=recognizer, settings=TrackSettings(face_change=0.87))
+    images = ([side_by_side(AARON_AGAIN, BUSH, shift=2 * i) for i in range(5)]
+              + [side_by_side(BUSH, AARON_AGAIN, shift=2 * i) for i in range(5, 10)])
+
+    shown = play(pipeline, images)
+
+    named_before = {track.identity.person_id for track, _ in shown[4][0] if track.identity and track.identity.known}
+    assert named_before == {1, 2}
+    for views, _ in shown[5:]:
+        for track, view in views:
+            there = 2 if view.box[0] < 320 else 1  # Bush on the left now, Aaron on the right
+            assert not (track.identity and track.identity.known and track.identity.person_id != there)
+
+
 def test_it_splits_a_track_of_blurred_faces_before_it_has_voted(door):
     images = scenes(AARON_AGAIN, range(4), blur=True) + scenes(BUSH, range(4, 8), blur=True)
     assert not_a_cut(images)

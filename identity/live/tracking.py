@@ -284,8 +284,10 @@ class Tracker:
         views = [FaceView(box=f.box, keypoints=f.keypoints, score=float(f.score), thumb=face_thumbnail(image, f.box))
                  for f in faces]
         changed = {i for i, track in owner.items() if self._changed(track, views[i])}
+        # One face changed at once: its neighbours may have traded places with it (two people
+        # side by side swap boxes, one face's pixels changing less than face_change): all checked.
         to_embed = [i for i, face in enumerate(faces)
-                    if i not in owner or self._needs_embedding(owner[i], face, i in changed)]
+                    if i not in owner or changed or self._needs_embedding(owner[i], face, i in changed)]
         if to_embed:
             embeddings, crops = embed(image, [faces[i] for i in to_embed])
             matches = recognizer.search(embeddings)
