@@ -73,3 +73,17 @@ def rows(path: Path) -> dict[str, list[dict]]:
 
 def media(path: Path) -> dict[str, bytes]:
     return {name: data for name, data in members(path).items() if name.startswith("media/")}
+
+
+def gallery_fingerprint() -> str:
+    """The sha256 of this install's gallery base, built anew from its database: samples, people, rows."""
+    import hashlib
+
+    import numpy as np
+
+    from identity.services.gallery import gallery_changed, gallery_current
+
+    gallery_changed()  # a base of every sample (not an older base and a delta)
+    base = gallery_current().base
+    parts = (np.asarray(base.sample_ids), np.asarray(base.person_ids), np.ascontiguousarray(base.matrix))
+    return hashlib.sha256(b"".join(part.tobytes() for part in parts)).hexdigest()
