@@ -33,10 +33,10 @@ def test_it_writes_an_archive_only_its_owner_reads_with_a_manifest(media_root, t
         call_command("backup", str(archive), stdout=io.StringIO())
 
 
-def test_it_seals_the_archive_with_the_key_and_refuses_it_altered(media_root, tmp_path, monkeypatch):
+def test_it_seals_the_archive_with_the_key_and_refuses_it_altered(media_root, tmp_path, settings):
     make_person("Alice", "A1")
     archive = tmp_path / "faceapp.tar.sealed"
-    monkeypatch.setenv("FACEAPP_BACKUP_KEY", "a long passphrase")
+    settings.FACEAPP_BACKUP_KEY = "a long passphrase"
     call_command("backup", str(archive), stdout=io.StringIO())
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
     assert b"Alice" not in archive.read_bytes()

@@ -1,9 +1,9 @@
 """`manage.py backup PATH`: one archive of the install (rows, media, manifest), 0600, sealed with
 FACEAPP_BACKUP_KEY when it is set (faceapp/backup/)."""
 
-import os
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from faceapp.backup.services import backup_write
@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path: Path, **options):
         try:
-            manifest = backup_write(path, key=os.environ.get("FACEAPP_BACKUP_KEY", ""))
+            manifest = backup_write(path, key=settings.FACEAPP_BACKUP_KEY)
         except FileExistsError as error:
             raise CommandError(str(error)) from None
         rows = sum(entry["rows"] for entry in manifest["models"])

@@ -1,9 +1,9 @@
 """`manage.py restore PATH [--force]`: the install rebuilt from a backup archive, once the archive and
 its manifest check out (faceapp/backup/)."""
 
-import os
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from faceapp.backup.archive import ArchiveRefused
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         try:
-            done = backup_restore(path, key=os.environ.get("FACEAPP_BACKUP_KEY", ""), force=force)
+            done = backup_restore(path, key=settings.FACEAPP_BACKUP_KEY, force=force)
         except ArchiveRefused as error:
             raise CommandError(f"refused: {error}") from None
         manifest = done["manifest"]
