@@ -62,3 +62,19 @@ def test_it_seals_the_archive_with_the_key_and_refuses_it_altered(media_root, tm
     restored = backup_data.manage({**fresh, "FACEAPP_BACKUP_KEY": "a long passphrase"}, "restore", str(archive))
     assert restored.returncode == 0, restored.stderr
     assert "restored" in restored.stdout
+
+
+def test_it_carries_the_media_of_a_bucket(s3_media, tmp_path):
+    alice = make_person("Alice", "A1")
+    sample = FaceSample.objects.get(person=alice)
+    photo, names = sample.photo.read(), sorted([sample.photo.name, sample.crop.name])
+    archive = tmp_path / "faceapp.tar"
+
+    call_command("backup", str(archive), stdout=io.StringIO())
+    assert backup_data.media(archive)[f"media/{sample.photo.name}"] == photo
+
+    sample.photo.delete(save=False)
+    call_command("restore", str(archive), "--force", stdout=io.StringIO())
+    assert s3_media.keys() == names
+    assert FaceSample.objects.get(person=alice).photo.read() == photo
+    assert not s3_media.local_media.exists()
