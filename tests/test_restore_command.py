@@ -5,6 +5,8 @@ that were altered, made by a newer faceapp, or an install that holds data are re
 
 import io
 import json
+import re
+import sqlite3
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -104,19 +106,39 @@ def test_it_refuses_an_altered_archive(media_root, tmp_path):
     assert f"refused: the archive does not match its manifest (damaged or altered): {photo} differs" in refused.stderr
 
 
-def test_it_refuses_an_archive_of_a_newer_faceapp(media_root, tmp_path):
+def _newer(manifest: dict) -> None:
+    manifest["migrations"]["identity"].append("9999_from_the_future")
+
+
+def _older(manifest: dict) -> None:
+    manifest["migrations"]["identity"].pop()
+
+
+def _other_model(manifest: dict) -> None:
+    manifest["model_ids"]["samples"] = ["another_embedder"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (_newer, "refused: the backup was made by a newer faceapp (.*): it has migrations this one lacks "
+             r"\(identity.9999_from_the_future\)"),
+    (_older, r"refused: the backup was made by an older faceapp (.*), before migrations identity\.\d+_\w+: "
+             "restore it with that version, then upgrade"),
+    (_other_model, "refused: the backup's faces were embedded with another_embedder, and this install embeds with"),
+], ids=["newer", "older", "another-model"])
+def test_it_refuses_an_archive_this_install_cannot_take(change, message, media_root, tmp_path):
     make_person("Alice", "A1")
     archive = tmp_path / "faceapp.tar"
     call_command("backup", str(archive), stdout=io.StringIO())
     manifest = json.loads(backup_data.members(archive)["manifest.json"])
-    manifest["migrations"]["identity"].append("9999_from_the_future")
-    newer = backup_data.rewritten(archive, tmp_path / "newer.tar", {"manifest.json": json.dumps(manifest).encode()})
+    change(manifest)
+    changed = backup_data.rewritten(archive, tmp_path / "changed.tar", {"manifest.json": json.dumps(manifest).encode()})
 
-    refused = backup_data.manage(backup_data.fresh_env(tmp_path / "fresh"), "restore", str(newer))
+    refused = backup_data.manage(backup_data.fresh_env(tmp_path / "fresh"), "restore", str(changed))
 
     assert refused.returncode == 1
-    assert "refused: the backup was made by a newer faceapp" in refused.stderr
-    assert "identity.9999_from_the_future" in refused.stderr
+    assert re.search(message, refused.stderr), refused.stderr
+    database = tmp_path / "fresh" / "db.sqlite3"  # refused before anything was written: not even migrated
+    assert not database.exists() or not sqlite3.connect(database).execute("SELECT name FROM sqlite_master").fetchall()
 
 
 def test_it_refuses_an_install_that_holds_data_unless_forced(media_root, tmp_path):
