@@ -29,6 +29,13 @@ def versions() -> dict:
 
 def manifest_check(manifest: dict, *, embedder_model_id: str) -> None:
     """ArchiveRefused when this install cannot take the archive as it is."""
+    try:
+        _check(manifest, embedder_model_id=embedder_model_id)
+    except (KeyError, TypeError, AttributeError) as error:
+        raise ArchiveRefused(f"the archive's manifest.json is not a faceapp manifest (at {error})") from None
+
+
+def _check(manifest: dict, *, embedder_model_id: str) -> None:
     if manifest.get("format") != FORMAT:
         raise ArchiveRefused(f"the archive's format is {manifest.get('format')!r}; this faceapp reads format {FORMAT}")
     archived = {(app, name) for app, names in manifest["migrations"].items() for name in names}
@@ -45,6 +52,9 @@ def manifest_check(manifest: dict, *, embedder_model_id: str) -> None:
             f"the backup was made by an older faceapp ({manifest['versions']['faceapp']}), before migrations "
             f"{', '.join(f'{app}.{name}' for app, name in older[:5])}: restore it with that version, then upgrade"
         )
+    unlisted = [entry["model"] for entry in manifest["models"] if entry["member"] not in manifest["members"]]
+    if unlisted:
+        raise ArchiveRefused(f"the archive's manifest names rows it has no checksum of: {', '.join(unlisted[:5])}")
     theirs = set(manifest["model_ids"]["samples"])
     if theirs and embedder_model_id not in theirs:
         raise ArchiveRefused(

@@ -86,9 +86,9 @@ def backup_restore(path: Path, *, key: str = "", force: bool = False) -> dict:
         unknown = {entry["model"] for entry in manifest["models"]} - set(database.rows_counts())
         if unknown:
             raise ArchiveRefused(f"the archive holds rows of models this faceapp lacks: {', '.join(sorted(unknown))}")
-        if force:
-            media.media_wipe()
         database.rows_replace([(entry["model"], unpacked / entry["member"]) for entry in manifest["models"]])
+        if force:  # after the rows, whose load may still fail (and roll back) on a bad archive
+            media.media_wipe()
         media_root = unpacked / "media"
         files = sorted(p for p in media_root.rglob("*") if p.is_file()) if media_root.is_dir() else []
         for file in files:
