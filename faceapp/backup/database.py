@@ -9,11 +9,16 @@ from pathlib import Path
 
 from django.apps import apps
 from django.core import serializers
+from django.core.serializers.base import DeserializationError
+from django.core.serializers.jsonl import Deserializer as JsonlDeserializer
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
+
+from faceapp.backup.archive import ArchiveRefused
 
 # Rows a fresh install already has (post_migrate's content types and permissions, data migrations'
 # groups and attendance codes): an install holding only these is empty.
@@ -93,23 +98,69 @@ def rows_counts() -> dict[str, int]:
     return {model._meta.label_lower: model._base_manager.count() for model in backup_models()}
 
 
-def rows_replace(files: list[tuple[str, Path]]) -> None:
-    """Every table emptied, then the files' rows loaded with their own ids, in one transaction
-    (a reader sees the old install or the restored one); PostgreSQL's id sequences moved past them."""
+def database_is_new() -> bool:
+    """No table at all: a database never migrated."""
+    return not connections[DEFAULT_DB_ALIAS].introspection.table_names()
+
+
+def migrate_to(applied: set[tuple[str, str]]):
+    """Migrate a new database to exactly the `applied` migrations (an older faceapp's); the models
+    of that state, whose rows an older archive holds."""
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    graph = executor.loader.graph
+    named = [node for node in applied
+             if not any(child in applied for child in graph.node_map[node].children if child[0] == node[0])]
+    unborn = [(app, None) for app in {app for app, _ in graph.nodes} - {app for app, _ in applied}]
+    executor.migrate(named + unborn)
+    return executor.loader.project_state(named).apps
+
+
+class _Deserializer(JsonlDeserializer):
+    """JSON lines read into the models of a migration state (an older archive's), not the code's."""
+
+    def __init__(self, stream, *, models, **options):
+        self._models = models
+        super().__init__(stream, **options)
+
+    def _get_model_from_node(self, model_identifier):
+        try:
+            return self._models.get_model(model_identifier)
+        except (LookupError, TypeError):
+            raise DeserializationError(f"Invalid model identifier: {model_identifier}") from None
+
+
+def rows_replace(files: list[tuple[str, Path, int]], *, models=None) -> None:
+    """Every table emptied, then the files' rows (model, file, how many) loaded with their own ids
+    (into `models`, a migration state's, else the code's), in one transaction (a reader sees the old
+    install or the restored one, and a refusal leaves the old one); PostgreSQL's id sequences moved
+    past them."""
     connection = connections[DEFAULT_DB_ALIAS]
+    known = models.get_models() if models is not None else backup_models()
+    unknown = sorted({label for label, _path, _rows in files} - {model._meta.label_lower for model in known})
+    if unknown:
+        raise ArchiveRefused(f"the archive holds rows of models this faceapp lacks: {', '.join(unknown)}")
+    loaded: dict[str, int] = {}
     with transaction.atomic():
         call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
         deferred = []
         with connection.constraint_checks_disabled():
-            for _label, path in files:
+            for label, path, _rows in files:
+                loaded[label] = 0
                 with path.open(encoding="utf-8") as stream:
-                    for row in serializers.deserialize("jsonl", stream, handle_forward_references=True):
-                        row.save()
-                        if row.deferred_fields:
-                            deferred.append(row)
+                    try:
+                        for row in _Deserializer(stream, models=models or apps, handle_forward_references=True):
+                            row.save()
+                            loaded[label] += 1
+                            if row.deferred_fields:
+                                deferred.append(row)
+                    except DeserializationError as error:
+                        raise ArchiveRefused(f"the rows of {label} do not fit this faceapp's: {error}") from None
             for row in deferred:
                 row.save_deferred_fields()
+        wrong = [label for label, _path, rows in files if loaded[label] != rows]
+        if wrong:
+            raise ArchiveRefused(f"the rows loaded differ in number from the manifest's: {', '.join(wrong)}")
         connection.check_constraints()
         with connection.cursor() as cursor:
-            for statement in connection.ops.sequence_reset_sql(no_style(), backup_models()):
+            for statement in connection.ops.sequence_reset_sql(no_style(), known):
                 cursor.execute(statement)

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from faceapp.backup import database, media
 from faceapp.backup.archive import ArchiveRefused, archive_unpack, archive_writing
-from faceapp.backup.manifest import FORMAT, manifest_check, versions
+from faceapp.backup.manifest import FORMAT, manifest_check, older_refusal, versions
 
 INDEX_NOTE = "not in the archive: each machine rebuilds its gallery files from the restored embeddings"
 
@@ -65,7 +65,8 @@ def backup_write(path: Path, *, key: str = "") -> dict:
 
 
 def backup_restore(path: Path, *, key: str = "", force: bool = False) -> dict:
-    """Restore the archive at `path` into this install (migrated first): ArchiveRefused, with the
+    """Restore the archive at `path` into this install (migrated first; an older faceapp's archive
+    only into a new database, migrated to its state, loaded, then upgraded): ArchiveRefused, with the
     reason, for a damaged, altered or mismatched archive, or an install that holds data unless
     `force` (then its rows and media are replaced). The gallery files are rebuilt, not restored."""
     from identity.face_engine import get_face_engine
@@ -76,17 +77,22 @@ def backup_restore(path: Path, *, key: str = "", force: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="faceapp-restore-") as folder:
         unpacked = Path(folder)
         manifest = archive_unpack(path, unpacked, key=key)
-        manifest_check(manifest, embedder_model_id=get_face_engine().model_id)
-        call_command("migrate", interactive=False, verbosity=0)
-        held = database.rows_outside_seed()
+        archived = manifest_check(manifest, embedder_model_id=get_face_engine().model_id)
+        older = archived != database.migrations_of_the_code()
+        if older and not database.database_is_new():
+            raise ArchiveRefused(older_refusal(manifest, archived))
+        if not older:
+            call_command("migrate", interactive=False, verbosity=0)
+        held = {} if older else database.rows_outside_seed()
         stored = next(media.media_names(), None)
         if (held or stored) and not force:
             what = ", ".join(f"{count} {label}" for label, count in sorted(held.items())[:5]) or f"media ({stored})"
             raise ArchiveRefused(f"this install is not empty ({what}): restore into a fresh one, or pass --force to replace it")
-        unknown = {entry["model"] for entry in manifest["models"]} - set(database.rows_counts())
-        if unknown:
-            raise ArchiveRefused(f"the archive holds rows of models this faceapp lacks: {', '.join(sorted(unknown))}")
-        database.rows_replace([(entry["model"], unpacked / entry["member"]) for entry in manifest["models"]])
+        state = database.migrate_to(archived) if older else None
+        database.rows_replace(
+            [(entry["model"], unpacked / entry["member"], entry["rows"]) for entry in manifest["models"]], models=state)
+        if older:  # then upgraded as any install is: the data migrations run on the restored rows
+            call_command("migrate", interactive=False, verbosity=0)
         if force:  # after the rows, whose load may still fail (and roll back) on a bad archive
             media.media_wipe()
         media_root = unpacked / "media"
@@ -94,10 +100,6 @@ def backup_restore(path: Path, *, key: str = "", force: bool = False) -> dict:
         for file in files:
             with file.open("rb") as stream:
                 media.media_put(file.relative_to(media_root).as_posix(), File(stream))
-    counts = database.rows_counts()
-    wrong = [entry["model"] for entry in manifest["models"] if counts[entry["model"]] != entry["rows"]]
-    if wrong:
-        raise ArchiveRefused(f"restored, but the row counts differ from the manifest's: {', '.join(wrong)}")
     gallery_files_remove()  # this machine's gallery files describe the old install
     gallery_changed()
     strangers_changed()
