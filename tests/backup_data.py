@@ -71,6 +71,14 @@ def rows(path: Path) -> dict[str, list[dict]]:
             for name, data in members(path).items() if name.startswith("db/")}
 
 
+def rows_differing(path: Path, other: Path) -> dict[str, list]:
+    """{member: [(row, other's row), ...]} where the two archives' rows differ (a failure names them)."""
+    first, second = rows(path), rows(other)
+    return {name: [pair for pair in zip(first.get(name, []), second.get(name, [])) if pair[0] != pair[1]]
+            or [f"{len(first.get(name, []))} rows against {len(second.get(name, []))}"]
+            for name in sorted(set(first) | set(second)) if first.get(name) != second.get(name)}
+
+
 def media(path: Path) -> dict[str, bytes]:
     return {name: data for name, data in members(path).items() if name.startswith("media/")}
 
