@@ -29,6 +29,8 @@ def test_it_writes_an_archive_only_its_owner_reads_with_a_manifest(media_root, t
     assert manifest["model_ids"]["samples"] == [FaceSample.objects.get(person=alice).model_id]
     assert manifest["media"]["files"] == 2 and manifest["encrypted"] is False
     assert "identity" in manifest["migrations"] and manifest["versions"]["django"]
+    (row,) = backup_data.rows(archive)["db/identity.person.jsonl"]
+    assert row["fields"]["consent_given_at"] == alice.consent_given_at.isoformat().replace("+00:00", "Z")  # to the µs
     with pytest.raises(CommandError, match="exists"):
         call_command("backup", str(archive), stdout=io.StringIO())
 

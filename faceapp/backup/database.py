@@ -4,12 +4,14 @@ in one read transaction (SQLite's WAL snapshot, PostgreSQL's REPEATABLE READ), s
 during a backup are in it whole or not at all."""
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 from django.apps import apps
 from django.core import serializers
 from django.core.serializers.base import DeserializationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.serializers.jsonl import Deserializer as JsonlDeserializer
 from django.core.management import call_command
 from django.core.management.color import no_style
@@ -60,6 +62,16 @@ def consistent_source() -> Iterator[str]:
                 cursor.execute("COMMIT")
 
 
+class _ExactEncoder(DjangoJSONEncoder):
+    """DjangoJSONEncoder, but times keep their microseconds (it cuts them to milliseconds)."""
+
+    def default(self, o):
+        if isinstance(o, dt.datetime | dt.time):
+            text = o.isoformat()
+            return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+        return super().default(o)
+
+
 def rows_dump(model, *, using: str, path: Path) -> int:
     """The model's rows, by primary key, as JSON lines into `path`; how many."""
     count = 0
@@ -72,7 +84,7 @@ def rows_dump(model, *, using: str, path: Path) -> int:
 
     rows = model._base_manager.using(using).order_by(model._meta.pk.attname).iterator(chunk_size=1000)
     with path.open("w", encoding="utf-8") as stream:
-        serializers.serialize("jsonl", counted(rows), stream=stream)
+        serializers.serialize("jsonl", counted(rows), stream=stream, cls=_ExactEncoder)
     return count
 
 
