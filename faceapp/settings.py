@@ -232,6 +232,15 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-events": {"task": "integrations.tasks.events_purge_task", "schedule": 3600},
     "end-stuck-imports": {"task": "imports.end_stuck", "schedule": 60},
 }
+# Backups (faceapp/backup/): sealed with this key when set; with a folder, celery beat writes one
+# every FACEAPP_BACKUP_EVERY_HOURS there and keeps the newest FACEAPP_BACKUP_KEEP.
+FACEAPP_BACKUP_KEY = envstr("FACEAPP_BACKUP_KEY")
+FACEAPP_BACKUP_DIR = envstr("FACEAPP_BACKUP_DIR")
+FACEAPP_BACKUP_KEEP = envint("FACEAPP_BACKUP_KEEP", 7)
+if FACEAPP_BACKUP_DIR:
+    CELERY_BEAT_SCHEDULE["backup"] = {
+        "task": "identity.tasks.backup_scheduled_task", "schedule": envint("FACEAPP_BACKUP_EVERY_HOURS", 24) * 3600,
+    }
 
 AUTHENTICATION_BACKENDS = ["identity.auth_backend.ProfileBackend"]
 AUTH_PASSWORD_VALIDATORS = [

@@ -120,3 +120,13 @@ def requeue_stale_samples_task() -> list[int]:
 @shared_task
 def purge_expired_task() -> dict:
     return retention.purge_expired()
+
+
+# Acknowledged on receipt, no time limit: a backup outlasting the broker's visibility timeout must not
+# run twice, and one lost with its worker is simply the next one's to make.
+@shared_task(acks_late=False, time_limit=None, soft_time_limit=None)
+def backup_scheduled_task() -> str | None:
+    from faceapp.backup.schedule import backup_scheduled
+
+    path = backup_scheduled()
+    return str(path) if path else None

@@ -207,6 +207,7 @@ def test_it_deletes_only_on_post_after_a_confirmation(client, operator_user, med
     confirmation = client.get(reverse("person-delete", args=[person.pk]))
     assert confirmation.status_code == 200
     assert "cannot be undone" in confirmation.content.decode()
+    assert f"Backups made before now still hold {person.name} until they are deleted" in confirmation.content.decode()
     assert Person.objects.filter(pk=person.pk).exists()
 
     response = client.post(reverse("person-delete", args=[person.pk]))
