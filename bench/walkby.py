@@ -119,10 +119,10 @@ class Replay:
     def key(pixels: np.ndarray) -> bytes:
         return hashlib.blake2b(np.ascontiguousarray(pixels).tobytes(), digest_size=16).digest()
 
-    def detect(self, image: np.ndarray):
+    def detect(self, image: np.ndarray, **options):
         key = self.key(image)
         if key not in self.detected:
-            self.detected[key] = self.engine.detect(image)
+            self.detected[key] = self.engine.detect(image, **options)
         return self.detected[key]
 
     def embed(self, crops: np.ndarray) -> np.ndarray:

@@ -78,7 +78,7 @@ class CameraPipeline:
                 cut: bool = False) -> StepResult:
         """Detect, follow and decide the faces of one BGR frame seen at `now` (seconds); `cut`:
         the source started again (a reconnect), so that no track goes on from before."""
-        detections = self.engine.detect(image)
+        detections = self.engine.detect(image, min_face_px=0)  # a frame's one pass: cameras keep their speed
         searcher = self.recognizer
         if self.adaptive is not None:
             self.adaptive.recognizer, self.adaptive.name_threshold = self.recognizer, name_threshold

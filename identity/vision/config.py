@@ -32,6 +32,9 @@ class EngineConfig:
     det_score_threshold: float = 0.5
     det_max_size: int = 640  # detector input long side cap
     det_min_size: int = 160  # detector input long side floor
+    # Photos (not camera frames): the smallest face to find, in image pixels; a large photo gets
+    # more detector passes for it (identity.vision.distance). 0: the usual single pass.
+    min_face_px: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "flip", flip_mode(self.flip))  # one spelling per mode: equal configs hash alike
@@ -43,7 +46,7 @@ class EngineConfig:
         cls, environ: Mapping[str, str] | None = None, *, defaults: Mapping[str, object] | None = None, **overrides
     ) -> "EngineConfig":
         """``defaults`` (else the fields' own) overridden by FACEAPP_DETECTOR, FACEAPP_EMBEDDER,
-        FACEAPP_THRESHOLD, FACEAPP_FLIP, FACEAPP_FLIP_BAND, FACEAPP_ORT_THREADS, FACEAPP_MAX_PIXELS,
+        FACEAPP_THRESHOLD, FACEAPP_FLIP, FACEAPP_FLIP_BAND, FACEAPP_ORT_THREADS, FACEAPP_MAX_PIXELS, FACEAPP_MIN_FACE_PX,
         FACEAPP_MODELS_DIR, then by ``overrides``."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = dict(defaults or {})
@@ -56,6 +59,7 @@ class EngineConfig:
             "FACEAPP_FLIP_BAND": ("flip_band", float),
             "FACEAPP_ORT_THREADS": ("intra_op_threads", int),
             "FACEAPP_MAX_PIXELS": ("max_pixels", int),
+            "FACEAPP_MIN_FACE_PX": ("min_face_px", int),
         }
         for name, (attr, convert) in readers.items():
             raw = env.get(name)

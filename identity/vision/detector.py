@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from .distance import cut_by_inner_edge, detection_passes
 from .registry import ModelError, ModelSpec, session_input_size
 
 STRIDES = (8, 16, 32)
@@ -111,9 +112,31 @@ class ScrfdDetector:
         return canvas, scale
 
     def detect(
-        self, image: np.ndarray, *, score_threshold: float = 0.5, max_size: int = 640, min_size: int = 160
+        self, image: np.ndarray, *, score_threshold: float = 0.5, max_size: int = 640, min_size: int = 160,
+        min_face_px: int = 0,
     ) -> list[Detection]:
-        """Faces in a BGR uint8 image, best score first, in the image's own coordinates."""
+        """Faces in a BGR uint8 image, best score first, in the image's own coordinates; with
+        `min_face_px`, faces that small too where the usual input would shrink them out of reach
+        (identity.vision.distance: more passes, for photos, not doorway frames)."""
+        height, width = image.shape[:2]
+        passes = detection_passes(width, height, max_size=max_size, min_face_px=min_face_px)
+        if len(passes) == 1 or self.fixed_input_size is not None:
+            return self._detect_once(image, score_threshold=score_threshold, max_size=max_size, min_size=min_size)
+        found = self._detect_once(image, score_threshold=score_threshold, max_size=max_size, min_size=min_size)
+        for region in passes[1:]:
+            side = math.ceil(region.input_long_side / INPUT_MULTIPLE) * INPUT_MULTIPLE
+            tile = image[region.y0:region.y1, region.x0:region.x1]
+            offset = np.array([region.x0, region.y0], np.float32)
+            for d in self._detect_once(tile, score_threshold=score_threshold, max_size=side, min_size=min_size):
+                box = d.box + np.tile(offset, 2)
+                if not cut_by_inner_edge(box, region, width, height):
+                    found.append(Detection(box=box, keypoints=d.keypoints + offset, score=d.score))
+        if not found:
+            return []
+        keep = nms(np.stack([d.box for d in found]), np.array([d.score for d in found]), self.nms_threshold)
+        return [found[i] for i in keep]
+
+    def _detect_once(self, image: np.ndarray, *, score_threshold: float, max_size: int, min_size: int) -> list[Detection]:
         canvas, scale = self._letterbox(image, max_size, min_size)
         blob = cv2.dnn.blobFromImage(
             canvas, 1.0 / self.spec.std, (canvas.shape[1], canvas.shape[0]),

@@ -101,12 +101,15 @@ class FaceEngine:
         """Any accepted image input -> BGR uint8 array (ImageError when unusable)."""
         return decode_image(image, max_pixels=self.config.max_pixels)
 
-    def detect(self, image: ImageSource, *, score_threshold: float | None = None) -> list[Detection]:
-        """Detected faces (box, keypoints, score), largest first, in original image coordinates."""
+    def detect(self, image: ImageSource, *, score_threshold: float | None = None,
+               min_face_px: int | None = None) -> list[Detection]:
+        """Detected faces (box, keypoints, score), largest first, in original image coordinates;
+        faces down to `min_face_px` (None: the config's, for photos; 0: one pass, for frames)."""
         bgr = self.load_image(image)
         threshold = self.config.det_score_threshold if score_threshold is None else score_threshold
         found = self.detector.detect(
-            bgr, score_threshold=threshold, max_size=self.config.det_max_size, min_size=self.config.det_min_size
+            bgr, score_threshold=threshold, max_size=self.config.det_max_size, min_size=self.config.det_min_size,
+            min_face_px=self.config.min_face_px if min_face_px is None else min_face_px,
         )
         return sorted(found, key=lambda d: d.area, reverse=True)
 
