@@ -159,6 +159,32 @@ os.register_at_fork(after_in_child=_after_fork)
 atexit.register(flush)  # a short command (a management command, a test run) keeps its last counts
 
 
+def series_forget(**labels: object) -> int:
+    """Drop every stored series with these label values (a deleted camera's): this process's
+    pending counts and Redis's fields, so scrapes stop reporting it. The fields dropped."""
+    wanted = {name: str(value) for name, value in labels.items()}
+
+    def matches(name: str, field: str) -> bool:
+        names = METRICS[name].labels
+        if not set(wanted) <= set(names):
+            return False
+        values = json.loads(field)  # a histogram's field ends with its bucket: the labels come first
+        return all(values[names.index(label)] == value for label, value in wanted.items())
+
+    with _lock:
+        for key in [key for key in _pending if matches(*key)]:
+            del _pending[key]
+    client, dropped = redis_client(), 0
+    for name in METRICS:
+        fields = [field for field in client.hkeys(KEY_PREFIX + name) if matches(name, _text(field))]
+        dropped += client.hdel(KEY_PREFIX + name, *fields) if fields else 0
+    return dropped
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class RedisCollector:
     """The counters and histograms of every process, read from Redis at scrape time."""
 

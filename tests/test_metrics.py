@@ -129,6 +129,22 @@ def test_it_refuses_frames_over_the_rate_and_counts_them_dropped(client, token, 
         before, "faceapp_frames_read_total", camera=door.pk) == 4
 
 
+def test_it_stops_reporting_a_deleted_camera(client, token, door, settings, committed):
+    other = Camera.objects.create(name="Side door")
+    for camera in (door, other):
+        metrics.count("faceapp_frames_read_total", 2, camera=camera.pk)
+        metrics.observe("faceapp_recognition_seconds", 0.02, camera=camera.pk)
+    assert _value(_scrape(client), "faceapp_recognition_seconds_count", camera=door.pk) >= 1
+
+    with committed():
+        cameras.camera_delete(camera=door)
+
+    scrape = _scrape(client)
+    assert not [key for key in scrape if ("camera", str(door.pk)) in key[1]]
+    assert _value(scrape, "faceapp_frames_read_total", camera=other.pk) >= 2  # (earlier tests' cameras share ids)
+    assert _value(scrape, "faceapp_recognition_seconds_count", camera=other.pk) >= 1
+
+
 def test_it_adds_up_the_counts_of_other_processes(client, token):
     """A reader, a worker, the bridge: another process's counts reach this scrape through Redis."""
     before = _value(_scrape(client), "faceapp_webhook_attempts_total", outcome="delivered")

@@ -117,6 +117,7 @@ def camera_forget(*, camera_id: int) -> None:
     client = redis_client()
     client.delete(*(_camera_key(camera_id, what) for what in ("frame", "picture", "counts", "live", "reader")))
     client.srem(_shard_key(shard_of(camera_id), "cameras"), camera_id)
+    metrics.series_forget(camera=camera_id)  # /metrics stops reporting it
 
 
 def frames_wait(*, shard: int, timeout: float) -> None:
