@@ -136,11 +136,12 @@ def test_it_stops_reporting_a_deleted_camera(client, token, door, settings, comm
         metrics.observe("faceapp_recognition_seconds", 0.02, camera=camera.pk)
     assert _value(_scrape(client), "faceapp_recognition_seconds_count", camera=door.pk) >= 1
 
+    door_id = door.pk  # None once deleted
     with committed():
         cameras.camera_delete(camera=door)
 
     scrape = _scrape(client)
-    assert not [key for key in scrape if ("camera", str(door.pk)) in key[1]]
+    assert not [key for key in scrape if ("camera", str(door_id)) in key[1]]
     assert _value(scrape, "faceapp_frames_read_total", camera=other.pk) >= 2  # (earlier tests' cameras share ids)
     assert _value(scrape, "faceapp_recognition_seconds_count", camera=other.pk) >= 1
 
