@@ -34,11 +34,14 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 
 @contextlib.contextmanager
 def postgres_database(name: str):
-    """A new, empty PostgreSQL database (dropped afterwards) and its URL; None without a server."""
+    """A new, empty PostgreSQL database (dropped afterwards) and its URL; None without a server.
+    Its name carries this process's id: CI runs the SQLite and PostgreSQL suites at once."""
     if postgres_port() is None:
         yield None
         return
     import psycopg
+
+    name = f"{name}_{os.getpid()}"
 
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
