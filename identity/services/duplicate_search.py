@@ -10,9 +10,10 @@ from django.conf import settings
 from django.core.cache import cache
 
 from identity.matching import similar_pairs
-from identity.models import FaceSample, embedding_from_bytes
+from identity.models import embedding_from_bytes
 from identity.services import gallery_log
 from identity.services.calibration import threshold_for
+from identity.services.gallery_rows import gallery_samples
 from identity.services.queueing import task_enqueue
 
 KEPT_SECONDS = 7 * 24 * 3600  # a stale list still shows while the next one is computed
@@ -29,21 +30,20 @@ def _key(model_id: str) -> str:
     return f"duplicates:{model_id}"
 
 
-def _accepted_faces(model_id: str):
-    return FaceSample.objects.filter(status=FaceSample.ACCEPTED, person__active=True, model_id=model_id,
-                                     embedding__isnull=False)
-
-
 def _state() -> dict:
     """What a computed list is valid for: read before computing, so a change meanwhile makes it stale."""
     return {"version": gallery_log.head_read(), "threshold": threshold_for(None)}
 
 
 def duplicates_compute(*, model_id: str) -> DuplicateSearch:
-    """Search the gallery now and keep the list for this version (the worker's job, or the page's)."""
-    state = _state()
+    """Search the gallery now and keep the list for this version (the worker's job)."""
+    return _computed(model_id, _state())
+
+
+def _computed(model_id: str, state: dict) -> DuplicateSearch:
     by_person: dict[int, list[np.ndarray]] = {}
-    for person_id, embedding in _accepted_faces(model_id).order_by("person_id", "id").values_list("person_id", "embedding"):
+    for person_id, embedding in gallery_samples(model_id=model_id).order_by("person_id", "id").values_list(
+            "person_id", "embedding"):
         by_person.setdefault(person_id, []).append(embedding_from_bytes(embedding))
     ids = list(by_person)
     found = similar_pairs([np.vstack(by_person[pid]) for pid in ids], threshold=state["threshold"])
@@ -55,12 +55,12 @@ def duplicates_compute(*, model_id: str) -> DuplicateSearch:
 def duplicates_found(*, model_id: str) -> DuplicateSearch:
     """The list for the gallery as it is: from the cache, computed at once when small, else the
     last one while a worker computes the next."""
-    kept = cache.get(_key(model_id))
-    if kept is not None and {key: kept[key] for key in ("version", "threshold")} == _state():
+    kept, state = cache.get(_key(model_id)), _state()
+    if kept is not None and {key: kept[key] for key in state} == state:
         return DuplicateSearch(pairs=kept["pairs"], current=True)
-    if _accepted_faces(model_id).count() <= settings.FACEAPP_DUPLICATES_INLINE_FACES:
-        return duplicates_compute(model_id=model_id)
-    if cache.add(f"{_key(model_id)}:refresh:{gallery_log.head_read()}", 1, REFRESH_CLAIM_SECONDS):
+    if gallery_samples(model_id=model_id).count() <= settings.FACEAPP_DUPLICATES_INLINE_FACES:
+        return _computed(model_id, state)
+    if cache.add(f"{_key(model_id)}:refresh:{state['version']}", 1, REFRESH_CLAIM_SECONDS):
         from identity.tasks import duplicates_compute_task  # tasks import the services
 
         task_enqueue(duplicates_compute_task, model_id)
