@@ -119,11 +119,11 @@ class ScrfdDetector:
         `min_face_px`, faces that small too where the usual input would shrink them out of reach
         (identity.vision.distance: more passes, for photos, not doorway frames)."""
         height, width = image.shape[:2]
-        passes = detection_passes(width, height, max_size=max_size, min_face_px=min_face_px)
-        if len(passes) == 1 or self.fixed_input_size is not None:
-            return self._detect_once(image, score_threshold=score_threshold, max_size=max_size, min_size=min_size)
         found = self._detect_once(image, score_threshold=score_threshold, max_size=max_size, min_size=min_size)
-        for region in passes[1:]:
+        _, *tiles = detection_passes(width, height, max_size=max_size, min_face_px=min_face_px)
+        if not tiles or self.fixed_input_size is not None:
+            return found
+        for region in tiles:
             side = math.ceil(region.input_long_side / INPUT_MULTIPLE) * INPUT_MULTIPLE
             tile = image[region.y0:region.y1, region.x0:region.x1]
             offset = np.array([region.x0, region.y0], np.float32)
