@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import redis
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
-from faceapp.redis_client import redis_client
+from faceapp.redis_client import redis_client, redis_text
 
 logger = logging.getLogger(__name__)
 
@@ -176,13 +176,9 @@ def series_forget(**labels: object) -> int:
             del _pending[key]
     client, dropped = redis_client(), 0
     for name in METRICS:
-        fields = [field for field in client.hkeys(KEY_PREFIX + name) if matches(name, _text(field))]
+        fields = [field for field in client.hkeys(KEY_PREFIX + name) if matches(name, redis_text(field))]
         dropped += client.hdel(KEY_PREFIX + name, *fields) if fields else 0
     return dropped
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class RedisCollector:

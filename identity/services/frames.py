@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from faceapp import metrics
-from faceapp.redis_client import redis_client
+from faceapp.redis_client import redis_client, redis_text
 from identity.services.queueing import task_enqueue
 
 FRAME_SECONDS = 10  # an older waiting frame is stale: dropped
@@ -85,7 +85,7 @@ def frame_put(*, camera_id: int, jpeg: bytes, captured_at: float | None = None, 
             _shard_key(shard, "wake"))
     status = redis_client().eval(_PUT, 4, *keys, payload, FRAME_SECONDS, camera_id)
     shard_ensure(shard=shard)
-    status = status.decode() if isinstance(status, bytes) else status
+    status = redis_text(status)
     if status == "replaced":
         metrics.count("faceapp_frames_dropped_total", camera=camera_id, reason="replaced")
     return status

@@ -18,7 +18,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from faceapp.redis_client import redis_client
+from faceapp.redis_client import redis_client, redis_text
 
 HEAD_KEY, LOG_KEY = "gallery:head", "gallery:log"
 REBUILD_KEY = "gallery:rebuilding"  # one machine at a time builds a new base for an outgrown delta
@@ -90,7 +90,7 @@ def head_read() -> str:
     if head is None:
         # First process after a Redis restart: all agree on whichever generation landed first.
         head = _script(_NEW)(keys=[HEAD_KEY, LOG_KEY], args=[uuid.uuid4().hex, "", ""])
-    return head.decode() if isinstance(head, bytes) else str(head)
+    return redis_text(head)
 
 
 def change_push(change: Change) -> None:
@@ -119,13 +119,13 @@ def generation_new(*, replacing: str = "*", carry_after: int | None = None) -> s
     into the new one (changes that a base built from then on may lack)."""
     head = _script(_NEW)(keys=[HEAD_KEY, LOG_KEY],
                          args=[uuid.uuid4().hex, replacing, "" if carry_after is None else str(carry_after)])
-    return head_read() if head is None else (head.decode() if isinstance(head, bytes) else str(head))
+    return head_read() if head is None else redis_text(head)
 
 
 def generation_swap(*, replacing: str, carry_after: int, new: str) -> bool:
     """Make `new` (whose base file is built already) the generation, if `replacing` still is."""
     head = _script(_NEW)(keys=[HEAD_KEY, LOG_KEY], args=[new, replacing, str(carry_after)])
-    return head is not None and version_split(head.decode() if isinstance(head, bytes) else str(head))[0] == new
+    return head is not None and version_split(redis_text(head))[0] == new
 
 
 def rebuild_claim(*, generation: str) -> bool:

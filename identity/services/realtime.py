@@ -25,7 +25,7 @@ import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from faceapp.redis_client import redis_client
+from faceapp.redis_client import redis_client, redis_text
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def replay_position(group: str) -> str | None:
         logger.warning("no replay position for %s", group, exc_info=True)
         return None
     last = info["last-generated-id"]
-    return last.decode() if isinstance(last, bytes) else str(last)
+    return redis_text(last)
 
 
 def replay_since(*, group: str, after: str, since_ms: int | None = None) -> list[tuple[str, dict]]:

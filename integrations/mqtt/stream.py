@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import redis
 
+from faceapp.redis_client import redis_text
+
 EVENTS_STREAM = "faceapp:events"
 CONSUMER = "bridge"  # one consumer, whatever the client id: its pending entries survive a rename
 
@@ -30,20 +32,16 @@ class Batch:
     dropped: int  # trimmed from the stream before this group read them
 
 
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _entry(entry_id, fields: dict) -> Entry:
     raw = fields.get(b"event", fields.get("event"))
     if raw is None:
-        return Entry(id=_text(entry_id), raw="", event=None)
-    raw = _text(raw)
+        return Entry(id=redis_text(entry_id), raw="", event=None)
+    raw = redis_text(raw)
     try:
         event = json.loads(raw)
     except ValueError:
         event = None
-    return Entry(id=_text(entry_id), raw=raw, event=event if isinstance(event, dict) else None)
+    return Entry(id=redis_text(entry_id), raw=raw, event=event if isinstance(event, dict) else None)
 
 
 def _entries(reply) -> list[Entry]:
@@ -59,7 +57,7 @@ class EventStream:
         """The group, created at the stream's end: events from before MQTT was set up are not sent."""
         try:
             info = self.client.xinfo_stream(self.key)
-            start, entries_read = _text(info["last-generated-id"]), int(info["entries-added"])
+            start, entries_read = redis_text(info["last-generated-id"]), int(info["entries-added"])
         except redis.ResponseError:  # no stream yet
             start, entries_read = "0-0", 0
         try:
@@ -86,9 +84,9 @@ class EventStream:
                 raise
             self.ensure_group()  # the stream was deleted (FLUSHDB): start again at its end
             return Batch(entries=[], dropped=0)
-        group = next(g for g in groups if _text(g["name"]) == self.group)
+        group = next(g for g in groups if redis_text(g["name"]) == self.group)
         entries = _entries(reply)
-        self.cursor = entries[-1].id if entries else _text(group["last-delivered-id"])
+        self.cursor = entries[-1].id if entries else redis_text(group["last-delivered-id"])
         return Batch(entries=entries, dropped=self._dropped(info=info, group=group))
 
     @staticmethod
