@@ -12,6 +12,7 @@ from django.db.models.functions import Abs, Coalesce, RowNumber
 from django.utils import timezone
 
 from faceapp.clock import site_date, site_day_bounds
+from faceapp.redis_client import redis_client
 from identity.matching import person_id_shown, similar_pairs
 from identity.models import (
     Camera,
@@ -26,7 +27,6 @@ from identity.models import (
 from identity.presenters import camera_status, snapshot_payload
 from identity.roles import role_from
 from identity.services.calibration import threshold_for
-from faceapp.redis_client import redis_client
 from identity.services.frames import frame_counts, frames_waiting, live_stats, reader_status
 
 

@@ -23,8 +23,8 @@ from redis.exceptions import LockError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from identity.models import FaceSample, Snapshot
-from identity.services.failure_words import failure_words
 from identity.services import compare, duplicate_search, enrolment, face_search, live, readers, recognition, retention
+from identity.services.failure_words import failure_words
 
 logger = logging.getLogger(__name__)
 
