@@ -106,10 +106,6 @@ def rows_outside_seed() -> dict[str, int]:
     return {label: count for label, count in counts.items() if count}
 
 
-def rows_counts() -> dict[str, int]:
-    return {model._meta.label_lower: model._base_manager.count() for model in backup_models()}
-
-
 def database_is_new() -> bool:
     """No table at all: a database never migrated."""
     return not connections[DEFAULT_DB_ALIAS].introspection.table_names()
