@@ -107,6 +107,23 @@ def test_it_checks_every_face_when_two_named_people_trade_places(engine):
             assert not (track.identity and track.identity.known and track.identity.person_id != there)
 
 
+def test_it_follows_people_who_trade_places_when_neither_face_changes_past_face_change(engine):
+    # face_change above both faces' change (0.85, 0.90): each face is still more like the other
+    # track's last face than its own track's, so the two are checked and each keeps its own name.
+    aaron, bush = (engine.analyze(faces_data.bgr(photo))[0].embedding for photo in (AARON, BUSH))
+    recognizer = Recognizer(gallery=Gallery(np.stack([aaron, bush]), [1, 2]), new_stranger=lambda: "S-1")
+    pipeline = CameraPipeline(engine=engine, recognizer=recognizer, settings=TrackSettings(face_change=0.95))
+    images = ([side_by_side(AARON_AGAIN, BUSH, shift=2 * i) for i in range(5)]
+              + [side_by_side(BUSH, AARON_AGAIN, shift=2 * i) for i in range(5, 10)])
+
+    shown = play(pipeline, images)
+
+    for views, _ in shown[5:]:
+        for track, view in views:
+            there = 2 if view.box[0] < 320 else 1  # Bush on the left now, Aaron on the right
+            assert track.identity is None or not track.identity.known or track.identity.person_id == there
+
+
 def test_it_splits_a_track_of_blurred_faces_before_it_has_voted(door):
     images = scenes(AARON_AGAIN, range(4), blur=True) + scenes(BUSH, range(4, 8), blur=True)
     assert not_a_cut(images)

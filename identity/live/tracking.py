@@ -248,6 +248,17 @@ class Tracker:
             return False
         return picture_change(view.thumb, track.face_thumb) > self.settings.face_change
 
+    def _rival(self, track: Track, view: FaceView, live: list[Track]) -> Track | None:
+        """The other live track whose last face the face's pixels are more like than its own
+        track's: the two people may have traded places."""
+        if view.thumb is None or track.face_thumb is None:
+            return None
+        own = picture_change(view.thumb, track.face_thumb)
+        rivals = [(picture_change(view.thumb, other.face_thumb), other.track_id, other)
+                  for other in live if other is not track and other.face_thumb is not None]
+        closest = min(rivals, default=None, key=lambda rival: rival[:2])
+        return closest[2] if closest is not None and closest[0] < own else None
+
     def _needs_embedding(self, track: Track, detection: Detection, changed: bool) -> bool:
         if track.identity is None or track.best is None or changed:
             return True
@@ -284,10 +295,11 @@ class Tracker:
         views = [FaceView(box=f.box, keypoints=f.keypoints, score=float(f.score), thumb=face_thumbnail(image, f.box))
                  for f in faces]
         changed = {i for i, track in owner.items() if self._changed(track, views[i])}
+        rivals = {i: rival for i, track in owner.items() if (rival := self._rival(track, views[i], live))}
         # One face changed at once: its neighbours may have traded places with it (two people
         # side by side swap boxes, one face's pixels changing less than face_change): all checked.
         to_embed = [i for i, face in enumerate(faces)
-                    if i not in owner or changed or self._needs_embedding(owner[i], face, i in changed)]
+                    if i not in owner or changed or rivals or self._needs_embedding(owner[i], face, i in changed)]
         if to_embed:
             embeddings, crops = embed(image, [faces[i] for i in to_embed])
             matches = recognizer.search(embeddings)
@@ -302,7 +314,7 @@ class Tracker:
         for i, (view, face) in enumerate(zip(views, faces)):
             view.weight = self._weight(face, view.quality) if view.embedding is not None else 0.0
             track = owner.get(i)
-            if track is not None and self._someone_else(track, view, changed=i in changed):
+            if track is not None and self._someone_else(track, view, changed=i in changed, rival=rivals.get(i)):
                 split[i] = owner.pop(i)  # another person stepped into the box: a track of their own
         self._relink(views, owner, live, split)
         result = StepResult(views=[], decided=[], ended=[])
@@ -321,15 +333,19 @@ class Tracker:
         result.ended = cut_short + self.expire(now=now, recognizer=recognizer, name_threshold=name_threshold)
         return result
 
-    def _someone_else(self, track: Track, view: FaceView, *, changed: bool) -> bool:
-        """The face is clearly not the one its track followed (split_similarity*): compared with
-        every face the track embedded, blurred ones too, so also before the track has voted."""
+    def _someone_else(self, track: Track, view: FaceView, *, changed: bool, rival: Track | None) -> bool:
+        """The face is clearly not the one its track followed (split_similarity*), or it is more
+        like the faces its rival track followed: compared with every face the track embedded,
+        blurred ones too, so also before the track has voted."""
         if view.embedding is None or track.look_sum is None:
             return False
         s = self.settings
         similarity = float(view.embedding @ l2_normalize(track.look_sum[None])[0])
         if changed and similarity < s.split_similarity_changed:
             return True
+        if rival is not None and rival.look_sum is not None:
+            if float(view.embedding @ l2_normalize(rival.look_sum[None])[0]) > similarity:
+                return True
         return similarity < (s.split_similarity if view.weight > 0 and track.look_sharp else s.split_similarity_blurred)
 
     def _relink(self, views: list[FaceView], owner: dict[int, Track], live: list[Track],
