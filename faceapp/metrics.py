@@ -51,7 +51,8 @@ METRICS: dict[str, Spec] = {
     "faceapp_frames_processed_total": Spec(
         "counter", "Camera frames the live worker followed faces in and sent the overlay of.", ("camera",)),
     "faceapp_frames_dropped_total": Spec(
-        "counter", "Camera frames dropped unprocessed: replaced by a newer one, over the rate limit, not an image.",
+        "counter", "Camera frames dropped unprocessed: replaced by a newer one, expired unread, over the rate limit, not an "
+        "image.",
         ("camera", "reason")),
     "faceapp_recognition_seconds": Spec(
         "histogram", "Detecting, embedding and matching the faces of one live frame.", ("camera",), LATENCY_BUCKETS),

@@ -300,6 +300,7 @@ def camera_status(*, camera, reader: dict | None, live: dict | None, counts: dic
         "last_processed_at": _iso(live.get("last_processed_at")),
         "frames_received": counts.get("received", 0),
         "frames_replaced": counts.get("replaced", 0),
+        "frames_expired": counts.get("expired", 0),
         "reconnects": reader.get("reconnects", 0),
     }
 

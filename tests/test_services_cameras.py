@@ -1,6 +1,8 @@
 """Camera frames with the real Redis: each camera's newest frame waits for the live worker,
 a newer one replaces it, bad frames and floods are refused, cameras are kept apart."""
 
+import time
+
 import pytest
 
 from faceapp.redis_client import redis_client
@@ -48,6 +50,20 @@ def test_it_queues_the_next_frame_once_the_waiting_one_was_taken(camera):
     cameras.camera_frame_receive(camera=camera, jpeg=FRAME_A)
     assert _waiting(frames.shard_of(camera.pk)) == {camera.pk: FRAME_A}
     assert cameras.camera_frame_receive(camera=camera, jpeg=FRAME_B) == "queued"
+
+
+def test_it_counts_a_frame_that_expired_unread_when_the_next_one_comes(camera, monkeypatch):
+    monkeypatch.setattr(frames, "FRAME_SECONDS", 1)  # no live worker takes it: gone in a second
+    cameras.camera_frame_receive(camera=camera, jpeg=FRAME_A)
+    client = redis_client()
+    while client.exists(f"faceapp:live:c:{camera.pk}:frame"):
+        time.sleep(0.1)
+
+    assert cameras.camera_frame_receive(camera=camera, jpeg=FRAME_B) == "queued"
+    assert frames.frame_counts(camera_id=camera.pk) == {"received": 2, "expired": 1}
+    assert _waiting(frames.shard_of(camera.pk)) == {camera.pk: FRAME_B}
+    assert cameras.camera_frame_receive(camera=camera, jpeg=FRAME_C) == "queued"  # B was taken: none lost
+    assert frames.frame_counts(camera_id=camera.pk)["expired"] == 1
 
 
 def test_it_refuses_a_frame_that_is_not_an_image(camera):

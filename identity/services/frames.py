@@ -4,7 +4,8 @@ live-worker process at a time, which holds the shard's lease.
 
 Keys (camera c, shard s = c mod FACEAPP_LIVE_SHARDS), under faceapp:live:
   c:{c}:frame     the waiting frame: 8-byte capture time, 8-byte reader session + JPEG, short-lived
-  c:{c}:counts    hash: received, replaced (dropped for a newer frame)
+  c:{c}:counts    hash: received, replaced (dropped for a newer frame), expired (never taken)
+  c:{c}:pending   set from a frame's put to its take, without expiry: the next put sees an expired one
   s:{s}:cameras   set of the shard's cameras that sent frames
   s:{s}:wake      a one-item list the shard's loop blocks on
   s:{s}:lease     the owning loop's token (expires unless renewed)
@@ -30,21 +31,29 @@ LEASE_SECONDS = 10  # a loop that stops renewing (killed worker) loses its shard
 STARTING_SECONDS = 30  # a queued live task not started by then may be queued again
 _HEADER = struct.Struct(">dQ")  # capture time, the reader's session (identity.live.sources.Frame.session)
 
-# KEYS: frame, counts, shard cameras, wake. ARGV: payload, frame ttl, camera id.
+# KEYS: frame, counts, shard cameras, wake, pending. ARGV: payload, frame ttl, camera id.
+# Returns the status and 1 when the frame before expired unread (no live worker took it).
 _PUT = """
 local old = redis.call('GET', KEYS[1])
+local expired = 0
+if not old and redis.call('EXISTS', KEYS[5]) == 1 then
+  expired = 1
+  redis.call('HINCRBY', KEYS[2], 'expired', 1)
+end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('SET', KEYS[5], '1')
 redis.call('HINCRBY', KEYS[2], 'received', 1)
 redis.call('SADD', KEYS[3], ARGV[3])
-if old then redis.call('HINCRBY', KEYS[2], 'replaced', 1) return 'replaced' end
+if old then redis.call('HINCRBY', KEYS[2], 'replaced', 1) return {'replaced', expired} end
 redis.call('LPUSH', KEYS[4], '1')
 redis.call('LTRIM', KEYS[4], 0, 0)
-return 'queued'
+return {'queued', expired}
 """
 
+# KEYS: frame, pending.
 _TAKE = """
 local frame = redis.call('GET', KEYS[1])
-if frame then redis.call('DEL', KEYS[1]) end
+redis.call('DEL', KEYS[1], KEYS[2])
 return frame
 """
 
@@ -82,10 +91,12 @@ def frame_put(*, camera_id: int, jpeg: bytes, captured_at: float | None = None, 
     shard = shard_of(camera_id)
     payload = _HEADER.pack(time.time() if captured_at is None else captured_at, session) + jpeg
     keys = (_camera_key(camera_id, "frame"), _camera_key(camera_id, "counts"), _shard_key(shard, "cameras"),
-            _shard_key(shard, "wake"))
-    status = redis_client().eval(_PUT, 4, *keys, payload, FRAME_SECONDS, camera_id)
+            _shard_key(shard, "wake"), _camera_key(camera_id, "pending"))
+    status, expired = redis_client().eval(_PUT, 5, *keys, payload, FRAME_SECONDS, camera_id)
     shard_ensure(shard=shard)
     status = redis_text(status)
+    if expired:
+        metrics.count("faceapp_frames_dropped_total", camera=camera_id, reason="expired")
     if status == "replaced":
         metrics.count("faceapp_frames_dropped_total", camera=camera_id, reason="replaced")
     return status
@@ -97,7 +108,7 @@ def frames_take(*, shard: int) -> list[tuple[int, float, bytes, int]]:
     taken = []
     for member in client.smembers(_shard_key(shard, "cameras")):
         camera_id = int(member)
-        payload = client.eval(_TAKE, 1, _camera_key(camera_id, "frame"))
+        payload = client.eval(_TAKE, 2, _camera_key(camera_id, "frame"), _camera_key(camera_id, "pending"))
         if payload:
             captured_at, session = _HEADER.unpack_from(payload)
             taken.append((camera_id, captured_at, payload[_HEADER.size:], session))
@@ -107,7 +118,7 @@ def frames_take(*, shard: int) -> list[tuple[int, float, bytes, int]]:
 def frames_discard() -> int:
     """Erasure: drop every frame still waiting (a second's worth of camera pictures at most)."""
     client = redis_client()
-    keys = list(client.scan_iter(match=_camera_key("*", "frame"), count=500))
+    keys = [key for what in ("frame", "pending") for key in client.scan_iter(match=_camera_key("*", what), count=500)]
     return client.delete(*keys) if keys else 0
 
 
@@ -115,7 +126,7 @@ def camera_forget(*, camera_id: int) -> None:
     """A deleted camera: its waiting frame, live picture, counts and published states go, and its shard
     stops looking for it."""
     client = redis_client()
-    client.delete(*(_camera_key(camera_id, what) for what in ("frame", "picture", "counts", "live", "reader")))
+    client.delete(*(_camera_key(camera_id, what) for what in ("frame", "pending", "picture", "counts", "live", "reader")))
     client.srem(_shard_key(shard_of(camera_id), "cameras"), camera_id)
     metrics.series_forget(camera=camera_id)  # /metrics stops reporting it
 
@@ -132,7 +143,7 @@ def frames_waiting(*, camera_ids: list[int]) -> int:
 
 
 def frame_counts(*, camera_id: int) -> dict[str, int]:
-    """Frames received from the camera and frames replaced by a newer one before processing."""
+    """Frames received from the camera, replaced by a newer one before processing, and expired unread."""
     counts = redis_client().hgetall(_camera_key(camera_id, "counts"))
     return {key.decode(): int(value) for key, value in counts.items()}
 
