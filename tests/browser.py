@@ -77,7 +77,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
 def daphne_server(log_dir: Path, **env: str) -> Iterator[tuple[int, subprocess.Popen]]:
     """Daphne with `manage.py runstack`'s command line on a free port of 127.0.0.1, on this
     process's test database, data folder and Redis (`env` added); yields (port, process)."""
-    from identity.management.commands.runstack import daphne_command
+    from identity.services.stack_roles import daphne_command
 
     port = free_port()
     environment = {**os.environ, "DATABASE_URL": subprocess_database_url(), "ALLOWED_HOSTS": "127.0.0.1,localhost",

@@ -20,7 +20,7 @@ from django.conf import settings
 from faceapp.asgi import application
 from faceapp.embedded_valkey import start_valkey
 from faceapp.redis_client import redis_client
-from identity.management.commands.runstack import daphne_command
+from identity.services.stack_roles import daphne_command
 from identity.services.realtime import DASHBOARD_GROUP
 from tests import celery_workers, faces_data
 from tests.event_loops import run_scenario

@@ -12,18 +12,23 @@ import ctypes
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from faceapp.embedded_valkey import start_valkey, valkey_answers
 from faceapp.private import make_private
-from identity.services.accounts import admin_account_ensure
+from identity.services.stack_roles import (
+    daphne_command,
+    database_ready,
+    listen_address,
+    live_worker_command,
+    manage_command,
+    worker_command,
+)
 
 PR_SET_PDEATHSIG = 1
 BACKOFF_FIRST_SECONDS = 1.0
@@ -36,19 +41,6 @@ TICK_SECONDS = 0.2
 def _die_with_parent():
     # If runstack itself is killed, the kernel stops its children too: nothing is left behind.
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def daphne_command(*, host: str, port: int) -> list[str]:
-    """How the stack starts Daphne (the tests start it the same way)."""
-    # A camera frame over the upload cap is answered "frame too large" by its consumer; only
-    # far larger messages are cut off here, before Daphne buffers them.
-    ws_limit = str(settings.FACEAPP_WS_MAX_MESSAGE_BYTES)
-    # Behind the TLS proxy, the client's address (login throttling counts per address) is the
-    # one the proxy forwards, as its X-Forwarded-Proto is already trusted for the scheme.
-    proxy = ["--proxy-headers"] if settings.FACEAPP_HTTPS else []
-    return [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), *proxy,
-            "--websocket-max-message-size", ws_limit, "--websocket-max-frame-size", ws_limit,
-            "faceapp.asgi:application"]  # fmt: skip
 
 
 @dataclass
@@ -96,8 +88,8 @@ class Command(BaseCommand):
     help = "Migrate, ensure an admin account, then run and supervise Valkey, the workers, the readers and Daphne."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=os.environ.get("FACEAPP_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("FACEAPP_PORT", "8000")))
+        parser.add_argument("--host", default=listen_address()["host"])
+        parser.add_argument("--port", type=int, default=listen_address()["port"])
         parser.add_argument("--concurrency", type=int, default=settings.CELERY_WORKER_CONCURRENCY)
         parser.add_argument("--no-worker", action="store_true", help="run no Celery worker here")
 
@@ -121,26 +113,15 @@ class Command(BaseCommand):
             if valkey_answers(settings.VALKEY_SOCKET):
                 raise CommandError(f"a Valkey already answers on {settings.VALKEY_SOCKET}: is faceapp running?")
             self._spawn_valkey()
-        call_command("migrate", interactive=False, verbosity=0)
-        password = admin_account_ensure(password=os.environ.get("FACEAPP_ADMIN_PASSWORD", ""))
-        if password:
-            shown = "(from FACEAPP_ADMIN_PASSWORD)" if os.environ.get("FACEAPP_ADMIN_PASSWORD") else password
-            self.stdout.write(self.style.WARNING(f"Created the admin account: user 'admin', password {shown}"))
-        python = sys.executable
+        database_ready(write=lambda line: self.stdout.write(self.style.WARNING(line)))
         if not options["no_worker"]:
-            beat_file = str(settings.DATA_DIR / "celerybeat-schedule")
-            self._spawn("worker", [python, "-m", "celery", "-A", "faceapp", "worker", "--beat",
-                                   "--schedule", beat_file, "--loglevel", "INFO", "--queues", "celery",
-                                   "--concurrency", str(options["concurrency"]),
-                                   "--hostname", "worker@%h"])  # fmt: skip
+            self._spawn("worker", worker_command(concurrency=options["concurrency"], beat=True))
             # Live cameras: one process per shard, each looping over its cameras' frames.
-            self._spawn("live worker", [python, "-m", "celery", "-A", "faceapp", "worker", "--loglevel", "INFO",
-                                        "--queues", "live", "--concurrency", str(settings.FACEAPP_LIVE_SHARDS),
-                                        "--hostname", "live@%h"])  # fmt: skip
-            self._spawn("camera readers", [python, str(settings.BASE_DIR / "manage.py"), "camreaders"])
+            self._spawn("live worker", live_worker_command())
+            self._spawn("camera readers", manage_command("camreaders"))
         if settings.FACEAPP_MQTT_URL:
             # Events to MQTT and Home Assistant; it waits out a broker that is away, never exits for it.
-            self._spawn("mqtt bridge", [python, str(settings.BASE_DIR / "manage.py"), "mqttbridge"])
+            self._spawn("mqtt bridge", manage_command("mqttbridge"))
         self._spawn("server", daphne_command(host=options["host"], port=options["port"]))
         self.stdout.write(self.style.SUCCESS(
             f"faceapp is running at http://{options['host']}:{options['port']}/ — Ctrl-C stops it."
