@@ -229,6 +229,7 @@ class Overlay:
     captured_at: float
     server_ms: float
     faces: int
+    still: bool = False  # nothing moved and no face was followed: no face detector ran (FACEAPP_MOTION_GATE)
 
 
 @dataclass
@@ -311,7 +312,8 @@ class Run:
                     camera = self.by_id.get(event["camera"]["id"])
                     if camera is not None:  # else another camera's (a running server has its own)
                         camera.overlays.append(Overlay(arrived, _epoch(event["captured_at"]),
-                                                       float(event["latency_ms"]), len(event["faces"])))  # fmt: skip
+                                                       float(event["latency_ms"]), len(event["faces"]),
+                                                       bool(event.get("still"))))  # fmt: skip
                 elif kind == "visit.update" and event["visit"]["camera"]["id"] in self.by_id:
                     self.visit_events.append((arrived, event))
         except WebSocketException as exc:
@@ -389,7 +391,7 @@ class Run:
     def load_report(self, seconds: float, load_start: float) -> dict:
         counts = {"sent": 0, "queued": 0, "replaced": 0, "rate_limited": 0, "rejected": 0, "unacked": 0}
         latency = {"sent_to_dashboard": [], "redis_to_dashboard": [], "redis_to_processed": []}
-        processed = lost = wrong_pairs = 0
+        processed = lost = wrong_pairs = still = 0
         faces_pass = frames_pass = faces_empty = frames_empty = 0
         per_camera, buckets = [], [0] * max(1, int(np.ceil(seconds / 10)))
         bucket_latency: list[list[float]] = [[] for _ in buckets]
@@ -408,6 +410,7 @@ class Run:
             lost += max(0, expected - len(mine))
             processed += len(mine)
             per_camera.append(len(mine))
+            still += sum(overlay.still for _, overlay in mine)
             for frame, overlay in mine:
                 latency["sent_to_dashboard"].append(overlay.arrived - frame.sent_at)
                 latency["redis_to_dashboard"].append(overlay.arrived - overlay.captured_at)
@@ -435,6 +438,7 @@ class Run:
         return {
             "cameras": len(self.cameras), "fps": self.args.fps, "seconds": seconds, **counts,
             "processed": processed, "lost": lost, "processed_per_second": round(processed / seconds, 2),
+            "still": still, "still_share": round(still / processed, 3) if processed else None,
             "processed_per_second_by_10s": [round(n / s, 1) for n, s in zip(buckets, bucket_seconds) if s > 0],
             "processed_per_camera": per_camera,
             "latency_p95_ms_by_10s": [latency_summary(v)["p95"] for v in bucket_latency],
@@ -494,7 +498,7 @@ def latency_summary(values: list[float]) -> dict:
 
 METRICS_PER_CAMERA = {"read": "faceapp_frames_read_total", "processed": "faceapp_frames_processed_total",
                       "recognitions": "faceapp_recognition_seconds_count", "overlays": "faceapp_overlay_latency_seconds_count",
-                      "visits_opened": "faceapp_visits_opened_total"}  # fmt: skip
+                      "visits_opened": "faceapp_visits_opened_total", "still": "faceapp_frames_still_total"}  # fmt: skip
 
 
 def metrics_report(client: WebClient, token: str, cameras: list[Camera], before: dict, after: dict) -> dict:
@@ -672,7 +676,8 @@ def print_report(summary: dict) -> None:
             ("  acked rate-limited", load["rate_limited"]),
             ("  rejected / never acked", load["rejected"] + load["unacked"]),
             ("frames processed (overlays on the dashboard)", load["processed"]),
-            ("  accepted, not replaced, never processed (lost)", load["lost"])]  # fmt: skip
+            ("  accepted, not replaced, never processed (lost)", load["lost"]),
+            ("  processed without the detector (nothing moved)", load["still"])]  # fmt: skip
     for label, value in rows:
         print(f"{label:56}{value:>10}")
     per_camera = load["processed_per_camera"]
@@ -723,6 +728,9 @@ def print_report(summary: dict) -> None:
         print(f"CPU during the load (cores, of {os.cpu_count()}): "
               + ", ".join(f"{'machine (all processes)' if k == 'machine' else k} {cpu[k]}" for k in order
                           if cpu[k] is not None))  # fmt: skip
+        if cpu.get("machine") is not None and load["processed"]:
+            print(f"CPU per frame processed (the machine's, all processes): "
+                  f"{cpu['machine'] * load['seconds'] * 1000 / load['processed']:.1f} ms")
     storage = summary.get("storage")
     if storage:
         live, old = storage["live"], storage["every_frame"]

@@ -54,6 +54,8 @@ METRICS: dict[str, Spec] = {
         "counter", "Camera frames dropped unprocessed: replaced by a newer one, expired unread, over the rate limit, not an "
         "image.",
         ("camera", "reason")),
+    "faceapp_frames_still_total": Spec(
+        "counter", "Camera frames the face detector was spared: nothing moved and no face was followed.", ("camera",)),
     "faceapp_recognition_seconds": Spec(
         "histogram", "Detecting, embedding and matching the faces of one live frame.", ("camera",), LATENCY_BUCKETS),
     "faceapp_overlay_latency_seconds": Spec(

@@ -326,6 +326,11 @@ FACEAPP_TRACK_MIN_FACE_PX = envfloat("FACEAPP_TRACK_MIN_FACE_PX", 32.0)
 FACEAPP_TRACK_MIN_BLUR = envfloat("FACEAPP_TRACK_MIN_BLUR", 15.0)
 FACEAPP_TRACK_REEMBED_FRAMES = envint("FACEAPP_TRACK_REEMBED_FRAMES", 8)
 FACEAPP_TRACK_TIMEOUT_SECONDS = envfloat("FACEAPP_TRACK_TIMEOUT_SECONDS", 3.0)
+# Live cameras skip the face detector on frames where nothing moved and no face is followed
+# (identity.live.motion); a camera can turn it off on its page.
+FACEAPP_MOTION_GATE = envbool("FACEAPP_MOTION_GATE", True)
+FACEAPP_MOTION_LEVEL = envfloat("FACEAPP_MOTION_LEVEL", 8.0)
+FACEAPP_MOTION_SHARE = envfloat("FACEAPP_MOTION_SHARE", 0.002)
 # Video-file cameras play files from this folder only.
 FACEAPP_VIDEO_DIR = Path(envstr("FACEAPP_VIDEO_DIR", str(DATA_DIR / "videos"))).resolve()
 # Stream cameras may only be in these networks (CIDRs, comma separated; empty: anywhere the server reaches).

@@ -157,9 +157,12 @@ class CameraForm(forms.ModelForm):
 
     class Meta:
         model = Camera
-        fields = ["name", "kind", "fps", "poll_seconds"]
+        fields = ["name", "kind", "fps", "poll_seconds", "motion_gate"]
         labels = {"fps": "Pictures a second to check for faces",
-                  "poll_seconds": "Snapshot cameras: seconds between two pictures"}
+                  "poll_seconds": "Snapshot cameras: seconds between two pictures",
+                  "motion_gate": "Look for faces only when something moves"}
+        help_texts = {"motion_gate": "Saves the computer's time on an empty doorway. Turn it off for a camera "
+                                     "whose picture always moves (a screen, trees, traffic): it would gain nothing."}
 
     def __init__(self, *args, video_dir=None, **kwargs):
         super().__init__(*args, **kwargs)

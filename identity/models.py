@@ -154,6 +154,8 @@ class Camera(models.Model):
     active = models.BooleanField(default=True)
     # Per-camera override of the global match threshold (set by calibration).
     threshold = models.FloatField(null=True, blank=True)
+    # Skip the face detector on frames where nothing moved and no face is followed (identity.live.motion).
+    motion_gate = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

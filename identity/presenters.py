@@ -221,9 +221,11 @@ def track_face(track: Track, view: FaceView) -> dict:
 
 
 def overlay_event(*, camera_id: int, camera_name: str, width: int, height: int, captured_at: float,
-                  processed_at: float, faces: list[tuple[Track, FaceView]], picture_id: int | None = None) -> dict:
+                  processed_at: float, faces: list[tuple[Track, FaceView]], picture_id: int | None = None,
+                  detected: bool = True) -> dict:
     """`camera.overlay`: the boxes of one processed frame (pushed, never stored); `picture`: this very
-    frame as the camera's live picture (identity.services.live_pictures), when one was kept."""
+    frame as the camera's live picture (identity.services.live_pictures), when one was kept;
+    `still`: nothing moved and no face was followed, so no face detector ran on it."""
     picture = None if picture_id is None else {
         "id": picture_id, "url": reverse("media-camera-picture", args=[camera_id, picture_id]),
     }
@@ -236,6 +238,7 @@ def overlay_event(*, camera_id: int, camera_name: str, width: int, height: int, 
         "latency_ms": round((processed_at - captured_at) * 1000.0, 1),
         "faces": [track_face(track, view) for track, view in faces],
         "picture": picture,
+        "still": not detected,
     }
 
 

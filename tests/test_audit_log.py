@@ -111,7 +111,7 @@ ACTIONS = {
 def _camera_form(camera=None, **data):
     """A checked camera form: a new webcam "Door", or `camera` edited (no "active": switched off)."""
     form_class = CameraEditForm if camera is not None else CameraForm
-    form = form_class({"name": "Door", "kind": "webcam", "fps": 5, "poll_seconds": 2, **data}, instance=camera,
+    form = form_class({"name": "Door", "kind": "webcam", "fps": 5, "poll_seconds": 2, "motion_gate": "on", **data}, instance=camera,
                       video_dir="")
     assert form.is_valid(), form.errors
     return form

@@ -79,7 +79,7 @@ def test_it_forgets_the_cameras_waiting_frame_and_states(door, django_capture_on
 
 
 def _edited(camera: Camera, actor, **data) -> None:
-    form = CameraEditForm({"name": camera.name, "kind": "webcam", "fps": 5, "poll_seconds": 2, **data},
+    form = CameraEditForm({"name": camera.name, "kind": "webcam", "fps": 5, "poll_seconds": 2, "motion_gate": "on", **data},
                           instance=camera, video_dir="")
     assert form.is_valid(), form.errors
     cameras.camera_save(form=form, actor=actor)

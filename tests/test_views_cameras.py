@@ -62,6 +62,20 @@ def test_it_creates_a_camera(client, operator_user):
 
 
 @pytest.mark.django_db
+def test_it_offers_the_motion_gate_ticked_and_turns_it_off_when_unticked(client, operator_user):
+    camera = Camera.objects.create(name="Screen")
+    client.force_login(operator_user)
+    page = client.get(reverse("camera-edit", args=[camera.pk])).content.decode()
+    assert 'name="motion_gate"' in page and "Look for faces only when something moves" in page
+
+    response = client.post(reverse("camera-edit", args=[camera.pk]),
+                           {"name": "Screen", "kind": "webcam", "fps": 5, "poll_seconds": 2, "active": "on"})
+    assert response.status_code == 302
+    camera.refresh_from_db()
+    assert camera.motion_gate is False and camera.active is True
+
+
+@pytest.mark.django_db
 def test_it_refuses_a_duplicate_name(client, operator_user):
     Camera.objects.create(name="Lobby")
     client.force_login(operator_user)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from identity.live.motion import MotionGate, MotionSettings
 from identity.live.recognizer import Recognizer
 from identity.live.tracking import StepResult, Track, Tracker, TrackSettings
 from identity.matching import PersonMatch, refine_matches
@@ -67,17 +68,26 @@ class AdaptiveSearch:
 
 
 class CameraPipeline:
-    def __init__(self, *, engine: FaceEngine, recognizer: Recognizer, settings: TrackSettings | None = None):
+    def __init__(self, *, engine: FaceEngine, recognizer: Recognizer, settings: TrackSettings | None = None,
+                 motion: MotionSettings | None = None):
         self.engine = engine
         self.recognizer = recognizer
         self.tracker = Tracker(settings)
+        self.motion = MotionGate(motion) if motion is not None else None  # None: every frame is detected
         self.adaptive = AdaptiveSearch(engine=engine, recognizer=recognizer) if engine.adaptive else None
         self._embed = self.adaptive.embed if self.adaptive else engine_embed(engine)
 
     def process(self, image: np.ndarray, *, now: float, name_threshold: float | None = None,
                 cut: bool = False) -> StepResult:
         """Detect, follow and decide the faces of one BGR frame seen at `now` (seconds); `cut`:
-        the source started again (a reconnect), so that no track goes on from before."""
+        the source started again (a reconnect), so that no track goes on from before. With a
+        motion gate, a frame where nothing moved while no face is in view only ends tracks: the
+        detector would see what it saw in the last frame it ran on."""
+        if self.motion is not None:
+            if not (self.motion.moved(image) or cut or self.tracker.following()):
+                return StepResult(views=[], decided=[], ended=self.idle(now=now, name_threshold=name_threshold),
+                                  detected=False)
+            self.motion.detected()
         detections = self.engine.detect(image, min_face_px=0)  # a frame's one pass: cameras keep their speed
         searcher = self.recognizer
         if self.adaptive is not None:

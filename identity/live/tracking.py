@@ -197,6 +197,7 @@ class StepResult:
     views: list[tuple[Track, FaceView]]  # every followed face of the frame
     decided: list[Track]  # tracks whose identity was set or changed on this frame
     ended: list[Track]  # tracks that ended (unseen too long), decided or not
+    detected: bool = True  # False: nothing moved and no face was in view, so no detector ran (identity.live.motion)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -267,6 +268,10 @@ class Tracker:
         if track.since_embedded + 1 >= self.settings.reembed_frames:
             return True
         return self._weight(detection, None) > self.settings.better_face * track.best.view.weight
+
+    def following(self) -> bool:
+        """A face was seen in the last frame detected: it is in view, perhaps standing still."""
+        return self._last_step is not None and any(t.last_seen == self._last_step for t in self.tracks)
 
     def picture_cut(self, image: np.ndarray) -> bool:
         """True when the frame is unlike the last one (cut_share): another scene, not a moment later."""

@@ -17,6 +17,7 @@ from django.db import IntegrityError
 
 from faceapp import metrics
 from identity.face_engine import get_face_engine
+from identity.live.motion import MotionGate, MotionSettings
 from identity.live.pipeline import CameraPipeline
 from identity.live.tracking import StepResult, TrackSettings
 from identity.models import Camera
@@ -44,6 +45,10 @@ def track_settings() -> TrackSettings:
         timeout_seconds=settings.FACEAPP_TRACK_TIMEOUT_SECONDS, confirm_frames=settings.FACEAPP_TRACK_CONFIRM_FRAMES,
         reembed_frames=settings.FACEAPP_TRACK_REEMBED_FRAMES,
     )
+
+
+def motion_settings() -> MotionSettings:
+    return MotionSettings(level=settings.FACEAPP_MOTION_LEVEL, share=settings.FACEAPP_MOTION_SHARE)
 
 
 @dataclass
@@ -88,6 +93,9 @@ def _live_camera(camera_id: int) -> LiveCamera | None:
         pipeline = CameraPipeline(engine=get_face_engine(), recognizer=recognizer_current(), settings=track_settings())
         state = _cameras[camera_id] = LiveCamera(camera=camera, threshold=0.0, pipeline=pipeline, config_at=now)
     state.camera, state.threshold, state.config_at = camera, threshold_for(camera), now
+    gated = settings.FACEAPP_MOTION_GATE and camera.motion_gate
+    if gated != (state.pipeline.motion is not None):  # new, or turned on or off on the camera's page
+        state.pipeline.motion = MotionGate(motion_settings()) if gated else None
     return state
 
 
@@ -181,8 +189,11 @@ def live_frame_process(*, camera_id: int, captured_at: float, jpeg: bytes, sessi
     _push(camera, overlay_event(
         camera_id=camera.pk, camera_name=camera.name, width=image.shape[1], height=image.shape[0],
         captured_at=captured_at, processed_at=processed_at, faces=result.views, picture_id=picture_id,
+        detected=result.detected,
     ))
     metrics.count("faceapp_frames_processed_total", camera=camera_id)
+    if not result.detected:
+        metrics.count("faceapp_frames_still_total", camera=camera_id)
     metrics.observe("faceapp_overlay_latency_seconds", processed_at - captured_at, camera=camera_id)
     _count(state, processed_at)
     return True

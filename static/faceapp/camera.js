@@ -4,8 +4,8 @@
    picture the server keeps while the page watches, with the boxes of that same frame. */
 (function () {
   "use strict";
-  const { connect, showStatus, drawBoxes, livePicture, watchPictures, showCameraStatus, showVisit, openWebcam,
-    frameSender } = window.faceapp;
+  const { connect, showStatus, drawBoxes, overlayNote, livePicture, watchPictures, showCameraStatus, showVisit,
+    openWebcam, frameSender } = window.faceapp;
   const root = document.getElementById("camera");
   const visits = root.querySelector("[data-visits]");
   const isStream = root.dataset.stream === "1";
@@ -51,7 +51,7 @@
         } else {
           drawBoxes(boxes, data.faces, data.width, data.height);
         }
-        if (note) note.textContent = data.faces.length + " face(s) · " + data.latency_ms + " ms behind";
+        if (note) note.textContent = overlayNote(data);
       } else if (data.type === "visit.update") {
         showVisit(visits, data);
       } else if (data.type === "camera.status") {

@@ -1,7 +1,7 @@
 /* Dashboard: rendered once by the server, then changed only by ws/dashboard/ events. */
 (function () {
   "use strict";
-  const { el, formatTime, similarityText, connect, showStatus, drawBoxes, livePicture, watchPictures,
+  const { el, formatTime, similarityText, connect, showStatus, drawBoxes, overlayNote, livePicture, watchPictures,
     showCameraStatus } = window.faceapp;
 
   const feed = document.getElementById("feed");
@@ -108,7 +108,7 @@
       }
       pictures.get(event.camera.id).overlay(event, faces);
     }
-    stage.querySelector("[data-overlay]").textContent = event.faces.length + " face(s) · " + event.latency_ms + " ms behind";
+    stage.querySelector("[data-overlay]").textContent = overlayNote(event);
   }
   function onCameraStatus(status) {
     const stage = cameraStage(status);

@@ -112,6 +112,12 @@
     }
   }
 
+  /* The line under a camera's picture for one camera.overlay event. */
+  function overlayNote(event) {
+    const seen = event.still ? "nothing moves, no face followed" : event.faces.length + " face(s)";
+    return seen + " · " + event.latency_ms + " ms behind";
+  }
+
   /* Absolutely positioned face boxes over an image, in percent of the image's pixels. */
   function drawBoxes(layer, faces, width, height) {
     layer.replaceChildren();
@@ -277,7 +283,7 @@
   }
 
   window.faceapp = { el, formatTime, formatDateTime, formatTimes, similarityText, connect, showStatus, drawBoxes,
-    livePicture, watchPictures, showCameraStatus, showVisit, openWebcam, frameSender };
+    overlayNote, livePicture, watchPictures, showCameraStatus, showVisit, openWebcam, frameSender };
   /* A server-rendered <div class="box-layer" data-faces="<json_script id>" data-width data-height>. */
   function drawStoredBoxes(root) {
     for (const layer of (root || document).querySelectorAll(".box-layer[data-faces]")) {
