@@ -126,6 +126,36 @@ def test_it_never_gives_two_faces_of_one_frame_the_same_id(aaron):
     assert decisions == ["known", "unknown"]  # one Aaron per frame: the closer face keeps the name
 
 
+def test_it_reports_a_face_too_small_to_name_instead_of_guessing(aaron):
+    assert get_face_engine().min_name_px > 20  # the face below is under the model's name size
+    snapshot = _recognise(faces_data.face_at_size_jpeg("lfw_person_a_2.jpg", 20))
+
+    log = MatchLog.objects.get(snapshot=snapshot)
+    assert (log.decision, log.person, log.provisional, log.best_person, log.assigned_id) == ("too_small", None, None,
+                                                                                             None, "")
+    assert log.similarity is None and log.quality["size_px"] < get_face_engine().min_name_px
+    assert not ProvisionalIdentity.objects.exists()  # nor made a stranger
+    [face] = snapshot_result(snapshot=snapshot)["faces"]
+    assert (face["too_small"], face["label"], face["person"]) == (True, "too small to name", None)
+
+
+def test_it_names_the_same_face_at_a_normal_size(aaron):
+    snapshot = _recognise(faces_data.face_at_size_jpeg("lfw_person_a_2.jpg", 64))
+
+    log = MatchLog.objects.get(snapshot=snapshot)
+    assert (log.decision, log.person) == ("known", aaron)
+    [face] = snapshot_result(snapshot=snapshot)["faces"]
+    assert face["too_small"] is False
+
+
+def test_it_names_a_small_face_when_the_name_size_is_set_lower(aaron, settings):
+    settings.FACEAPP_ENGINE = dataclasses.replace(settings.FACEAPP_ENGINE, min_name_px=16)
+
+    snapshot = _recognise(faces_data.face_at_size_jpeg("lfw_person_a_2.jpg", 20))
+
+    assert MatchLog.objects.get(snapshot=snapshot).person == aaron
+
+
 def test_it_recognises_a_snapshot_once_even_when_the_task_comes_twice(aaron, media_root):
     snapshot = _recognise(faces_data.photo("bbt_group.jpg"))
     files = faces_data.media_files(media_root)

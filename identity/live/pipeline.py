@@ -8,6 +8,8 @@ their mirrored crops in one model call). Tracks keep plain embeddings, as in pla
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from identity.live.recognizer import Recognizer
@@ -70,6 +72,9 @@ class CameraPipeline:
     def __init__(self, *, engine: FaceEngine, recognizer: Recognizer, settings: TrackSettings | None = None):
         self.engine = engine
         self.recognizer = recognizer
+        settings = settings or TrackSettings()
+        if settings.min_name_px is None:  # faces too small for this engine's embedding are never named
+            settings = replace(settings, min_name_px=engine.min_name_px)
         self.tracker = Tracker(settings)
         self.adaptive = AdaptiveSearch(engine=engine, recognizer=recognizer) if engine.adaptive else None
         self._embed = self.adaptive.embed if self.adaptive else engine_embed(engine)

@@ -9,7 +9,7 @@ own. A face back in its box after a missed frame, or whose pixels changed at onc
 to be checked. A picture cut (the frame unlike the last one, or the source restarted) ends
 every track.
 Every embedded frame votes, weighted by face size and detector score (blurred faces do not
-vote); a track is named after several agreeing frames or one very strong one, when its mean
+vote; faces too small to name are followed by their boxes alone, never embedded, and never vote); a track is named after several agreeing frames or one very strong one, when its mean
 face is also clearly that person's (identity.live.open_set), and called a stranger after
 several frames too far from everyone, or at its end when it was never named. Confirmed tracks are embedded again
 only every few frames or when a clearly better face appears, so the CPU goes to new faces.
@@ -31,7 +31,7 @@ from identity.matching import PersonMatch
 from identity.vision import Detection
 from identity.vision.align import crop_mask
 from identity.vision.embedder import l2_normalize
-from identity.vision.quality import FaceQuality, measure_quality
+from identity.vision.quality import FaceQuality, face_size, measure_quality
 
 # embed(image, detections) -> ((N, D) unit embeddings, N aligned crops), in one model call.
 Embed = Callable[[np.ndarray, list[Detection]], tuple[np.ndarray, list[np.ndarray]]]
@@ -42,7 +42,10 @@ NAMED_BY_TRACK, NAMED_BY_FACE = "track", "face"
 
 @dataclass(frozen=True)
 class TrackSettings:
-    min_face_px: float = 32.0  # smaller faces are not followed
+    min_face_px: float = 16.0  # smaller faces are not followed (the detector's own floor: distance.DETECTABLE_PX)
+    # Smaller faces are too small to name: followed, never embedded, never vote (None: no such
+    # limit; CameraPipeline sets its engine's, FaceEngine.min_name_px).
+    min_name_px: float | None = None
     min_blur: float = 15.0  # blurrier faces (Laplacian variance of the face) are followed but do not vote
     full_weight_px: float = 96.0  # a face this large (smaller side) votes with full weight
     iou_match: float = 0.3  # box overlap that continues a track
@@ -90,6 +93,7 @@ class FaceView:
     quality: FaceQuality | None = None
     match: PersonMatch | None = None
     names: int | None = None  # the person this face alone names (its own similarity), if any
+    too_small: bool = False  # under TrackSettings.min_name_px: never embedded, never votes
     thumb: np.ndarray | None = None  # its pixels, small (face_thumbnail)
 
 
@@ -236,11 +240,16 @@ class Tracker:
         self._picture: np.ndarray | None = None  # the last frame's picture_thumbnail
         self._last_step: float | None = None  # the last frame's time
 
+    def too_small(self, detection: Detection) -> bool:
+        """Too small to name (min_name_px): the face is followed but never embedded nor votes."""
+        limit = self.settings.min_name_px
+        return limit is not None and face_size(detection.box) < limit
+
     def _weight(self, detection: Detection, quality: FaceQuality | None) -> float:
-        if quality is not None and quality.blur < self.settings.min_blur:
+        """A face's vote: none when it is blurred or too small to name, else by size and score."""
+        if (quality is not None and quality.blur < self.settings.min_blur) or self.too_small(detection):
             return 0.0
-        size = float(min(detection.box[2] - detection.box[0], detection.box[3] - detection.box[1]))
-        return min(1.0, size / self.settings.full_weight_px) * float(np.clip(detection.score, 0.0, 1.0))
+        return min(1.0, face_size(detection.box) / self.settings.full_weight_px) * float(np.clip(detection.score, 0.0, 1.0))
 
     def _changed(self, track: Track, view: FaceView) -> bool:
         """The face's pixels are unlike its track's last face (face_change): perhaps someone else."""
@@ -275,19 +284,19 @@ class Tracker:
         s = self.settings
         cut = self.picture_cut(image) or cut
         cut_short = self.expire(now=float("inf"), recognizer=recognizer, name_threshold=name_threshold) if cut else []
-        faces = [d for d in detections if min(d.box[2] - d.box[0], d.box[3] - d.box[1]) >= s.min_face_px]
+        faces = [d for d in detections if face_size(d.box) >= s.min_face_px]
         live = [t for t in self.tracks if now - t.last_seen <= s.timeout_seconds]
         owner: dict[int, Track] = {}
         if faces and live:
             overlap = box_iou(np.stack([f.box for f in faces]), np.stack([t.box for t in live]))
             owner = {row: live[col] for row, col in greedy_pairs(overlap, s.iou_match)}
-        views = [FaceView(box=f.box, keypoints=f.keypoints, score=float(f.score), thumb=face_thumbnail(image, f.box))
-                 for f in faces]
+        views = [FaceView(box=f.box, keypoints=f.keypoints, score=float(f.score), thumb=face_thumbnail(image, f.box),
+                          too_small=self.too_small(f)) for f in faces]
         changed = {i for i, track in owner.items() if self._changed(track, views[i])}
         # One face changed at once: its neighbours may have traded places with it (two people
         # side by side swap boxes, one face's pixels changing less than face_change): all checked.
-        to_embed = [i for i, face in enumerate(faces)
-                    if i not in owner or changed or self._needs_embedding(owner[i], face, i in changed)]
+        to_embed = [i for i, face in enumerate(faces) if not views[i].too_small
+                    and (i not in owner or changed or self._needs_embedding(owner[i], face, i in changed))]
         if to_embed:
             embeddings, crops = embed(image, [faces[i] for i in to_embed])
             matches = recognizer.search(embeddings)

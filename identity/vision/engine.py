@@ -16,7 +16,7 @@ from .adaptive import ADAPTIVE, FLIP, near
 from .align import align_face, crop_mask
 from .config import EngineConfig
 from .detector import Detection, ScrfdDetector
-from .embedder import ArcFaceEmbedder, cosine_matrix, flip_mean
+from .embedder import ArcFaceEmbedder, cosine_matrix, flip_mean, min_name_px
 from .image import ImageSource, decode_image
 from .quality import comparison_limits, measure_quality
 from .registry import ModelSpec, create_session, resolve_model
@@ -89,6 +89,16 @@ class FaceEngine:
     def embedding_size(self) -> int:
         """The width of this engine's embeddings, from the model manifest (no session opened)."""
         return resolve_model(self.config.embedder, "embedder", self.config.models_dir).width
+
+    @property
+    def min_name_px(self) -> int:
+        """Faces smaller than this (smaller side of the box, image pixels) are too small to name:
+        the config's override, else the embedder's measured size."""
+        return self.config.min_name_px if self.config.min_name_px is not None else min_name_px(self.model_id)
+
+    def too_small(self, face: Face) -> bool:
+        """Whether the face is too small for its embedding to name anyone (min_name_px)."""
+        return face.quality.size_px < self.min_name_px
 
     def _embedder_name(self) -> str:
         name = self.config.embedder.removesuffix(".onnx")
