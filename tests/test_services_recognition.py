@@ -66,7 +66,7 @@ def test_it_recognises_an_enrolled_person_and_marks_them_present(aaron, media_ro
         }
         (face,) = event["faces"]
         assert set(face) == {
-            "log_id", "face_index", "box", "decision", "assigned_id", "label", "person", "provisional",
+            "log_id", "face_index", "box", "decision", "too_small", "assigned_id", "label", "person", "provisional",
             "similarity", "margin", "crop_url",
         }
         assert (face["label"], face["assigned_id"], face["person"]) == (
