@@ -15,7 +15,7 @@ wrong as they would be with no size limit (every found face decided): the size w
 begin is the model's name size (identity/vision/embedder.py MIN_NAME_PX).
 Time per photo is CPU time, one ONNX Runtime thread: detect, align, embed, search, decide.
 
-    .venv/bin/python bench/crowd.py                          # 1,000 enrolled, 6 widths x 8 photos x 30 faces
+    .venv/bin/python bench/crowd.py                          # 1,000 enrolled, 6 widths x 30 photos x 30 faces, ~6 min
     .venv/bin/python bench/crowd.py --people 100 --photos 1  # quick
     .venv/bin/python bench/crowd.py --tiles 16,24,32 --json crowd.json
 """
@@ -70,7 +70,7 @@ class Tally:
         return {"faces": self.faces, "recall": self.found / n, "right": self.right / n, "wrong": self.wrong / n,
                 "too_small": self.too_small / n, "guessed_right": self.guessed_right / n,
                 "guessed_wrong": self.guessed_wrong / n, "ms_per_photo": 1000 * self.cpu_s / max(self.photos, 1),
-                "median_size_px": float(np.median(self.sizes)) if self.sizes else None}
+                "size_px": [round(float(np.percentile(self.sizes, q)), 1) for q in (5, 50, 95)] if self.sizes else None}
 
 
 def setting_name(min_face_px: int) -> str:
@@ -127,24 +127,25 @@ def pct(x: float) -> str:
 
 def report(results: dict, widths: list[int], settings: list[int]) -> None:
     print(f"\n{'width':>5} {'detector':<20}{'recall %':>9}{'right %':>9}{'wrong %':>9}{'too small %':>12}"
-          f"{'guessed right/wrong %':>23}{'ms/photo':>10}{'size px':>9}")
+          f"{'guessed right/wrong %':>23}{'ms/photo':>10}{'size px 5/50/95':>16}")
     for width in widths:
         for setting in settings:
             r = results[width][setting].row()
-            size = f"{r['median_size_px']:.0f}" if r["median_size_px"] is not None else "-"
+            size = "-" if r["size_px"] is None else "{:.0f}..{:.0f}..{:.0f}".format(*r["size_px"])
             print(f"{width:>5} {setting_name(setting):<20}{pct(r['recall']):>9}{pct(r['right']):>9}{pct(r['wrong']):>9}"
                   f"{pct(r['too_small']):>12}{pct(r['guessed_right']) + ' / ' + pct(r['guessed_wrong']):>23}"
-                  f"{r['ms_per_photo']:>10.0f}{size:>9}")
+                  f"{r['ms_per_photo']:>10.0f}{size:>14}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lfw", default=str(DEFAULT_LFW), help="LFW folder (images/<Name>/<Name>_NNNN.jpg)")
     parser.add_argument("--people", type=int, default=1000, help="people enrolled (LFW people with 2+ photos)")
-    parser.add_argument("--photos", type=int, default=8, help="class photos per face width")
+    parser.add_argument("--photos", type=int, default=30, help="class photos per face width")
     parser.add_argument("--faces", type=int, default=30, help="faces per class photo")
     parser.add_argument("--widths", default=",".join(map(str, WIDTHS)), help="face widths, px")
-    parser.add_argument("--tiles", default="16,32", help="FACEAPP_MIN_FACE_PX values tried beside one pass")
+    parser.add_argument("--tiles", help="FACEAPP_MIN_FACE_PX values tried beside one pass (default: 16 and the "
+                        "engine's default, the name size)")
     parser.add_argument("--min-name-px", type=int, help="too small to name below this (default: the model's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
@@ -156,7 +157,9 @@ def main() -> None:
     if not images_dir.is_dir():
         parser.error(f"no LFW images at {images_dir}")
     widths = [int(w) for w in args.widths.split(",")]
-    settings = [0] + [int(t) for t in args.tiles.split(",") if t.strip()]
+    default = FaceEngine(EngineConfig.from_env()).min_face_px  # no model loaded
+    tiles = [int(t) for t in args.tiles.split(",") if t.strip()] if args.tiles else sorted({16, default} - {0})
+    settings = [0] + tiles
     engines = {m: FaceEngine(EngineConfig.from_env(intra_op_threads=args.threads, inter_op_threads=1,
                                                    min_face_px=m)).load() for m in settings}
     engine = engines[0]

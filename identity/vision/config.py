@@ -33,8 +33,9 @@ class EngineConfig:
     det_max_size: int = 640  # detector input long side cap
     det_min_size: int = 160  # detector input long side floor
     # Photos (not camera frames): the smallest face to find, in image pixels; a large photo gets
-    # more detector passes for it (identity.vision.distance). 0: the usual single pass.
-    min_face_px: int = 0
+    # more detector passes for it (identity.vision.distance). 0: the usual single pass; None: the
+    # name size (min_name_px), so that every face that can be named is found.
+    min_face_px: int | None = None
     # Faces smaller than this (smaller side, image pixels) are too small to name; None: the
     # embedder's own measured size (identity.vision.embedder.MIN_NAME_PX).
     min_name_px: int | None = None

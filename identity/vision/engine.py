@@ -96,6 +96,11 @@ class FaceEngine:
         the config's override, else the embedder's measured size."""
         return self.config.min_name_px if self.config.min_name_px is not None else min_name_px(self.model_id)
 
+    @property
+    def min_face_px(self) -> int:
+        """Photos: the smallest face to find (the config's, else the name size; 0: one detector pass)."""
+        return self.config.min_face_px if self.config.min_face_px is not None else self.min_name_px
+
     def too_small(self, face: Face) -> bool:
         """Whether the face is too small for its embedding to name anyone (min_name_px)."""
         return face.quality.size_px < self.min_name_px
@@ -114,12 +119,12 @@ class FaceEngine:
     def detect(self, image: ImageSource, *, score_threshold: float | None = None,
                min_face_px: int | None = None) -> list[Detection]:
         """Detected faces (box, keypoints, score), largest first, in original image coordinates;
-        faces down to `min_face_px` (None: the config's, for photos; 0: one pass, for frames)."""
+        faces down to `min_face_px` (None: the engine's, for photos; 0: one pass, for frames)."""
         bgr = self.load_image(image)
         threshold = self.config.det_score_threshold if score_threshold is None else score_threshold
         found = self.detector.detect(
             bgr, score_threshold=threshold, max_size=self.config.det_max_size, min_size=self.config.det_min_size,
-            min_face_px=self.config.min_face_px if min_face_px is None else min_face_px,
+            min_face_px=self.min_face_px if min_face_px is None else min_face_px,
         )
         return sorted(found, key=lambda d: d.area, reverse=True)
 
