@@ -15,7 +15,7 @@ wrong as they would be with no size limit (every found face decided): the size w
 begin is the model's name size (identity/vision/embedder.py MIN_NAME_PX).
 Time per photo is CPU time, one ONNX Runtime thread: detect, align, embed, search, decide.
 
-    .venv/bin/python bench/crowd.py                          # 1,000 enrolled, 6 widths x 30 photos x 30 faces, ~6 min
+    .venv/bin/python bench/crowd.py                          # 1,000 enrolled, 6 widths x 20 photos x 30 faces, ~5 min CPU
     .venv/bin/python bench/crowd.py --people 100 --photos 1  # quick
     .venv/bin/python bench/crowd.py --tiles 16,24,32 --json crowd.json
 """
@@ -141,7 +141,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lfw", default=str(DEFAULT_LFW), help="LFW folder (images/<Name>/<Name>_NNNN.jpg)")
     parser.add_argument("--people", type=int, default=1000, help="people enrolled (LFW people with 2+ photos)")
-    parser.add_argument("--photos", type=int, default=30, help="class photos per face width")
+    parser.add_argument("--photos", type=int, default=20, help="class photos per face width")
     parser.add_argument("--faces", type=int, default=30, help="faces per class photo")
     parser.add_argument("--widths", default=",".join(map(str, WIDTHS)), help="face widths, px")
     parser.add_argument("--tiles", help="FACEAPP_MIN_FACE_PX values tried beside one pass (default: 16 and the "
