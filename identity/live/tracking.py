@@ -9,7 +9,8 @@ own. A face back in its box after a missed frame, or whose pixels changed at onc
 to be checked. A picture cut (the frame unlike the last one, or the source restarted) ends
 every track.
 Every embedded frame votes, weighted by face size and detector score (blurred faces do not
-vote; faces too small to name are followed by their boxes alone, never embedded, and never vote); a track is named after several agreeing frames or one very strong one, when its mean
+vote; faces too small to name are followed by their boxes alone, never embedded, never voting);
+a track is named after several agreeing frames or one very strong one, when its mean
 face is also clearly that person's (identity.live.open_set), and called a stranger after
 several frames too far from everyone, or at its end when it was never named. Confirmed tracks are embedded again
 only every few frames or when a clearly better face appears, so the CPU goes to new faces.
@@ -249,7 +250,8 @@ class Tracker:
         """A face's vote: none when it is blurred or too small to name, else by size and score."""
         if (quality is not None and quality.blur < self.settings.min_blur) or self.too_small(detection):
             return 0.0
-        return min(1.0, face_size(detection.box) / self.settings.full_weight_px) * float(np.clip(detection.score, 0.0, 1.0))
+        size = face_size(detection.box)
+        return min(1.0, size / self.settings.full_weight_px) * float(np.clip(detection.score, 0.0, 1.0))
 
     def _changed(self, track: Track, view: FaceView) -> bool:
         """The face's pixels are unlike its track's last face (face_change): perhaps someone else."""
