@@ -44,7 +44,7 @@ from identify import DEFAULT_CACHE, DEFAULT_LFW, EmbeddingCache, embed_missing, 
 from lfw_faces import central_order, detect_with_fallback  # noqa: E402
 
 from identity.live.recognizer import DEFAULT_MARGIN, DEFAULT_NAME_THRESHOLD  # noqa: E402
-from identity.live.tracking import box_iou, greedy_pairs  # noqa: E402
+from identity.live.boxes import box_iou, greedy_pairs  # noqa: E402
 from identity.matching import Gallery, refine_face_matches  # noqa: E402
 from identity.vision import EngineConfig, FaceEngine  # noqa: E402
 
