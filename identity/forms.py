@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from identity.live.addresses import AddressError
 from identity.live.source_url import SourceUrlError
-from identity.models import Camera, Person
+from identity.models import Camera, MatchLog, Person
 from identity.roles import ADMIN, OPERATOR, VIEWER
 from identity.selectors import person_by_display_id
 from identity.services.camera_sources import camera_source_check, camera_source_set
@@ -282,8 +282,7 @@ class HistoryFilterForm(forms.Form):
     who = forms.CharField(required=False, max_length=100, label="Person or stranger",
                           widget=forms.TextInput(attrs={"type": "search", "placeholder": "name, code or U-…"}))
     camera = forms.ModelChoiceField(queryset=Camera.objects.all(), required=False, empty_label="Every camera")
-    decision = forms.ChoiceField(required=False, choices=[("", "Known and unknown"), ("known", "Known"),
-                                                          ("unknown", "Unknown")])
+    decision = forms.ChoiceField(required=False, choices=[("", "Every decision"), *MatchLog.DECISION_CHOICES])
     review = forms.ChoiceField(required=False, choices=[
         ("", "Reviewed or not"), ("unreviewed", "Not reviewed"), ("reviewed", "Reviewed"), ("confirmed", "Confirmed"),
         ("rejected", "Rejected"), ("reassigned", "Reassigned")])

@@ -240,8 +240,9 @@ class MatchLog(models.Model):
     face of an uploaded photo: a one-frame visit) and what the system decided about it.
     Its snapshot holds the best frame as evidence, its crop the best face."""
 
-    KNOWN, UNKNOWN = "known", "unknown"
-    DECISION_CHOICES = [(KNOWN, "Known"), (UNKNOWN, "Unknown")]
+    KNOWN, UNKNOWN, TOO_SMALL = "known", "unknown", "too_small"
+    # Too small: under the model's name size (FaceEngine.min_name_px), never guessed
+    DECISION_CHOICES = [(KNOWN, "Known"), (UNKNOWN, "Unknown"), (TOO_SMALL, "Too small to name")]
     UNREVIEWED, CONFIRMED, REJECTED, REASSIGNED = "unreviewed", "confirmed", "rejected", "reassigned"
     REVIEW_CHOICES = [
         (UNREVIEWED, "Unreviewed"),
@@ -303,9 +304,12 @@ class MatchLog(models.Model):
 
     @property
     def label(self) -> str:
-        """What the pages call this face: the person's name, else the stranger's label."""
+        """What the pages call this face: the person's name, else the stranger's label, else
+        "too small to name"."""
         if self.person is not None:
             return self.person.name
+        if self.decision == self.TOO_SMALL:
+            return "too small to name"
         return self.provisional.label if self.provisional is not None else self.assigned_id
 
     @property

@@ -15,7 +15,7 @@ from identity.matching import person_display_id
 from identity.models import FaceSample, MatchLog, Snapshot
 from identity.vision.quality import ENROLMENT_LIMITS, EnrolmentLimits
 
-PENDING, NAMED, STRANGER = "pending", "named", "stranger"
+PENDING, NAMED, STRANGER, TOO_SMALL = "pending", "named", "stranger", "too_small"
 
 
 def _iso(seconds: float | None) -> str | None:
@@ -107,6 +107,7 @@ def _snapshot_face(log: MatchLog) -> dict:
         "face_index": log.face_index,
         "box": log.box,
         "decision": log.decision,
+        "too_small": log.decision == MatchLog.TOO_SMALL,
         "assigned_id": log.assigned_id,
         "label": log.label,
         "person": _person(log.person),
@@ -201,7 +202,9 @@ def track_face(track: Track, view: FaceView) -> dict:
     """One box of an overlay: the track, its state and label as decided so far."""
     state = track.visit
     identity = track.identity
-    if identity is None:
+    if identity is None and view.too_small:
+        status, label, assigned_id = TOO_SMALL, "too small to name", None
+    elif identity is None:
         status, label, assigned_id = PENDING, "…", None
     else:
         status = NAMED if identity.known else STRANGER

@@ -218,7 +218,7 @@ def recognition_history(
         )
     if camera_id is not None:
         logs = logs.filter(snapshot__camera_id=camera_id)
-    if decision in (MatchLog.KNOWN, MatchLog.UNKNOWN):
+    if decision in dict(MatchLog.DECISION_CHOICES):
         logs = logs.filter(decision=decision)
     if review in HISTORY_REVIEWS:
         logs = logs.filter(review_status__in=HISTORY_REVIEWS[review])

@@ -49,6 +49,18 @@ def small_face_jpeg() -> bytes:
     return jpeg(canvas)
 
 
+LFW_FACE_PX = 100  # the face of lfw_person_a_2.jpg at its own size (the detector's box, smaller side)
+
+
+def face_at_size_jpeg(name: str, size: int) -> bytes:
+    """The fixture photo scaled so that its face is about `size` px, on a 400 px grey canvas."""
+    side = round(250 * size / LFW_FACE_PX)
+    canvas = np.full((400, 400, 3), 128, np.uint8)
+    start = (400 - side) // 2
+    canvas[start : start + side, start : start + side] = cv2.resize(bgr(name), (side, side), interpolation=cv2.INTER_AREA)
+    return jpeg(canvas)
+
+
 def blurred_face_jpeg() -> bytes:
     return jpeg(cv2.GaussianBlur(bgr("lfw_person_a_1.jpg"), (21, 21), 0))
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from identity.models import Camera, MatchLog, Snapshot
 from tests.api import api_client, fixture_upload
-from tests.faces_data import FIXTURES
+from tests.faces_data import FIXTURES, face_at_size_jpeg
 
 URL = "/api/recognize/"
 
@@ -44,6 +44,20 @@ def test_it_names_an_enrolled_person(aaron, operator_user):
     x1, y1, x2, y2 = face["box"]
     assert 0 <= x1 < x2 <= 250 and 0 <= y1 < y2 <= 250
     assert MatchLog.objects.get().person_id == aaron["id"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_says_a_face_is_too_small_to_name_instead_of_naming_it(aaron, operator_user):
+    small = SimpleUploadedFile("small.jpg", face_at_size_jpeg("lfw_person_a_2.jpg", 20), content_type="image/jpeg")
+
+    response = api_client(operator_user).post(URL, {"image": small})
+
+    assert response.status_code == 200, response.json()
+    [face] = response.json()["faces"]
+    assert (face["too_small"], face["decision"], face["person"], face["provisional"]) == (True, "too_small", None, None)
+    assert face["label"] == "too small to name" and face["similarity"] is None
+    again = api_client(operator_user).get(f"/api/snapshots/{response.json()['snapshot']['id']}/").json()
+    assert again["faces"][0]["too_small"] is True
 
 
 @pytest.mark.django_db(transaction=True)

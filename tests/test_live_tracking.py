@@ -1,6 +1,7 @@
 """The tracker on real photos with the real models (identity.live.tracking, no Django): a face
 that is clearly not its track's starts a track of its own, also before the track has voted; a
-picture cut or a restarted source ends every track; each face says who put a name on it."""
+picture cut or a restarted source ends every track; each face says who put a name on it; a face
+too small to name is followed but never named."""
 
 from __future__ import annotations
 
@@ -64,6 +65,27 @@ def not_a_cut(images: list[np.ndarray]) -> bool:
     s = TrackSettings()
     return all(picture_changed_share(picture_thumbnail(a), picture_thumbnail(b), level=s.cut_level) < s.cut_share
                for a, b in zip(images, images[1:]))
+
+
+def test_it_follows_a_face_too_small_to_name_but_never_names_it(door, engine):
+    pipeline = door()
+    shown = play(pipeline, scenes(AARON_AGAIN, range(8), side=50))  # a face of ~20 px
+    ended = pipeline.finish()
+
+    [track] = {track.track_id: track for views, _ in shown for track, _ in views}.values()
+    assert track.frames == 8 and ended == [track]
+    assert all(view.too_small and view.quality is None for views, _ in shown for _, view in views)
+    assert pipeline.tracker.settings.min_name_px == engine.min_name_px > 20
+    assert (track.embedded, track.voting, track.identity) == (0, 0, None)  # never embedded, never voted, no name
+
+
+def test_it_names_the_same_face_at_a_normal_size(door):
+    pipeline = door()
+    shown = play(pipeline, scenes(AARON_AGAIN, range(8)))  # a face of ~65 px
+
+    [track] = {track.track_id: track for views, _ in shown for track, _ in views}.values()
+    assert not any(view.too_small for views, _ in shown for _, view in views)
+    assert track.identity.person_id == 1
 
 
 def test_it_splits_a_named_track_when_another_face_takes_its_place(door):

@@ -1,6 +1,9 @@
 """Enrolment services on real photos: accept, reject with a reason, idempotency, the gallery,
 erasing a person."""
 
+import dataclasses
+
+import cv2
 import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
@@ -62,6 +65,18 @@ def test_it_rejects_a_photo_with_the_reason(make_photo, reason):
     assert sample.status == FaceSample.REJECTED
     assert sample.reason.startswith(reason)
     assert not sample.crop and sample.embedding is None
+
+
+def test_it_enrols_the_face_of_a_photo_whose_bystander_is_too_small_to_name(settings):
+    settings.FACEAPP_ENGINE = dataclasses.replace(settings.FACEAPP_ENGINE, min_face_px=16)  # the bystander is found
+    canvas = np.full((1080, 1920, 3), 110, np.uint8)
+    canvas[300:550, 800:1050] = faces_data.bgr("lfw_person_a_1.jpg")  # a face of ~96 px
+    canvas[100:150, 1500:1550] = cv2.resize(faces_data.bgr("lfw_person_b_1.jpg"), (50, 50), interpolation=cv2.INTER_AREA)
+
+    _, (sample,) = _enrol("Aaron Peirsol", faces_data.jpeg(canvas))
+
+    assert sample.status == FaceSample.ACCEPTED, sample.reason
+    assert sample.quality["size_px"] > 64
 
 
 def test_it_rejects_a_file_that_is_not_an_image_at_once_without_storing_it(media_root, django_capture_on_commit_callbacks):

@@ -86,6 +86,22 @@ def test_it_pushes_an_overlay_per_frame_and_the_visit_as_it_opens_and_ends(aaron
     assert named[-1]["faces"][0]["label"] == "Aaron Peirsol" and named[-1]["faces"][0]["state"] == "named"
 
 
+def test_it_shows_a_face_too_small_to_name_and_stores_no_visit_for_it(aaron, door, media_root):
+    group = f"camera-{door.pk}"
+
+    def work():
+        for index in range(6):  # Aaron's photo 50 px tall: a face of ~20 px
+            jpeg = live_data.scene_jpeg("lfw_person_a_2.jpg", x=150 + 2 * index, side=50)
+            assert live.live_frame_process(camera_id=door.pk, captured_at=1_000_000.0 + index * FRAME_SECONDS,
+                                           jpeg=jpeg)
+        _show(door, None, 20, 1_000_002.0)
+
+    events, _ = faces_data.events_during([group], work)
+    shown = [face for e in events[group] if e["type"] == "camera.overlay" for face in e["faces"]]
+    assert len(shown) == 6 and {(f["state"], f["label"]) for f in shown} == {("too_small", "too small to name")}
+    assert not MatchLog.objects.exists() and not ProvisionalIdentity.objects.exists()
+
+
 def test_it_ends_the_tracks_when_the_reader_starts_again(aaron, door, media_root):
     group = f"camera-{door.pk}"
 

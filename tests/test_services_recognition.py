@@ -4,6 +4,7 @@ crash recovery, bad images, the upload checks, attendance and the pushed result.
 import dataclasses
 import re
 
+import cv2
 import numpy as np
 import pytest
 
@@ -66,7 +67,7 @@ def test_it_recognises_an_enrolled_person_and_marks_them_present(aaron, media_ro
         }
         (face,) = event["faces"]
         assert set(face) == {
-            "log_id", "face_index", "box", "decision", "assigned_id", "label", "person", "provisional",
+            "log_id", "face_index", "box", "decision", "too_small", "assigned_id", "label", "person", "provisional",
             "similarity", "margin", "crop_url",
         }
         assert (face["label"], face["assigned_id"], face["person"]) == (
@@ -124,6 +125,75 @@ def test_it_never_gives_two_faces_of_one_frame_the_same_id(aaron):
         assert len(ids) == count and len(set(ids)) == count
     decisions = sorted(MatchLog.objects.filter(snapshot=twice_known).values_list("decision", flat=True))
     assert decisions == ["known", "unknown"]  # one Aaron per frame: the closer face keeps the name
+
+
+def test_it_reports_a_face_too_small_to_name_instead_of_guessing(aaron):
+    assert get_face_engine().min_name_px > 20  # the face below is under the model's name size
+    snapshot = _recognise(faces_data.face_at_size_jpeg("lfw_person_a_2.jpg", 20))
+
+    log = MatchLog.objects.get(snapshot=snapshot)
+    assert (log.decision, log.person, log.provisional, log.best_person, log.assigned_id) == ("too_small", None, None,
+                                                                                             None, "")
+    assert log.similarity is None and log.quality["size_px"] < get_face_engine().min_name_px
+    assert not ProvisionalIdentity.objects.exists()  # nor made a stranger
+    [face] = snapshot_result(snapshot=snapshot)["faces"]
+    assert (face["too_small"], face["label"], face["person"]) == (True, "too small to name", None)
+
+
+def test_it_names_the_same_face_at_a_normal_size(aaron):
+    snapshot = _recognise(faces_data.face_at_size_jpeg("lfw_person_a_2.jpg", 64))
+
+    log = MatchLog.objects.get(snapshot=snapshot)
+    assert (log.decision, log.person) == ("known", aaron)
+    [face] = snapshot_result(snapshot=snapshot)["faces"]
+    assert face["too_small"] is False
+
+
+def test_it_names_a_small_face_when_the_name_size_is_set_lower(aaron, settings):
+    settings.FACEAPP_ENGINE = dataclasses.replace(settings.FACEAPP_ENGINE, min_name_px=16)
+
+    snapshot = _recognise(faces_data.face_at_size_jpeg("lfw_person_a_2.jpg", 20))
+
+    assert MatchLog.objects.get(snapshot=snapshot).person == aaron
+
+
+def _class_photo(faces: list[tuple[bytes, int]]) -> bytes:
+    """A 1920x1080 photo with each (photo, face px) placed in one row, LFW faces about 100 px at full size."""
+    canvas = np.full((1080, 1920, 3), 110, np.uint8)
+    for k, (data, size) in enumerate(faces):
+        side = round(250 * size / faces_data.LFW_FACE_PX)
+        image = cv2.resize(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), (side, side),
+                           interpolation=cv2.INTER_AREA)
+        x, y = 100 + 300 * k, 400
+        canvas[y : y + side, x : x + side] = image
+    return faces_data.jpeg(canvas)
+
+
+def test_it_names_every_face_of_a_class_photo_large_enough_and_no_smaller_one(
+    aaron, settings, django_capture_on_commit_callbacks
+):
+    from identity.services import enrolment
+
+    settings.FACEAPP_ENGINE = dataclasses.replace(settings.FACEAPP_ENGINE, min_face_px=16)  # the 20 px face found too
+    e2e = faces_data.FIXTURES / "e2e"
+    people = {"AP": aaron}
+    for name in ("Colin_Powell", "Tony_Blair", "Donald_Rumsfeld", "Gerhard_Schroeder"):
+        with django_capture_on_commit_callbacks(execute=True):
+            person, (sample,) = enrolment.person_enroll(
+                name=name, consent=True, photos=[("1.jpg", (e2e / f"{name}_0001.jpg").read_bytes())])
+        assert enrolment.sample_process(sample_id=sample.pk).status == "accepted"
+        people[name] = person
+    shown = [(faces_data.photo("lfw_person_a_2.jpg"), 32)] + [
+        ((e2e / f"{name}_0002.jpg").read_bytes(), size)
+        for name, size in (("Colin_Powell", 36), ("Tony_Blair", 48), ("Donald_Rumsfeld", 64), ("Gerhard_Schroeder", 20))
+    ]
+
+    snapshot = _recognise(_class_photo(shown))
+
+    logs = sorted(MatchLog.objects.filter(snapshot=snapshot).select_related("person"), key=lambda log: log.box[0])
+    assert [log.person for log in logs] == [aaron, people["Colin_Powell"], people["Tony_Blair"],
+                                            people["Donald_Rumsfeld"], None]
+    assert [log.decision for log in logs] == ["known"] * 4 + ["too_small"]
 
 
 def test_it_recognises_a_snapshot_once_even_when_the_task_comes_twice(aaron, media_root):

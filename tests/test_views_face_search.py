@@ -1,5 +1,6 @@
 """Search past faces by photo: a probe photo of someone a camera saw earlier finds their logged
-faces first (real photos, a real worker); faces purged by retention are gone from the search."""
+faces first (real photos, a real worker); faces purged by retention are gone from the search; a face
+too small to name is not searched."""
 
 import datetime as dt
 
@@ -54,6 +55,18 @@ def test_it_forgets_faces_purged_by_retention(client, operator_user, seen_at_the
 
     (face,) = response.context["faces"]
     assert face["matches"] == [] and "No face logged yet." in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_says_a_face_too_small_to_name_is_not_searched(client, operator_user, seen_at_the_door, celery_worker):
+    client.force_login(operator_user)
+    small = SimpleUploadedFile("small.jpg", faces_data.face_at_size_jpeg("lfw_person_a_2.jpg", 20))
+
+    response = client.post(reverse("face-search"), {"photo": small})
+
+    (face,) = response.context["faces"]
+    assert face["too_small"] and face["matches"] == []
+    assert "This face is too small to name or search" in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -1,6 +1,6 @@
 """Faces at a distance (identity.vision.distance): a class photo's 20 px faces, lost in the
-detector's usual 640 px input, are found with FACEAPP_MIN_FACE_PX's passes, each face once; a
-doorway frame keeps its single pass. Real models on committed LFW photos."""
+detector's usual 640 px input, are found with FACEAPP_MIN_FACE_PX's passes, each face once; by
+default every face large enough to name is found; a doorway frame keeps its single pass. Real models on committed LFW photos."""
 
 from pathlib import Path
 
@@ -45,6 +45,14 @@ def test_it_finds_every_20_px_face_of_a_class_photo_that_the_usual_pass_misses(e
 
     assert engine.detect(photo, min_face_px=0) == []
     assert _found_once(engine.detect(photo, min_face_px=20), centres) == [1] * 16
+
+
+def test_it_finds_by_default_every_face_large_enough_to_name(engine):
+    photo, centres = class_photo(32)  # over the name size, lost by one 640 px pass
+
+    assert engine.min_face_px == engine.min_name_px < 32  # unset: the name size
+    assert _found_once(engine.detect(photo, min_face_px=0), centres).count(1) < 16
+    assert _found_once(engine.detect(photo), centres) == [1] * 16
 
 
 def test_it_finds_larger_faces_once_across_the_tiles(engine):

@@ -117,7 +117,7 @@ def _row_id(help_text: str) -> serializers.IntegerField:
 
 class LogFilterSerializer(serializers.Serializer):
     person = _row_id("Only faces matched to this person id.")
-    decision = serializers.ChoiceField(choices=[MatchLog.KNOWN, MatchLog.UNKNOWN], required=False)
+    decision = serializers.ChoiceField(choices=[choice for choice, _ in MatchLog.DECISION_CHOICES], required=False)
     camera = _row_id("Only faces seen by this camera id.")
     since = serializers.DateTimeField(required=False, help_text="Only faces logged at or after this ISO 8601 time.")
 
@@ -252,8 +252,10 @@ class RecognizedFaceSerializer(serializers.Serializer):
     log_id = serializers.IntegerField()
     face_index = serializers.IntegerField()
     box = serializers.ListField(child=serializers.FloatField(), min_length=4, max_length=4)
-    decision = serializers.ChoiceField(choices=[MatchLog.KNOWN, MatchLog.UNKNOWN])
-    assigned_id = serializers.CharField()
+    decision = serializers.ChoiceField(choices=[choice for choice, _ in MatchLog.DECISION_CHOICES])
+    too_small = serializers.BooleanField(
+        help_text="The face is under the model's name size (FACEAPP_MIN_NAME_PX): reported, never named.")
+    assigned_id = serializers.CharField(allow_blank=True)
     label = serializers.CharField()
     person = PersonBriefSerializer(allow_null=True)
     provisional = serializers.CharField(allow_null=True, help_text='A stranger\'s provisional ID, e.g. "U-0001".')

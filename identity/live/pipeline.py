@@ -8,6 +8,8 @@ their mirrored crops in one model call). Tracks keep plain embeddings, as in pla
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from identity.live.motion import MotionGate, MotionSettings
@@ -72,6 +74,9 @@ class CameraPipeline:
                  motion: MotionSettings | None = None):
         self.engine = engine
         self.recognizer = recognizer
+        settings = settings or TrackSettings()
+        if settings.min_name_px is None:  # faces too small for this engine's embedding are never named
+            settings = replace(settings, min_name_px=engine.min_name_px)
         self.tracker = Tracker(settings)
         self.motion = MotionGate(motion) if motion is not None else None  # None: every frame is detected
         self.adaptive = AdaptiveSearch(engine=engine, recognizer=recognizer) if engine.adaptive else None

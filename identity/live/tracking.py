@@ -9,7 +9,8 @@ own. A face back in its box after a missed frame, or whose pixels changed at onc
 to be checked. A picture cut (the frame unlike the last one, or the source restarted) ends
 every track.
 Every embedded frame votes, weighted by face size and detector score (blurred faces do not
-vote); a track is named after several agreeing frames or one very strong one, when its mean
+vote; faces too small to name are followed by their boxes alone, never embedded, never voting);
+a track is named after several agreeing frames or one very strong one, when its mean
 face is also clearly that person's (identity.live.open_set), and called a stranger after
 several frames too far from everyone, or at its end when it was never named. Confirmed tracks are embedded again
 only every few frames or when a clearly better face appears, so the CPU goes to new faces.
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from identity.live.boxes import box_iou, greedy_pairs
 from identity.live.open_set import OpenSet, track_names
 from identity.live.pictures import face_thumbnail, picture_change, picture_changed_share, picture_thumbnail
 from identity.live.recognizer import Recognizer
@@ -31,7 +33,7 @@ from identity.matching import PersonMatch
 from identity.vision import Detection
 from identity.vision.align import crop_mask
 from identity.vision.embedder import l2_normalize
-from identity.vision.quality import FaceQuality, measure_quality
+from identity.vision.quality import FaceQuality, face_size, measure_quality
 
 # embed(image, detections) -> ((N, D) unit embeddings, N aligned crops), in one model call.
 Embed = Callable[[np.ndarray, list[Detection]], tuple[np.ndarray, list[np.ndarray]]]
@@ -42,7 +44,10 @@ NAMED_BY_TRACK, NAMED_BY_FACE = "track", "face"
 
 @dataclass(frozen=True)
 class TrackSettings:
-    min_face_px: float = 32.0  # smaller faces are not followed
+    min_face_px: float = 16.0  # smaller faces are not followed (the detector's own floor: distance.DETECTABLE_PX)
+    # Smaller faces are too small to name: followed, never embedded, never vote (None: no such
+    # limit; CameraPipeline sets its engine's, FaceEngine.min_name_px).
+    min_name_px: float | None = None
     min_blur: float = 15.0  # blurrier faces (Laplacian variance of the face) are followed but do not vote
     full_weight_px: float = 96.0  # a face this large (smaller side) votes with full weight
     iou_match: float = 0.3  # box overlap that continues a track
@@ -90,6 +95,7 @@ class FaceView:
     quality: FaceQuality | None = None
     match: PersonMatch | None = None
     names: int | None = None  # the person this face alone names (its own similarity), if any
+    too_small: bool = False  # under TrackSettings.min_name_px: never embedded, never votes
     thumb: np.ndarray | None = None  # its pixels, small (face_thumbnail)
 
 
@@ -200,33 +206,6 @@ class StepResult:
     detected: bool = True  # False: nothing moved and no face was in view, so no detector ran (identity.live.motion)
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) intersection over union of x1, y1, x2, y2 boxes."""
-    a, b = np.asarray(a, np.float32).reshape(-1, 4), np.asarray(b, np.float32).reshape(-1, 4)
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = lambda boxes: (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])  # noqa: E731
-    union = area(a)[:, None] + area(b)[None, :] - inter
-    return inter / np.maximum(union, 1e-6)
-
-
-def greedy_pairs(scores: np.ndarray, minimum: float) -> list[tuple[int, int]]:
-    """Highest-scoring (row, column) pairs first, each row and column used once."""
-    pairs, rows, cols = [], set(), set()
-    for flat in np.argsort(-scores, axis=None):
-        row, col = (int(v) for v in np.unravel_index(flat, scores.shape))
-        if scores[row, col] < minimum:
-            break
-        if row not in rows and col not in cols:
-            rows.add(row)
-            cols.add(col)
-            pairs.append((row, col))
-    return pairs
-
-
 class Tracker:
     """The tracks of one camera. Not thread-safe: one camera's frames come one at a time."""
 
@@ -237,10 +216,16 @@ class Tracker:
         self._picture: np.ndarray | None = None  # the last frame's picture_thumbnail
         self._last_step: float | None = None  # the last frame's time
 
+    def too_small(self, detection: Detection) -> bool:
+        """Too small to name (min_name_px): the face is followed but never embedded nor votes."""
+        limit = self.settings.min_name_px
+        return limit is not None and face_size(detection.box) < limit
+
     def _weight(self, detection: Detection, quality: FaceQuality | None) -> float:
-        if quality is not None and quality.blur < self.settings.min_blur:
+        """A face's vote: none when it is blurred or too small to name, else by size and score."""
+        if (quality is not None and quality.blur < self.settings.min_blur) or self.too_small(detection):
             return 0.0
-        size = float(min(detection.box[2] - detection.box[0], detection.box[3] - detection.box[1]))
+        size = face_size(detection.box)
         return min(1.0, size / self.settings.full_weight_px) * float(np.clip(detection.score, 0.0, 1.0))
 
     def _changed(self, track: Track, view: FaceView) -> bool:
@@ -291,20 +276,20 @@ class Tracker:
         s = self.settings
         cut = self.picture_cut(image) or cut
         cut_short = self.expire(now=float("inf"), recognizer=recognizer, name_threshold=name_threshold) if cut else []
-        faces = [d for d in detections if min(d.box[2] - d.box[0], d.box[3] - d.box[1]) >= s.min_face_px]
+        faces = [d for d in detections if face_size(d.box) >= s.min_face_px]
         live = [t for t in self.tracks if now - t.last_seen <= s.timeout_seconds]
         owner: dict[int, Track] = {}
         if faces and live:
             overlap = box_iou(np.stack([f.box for f in faces]), np.stack([t.box for t in live]))
             owner = {row: live[col] for row, col in greedy_pairs(overlap, s.iou_match)}
-        views = [FaceView(box=f.box, keypoints=f.keypoints, score=float(f.score), thumb=face_thumbnail(image, f.box))
-                 for f in faces]
+        views = [FaceView(box=f.box, keypoints=f.keypoints, score=float(f.score), thumb=face_thumbnail(image, f.box),
+                          too_small=self.too_small(f)) for f in faces]
         changed = {i for i, track in owner.items() if self._changed(track, views[i])}
         rivals = {i: rival for i, track in owner.items() if (rival := self._rival(track, views[i], live))}
         # One face changed at once: its neighbours may have traded places with it (two people
         # side by side swap boxes, one face's pixels changing less than face_change): all checked.
-        to_embed = [i for i, face in enumerate(faces)
-                    if i not in owner or changed or rivals or self._needs_embedding(owner[i], face, i in changed)]
+        to_embed = [i for i, face in enumerate(faces) if not views[i].too_small and (
+            i not in owner or changed or rivals or self._needs_embedding(owner[i], face, i in changed))]
         if to_embed:
             embeddings, crops = embed(image, [faces[i] for i in to_embed])
             matches = recognizer.search(embeddings)

@@ -160,7 +160,8 @@ def sample_process(*, sample_id: int) -> FaceSample:
     engine = get_face_engine()
     faces, problem = [], None
     try:
-        faces = engine.analyze(file_bytes(sample.photo), with_flip=True)  # samples keep both embeddings
+        found = engine.analyze(file_bytes(sample.photo), with_flip=True)  # samples keep both embeddings
+        faces = [face for face in found if not engine.too_small(face)] or found  # no bystander too small to name
         problem = _face_problem(faces)
     except (ImageError, FileNotFoundError) as exc:
         problem = failure_words(exc)

@@ -25,7 +25,8 @@ def face_search_submit(*, user_id: int, photo: bytes) -> str:
 
 
 def face_search_wait(*, job: str, timeout: float) -> dict | None:
-    """{"faces": [{"crop", "matches": [[log id, similarity], ...]}]}, {"error"}, {"field_errors"} or None."""
+    """{"faces": [{"crop", "too_small", "matches": [[log id, similarity], ...]}]}, {"error"}, {"field_errors"} or
+    None."""
     return job_wait(kind=KIND, job=job, timeout=timeout)
 
 
@@ -41,9 +42,10 @@ def face_search_run(*, job: str) -> None:
         return job_answer(kind=KIND, job=job, answer={"field_errors": {"photo": str(error)}})
     if not faces:
         return job_answer(kind=KIND, job=job, answer={"error": "no face found in the photo"})
-    answer = {"faces": [
-        {"crop": jpeg_data_url(encode_jpeg(face.crop)),
-         "matches": logged_faces_like(embedding=face.embedding, model_id=engine.model_id)}
+    answer = {"faces": [  # a face too small to name is not searched: its nearest faces would be guesses
+        {"crop": jpeg_data_url(encode_jpeg(face.crop)), "too_small": engine.too_small(face),
+         "matches": [] if engine.too_small(face) else logged_faces_like(embedding=face.embedding,
+                                                                         model_id=engine.model_id)}
         for face in faces
     ]}
     job_answer(kind=KIND, job=job, answer=answer)

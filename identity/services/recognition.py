@@ -138,6 +138,22 @@ def _assign(recognizer: Recognizer, engine: FaceEngine, faces: list[Face], embed
     return assignments, people
 
 
+def _decision_fields(assignment: Assignment | None, people: dict, strangers: dict) -> dict:
+    """A face's MatchLog decision: named, a stranger, or (no assignment) too small to name."""
+    if assignment is None:
+        return {"decision": MatchLog.TOO_SMALL, "assigned_id": ""}
+    match = assignment.match
+    person = people.get(assignment.person_id) if assignment.known else None
+    found = match.person_id is not None
+    return {
+        "person": person, "best_person_id": match.person_id, "similarity": match.similarity if found else None,
+        "margin": match.margin if found else None,
+        "provisional": strangers.get(assignment.stranger_label) if person is None else None,
+        "assigned_id": person.display_id if person else assignment.stranger_label,
+        "decision": MatchLog.KNOWN if person else MatchLog.UNKNOWN,
+    }
+
+
 def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
     """The worker's job: detect all faces, embed in one batch, decide each with the process's
     recognizer (identity.services.recognizer), store MatchLog rows + crops (each face a
@@ -167,15 +183,19 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
     except Exception as exc:  # the engine itself failed: say so on the snapshot, once
         logger.exception("recognition of snapshot %s failed", snapshot_id)
         return snapshot_fail(snapshot_id=snapshot_id, error=f"recognition failed: {failure_words(exc)}")
-    embeddings = np.stack([face.embedding for face in faces]) if faces else np.zeros((0, 512), np.float32)
     crops = [encode_jpeg(face.crop) for face in faces]
     camera = snapshot.camera
     threshold = threshold_for(camera)  # the camera's own, else the calibrated global, else the 1:N default
     recognizer = recognizer_current()
+    # Faces under the model's name size are reported too small, never guessed nor made strangers.
+    nameable = [face for face in faces if not engine.too_small(face)]
+    embeddings = np.stack([face.embedding for face in nameable]) if nameable else np.zeros((0, 512), np.float32)
     # Outside the transaction: a new stranger's row commits at once, so its label stays valid
     # in this process's memory even if the snapshot's writes roll back.
-    assignments, people = _assign(recognizer, engine, faces, embeddings, threshold)
-    labels = {a.stranger_label for a in assignments if a.stranger_label}
+    decided, people = _assign(recognizer, engine, nameable, embeddings, threshold)
+    in_order = iter(decided)
+    assignments = [None if engine.too_small(face) else next(in_order) for face in faces]
+    labels = {a.stranger_label for a in decided if a.stranger_label}
     saved: list[str] = []
     logs: list[MatchLog] = []
     try:
@@ -189,19 +209,12 @@ def snapshot_recognize(*, snapshot_id: int) -> Snapshot:
             strangers = ProvisionalIdentity.objects.in_bulk(labels, field_name="label") if labels else {}
             for label in strangers:
                 stranger_seen(recognizer=recognizer, label=label, seen_at=seen_at)
-            for face, crop, assignment in zip(faces, crops, assignments):
-                match = assignment.match
-                person = people.get(assignment.person_id) if assignment.known else None
-                stranger = strangers.get(assignment.stranger_label) if person is None else None
+            for face_index, (face, crop, assignment) in enumerate(zip(faces, crops, assignments)):
                 log = MatchLog(
-                    snapshot=snapshot, face_index=assignment.face_index,
+                    snapshot=snapshot, face_index=face_index,
                     box=[round(float(v), 1) for v in face.box], embedding=embedding_to_bytes(face.embedding),
-                    model_id=face.model_id, quality=face.quality.as_dict(), person=person,
-                    best_person_id=match.person_id,
-                    similarity=match.similarity if match.person_id is not None else None,
-                    margin=match.margin if match.person_id is not None else None, threshold=threshold,
-                    provisional=stranger, assigned_id=person.display_id if person else assignment.stranger_label,
-                    decision=MatchLog.KNOWN if person else MatchLog.UNKNOWN, created_at=seen_at,
+                    model_id=face.model_id, quality=face.quality.as_dict(), threshold=threshold, created_at=seen_at,
+                    **_decision_fields(assignment, people, strangers),
                 )
                 log.crop.save("crop.jpg", ContentFile(crop), save=False)
                 saved.append(log.crop.name)

@@ -23,7 +23,7 @@ def _with_logs(faces: list[dict], *, threshold: float) -> list[dict]:
     shown = []
     for face in faces:
         matches = [(logs[log_id], similarity) for log_id, similarity in face["matches"] if log_id in logs]
-        shown.append({"crop": face["crop"], "matches": matches,
+        shown.append({"crop": face["crop"], "too_small": face["too_small"], "matches": matches,
                       "likely": [m for m in matches if m[1] >= threshold],
                       "others": [m for m in matches if m[1] < threshold]})
     return shown

@@ -33,8 +33,12 @@ class EngineConfig:
     det_max_size: int = 640  # detector input long side cap
     det_min_size: int = 160  # detector input long side floor
     # Photos (not camera frames): the smallest face to find, in image pixels; a large photo gets
-    # more detector passes for it (identity.vision.distance). 0: the usual single pass.
-    min_face_px: int = 0
+    # more detector passes for it (identity.vision.distance). 0: the usual single pass; None: the
+    # name size (min_name_px), so that every face that can be named is found.
+    min_face_px: int | None = None
+    # Faces smaller than this (smaller side, image pixels) are too small to name; None: the
+    # embedder's own measured size (identity.vision.embedder.MIN_NAME_PX).
+    min_name_px: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "flip", flip_mode(self.flip))  # one spelling per mode: equal configs hash alike
@@ -47,7 +51,7 @@ class EngineConfig:
     ) -> "EngineConfig":
         """``defaults`` (else the fields' own) overridden by FACEAPP_DETECTOR, FACEAPP_EMBEDDER,
         FACEAPP_THRESHOLD, FACEAPP_FLIP, FACEAPP_FLIP_BAND, FACEAPP_ORT_THREADS, FACEAPP_MAX_PIXELS, FACEAPP_MIN_FACE_PX,
-        FACEAPP_MODELS_DIR, then by ``overrides``."""
+        FACEAPP_MIN_NAME_PX, FACEAPP_MODELS_DIR, then by ``overrides``."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = dict(defaults or {})
         readers = {
@@ -60,6 +64,7 @@ class EngineConfig:
             "FACEAPP_ORT_THREADS": ("intra_op_threads", int),
             "FACEAPP_MAX_PIXELS": ("max_pixels", int),
             "FACEAPP_MIN_FACE_PX": ("min_face_px", int),
+            "FACEAPP_MIN_NAME_PX": ("min_name_px", int),
         }
         for name, (attr, convert) in readers.items():
             raw = env.get(name)

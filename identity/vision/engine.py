@@ -16,7 +16,7 @@ from .adaptive import ADAPTIVE, FLIP, near
 from .align import align_face, crop_mask
 from .config import EngineConfig
 from .detector import Detection, ScrfdDetector
-from .embedder import ArcFaceEmbedder, cosine_matrix, flip_mean
+from .embedder import ArcFaceEmbedder, cosine_matrix, flip_mean, min_name_px
 from .image import ImageSource, decode_image
 from .quality import comparison_limits, measure_quality
 from .registry import ModelSpec, create_session, resolve_model
@@ -90,6 +90,21 @@ class FaceEngine:
         """The width of this engine's embeddings, from the model manifest (no session opened)."""
         return resolve_model(self.config.embedder, "embedder", self.config.models_dir).width
 
+    @property
+    def min_name_px(self) -> int:
+        """Faces smaller than this (smaller side of the box, image pixels) are too small to name:
+        the config's override, else the embedder's measured size."""
+        return self.config.min_name_px if self.config.min_name_px is not None else min_name_px(self.model_id)
+
+    @property
+    def min_face_px(self) -> int:
+        """Photos: the smallest face to find (the config's, else the name size; 0: one detector pass)."""
+        return self.config.min_face_px if self.config.min_face_px is not None else self.min_name_px
+
+    def too_small(self, face: Face) -> bool:
+        """Whether the face is too small for its embedding to name anyone (min_name_px)."""
+        return face.quality.size_px < self.min_name_px
+
     def _embedder_name(self) -> str:
         name = self.config.embedder.removesuffix(".onnx")
         if not name:  # the manifest's default embedder: resolving a name opens no session
@@ -104,12 +119,12 @@ class FaceEngine:
     def detect(self, image: ImageSource, *, score_threshold: float | None = None,
                min_face_px: int | None = None) -> list[Detection]:
         """Detected faces (box, keypoints, score), largest first, in original image coordinates;
-        faces down to `min_face_px` (None: the config's, for photos; 0: one pass, for frames)."""
+        faces down to `min_face_px` (None: the engine's, for photos; 0: one pass, for frames)."""
         bgr = self.load_image(image)
         threshold = self.config.det_score_threshold if score_threshold is None else score_threshold
         found = self.detector.detect(
             bgr, score_threshold=threshold, max_size=self.config.det_max_size, min_size=self.config.det_min_size,
-            min_face_px=self.config.min_face_px if min_face_px is None else min_face_px,
+            min_face_px=self.min_face_px if min_face_px is None else min_face_px,
         )
         return sorted(found, key=lambda d: d.area, reverse=True)
 

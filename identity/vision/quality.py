@@ -127,6 +127,11 @@ def estimate_yaw(keypoints: np.ndarray) -> float:
     return math.degrees(math.atan(offset / half_distance))
 
 
+def face_size(box) -> float:
+    """A face's size: the smaller side of its box x1, y1, x2, y2 (FaceQuality.size_px)."""
+    return float(min(box[2] - box[0], box[3] - box[1]))
+
+
 def measure_quality(
     box: np.ndarray, keypoints: np.ndarray, score: float, crop: np.ndarray, *, valid: np.ndarray | None = None
 ) -> FaceQuality:
@@ -138,7 +143,7 @@ def measure_quality(
     pixels = face_pixels(gray, valid)
     return FaceQuality(
         score=float(score),
-        size_px=float(min(box[2] - box[0], box[3] - box[1])),
+        size_px=face_size(box),
         interocular_px=float(np.linalg.norm(kps[1] - kps[0])),
         blur=blur_variance(gray, pixels),
         yaw_deg=estimate_yaw(kps),

@@ -28,7 +28,7 @@
       el("div", { class: "feed-main" },
         el("div", { class: "feed-name", text: visit.label }),
         el("div", { class: "feed-meta" },
-          el("span", { class: "badge " + (known ? "known" : "unknown"), text: visit.assigned_id }),
+          visit.assigned_id ? el("span", { class: "badge " + (known ? "known" : "unknown"), text: visit.assigned_id }) : null,
           el("span", { text: " similarity " + similarityText(visit.similarity) })),
         el("div", { class: "feed-meta muted" },
           el("span", { text: visit.camera ? visit.camera.name : "Upload" }),

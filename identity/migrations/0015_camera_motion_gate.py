@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('identity', '0013_snapshot_deleted_camera'),
+        ('identity', '0014_matchlog_too_small'),
     ]
 
     operations = [
