@@ -80,7 +80,8 @@ def test_it_updates_the_register_live_takes_a_correction_and_shows_the_month(wid
 
     _visit_named(ada)
 
-    page.wait_for_function(f"document.querySelector(\"{ada_row}\").dataset.status !== 'pending'", timeout=TIMEOUT_MS)
+    # A selector, not wait_for_function: its string predicate is an eval the page's CSP refuses.
+    page.wait_for_selector(f"{ada_row}:not([data-status=pending])", timeout=TIMEOUT_MS)
     assert page.text_content(f"{ada_row} [data-field=status_label]").strip() in ("Present", "Late")
     assert page.text_content(f"{ada_row} [data-field=first_in]").strip() != "—"
     assert page.text_content("[data-count=in]") == "1"
