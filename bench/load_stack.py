@@ -224,7 +224,8 @@ class WebClient:
     def cameras_create(self, names: list[str]) -> list[tuple[int, str, str]]:
         """(id, name, token) of each new camera, created on the camera page; each token asked for on its own page."""
         for name in names:
-            response = self._post_form("/cameras/", {"name": name, "kind": "webcam"})
+            # As a browser posts the form: the motion gate ticked, its default (FACEAPP_MOTION_GATE=0 turns it off).
+            response = self._post_form("/cameras/", {"name": name, "kind": "webcam", "motion_gate": "on"})
             if response.status_code != 302:
                 raise SystemExit(f"could not create camera {name} ({response.status_code})")
         page = self.session.get(self.url + "/cameras/", timeout=30).text
