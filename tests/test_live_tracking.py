@@ -110,40 +110,39 @@ def side_by_side(left: str, right: str, *, shift: int) -> np.ndarray:
     return canvas
 
 
+def trading_places(engine, *, face_change: float):
+    """Per frame, as play(): Aaron and Bush, both named, side by side, who swap places at frame 5."""
+    aaron, bush = (engine.analyze(faces_data.bgr(photo))[0].embedding for photo in (AARON, BUSH))
+    recognizer = Recognizer(gallery=Gallery(np.stack([aaron, bush]), [1, 2]), new_stranger=lambda: "S-1")
+    pipeline = CameraPipeline(engine=engine, recognizer=recognizer, settings=TrackSettings(face_change=face_change))
+    images = ([side_by_side(AARON_AGAIN, BUSH, shift=2 * i) for i in range(5)]
+              + [side_by_side(BUSH, AARON_AGAIN, shift=2 * i) for i in range(5, 10)])
+    return play(pipeline, images)
+
+
+def named_elsewhere(shown) -> list:
+    """The faces after the swap that show the other man's name."""
+    return [(track, view) for views, _ in shown[5:] for track, view in views
+            if track.identity and track.identity.known
+            and track.identity.person_id != (2 if view.box[0] < 320 else 1)]  # Bush on the left now
+
+
 def test_it_checks_every_face_when_two_named_people_trade_places(engine):
     # Their faces' pixels change by 0.85 (left) and 0.90 (right) as they swap: with face_change
     # between, the left track sees no change of its own and would keep its name on the other man.
-    aaron, bush = (engine.analyze(faces_data.bgr(photo))[0].embedding for photo in (AARON, BUSH))
-    recognizer = Recognizer(gallery=Gallery(np.stack([aaron, bush]), [1, 2]), new_stranger=lambda: "S-1")
-    pipeline = CameraPipeline(engine=engine, recognizer=recognizer, settings=TrackSettings(face_change=0.87))
-    images = ([side_by_side(AARON_AGAIN, BUSH, shift=2 * i) for i in range(5)]
-              + [side_by_side(BUSH, AARON_AGAIN, shift=2 * i) for i in range(5, 10)])
-
-    shown = play(pipeline, images)
+    shown = trading_places(engine, face_change=0.87)
 
     named_before = {track.identity.person_id for track, _ in shown[4][0] if track.identity and track.identity.known}
     assert named_before == {1, 2}
-    for views, _ in shown[5:]:
-        for track, view in views:
-            there = 2 if view.box[0] < 320 else 1  # Bush on the left now, Aaron on the right
-            assert not (track.identity and track.identity.known and track.identity.person_id != there)
+    assert named_elsewhere(shown) == []
 
 
 def test_it_follows_people_who_trade_places_when_neither_face_changes_past_face_change(engine):
     # face_change above both faces' change (0.85, 0.90): each face is still more like the other
     # track's last face than its own track's, so the two are checked and each keeps its own name.
-    aaron, bush = (engine.analyze(faces_data.bgr(photo))[0].embedding for photo in (AARON, BUSH))
-    recognizer = Recognizer(gallery=Gallery(np.stack([aaron, bush]), [1, 2]), new_stranger=lambda: "S-1")
-    pipeline = CameraPipeline(engine=engine, recognizer=recognizer, settings=TrackSettings(face_change=0.95))
-    images = ([side_by_side(AARON_AGAIN, BUSH, shift=2 * i) for i in range(5)]
-              + [side_by_side(BUSH, AARON_AGAIN, shift=2 * i) for i in range(5, 10)])
+    shown = trading_places(engine, face_change=0.95)
 
-    shown = play(pipeline, images)
-
-    for views, _ in shown[5:]:
-        for track, view in views:
-            there = 2 if view.box[0] < 320 else 1  # Bush on the left now, Aaron on the right
-            assert track.identity is None or not track.identity.known or track.identity.person_id == there
+    assert named_elsewhere(shown) == []
 
 
 def test_it_splits_a_track_of_blurred_faces_before_it_has_voted(door):

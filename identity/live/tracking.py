@@ -206,6 +206,11 @@ class StepResult:
     detected: bool = True  # False: nothing moved and no face was in view, so no detector ran (identity.live.motion)
 
 
+def _look_similarity(track: Track, embedding: np.ndarray) -> float:
+    """The embedding's cosine to every face its track embedded (look_sum)."""
+    return float(embedding @ l2_normalize(track.look_sum[None])[0])
+
+
 class Tracker:
     """The tracks of one camera. Not thread-safe: one camera's frames come one at a time."""
 
@@ -228,22 +233,21 @@ class Tracker:
         size = face_size(detection.box)
         return min(1.0, size / self.settings.full_weight_px) * float(np.clip(detection.score, 0.0, 1.0))
 
-    def _changed(self, track: Track, view: FaceView) -> bool:
-        """The face's pixels are unlike its track's last face (face_change): perhaps someone else."""
-        if view.thumb is None or track.face_thumb is None:
-            return False
-        return picture_change(view.thumb, track.face_thumb) > self.settings.face_change
-
-    def _rival(self, track: Track, view: FaceView, live: list[Track]) -> Track | None:
-        """The other live track whose last face the face's pixels are more like than its own
-        track's: the two people may have traded places."""
+    @staticmethod
+    def _change(track: Track, view: FaceView) -> float | None:
+        """How unlike its track's last face the face's pixels are (None: either is off the frame)."""
         if view.thumb is None or track.face_thumb is None:
             return None
-        own = picture_change(view.thumb, track.face_thumb)
+        return picture_change(view.thumb, track.face_thumb)
+
+    @staticmethod
+    def _rival(track: Track, view: FaceView, live: list[Track], *, change: float) -> Track | None:
+        """The other live track whose last face the face's pixels are more like than its own
+        track's (`change`): the two people may have traded places."""
         rivals = [(picture_change(view.thumb, other.face_thumb), other.track_id, other)
                   for other in live if other is not track and other.face_thumb is not None]
         closest = min(rivals, default=None, key=lambda rival: rival[:2])
-        return closest[2] if closest is not None and closest[0] < own else None
+        return closest[2] if closest is not None and closest[0] < change else None
 
     def _needs_embedding(self, track: Track, detection: Detection, changed: bool) -> bool:
         if track.identity is None or track.best is None or changed:
@@ -284,8 +288,10 @@ class Tracker:
             owner = {row: live[col] for row, col in greedy_pairs(overlap, s.iou_match)}
         views = [FaceView(box=f.box, keypoints=f.keypoints, score=float(f.score), thumb=face_thumbnail(image, f.box),
                           too_small=self.too_small(f)) for f in faces]
-        changed = {i for i, track in owner.items() if self._changed(track, views[i])}
-        rivals = {i: rival for i, track in owner.items() if (rival := self._rival(track, views[i], live))}
+        change = {i: c for i, track in owner.items() if (c := self._change(track, views[i])) is not None}
+        # The face's pixels changed at once (face_change): perhaps someone else.
+        changed = {i for i, c in change.items() if c > s.face_change}
+        rivals = {i: rival for i, c in change.items() if (rival := self._rival(owner[i], views[i], live, change=c))}
         # One face changed at once: its neighbours may have traded places with it (two people
         # side by side swap boxes, one face's pixels changing less than face_change): all checked.
         to_embed = [i for i, face in enumerate(faces) if not views[i].too_small and (
@@ -330,12 +336,11 @@ class Tracker:
         if view.embedding is None or track.look_sum is None:
             return False
         s = self.settings
-        similarity = float(view.embedding @ l2_normalize(track.look_sum[None])[0])
+        similarity = _look_similarity(track, view.embedding)
         if changed and similarity < s.split_similarity_changed:
             return True
-        if rival is not None and rival.look_sum is not None:
-            if float(view.embedding @ l2_normalize(rival.look_sum[None])[0]) > similarity:
-                return True
+        if rival is not None and rival.look_sum is not None and _look_similarity(rival, view.embedding) > similarity:
+            return True
         return similarity < (s.split_similarity if view.weight > 0 and track.look_sharp else s.split_similarity_blurred)
 
     def _relink(self, views: list[FaceView], owner: dict[int, Track], live: list[Track],
