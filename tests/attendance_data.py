@@ -1,4 +1,4 @@
-"""Attendance set-ups shared by the notification tests (helpers, not tests): a class with one
+"""Attendance set-ups shared by the attendance tests (helpers, not tests): a class with one
 morning session Monday to Friday in Europe/Berlin, its members, and moments of its days."""
 
 import datetime as dt
@@ -6,7 +6,9 @@ from zoneinfo import ZoneInfo
 
 from attendance.models import AttendanceEvent, Group, Schedule, ScheduleSession
 from attendance.register import person_day_derive
-from faceapp.clock import site_date
+from django.utils import timezone
+
+from faceapp.clock import site_date, site_day_bounds
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FRIDAY = dt.date(2026, 10, 23)
@@ -14,6 +16,14 @@ FRIDAY = dt.date(2026, 10, 23)
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=BERLIN)
+
+
+def earlier_today(before: dt.timedelta) -> dt.datetime:
+    """About `before` ago, scaled by how much of the site's day has passed so that it stays today
+    (a run just after midnight too), and in the same order as `before`."""
+    now = timezone.now()
+    start, _ = site_day_bounds(site_date(now))
+    return now - before * ((now - start) / dt.timedelta(days=1))
 
 
 def morning_class(name: str = "4B", *, members=(), notify_contacts: bool = False, responsible=()) -> Group:

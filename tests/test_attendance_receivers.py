@@ -16,6 +16,7 @@ from identity.models import Camera
 from identity.services import live, review
 from tests import faces_data, live_data
 from tests.celery_workers import tasks_done
+from tests.attendance_data import earlier_today
 from tests.review_data import make_camera, make_log, make_person
 from tests.waiting import wait_until
 
@@ -33,7 +34,7 @@ def empty_broker(empty_broker):
 
 def _opened(*, tracked: bool) -> tuple:
     ada, door = make_person("Ada", "A1"), make_camera("Door")
-    seen_at = timezone.now() - dt.timedelta(minutes=1)
+    seen_at = earlier_today(dt.timedelta(minutes=1))
     log = make_log(seen_at=seen_at, person=ada, camera=door)
     with transaction.atomic():
         events.send_on_commit(events.visit_opened,
@@ -79,7 +80,7 @@ def test_it_records_a_camera_tracks_sighting_at_once_when_the_broker_is_away(emb
 def test_it_leaves_a_person_erased_before_the_worker_came(empty_broker, celery_worker, media_root):
     ada, door = make_person("Ada", "A1"), make_camera("Door")
     bea = make_person("Bea", "B1")
-    seen_at = timezone.now() - dt.timedelta(minutes=1)
+    seen_at = earlier_today(dt.timedelta(minutes=1))
     gone = make_log(seen_at=seen_at, person=ada, camera=door)
     stays = make_log(seen_at=seen_at, person=bea, camera=door)
     ada_pk = ada.pk

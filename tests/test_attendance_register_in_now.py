@@ -5,23 +5,23 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from attendance.models import AttendanceEvent, Group
 from attendance.register import person_day_derive
 from faceapp.clock import site_date
+from tests.attendance_data import earlier_today
 from tests.review_data import make_person
 
 pytestmark = pytest.mark.django_db
 
 
 def _in(person, *, out: bool = False) -> None:
-    """An IN an hour ago (and an OUT since, when `out`), the day derived now."""
-    now = timezone.now()
-    AttendanceEvent.objects.create(person=person, at=now - dt.timedelta(hours=1), kind=AttendanceEvent.IN)
+    """An IN earlier today (and an OUT since, when `out`), the day derived now."""
+    AttendanceEvent.objects.create(person=person, at=earlier_today(dt.timedelta(hours=1)), kind=AttendanceEvent.IN)
     if out:
-        AttendanceEvent.objects.create(person=person, at=now - dt.timedelta(minutes=5), kind=AttendanceEvent.OUT)
-    person_day_derive(person_id=person.pk, day=site_date(now))
+        AttendanceEvent.objects.create(person=person, at=earlier_today(dt.timedelta(minutes=5)),
+                                       kind=AttendanceEvent.OUT)
+    person_day_derive(person_id=person.pk, day=site_date())
 
 
 @pytest.fixture

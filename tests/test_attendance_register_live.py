@@ -19,6 +19,7 @@ from faceapp.clock import site_date
 from identity import events
 from identity.events import Sighting
 from tests.event_loops import run_scenario
+from tests.attendance_data import earlier_today
 from tests.review_data import make_camera, make_log, make_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +49,7 @@ def _communicator(path: str, user, client) -> WebsocketCommunicator:
 
 def _visit(person, camera) -> None:
     """A named visit opened a minute ago, committed: identity's event, as the live path sends it."""
-    seen_at = timezone.now() - dt.timedelta(minutes=1)
+    seen_at = earlier_today(dt.timedelta(minutes=1))
     log = make_log(seen_at=seen_at, person=person, camera=camera)
     with transaction.atomic():
         events.send_on_commit(events.visit_opened, sighting=Sighting(person.pk, seen_at, camera.pk, log.pk))

@@ -16,6 +16,7 @@ from faceapp.clock import site_date
 from identity import events
 from identity.events import Sighting
 from tests.browser import ARTIFACTS, RECORD_VIOLATIONS, log_in
+from tests.attendance_data import earlier_today
 from tests.review_data import make_camera, make_log, make_person
 
 TIMEOUT_MS = 30_000  # a deadline for a slow machine, not a timing assertion
@@ -49,7 +50,7 @@ def _visit_named(person) -> None:
 
 
 def _commit_visit(person) -> None:
-    seen_at = timezone.now() - dt.timedelta(minutes=1)
+    seen_at = earlier_today(dt.timedelta(minutes=1))
     hall = make_camera(f"Hall {person.pk}")
     log = make_log(seen_at=seen_at, person=person, camera=hall)
     with transaction.atomic():
@@ -123,7 +124,7 @@ def _entered(person) -> None:
 
     def commit() -> None:
         try:
-            seen_at = timezone.now() - dt.timedelta(minutes=1)
+            seen_at = earlier_today(dt.timedelta(minutes=1))
             door = make_camera(f"Door {person.pk}")
             CameraRole.objects.create(camera=door, role=CameraRole.ENTRY)
             log = make_log(seen_at=seen_at, person=person, camera=door)
