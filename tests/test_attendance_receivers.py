@@ -7,7 +7,6 @@ import time
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
 
 from attendance.models import AttendanceEvent, AttendanceRecord
 from identity import events

@@ -10,7 +10,6 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from attendance.models import Group, Schedule, ScheduleSession
 from attendance.register import person_day_derive, register_due

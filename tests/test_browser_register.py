@@ -9,7 +9,6 @@ import threading
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
 from attendance.models import AttendanceCode, Group, Schedule, ScheduleSession
 from faceapp.clock import site_date
