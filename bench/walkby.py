@@ -57,7 +57,7 @@ from walkby_scenes import GREY, SCENARIOS, Frame, Walk, choose_walks, off_centre
 from identity.live.open_set import OpenSet  # noqa: E402
 from identity.live.pipeline import CameraPipeline  # noqa: E402
 from identity.live.recognizer import Recognizer, Thresholds  # noqa: E402
-from identity.live.tracking import TrackSettings  # noqa: E402
+from identity.live.track import TrackSettings  # noqa: E402
 from identity.matching import Gallery  # noqa: E402
 from identity.vision import EngineConfig, get_engine  # noqa: E402
 

@@ -309,7 +309,7 @@ FACEAPP_DUPLICATES_INLINE_FACES = envint("FACEAPP_DUPLICATES_INLINE_FACES", 2000
 # (camera id modulo FACEAPP_LIVE_SHARDS) is served by one live-worker process at a time.
 FACEAPP_LIVE_SHARDS = max(1, envint("FACEAPP_LIVE_SHARDS", 2))
 FACEAPP_LIVE_RUN_SECONDS = envfloat("FACEAPP_LIVE_RUN_SECONDS", 30.0)  # one live task's turn
-# Tracks: how a face followed over frames gets its identity (see identity/live/tracking.py).
+# Tracks: how a face followed over frames gets its identity (see identity/live/track.py and tracking.py).
 FACEAPP_UNKNOWN_THRESHOLD = envfloat("FACEAPP_UNKNOWN_THRESHOLD", 0.25)
 FACEAPP_STRANGER_THRESHOLD = envfloat("FACEAPP_STRANGER_THRESHOLD", FACEAPP_MATCH_THRESHOLD)
 # Bulk enrolment: an uploaded ZIP may hold this much once unpacked (each photo the upload cap).

@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.urls import reverse
 
-from identity.live.tracking import FaceView, Track, named_by
+from identity.live.track import FaceView, Track, named_by
 from identity.matching import person_display_id
 from identity.models import FaceSample, MatchLog, Snapshot
 from identity.vision.quality import ENROLMENT_LIMITS, EnrolmentLimits

@@ -23,7 +23,7 @@ import numpy as np
 
 from identity.live.pipeline import CameraPipeline
 from identity.live.recognizer import Recognizer, Thresholds
-from identity.live.tracking import NAMED_BY_TRACK, FaceView, Track, TrackSettings, named_by
+from identity.live.track import NAMED_BY_TRACK, FaceView, Track, TrackSettings, named_by
 from identity.matching import Gallery, person_display_id
 from identity.vision import FaceEngine
 

@@ -12,7 +12,7 @@ import pytest
 from identity.live.motion import MotionGate, MotionSettings
 from identity.live.pipeline import CameraPipeline
 from identity.live.recognizer import Recognizer
-from identity.live.tracking import TrackSettings
+from identity.live.track import TrackSettings
 from identity.matching import Gallery
 from identity.vision import EngineConfig, FaceEngine
 from tests import faces_data, live_data

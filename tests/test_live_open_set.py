@@ -13,7 +13,7 @@ import pytest
 from identity.live.open_set import OpenSet, track_names
 from identity.live.pipeline import CameraPipeline
 from identity.live.recognizer import Recognizer
-from identity.live.tracking import TrackSettings
+from identity.live.track import TrackSettings
 from identity.matching import Gallery, PersonMatch
 from identity.vision import EngineConfig, FaceEngine
 from tests import faces_data

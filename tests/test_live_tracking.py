@@ -14,7 +14,7 @@ import pytest
 from identity.live.pictures import picture_changed_share, picture_thumbnail
 from identity.live.pipeline import CameraPipeline
 from identity.live.recognizer import Recognizer
-from identity.live.tracking import NAMED_BY_FACE, NAMED_BY_TRACK, TrackSettings, named_by
+from identity.live.track import NAMED_BY_FACE, NAMED_BY_TRACK, TrackSettings, named_by
 from identity.matching import Gallery
 from identity.vision import EngineConfig, FaceEngine
 from tests import faces_data, live_data

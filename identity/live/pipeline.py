@@ -14,7 +14,8 @@ import numpy as np
 
 from identity.live.motion import MotionGate, MotionSettings
 from identity.live.recognizer import Recognizer
-from identity.live.tracking import StepResult, Track, Tracker, TrackSettings
+from identity.live.track import StepResult, Track, TrackSettings
+from identity.live.tracking import Tracker
 from identity.matching import PersonMatch, refine_matches
 from identity.vision import Detection, FaceEngine
 from identity.vision.align import align_face

@@ -19,7 +19,7 @@ from faceapp import metrics
 from identity.face_engine import get_face_engine
 from identity.live.motion import MotionGate, MotionSettings
 from identity.live.pipeline import CameraPipeline
-from identity.live.tracking import StepResult, TrackSettings
+from identity.live.track import StepResult, TrackSettings
 from identity.models import Camera
 from identity.presenters import overlay_event, visit_event
 from identity.services import frames, live_pictures

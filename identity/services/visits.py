@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from identity.events import Sighting, send_on_commit, visit_ended, visit_named, visit_opened
 from identity.live.recognizer import Recognizer
-from identity.live.tracking import Track
+from identity.live.track import Track
 from identity.models import Camera, MatchLog, Person, ProvisionalIdentity, Snapshot, embedding_to_bytes
 from identity.services.files import files_delete
 from identity.services.recognizer import stranger_seen
