@@ -27,7 +27,7 @@ from identity.models import (
 from identity.presenters import camera_status, snapshot_payload
 from identity.roles import role_from
 from identity.services.calibration import threshold_for
-from identity.services.frames import frame_counts, frames_waiting, live_stats, reader_status
+from identity.services.frames import camera_readings, frames_waiting
 
 
 def effective_person_id(log: MatchLog) -> int | None:
@@ -80,11 +80,10 @@ def review_queue(*, limit: int = 50) -> list[MatchLog]:
 
 
 def camera_statuses(*, cameras: list[Camera]) -> dict[int, dict]:
+    readings = camera_readings(camera_ids=[camera.pk for camera in cameras])
     return {
-        camera.pk: camera_status(
-            camera=camera, reader=reader_status(camera_id=camera.pk), live=live_stats(camera_id=camera.pk),
-            counts=frame_counts(camera_id=camera.pk),
-        )
+        camera.pk: camera_status(camera=camera, reader=readings[camera.pk].reader, live=readings[camera.pk].live,
+                                 counts=readings[camera.pk].counts)
         for camera in cameras
     }
 

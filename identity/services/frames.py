@@ -211,10 +211,6 @@ def live_stats_put(*, camera_id: int, stats: dict) -> None:
     _status_put(_camera_key(camera_id, "live"), stats)
 
 
-def live_stats(*, camera_id: int) -> dict | None:
-    return _status_get(_camera_key(camera_id, "live"))
-
-
 def reader_status_put(*, camera_id: int, status: dict) -> None:
     """A stream reader's state: online / reconnecting / error, last frame time, fps read."""
     _status_put(_camera_key(camera_id, "reader"), status)
@@ -222,3 +218,29 @@ def reader_status_put(*, camera_id: int, status: dict) -> None:
 
 def reader_status(*, camera_id: int) -> dict | None:
     return _status_get(_camera_key(camera_id, "reader"))
+
+
+@dataclass(frozen=True)
+class CameraReadings:
+    """What Redis holds of one camera's state: its reader's status, the live worker's figures, its frame counts."""
+
+    reader: dict | None
+    live: dict | None
+    counts: dict[str, int]
+
+
+def camera_readings(*, camera_ids: list[int]) -> dict[int, CameraReadings]:
+    """Each camera's readings, all cameras in one round trip (a status is read every second per camera)."""
+    with redis_client().pipeline(transaction=False) as pipe:
+        for camera_id in camera_ids:
+            pipe.get(_camera_key(camera_id, "reader"))
+            pipe.get(_camera_key(camera_id, "live"))
+            pipe.hgetall(_camera_key(camera_id, "counts"))
+        values = pipe.execute()
+    return {
+        camera_id: CameraReadings(
+            reader=json.loads(reader) if reader else None, live=json.loads(live) if live else None,
+            counts={key.decode(): int(value) for key, value in counts.items()},
+        )
+        for camera_id, reader, live, counts in zip(camera_ids, values[0::3], values[1::3], values[2::3])
+    }

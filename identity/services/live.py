@@ -222,7 +222,8 @@ def _count(state: LiveCamera, processed_at: float) -> None:
             "fps": state.fps, "processed": state.processed, "errors": state.errors,
             "last_processed_at": processed_at,
         })
-        camera_status_push(camera=state.camera)
+        if not state.camera.is_stream:  # a stream camera's reader pushes its status, these figures in it
+            camera_status_push(camera=state.camera)
 
 
 def _expire_idle(shard: int, now: float, busy: set[int]) -> bool:
