@@ -50,6 +50,13 @@ def event_publish(*, type: str, occurred_at: dt.datetime, camera: Camera | int |
     return event
 
 
+def push_alert(event: Event) -> None:
+    """Alerts go to the dashboards, which list them; other events are for other systems (every
+    dashboard socket would get a visit's events twice over)."""
+    if event.type == Event.ALERT:
+        push(DASHBOARD_GROUP, dashboard_event(event))
+
+
 def event_dispatch(event: Event) -> None:
     """The commit work of one event; each step on its own, so one failing skips no other."""
     from integrations.alerts import alerts_evaluate  # alerts and webhooks import the events
@@ -59,7 +66,7 @@ def event_dispatch(event: Event) -> None:
     for step, work in (
         ("queue its webhook deliveries", lambda: deliveries_queue(event=event)),
         ("check the alert rules", lambda: alerts_evaluate(event=event)),
-        ("push it to the dashboard", lambda: push(DASHBOARD_GROUP, dashboard_event(event))),
+        ("push an alert to the dashboards", lambda: push_alert(event)),
         ("add it to the stream", lambda: stream_add(payload=payload)),
     ):
         try:
