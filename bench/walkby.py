@@ -119,10 +119,10 @@ class Replay:
     def key(pixels: np.ndarray) -> bytes:
         return hashlib.blake2b(np.ascontiguousarray(pixels).tobytes(), digest_size=16).digest()
 
-    def detect(self, image: np.ndarray, **options):
-        key = self.key(image)
+    def detect_frame(self, image: np.ndarray, **options):
+        key = (self.key(image), tuple(sorted(options.items())))
         if key not in self.detected:
-            self.detected[key] = self.engine.detect(image, **options)
+            self.detected[key] = self.engine.detect_frame(image, **options)
         return self.detected[key]
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
@@ -212,11 +212,12 @@ def frames_walk(recognizer: Recognizer, engine, frames: list[Frame], clock: Stop
             result.frame_label.append(seen.stranger_label if seen else None)
 
 
-def run_walks(walks: list[Walk], images_dir: Path, engine, gallery: Gallery, frames: int, seed: int):
+def run_walks(walks: list[Walk], images_dir: Path, engine, gallery: Gallery, frames: int, seed: int,
+              min_face_px: int = 0):
     """Every walk through each rule's pipeline, then the same frames one by one."""
     thresholds, replay = Thresholds(), Replay(engine)
     labels = {rule: Labels(f"{rule[0].upper()}-") for rule in [*RULES, "frames"]}
-    pipelines = {rule: CameraPipeline(engine=replay, settings=settings, recognizer=Recognizer(
+    pipelines = {rule: CameraPipeline(engine=replay, settings=settings, min_face_px=min_face_px, recognizer=Recognizer(
         gallery=gallery, new_stranger=labels[rule], thresholds=thresholds)) for rule, settings in RULES.items()}
     single = Recognizer(gallery=gallery, new_stranger=labels["frames"], thresholds=thresholds)
     tracked, by_frame, results, bystanders = Stopwatch(), Stopwatch(), [], 0
@@ -325,6 +326,8 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, help="pairs crossing, and as many swapping places (default 50)")
     parser.add_argument("--frames", type=int, default=8, help="frames per walk-by")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--min-face-px", type=int, default=0,
+                        help="the camera's smallest face to find, px: sizes the detector's input (0: 640 px)")
     parser.add_argument("--quick", action="store_true", help="40 enrolled, 30 + 30 alone, 10 + 10 pairs")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
     parser.add_argument("--cache", default=str(DEFAULT_CACHE), help="gallery embedding cache (.npz)")
@@ -345,11 +348,12 @@ def main() -> int:
     embed_missing(engine, enrolled, images_dir, cache)
     gallery = Gallery(np.stack([cache.embeddings[p] for p in enrolled]), ids)
     print(f"walk-by: {len(enrolled)} enrolled; alone {known} known + {strangers} strangers, {pairs} pairs crossing "
-          f"and {pairs} swapping, x {args.frames} frames; seed {args.seed}; model {engine.model_id}, "
+          f"and {pairs} swapping, x {args.frames} frames; seed {args.seed}; smallest face {args.min_face_px} px; "
+          f"model {engine.model_id}, "
           f"{args.threads} ORT thread(s), OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}", flush=True)
 
     results, made, tracked, by_frame, bystanders, leftover = run_walks(
-        walks, images_dir, engine, gallery, args.frames, args.seed)
+        walks, images_dir, engine, gallery, args.frames, args.seed, args.min_face_px)
     by_scenario = {scenario: tally([r for r in results if r.walk.scenario == scenario], made)
                    for scenario in SCENARIOS if any(r.walk.scenario == scenario for r in results)}
     timing = {"pipeline": tracked.per_frame(), "frames": by_frame.per_frame()}
@@ -360,6 +364,7 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({
             "model_id": engine.model_id, "enrolled": len(enrolled), "frames_per_walk": args.frames,
+            "min_face_px": args.min_face_px,
             "seed": args.seed, "thresholds": asdict(Thresholds()), "rules": list(RULES), "scenarios": by_scenario,
             "timing": timing, "bystander_tracks": bystanders, "leftover_tracks": leftover, "pass": passed,
             "seconds": seconds,

@@ -157,12 +157,16 @@ class CameraForm(forms.ModelForm):
 
     class Meta:
         model = Camera
-        fields = ["name", "kind", "fps", "poll_seconds", "motion_gate"]
+        fields = ["name", "kind", "fps", "poll_seconds", "motion_gate", "min_face_px"]
         labels = {"fps": "Pictures a second to check for faces",
                   "poll_seconds": "Snapshot cameras: seconds between two pictures",
-                  "motion_gate": "Look for faces only when something moves"}
+                  "motion_gate": "Look for faces only when something moves",
+                  "min_face_px": "Smallest face to look for (pixels wide)"}
         help_texts = {"motion_gate": "Saves the computer's time on an empty doorway. Turn it off for a camera "
-                                     "whose picture always moves (a screen, trees, traffic): it would gain nothing."}
+                                     "whose picture always moves (a screen, trees, traffic): it would gain nothing.",
+                      "min_face_px": "A doorway camera's faces are large: the larger this is, the less time each "
+                                     "picture takes. Faces smaller than this may be missed. Empty: the site's "
+                                     "setting."}
 
     def __init__(self, *args, video_dir=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -190,6 +194,12 @@ class CameraForm(forms.ModelForm):
         if not 0.2 <= seconds <= 3600:
             raise forms.ValidationError("between 0.2 and 3600 seconds")
         return seconds
+
+    def clean_min_face_px(self):
+        pixels = self.cleaned_data["min_face_px"]
+        if pixels is not None and not 8 <= pixels <= 1000:
+            raise forms.ValidationError("between 8 and 1000 pixels, or empty for the site's setting")
+        return pixels
 
     def clean(self):
         cleaned = super().clean()

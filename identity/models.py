@@ -156,6 +156,8 @@ class Camera(models.Model):
     threshold = models.FloatField(null=True, blank=True)
     # Skip the face detector on frames where nothing moved and no face is followed (identity.live.motion).
     motion_gate = models.BooleanField(default=True)
+    # The smallest face to find, in the camera's pixels: sizes the detector's input (null: FACEAPP_CAMERA_MIN_FACE_PX).
+    min_face_px = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -76,6 +76,19 @@ def test_it_offers_the_motion_gate_ticked_and_turns_it_off_when_unticked(client,
 
 
 @pytest.mark.django_db
+def test_it_saves_the_smallest_face_to_look_for_and_refuses_one_out_of_range(client, operator_user):
+    camera = Camera.objects.create(name="Door")
+    client.force_login(operator_user)
+    form = {"name": "Door", "kind": "webcam", "fps": 5, "poll_seconds": 2, "active": "on", "motion_gate": "on"}
+
+    refused = client.post(reverse("camera-edit", args=[camera.pk]), {**form, "min_face_px": 3})
+    assert refused.status_code == 200 and "between 8 and 1000 pixels" in refused.content.decode()
+    assert client.post(reverse("camera-edit", args=[camera.pk]), {**form, "min_face_px": 60}).status_code == 302
+    camera.refresh_from_db()
+    assert camera.min_face_px == 60
+
+
+@pytest.mark.django_db
 def test_it_refuses_a_duplicate_name(client, operator_user):
     Camera.objects.create(name="Lobby")
     client.force_login(operator_user)

@@ -72,8 +72,9 @@ class AdaptiveSearch:
 
 class CameraPipeline:
     def __init__(self, *, engine: FaceEngine, recognizer: Recognizer, settings: TrackSettings | None = None,
-                 motion: MotionSettings | None = None):
+                 motion: MotionSettings | None = None, min_face_px: int = 0):
         self.engine = engine
+        self.min_face_px = min_face_px  # the smallest face to find, frame pixels (0: the detector's usual input)
         self.recognizer = recognizer
         settings = settings or TrackSettings()
         if settings.min_name_px is None:  # faces too small for this engine's embedding are never named
@@ -94,7 +95,7 @@ class CameraPipeline:
                 return StepResult(views=[], decided=[], ended=self.idle(now=now, name_threshold=name_threshold),
                                   detected=False)
             self.motion.detected()
-        detections = self.engine.detect(image, min_face_px=0)  # a frame's one pass: cameras keep their speed
+        detections = self.engine.detect_frame(image, min_face_px=self.min_face_px)
         searcher = self.recognizer
         if self.adaptive is not None:
             self.adaptive.recognizer, self.adaptive.name_threshold = self.recognizer, name_threshold

@@ -51,6 +51,11 @@ def motion_settings() -> MotionSettings:
     return MotionSettings(level=settings.FACEAPP_MOTION_LEVEL, share=settings.FACEAPP_MOTION_SHARE)
 
 
+def camera_min_face_px(camera: Camera) -> int:
+    """The smallest face the camera's detector pass must find: its own, else the site's."""
+    return camera.min_face_px if camera.min_face_px is not None else settings.FACEAPP_CAMERA_MIN_FACE_PX
+
+
 @dataclass
 class LiveCamera:
     camera: Camera
@@ -96,6 +101,7 @@ def _live_camera(camera_id: int) -> LiveCamera | None:
     gated = settings.FACEAPP_MOTION_GATE and camera.motion_gate
     if gated != (state.pipeline.motion is not None):  # new, or turned on or off on the camera's page
         state.pipeline.motion = MotionGate(motion_settings()) if gated else None
+    state.pipeline.min_face_px = camera_min_face_px(camera)
     return state
 
 

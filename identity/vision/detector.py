@@ -14,12 +14,11 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from .distance import cut_by_inner_edge, detection_passes
+from .distance import INPUT_MULTIPLE, cut_by_inner_edge, detection_passes
 from .registry import ModelError, ModelSpec, session_input_size
 
 STRIDES = (8, 16, 32)
 ANCHORS_PER_LOCATION = 2
-INPUT_MULTIPLE = 32  # the coarsest stride: input sides must be multiples of it
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from .adaptive import ADAPTIVE, FLIP, near
 from .align import align_face, crop_mask
 from .config import EngineConfig
 from .detector import Detection, ScrfdDetector
+from .distance import frame_input_side
 from .embedder import ArcFaceEmbedder, cosine_matrix, flip_mean, min_name_px
 from .image import ImageSource, decode_image
 from .quality import comparison_limits, measure_quality
@@ -126,6 +127,16 @@ class FaceEngine:
             bgr, score_threshold=threshold, max_size=self.config.det_max_size, min_size=self.config.det_min_size,
             min_face_px=self.min_face_px if min_face_px is None else min_face_px,
         )
+        return sorted(found, key=lambda d: d.area, reverse=True)
+
+    def detect_frame(self, image: np.ndarray, *, min_face_px: int = 0) -> list[Detection]:
+        """A camera frame's faces in one detector pass, its input no larger than finding faces down
+        to `min_face_px` (frame pixels) needs (0: the usual input): a doorway's faces are large."""
+        height, width = image.shape[:2]
+        side = frame_input_side(width, height, min_face_px=min_face_px, max_size=self.config.det_max_size,
+                                min_size=self.config.det_min_size)
+        found = self.detector.detect(image, score_threshold=self.config.det_score_threshold, max_size=side,
+                                     min_size=self.config.det_min_size)
         return sorted(found, key=lambda d: d.area, reverse=True)
 
     def embed(self, crops: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
