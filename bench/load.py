@@ -43,6 +43,7 @@ path before visits) would cost for the same frames.
     .venv/bin/pip install -r bench/requirements.txt     # websockets (the client side)
     .venv/bin/python bench/load.py                      # 8 cameras x 5 fps x 60 s
     .venv/bin/python bench/load.py --cameras 2 --seconds 8 --people 2 --json out.json
+    .venv/bin/python bench/load.py --cameras 16 --pass-frames 0    # idle doorways: what an empty camera costs
 
 Live pictures (bench/load_watch.py): after the load, the same load again while --watch-pages pages
 watch every camera (0: no such phase); frames processed a second of both phases, one run.
@@ -205,6 +206,8 @@ class Footage:
 
     def warm(self, cameras: int, frames: int) -> None:
         """Encode every pass the run will send now, not while streaming."""
+        if not self.pass_count:  # an idle doorway: nobody passes
+            return
         for camera_index in range(cameras):
             for number in range(0, frames, self.pass_count):
                 self.frame(camera_index, number)
@@ -699,12 +702,15 @@ def print_report(summary: dict) -> None:
         print(f"{label:40}" + "".join(f"{'-' if stats[s] is None else stats[s]:>9}" for s in ("p50", "p95", "max")))
     print(f"{'p95 by 10 s':40}" + " ".join(f"{'-' if v is None else round(v)}" for v in load["latency_p95_ms_by_10s"]))
     bare = engine.get("detect_embed_ms")
-    print(f"bare engine, this process after the stack stopped ({engine['frames']} of the frames, "
-          f"{engine['config']['intra_op_threads'] or 'all'} ORT thread(s)): detect {engine['detect_ms']} ms + "
-          f"embed one face {engine['embed_one_face_ms']} ms = {bare} ms a frame "
-          f"(decode {engine['decode_ms']} ms)")  # fmt: skip
-    ratios = summary["latency_vs_engine"]
-    print(f"sent -> dashboard / bare engine: p50 {ratios['p50']}x, p95 {ratios['p95']}x")
+    if bare is None:
+        print("bare engine: not timed (nobody passed by)")
+    else:
+        print(f"bare engine, this process after the stack stopped ({engine['frames']} of the frames, "
+              f"{engine['config']['intra_op_threads'] or 'all'} ORT thread(s)): detect {engine['detect_ms']} ms + "
+              f"embed one face {engine['embed_one_face_ms']} ms = {bare} ms a frame "
+              f"(decode {engine['decode_ms']} ms)")  # fmt: skip
+        ratios = summary["latency_vs_engine"]
+        print(f"sent -> dashboard / bare engine: p50 {ratios['p50']}x, p95 {ratios['p95']}x")
     visits = summary["visits_seen"]
     print(f"\nvisits: {load['passes']} passers-by -> {visits['visits']} visits on the dashboard "
           f"({visits['known']} named, {visits['visits'] - visits['known']} strangers; events: "
@@ -731,6 +737,8 @@ def print_report(summary: dict) -> None:
         if cpu.get("machine") is not None and load["processed"]:
             print(f"CPU per frame processed (the machine's, all processes): "
                   f"{cpu['machine'] * load['seconds'] * 1000 / load['processed']:.1f} ms")
+        stack = sum(v or 0 for k, v in cpu.items() if k not in ("machine", "other processes", "bench client"))
+        print(f"CPU per camera (the stack's processes): {stack / load['cameras']:.3f} cores")
     storage = summary.get("storage")
     if storage:
         live, old = storage["live"], storage["every_frame"]
@@ -776,7 +784,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fps", type=float, default=5.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--people", type=int, default=12, help="LFW people enrolled (as many strangers pass by)")
-    parser.add_argument("--pass-frames", type=int, default=10, help="frames a passer-by is in view")
+    parser.add_argument("--pass-frames", type=int, default=10,
+                        help="frames a passer-by is in view (0: an idle doorway, nobody passes)")
     parser.add_argument("--gap-frames", type=int, default=20, help="empty frames after each passer-by")
     parser.add_argument("--faces", type=Path, default=DEFAULT_FACES, help="the shared faces folder (lfw/)")
     parser.add_argument("--concurrency", type=int, default=None, help="the started stack's Celery worker processes")
@@ -796,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
     enrol, pool, warm_passer = photo_sets(args.faces, args.people)
     footage = Footage(pool, args.cameras, args.pass_frames, args.gap_frames)
     footage.warm(args.cameras, round(args.seconds * args.fps))
-    warmup = pass_frames(warm_passer.photos[0], min(args.pass_frames, 6), seed=1)
+    warmup = pass_frames(warm_passer.photos[0], min(args.pass_frames, 6) or 6, seed=1)
     stack = None if args.url else LocalStack(concurrency=args.concurrency, keep=args.keep)
     settings = {"engine": None, "settings": dict(DEFAULT_SETTINGS)}
     store = counts = None
