@@ -571,9 +571,10 @@ async def run_phases(args, client: WebClient, cameras: list[Camera], footage: Fo
 # ---------- the bare engine ----------
 
 
-def engine_time(config: dict, jpegs: list[bytes]) -> dict:
-    """Per frame, in this process (the stack stopped): decode, detect, and align + embed the
-    largest face, with the stack's engine configuration; and the JPEG size of such crops."""
+def engine_time(config: dict, jpegs: list[bytes], min_face_px: int = 0) -> dict:
+    """Per frame, in this process (the stack stopped): decode, detect (sized as the stack's cameras
+    are: `min_face_px`), and align + embed the largest face, with the stack's engine configuration;
+    and the JPEG size of such crops."""
     from identity.vision import EngineConfig, get_engine
     from identity.vision.align import align_face
     from identity.vision.image import encode_jpeg
@@ -584,7 +585,7 @@ def engine_time(config: dict, jpegs: list[bytes]) -> dict:
         t0 = time.perf_counter()
         image = engine.load_image(jpeg)
         t1 = time.perf_counter()
-        found = engine.detect(image)
+        found = engine.detect_frame(image, min_face_px=min_face_px)
         t2 = time.perf_counter()
         if found:
             face = max(found, key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
@@ -605,7 +606,7 @@ def engine_time(config: dict, jpegs: list[bytes]) -> dict:
         "embed_one_face_ms": ms(embed),
         "detect_embed_ms": ms(per_frame) if per_frame else round((ms(detect) or 0) + (ms(embed) or 0), 2),
         "crop_bytes_mean": round(statistics.mean(crops)) if crops else None,
-        "config": {k: config[k] for k in ("detector", "embedder", "flip", "intra_op_threads")},
+        "config": {k: config[k] for k in ("detector", "embedder", "flip", "intra_op_threads")}, "min_face_px": min_face_px,
     }  # fmt: skip
 
 
@@ -705,7 +706,8 @@ def print_report(summary: dict) -> None:
     if bare is None:
         print("bare engine: not timed (nobody passed by)")
     else:
-        print(f"bare engine, this process after the stack stopped ({engine['frames']} of the frames, "
+        print(f"bare engine, this process after the stack stopped ({engine['frames']} of the frames, smallest face "
+              f"{engine['min_face_px'] or 'any'} px, "
               f"{engine['config']['intra_op_threads'] or 'all'} ORT thread(s)): detect {engine['detect_ms']} ms + "
               f"embed one face {engine['embed_one_face_ms']} ms = {bare} ms a frame "
               f"(decode {engine['decode_ms']} ms)")  # fmt: skip
@@ -855,7 +857,8 @@ def main(argv: list[str] | None = None) -> int:
     from identity.vision import EngineConfig  # after the stack: the bench's own process times the engine
 
     config = settings["engine"] or {**EngineConfig.from_env().__dict__, "intra_op_threads": 1}
-    summary["engine"] = engine_time(config, engine_frames(footage, args.engine_frames))
+    summary["engine"] = engine_time(config, engine_frames(footage, args.engine_frames),
+                                    min_face_px=settings["settings"].get("FACEAPP_CAMERA_MIN_FACE_PX") or 0)
     summary["stack_settings"] = settings["settings"]
     bare, latency = summary["engine"]["detect_embed_ms"], summary["load"]["latency_ms"]["sent_to_dashboard"]
     summary["latency_vs_engine"] = {s: round(latency[s] / bare, 1) if bare and latency[s] else None

@@ -153,7 +153,7 @@ import dataclasses, json
 from django.conf import settings
 from identity.face_engine import get_face_engine
 names = ("FACEAPP_LIVE_SHARDS", "FACEAPP_LIVE_RUN_SECONDS", "FACEAPP_RATE_CAMERA_FPS", "FACEAPP_TRACK_TIMEOUT_SECONDS",
-         "FACEAPP_VISIT_COOLDOWN_SECONDS", "CELERY_WORKER_CONCURRENCY")
+         "FACEAPP_VISIT_COOLDOWN_SECONDS", "CELERY_WORKER_CONCURRENCY", "FACEAPP_CAMERA_MIN_FACE_PX")
 print(json.dumps({"engine": dataclasses.asdict(get_face_engine().config),
                   "settings": {name: getattr(settings, name) for name in names}}))
 """
