@@ -16,6 +16,9 @@ their subject, and the largest face is sometimes a bystander): ours
 insightface ``FaceAnalysis.get(img, max_num=1)``. A photo where insightface finds no face scores -1 (counted as
 "different").
 
+``--profiles`` runs our modes once per model profile (identity/vision/profiles.py; ``--tune`` takes
+the first), each decided at its own profile's threshold.
+
 Our modes (``--modes``): plain, flip (every face mirrored too) and adaptive, which decides each
 pair as soon as its two photos are embedded, at the engine's threshold: a plain similarity
 within the band (``--band``) of it is taken again on flip embeddings, the photos' mirrored
@@ -25,6 +28,7 @@ share of photos whose mirror was embedded.
     .venv/bin/python bench/lfw.py                  # full View 2 run, ~45 min (four pipelines)
     .venv/bin/python bench/lfw.py --limit 60       # quick: 60 pairs per fold
     .venv/bin/python bench/lfw.py --tune           # View 1: pick the default threshold and flip band
+    .venv/bin/python bench/lfw.py --profiles research,commercial --modes adaptive --no-insightface
     .venv/bin/python bench/lfw.py --batching       # what batching faces in one ONNX call gives
 
 ``--tune`` embeds View 1's photos once, plain and mirrored, and prints the threshold with the
@@ -56,6 +60,8 @@ from lfw_faces import lfw_faces  # noqa: E402
 
 from identity.vision import EngineConfig, Face, FaceEngine  # noqa: E402
 from identity.vision.adaptive import near  # noqa: E402
+from identity.vision.profiles import model_profile  # noqa: E402
+from identity.live.recognizer import Thresholds  # noqa: E402
 
 DEFAULT_LFW = ROOT.parent / "shared" / "faces" / "lfw"
 CHUNK_IMAGES = 50  # images per pipeline turn in the interleaved timing
@@ -235,6 +241,10 @@ def ten_fold(pairs: list[Pair], sims: np.ndarray) -> tuple[float, float, float]:
     return float(np.mean(accuracies)), float(np.std(accuracies)), float(np.mean(thresholds))
 
 
+def profile_names(args: argparse.Namespace) -> list[str]:
+    return [model_profile(name.strip()).name for name in args.profiles.split(",") if name.strip()]
+
+
 def tune(args: argparse.Namespace) -> None:
     """View 1 only: the plain threshold, then the adaptive band (see the module docstring)."""
     lfw = Path(args.lfw)
@@ -242,7 +252,8 @@ def tune(args: argparse.Namespace) -> None:
     test = read_pairs(lfw / "pairsDevTest.txt", args.limit)
     images = sorted({p.image1 for p in train + test} | {p.image2 for p in train + test})
     print(f"View 1: {len(train)} training pairs, {len(test)} test pairs, {len(images)} images")
-    config = EngineConfig(intra_op_threads=args.threads, inter_op_threads=1)
+    config = EngineConfig.from_env({}, profile=profile_names(args)[0], intra_op_threads=args.threads, inter_op_threads=1)
+    print(f"profile {config.profile}: {config.detector} + {config.embedder}")
     pipeline = OursPipeline(lfw, config, "plain", with_flip=True)  # plain and flip embeddings in one pass
     (run,) = run_interleaved(images, [pipeline])
     best: dict[str, tuple[float, float]] = {}
@@ -280,6 +291,30 @@ def tune(args: argparse.Namespace) -> None:
               f"{int((wrong & inside).sum())} of the {int(wrong.sum())} wrong; {100 * mirrored_here.mean():.1f}% mirrored")
     print(f"  wrong answers' plain similarities: {', '.join(f'{v:.3f}' for v in np.sort(plain[wrong]))}; "
           f"highest different-people pair {plain[~same].max():.3f}")
+    strangers = np.sort(plain[~same])[::-1]  # 1:N: how many different-people pairs a naming threshold lets through
+    match = model_profile(config.profile).match_threshold
+    print(f"  different-people pairs at or above the profile's 1:N threshold {match:g}: {int((strangers >= match).sum())}"
+          f" of {len(strangers)}; the 20 highest: {', '.join(f'{v:.3f}' for v in strangers[:20])}")
+    if args.like:
+        like_thresholds(json.loads(Path(args.like).read_text()), same=plain[same], different=plain[~same])
+    if args.json:
+        Path(args.json).write_text(json.dumps({"profile": config.profile, "same": plain[same].tolist(),
+                                               "different": plain[~same].tolist()}))
+
+
+def like_thresholds(other: dict, *, same: np.ndarray, different: np.ndarray) -> None:
+    """This model's thresholds that let through as many View 1 pairs as another profile's do
+    (its --json): the 1:N naming, stranger and unknown thresholds by different-people pairs (what
+    they must keep out), the strong threshold by same-person pairs (what it lets in at once)."""
+    known = model_profile(other["profile"])
+    for name, value, theirs, ours in (
+        ("1:N naming", known.match_threshold, other["different"], different),
+        ("unknown", Thresholds.unknown, other["different"], different),
+        ("strong", Thresholds.strong, other["same"], same),
+    ):
+        share = float(np.mean(np.asarray(theirs) >= value))
+        print(f"  like {known.name}'s {name} threshold {value:g} ({100 * share:.2f}% of its "
+              f"{'same-person' if ours is same else 'different-people'} pairs at or above): {np.quantile(ours, 1 - share):.3f}")
 
 
 def batching(args: argparse.Namespace) -> None:
@@ -340,6 +375,8 @@ def main() -> None:
     parser.add_argument("--no-insightface", action="store_true", help="skip the insightface run")
     parser.add_argument("--modes", default="plain,flip,adaptive", help="our flip modes to run: plain,flip,adaptive")
     parser.add_argument("--band", type=float, help="adaptive: the flip band (default: the engine's)")
+    parser.add_argument("--profiles", default="research", help="model profiles to run: research,commercial")
+    parser.add_argument("--like", help="--tune: another profile's --tune --json, to match its 1:N thresholds")
     parser.add_argument("--json", help="write the summary to this file")
     args = parser.parse_args()
     if args.tune:
@@ -354,8 +391,9 @@ def main() -> None:
           f"{args.threads} ORT thread(s)", flush=True)
     pipelines: list = []
     band = {} if args.band is None else {"flip_band": args.band}
-    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-        config = EngineConfig(flip=mode, intra_op_threads=args.threads, inter_op_threads=1, **band)
+    for profile, mode in [(p, m.strip()) for p in profile_names(args) for m in args.modes.split(",") if m.strip()]:
+        config = EngineConfig.from_env({}, profile=profile, flip=mode, intra_op_threads=args.threads,
+                                       inter_op_threads=1, **band)
         name = f"faceapp {FaceEngine(config).model_id}"
         if mode == "adaptive":
             pipelines.append(AdaptivePipeline(lfw, config, f"{name} adaptive {config.flip_band:g}", pairs))
@@ -367,12 +405,13 @@ def main() -> None:
 
     summary = []
     reference = runs[-1] if not args.no_insightface else None
-    fixed = EngineConfig().threshold  # the threshold our engine decides at (chosen on View 1)
-    print(f"\n{'pipeline':<34}{'accuracy %':>16}{'thr':>8}{f'acc@{fixed:g}':>10}{'no face':>9}{'fallbacks':>24}"
+    print(f"\n{'pipeline':<34}{'accuracy %':>16}{'thr':>8}{'acc@its':>10}{'no face':>9}{'fallbacks':>24}"
           f"{'mirrored':>10}{'ms/img':>9}{'time ratio':>12}")
     for pipeline, run in zip(pipelines, runs):
         sims = similarities(pairs, run)
         mean, std, threshold = ten_fold(pairs, sims)
+        # the threshold its engine decides at (its profile's, chosen on View 1)
+        fixed = pipeline.engine.config.threshold if isinstance(pipeline, OursPipeline) else float("nan")
         at_fixed = ((sims >= fixed) == np.array([p.same for p in pairs])).mean() if run.name != "insightface" else None
         ms = 1000 * run.seconds / len(images)
         ratio = run.seconds / reference.seconds if reference else float("nan")

@@ -1,0 +1,41 @@
+"""Model profiles: a detector, an embedder and the thresholds measured for that pair, by one name
+(FACEAPP_PROFILE). FACEAPP_DETECTOR, FACEAPP_EMBEDDER and the thresholds' own settings still
+override a profile's choice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    name: str
+    detector: str  # manifest names (models/manifest.json)
+    embedder: str
+    threshold: float  # 1:1 (compare): best accuracy on LFW View 1 (pairsDevTrain), plain: bench/lfw.py --tune
+    match_threshold: float  # 1:N (naming an enrolled person): bench/README.md says how each was chosen
+    unknown_threshold: float  # a face below it is evidence of a stranger (identity.live.recognizer.Thresholds)
+    strong_threshold: float  # one frame this close names a track at once
+    licence: str  # in a few words; the README's licence table names each file's
+
+
+PROFILES = {
+    "research": ModelProfile(
+        name="research", detector="scrfd_500m_bnkps", embedder="w600k_mbf", threshold=0.23,
+        match_threshold=0.35, unknown_threshold=0.25, strong_threshold=0.6, licence="InsightFace model zoo: non-commercial research purposes only",
+    ),
+    "commercial": ModelProfile(
+        name="commercial", detector="yunet_2023mar_int8bq", embedder="sface_2021dec_int8bq", threshold=0.36,
+        match_threshold=0.45, unknown_threshold=0.35, strong_threshold=0.7, licence="YuNet MIT, SFace Apache-2.0 (OpenCV Zoo)",
+    ),
+}
+DEFAULT_PROFILE = "research"  # measures best on LFW (bench/README.md)
+
+
+def model_profile(name: str) -> ModelProfile:
+    """The profile of this name; ValueError naming the known ones."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown model profile {name!r} (known: {', '.join(PROFILES)})") from None
