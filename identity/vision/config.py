@@ -51,8 +51,8 @@ class EngineConfig:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, *, defaults: Mapping[str, object] | None = None, **overrides
     ) -> "EngineConfig":
-        """``defaults`` (else the fields' own) overridden by the profile's detector, embedder and
-        threshold (``profile=`` among the overrides, else FACEAPP_PROFILE, else ``defaults``'),
+        """``defaults`` (else the fields' own) overridden by the profile's detector, embedder,
+        threshold and flip band (``profile=`` among the overrides, else FACEAPP_PROFILE, else ``defaults``'),
         then by FACEAPP_DETECTOR, FACEAPP_EMBEDDER, FACEAPP_THRESHOLD, FACEAPP_FLIP, FACEAPP_FLIP_BAND,
         FACEAPP_ORT_THREADS, FACEAPP_MAX_PIXELS, FACEAPP_MIN_FACE_PX, FACEAPP_MIN_NAME_PX,
         FACEAPP_MODELS_DIR, then by ``overrides``."""
@@ -65,7 +65,7 @@ class EngineConfig:
         except ValueError as exc:
             raise ValueError(f"bad value for FACEAPP_PROFILE: {exc}") from None
         values.update(profile=profile.name, detector=profile.detector, embedder=profile.embedder,
-                      threshold=profile.threshold)
+                      threshold=profile.threshold, flip_band=profile.flip_band)
         readers = {
             "FACEAPP_DETECTOR": ("detector", str),
             "FACEAPP_EMBEDDER": ("embedder", str),
