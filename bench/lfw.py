@@ -61,7 +61,6 @@ from lfw_faces import lfw_faces  # noqa: E402
 from identity.vision import EngineConfig, Face, FaceEngine  # noqa: E402
 from identity.vision.adaptive import near  # noqa: E402
 from identity.vision.profiles import model_profile  # noqa: E402
-from identity.live.recognizer import Thresholds  # noqa: E402
 
 DEFAULT_LFW = ROOT.parent / "shared" / "faces" / "lfw"
 CHUNK_IMAGES = 50  # images per pipeline turn in the interleaved timing
@@ -303,18 +302,21 @@ def tune(args: argparse.Namespace) -> None:
 
 
 def like_thresholds(other: dict, *, same: np.ndarray, different: np.ndarray) -> None:
-    """This model's thresholds that let through as many View 1 pairs as another profile's do
-    (its --json): the 1:N naming, stranger and unknown thresholds by different-people pairs (what
-    they must keep out), the strong threshold by same-person pairs (what it lets in at once)."""
+    """This model's thresholds placed as another profile's are (its --json): as many standard
+    deviations above the mean of View 1's different-people similarities (the 1:N naming and the
+    unknown thresholds: what they keep out; on View 1 no different-people pair reaches either, so
+    a share of pairs cannot place them), and of its same-person ones (the strong threshold)."""
     known = model_profile(other["profile"])
-    for name, value, theirs, ours in (
-        ("1:N naming", known.match_threshold, other["different"], different),
-        ("unknown", Thresholds.unknown, other["different"], different),
-        ("strong", Thresholds.strong, other["same"], same),
+    for name, value, pairs, theirs, ours in (
+        ("1:N naming", known.match_threshold, "different-people", other["different"], different),
+        ("unknown", known.unknown_threshold, "different-people", other["different"], different),
+        ("strong", known.strong_threshold, "same-person", other["same"], same),
     ):
-        share = float(np.mean(np.asarray(theirs) >= value))
-        print(f"  like {known.name}'s {name} threshold {value:g} ({100 * share:.2f}% of its "
-              f"{'same-person' if ours is same else 'different-people'} pairs at or above): {np.quantile(ours, 1 - share):.3f}")
+        theirs = np.asarray(theirs)
+        z = (value - theirs.mean()) / theirs.std()
+        print(f"  like {known.name}'s {name} threshold {value:g} ({z:+.2f} sd from the mean of its {pairs} pairs, "
+              f"{theirs.mean():.3f} ± {theirs.std():.3f}): {ours.mean() + z * ours.std():.3f} "
+              f"(ours {ours.mean():.3f} ± {ours.std():.3f})")
 
 
 def batching(args: argparse.Namespace) -> None:
