@@ -1,9 +1,9 @@
 """Face detectors: BGR image in, boxes + scores + five keypoints out (``Detection``).
 
 ``TiledDetector`` is what they share (one pass, tiles for a photo's small faces); SCRFD (ONNX
-Runtime) is here, YuNet in ``identity.vision.yunet``. SCRFD's decoding follows insightface's SCRFD (strides 8/16/32, two anchors per
-location, distances scaled by the stride). Everything returned is in the
-original image's pixel coordinates.
+Runtime) is here, YuNet in ``identity.vision.yunet``. SCRFD's decoding follows insightface's
+(strides 8/16/32, two anchors per location, distances scaled by the stride). Everything
+returned is in the original image's pixel coordinates.
 """
 
 from __future__ import annotations
