@@ -17,7 +17,8 @@ insightface ``FaceAnalysis.get(img, max_num=1)``. A photo where insightface find
 "different").
 
 ``--profiles`` runs our modes once per model profile (identity/vision/profiles.py; ``--tune`` takes
-the first), each decided at its own profile's threshold.
+the first), each decided at its own profile's threshold. ``--tune --json F`` keeps View 1's plain
+similarities; another profile's ``--tune --like F`` then places its live thresholds as F's are.
 
 Our modes (``--modes``): plain, flip (every face mirrored too) and adaptive, which decides each
 pair as soon as its two photos are embedded, at the engine's threshold: a plain similarity
