@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from identity.face_engine import get_face_engine
 from identity.models import FaceSample, MatchLog, Person
@@ -82,7 +83,9 @@ def test_it_keeps_everyone_recognisable_across_a_profile_switch_and_back(enrolle
     assert named_in_their_other_photo() == everyone
 
     use_profile(settings, "research")
-    assert "re-embedded 5 photo(s)" in reembed()
+    progress = StringIO()
+    call_command("reembed", stdout=StringIO(), stderr=progress)
+    assert "5/5" in progress.getvalue()  # the progress bar, on stderr
     assert set(FaceSample.objects.values_list("model_id", flat=True)) == {"w600k_mbf"}
     assert named_in_their_other_photo() == everyone
 
@@ -99,6 +102,13 @@ def test_it_skips_the_photos_an_interrupted_run_re_embedded_already(enrolled, se
     assert "re-embedded 4 photo(s)" in output
     assert FaceSample.objects.get(pk=done.pk).embedding == done.embedding  # not embedded twice
     assert "0 to re-embed" in reembed()
+
+
+def test_it_stops_before_any_photo_when_the_profiles_model_cannot_load(enrolled, settings):
+    settings.FACEAPP_ENGINE = dataclasses.replace(settings.FACEAPP_ENGINE, embedder="no_such_model")
+    with pytest.raises(CommandError, match="the active profile's models cannot be loaded: unknown embedder model 'no_such_model'"):
+        reembed()
+    assert set(FaceSample.objects.values_list("model_id", flat=True)) == {"w600k_mbf"}
 
 
 def test_it_names_a_photo_it_could_not_re_embed_and_the_person_left_without_one(enrolled, media_root, settings):

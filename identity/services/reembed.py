@@ -22,11 +22,15 @@ from identity.vision.types import Face
 EMBEDDED = (FaceSample.ACCEPTED, FaceSample.HELD)  # the samples that carry an embedding
 
 
+def samples_embedded() -> QuerySet:
+    """The enrolment photos that carry an embedding, whichever model made it."""
+    return FaceSample.objects.filter(status__in=EMBEDDED, embedding__isnull=False)
+
+
 def samples_to_reembed(*, model_id: str) -> QuerySet:
     """Samples with an embedding made by another model than `model_id`, oldest first; those
     already re-embedded (an interrupted run's) are not among them."""
-    return (FaceSample.objects.filter(status__in=EMBEDDED, embedding__isnull=False)
-            .exclude(model_id=model_id).order_by("pk"))
+    return samples_embedded().exclude(model_id=model_id).order_by("pk")
 
 
 def _face_of(sample: FaceSample, faces: list[Face], engine: FaceEngine) -> Face:
@@ -64,7 +68,7 @@ def samples_reembed(*, engine: FaceEngine) -> Iterator[tuple[FaceSample, str | N
     """Re-embed every sample not made by `engine`'s model, yielding each with its failure (or
     None) as it goes; the gallery is rebuilt once, at the end (a new generation)."""
     try:
-        for sample in samples_to_reembed(model_id=engine.model_id).select_related(None).iterator():
+        for sample in samples_to_reembed(model_id=engine.model_id).iterator():
             yield sample, sample_reembed(sample=sample, engine=engine)
     finally:
         gallery_changed()  # an interrupted run's samples join the gallery too

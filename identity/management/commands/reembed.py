@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from identity.face_engine import get_face_engine
-from identity.models import FaceSample
 from identity.services.gallery_rows import people_without_model
-from identity.services.reembed import samples_reembed, samples_to_reembed
+from identity.vision import ModelError
+from identity.services.reembed import samples_embedded, samples_reembed, samples_to_reembed
 
 
 class Command(BaseCommand):
@@ -22,23 +22,27 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs, cron)")
 
     def handle(self, *args, **options):
-        engine = get_face_engine().load()  # a missing model file fails here, before any photo
+        try:
+            engine = get_face_engine().load()  # a missing model file fails here, before any photo
+        except ModelError as exc:
+            raise CommandError(f"the active profile's models cannot be loaded: {exc}") from exc
         model_id, config = engine.model_id, engine.config
-        total = FaceSample.objects.filter(status__in=(FaceSample.ACCEPTED, FaceSample.HELD),
-                                          embedding__isnull=False).count()
+        total = samples_embedded().count()
         todo = samples_to_reembed(model_id=model_id).count()
         self.stdout.write(f"profile {config.profile}: {config.detector} + {model_id}; "
                           f"{total - todo} of {total} enrolment photos already embedded by it, {todo} to re-embed")
-        failed = []
+        done, failed = 0, []
         with tqdm(total=todo, unit="photo", disable=options["no_progress"] or not todo, file=self.stderr) as bar:
             for sample, problem in samples_reembed(engine=engine):
                 if problem:
                     failed.append((sample, problem))
+                else:
+                    done += 1
                 bar.update()
         for sample, problem in failed:
             self.stdout.write(f"photo #{sample.pk} of person #{sample.person_id} kept its {sample.model_id} "
                               f"embedding: {problem}")
-        self.stdout.write(f"re-embedded {todo - len(failed)} photo(s); the gallery was rebuilt")
+        self.stdout.write(f"re-embedded {done} photo(s); the gallery was rebuilt")
         missing = people_without_model(model_id=model_id).count()
         if missing:
             self.stdout.write(self.style.WARNING(
