@@ -95,12 +95,15 @@ def test_it_skips_the_photos_an_interrupted_run_re_embedded_already(enrolled, se
     done = FaceSample.objects.order_by("pk").first()
     assert sample_reembed(sample=done, engine=get_face_engine()) is None  # as if a run stopped after one photo
     done.refresh_from_db()
+    assert named_in_their_other_photo() == {  # this process's gallery holds that one photo
+        "Colin Powell": "Colin Powell", "Tony Blair": None, "Gerhard Schroeder": None, "Aaron Peirsol": None}
 
     output = reembed()
 
     assert "1 of 5 enrolment photos already embedded by it, 4 to re-embed" in output
     assert "re-embedded 4 photo(s)" in output
     assert FaceSample.objects.get(pk=done.pk).embedding == done.embedding  # not embedded twice
+    assert named_in_their_other_photo() == {name: name for name in PEOPLE}  # the gallery was rebuilt
     assert "0 to re-embed" in reembed()
 
 
