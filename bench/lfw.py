@@ -37,7 +37,7 @@ best accuracy on View 1's training pairs (and that threshold's accuracy on pairs
 value is the profile's ``threshold`` in identity/vision/profiles.py. It then chooses the adaptive band:
 the largest change the mirror made to any View 1 pair's similarity, plus how far the best
 threshold moved between pairsDevTrain and pairsDevTest (the threshold in force is never known
-better), rounded up to 0.01: ``DEFAULT_FLIP_BAND`` in identity/vision/adaptive.py. View 2 is never
+better), rounded up to 0.01: the profile's ``flip_band`` (research's is ``DEFAULT_FLIP_BAND``). View 2 is never
 used to choose either. Nothing is cached or written into the repository (``--json`` writes a
 summary where you ask).
 """
