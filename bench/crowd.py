@@ -43,10 +43,11 @@ from crowd_scenes import Subject, class_photo  # noqa: E402
 from identify import DEFAULT_CACHE, DEFAULT_LFW, EmbeddingCache, embed_missing, split_lfw  # noqa: E402
 from lfw_faces import central_order, detect_with_fallback  # noqa: E402
 
-from identity.live.recognizer import DEFAULT_MARGIN, DEFAULT_NAME_THRESHOLD  # noqa: E402
+from identity.live.recognizer import DEFAULT_MARGIN  # noqa: E402
 from identity.live.boxes import box_iou, greedy_pairs  # noqa: E402
 from identity.matching import Gallery, refine_face_matches  # noqa: E402
 from identity.vision import EngineConfig, FaceEngine  # noqa: E402
+from identity.vision.profiles import model_profile  # noqa: E402
 
 WIDTHS = (16, 20, 24, 32, 48, 64)
 FOUND_IOU = 0.3
@@ -164,7 +165,8 @@ def main() -> None:
                                                    min_face_px=m)).load() for m in settings}
     engine = engines[0]
     min_name_px = args.min_name_px if args.min_name_px is not None else engine.min_name_px
-    threshold = float(os.environ.get("FACEAPP_MATCH_THRESHOLD", DEFAULT_NAME_THRESHOLD))
+    # the profile's (FACEAPP_PROFILE), as the app's settings take it
+    threshold = float(os.environ.get("FACEAPP_MATCH_THRESHOLD", model_profile(engine.config.profile).match_threshold))
     margin = float(os.environ.get("FACEAPP_MATCH_MARGIN", DEFAULT_MARGIN))
 
     split = split_lfw(images_dir, args.people)

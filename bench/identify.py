@@ -64,7 +64,7 @@ DEFAULT_LFW = ROOT.parent / "shared" / "faces" / "lfw"
 DEFAULT_CACHE = ROOT / "bench" / "out" / "lfw_embeddings.npz"
 BATCH_IMAGES = 32
 SAVE_EVERY = 1024  # images between cache writes, so an interrupted run keeps its work
-SWEEP = (0.15, 0.18, 0.20, 0.22, 0.25, 0.28, 0.30, 0.35, 0.40, 0.45)
+SWEEP = (0.15, 0.18, 0.20, 0.22, 0.25, 0.28, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55)
 GALLERY_SIZES = (1_000, 10_000, 100_000)
 
 

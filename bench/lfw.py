@@ -16,6 +16,10 @@ their subject, and the largest face is sometimes a bystander): ours
 insightface ``FaceAnalysis.get(img, max_num=1)``. A photo where insightface finds no face scores -1 (counted as
 "different").
 
+``--profiles`` runs our modes once per model profile (identity/vision/profiles.py; ``--tune`` takes
+the first), each decided at its own profile's threshold. ``--tune --json F`` keeps View 1's plain
+similarities; another profile's ``--tune --like F`` then places its live thresholds as F's are.
+
 Our modes (``--modes``): plain, flip (every face mirrored too) and adaptive, which decides each
 pair as soon as its two photos are embedded, at the engine's threshold: a plain similarity
 within the band (``--band``) of it is taken again on flip embeddings, the photos' mirrored
@@ -25,14 +29,15 @@ share of photos whose mirror was embedded.
     .venv/bin/python bench/lfw.py                  # full View 2 run, ~45 min (four pipelines)
     .venv/bin/python bench/lfw.py --limit 60       # quick: 60 pairs per fold
     .venv/bin/python bench/lfw.py --tune           # View 1: pick the default threshold and flip band
+    .venv/bin/python bench/lfw.py --profiles research,commercial --modes adaptive --no-insightface
     .venv/bin/python bench/lfw.py --batching       # what batching faces in one ONNX call gives
 
 ``--tune`` embeds View 1's photos once, plain and mirrored, and prints the threshold with the
 best accuracy on View 1's training pairs (and that threshold's accuracy on pairsDevTest); that
-value is ``DEFAULT_THRESHOLD`` in identity/vision/config.py. It then chooses the adaptive band:
+value is the profile's ``threshold`` in identity/vision/profiles.py. It then chooses the adaptive band:
 the largest change the mirror made to any View 1 pair's similarity, plus how far the best
 threshold moved between pairsDevTrain and pairsDevTest (the threshold in force is never known
-better), rounded up to 0.01: ``DEFAULT_FLIP_BAND`` in identity/vision/adaptive.py. View 2 is never
+better), rounded up to 0.01: the profile's ``flip_band`` (research's is ``DEFAULT_FLIP_BAND``). View 2 is never
 used to choose either. Nothing is cached or written into the repository (``--json`` writes a
 summary where you ask).
 """
@@ -56,6 +61,7 @@ from lfw_faces import lfw_faces  # noqa: E402
 
 from identity.vision import EngineConfig, Face, FaceEngine  # noqa: E402
 from identity.vision.adaptive import near  # noqa: E402
+from identity.vision.profiles import model_profile  # noqa: E402
 
 DEFAULT_LFW = ROOT.parent / "shared" / "faces" / "lfw"
 CHUNK_IMAGES = 50  # images per pipeline turn in the interleaved timing
@@ -235,51 +241,8 @@ def ten_fold(pairs: list[Pair], sims: np.ndarray) -> tuple[float, float, float]:
     return float(np.mean(accuracies)), float(np.std(accuracies)), float(np.mean(thresholds))
 
 
-def tune(args: argparse.Namespace) -> None:
-    """View 1 only: the plain threshold, then the adaptive band (see the module docstring)."""
-    lfw = Path(args.lfw)
-    train = read_pairs(lfw / "pairsDevTrain.txt", args.limit)
-    test = read_pairs(lfw / "pairsDevTest.txt", args.limit)
-    images = sorted({p.image1 for p in train + test} | {p.image2 for p in train + test})
-    print(f"View 1: {len(train)} training pairs, {len(test)} test pairs, {len(images)} images")
-    config = EngineConfig(intra_op_threads=args.threads, inter_op_threads=1)
-    pipeline = OursPipeline(lfw, config, "plain", with_flip=True)  # plain and flip embeddings in one pass
-    (run,) = run_interleaved(images, [pipeline])
-    best: dict[str, tuple[float, float]] = {}
-    for mode, embeddings in (("plain", run.embeddings), ("flip", pipeline.flips)):
-        threshold, train_acc = best_threshold(pair_cosines(train, embeddings), np.array([p.same for p in train]))
-        test_threshold, _ = best_threshold(pair_cosines(test, embeddings), np.array([p.same for p in test]))
-        test_acc = ((pair_cosines(test, embeddings) >= threshold) == np.array([p.same for p in test])).mean()
-        best[mode] = (threshold, test_threshold)
-        print(f"{mode:>6}: best threshold {threshold:.4f}  train accuracy {100 * train_acc:.2f}%  "
-              f"DevTest accuracy at it {100 * test_acc:.2f}% (DevTest's own best threshold {test_threshold:.4f})  "
-              f"fallbacks {run.fallbacks or 0}")
-    everything = train + test
-    plain, flip = pair_cosines(everything, run.embeddings), pair_cosines(everything, pipeline.flips)
-    largest_move = float(np.abs(flip - plain).max())
-    threshold_moves = abs(best["plain"][0] - best["plain"][1])
-    band = float(np.ceil((largest_move + threshold_moves) * 100) / 100)
-    print(f"adaptive band: the mirror moved a pair's similarity by at most {largest_move:.4f} (99th percentile "
-          f"{np.percentile(np.abs(flip - plain), 99):.4f}); the best plain threshold moved {threshold_moves:.4f} "
-          f"between DevTrain and DevTest -> band {band:.2f}")
-    threshold, same = best["plain"][0], np.array([p.same for p in everything])
-    close = near(plain, threshold=threshold, band=band)
-    adaptive = np.where(close, flip, plain)
-    mirrored = {p.image1 for p, c in zip(everything, close) if c} | {p.image2 for p, c in zip(everything, close) if c}
-    for name, scores in (("plain", plain), ("flip", flip), ("adaptive", adaptive)):
-        print(f"  View 1 errors at threshold {threshold:.4f}, {name:>8}: {int(((scores >= threshold) != same).sum())}"
-              f" of {len(everything)}")
-    print(f"  adaptive mirrors {100 * close.mean():.1f}% of View 1 pairs, "
-          f"{100 * len(mirrored) / len(images):.1f}% of photos")
-    wrong = (adaptive >= threshold) != same
-    for width in sorted({0.05, band, 0.10, 0.15}):  # compare's "too close to call" is the same band
-        mirrored_here = near(plain, threshold=threshold, band=width)
-        decided = np.where(mirrored_here, flip, plain)
-        inside = near(decided, threshold=threshold, band=width)
-        print(f"  band {width:.2f}: {100 * inside.mean():.1f}% of View 1 answers too close to call, holding "
-              f"{int((wrong & inside).sum())} of the {int(wrong.sum())} wrong; {100 * mirrored_here.mean():.1f}% mirrored")
-    print(f"  wrong answers' plain similarities: {', '.join(f'{v:.3f}' for v in np.sort(plain[wrong]))}; "
-          f"highest different-people pair {plain[~same].max():.3f}")
+def profile_names(args: argparse.Namespace) -> list[str]:
+    return [model_profile(name.strip()).name for name in args.profiles.split(",") if name.strip()]
 
 
 def batching(args: argparse.Namespace) -> None:
@@ -340,9 +303,13 @@ def main() -> None:
     parser.add_argument("--no-insightface", action="store_true", help="skip the insightface run")
     parser.add_argument("--modes", default="plain,flip,adaptive", help="our flip modes to run: plain,flip,adaptive")
     parser.add_argument("--band", type=float, help="adaptive: the flip band (default: the engine's)")
+    parser.add_argument("--profiles", default="research", help="model profiles to run: research,commercial")
+    parser.add_argument("--like", help="--tune: another profile's --tune --json, to match its 1:N thresholds")
     parser.add_argument("--json", help="write the summary to this file")
     args = parser.parse_args()
     if args.tune:
+        from lfw_tune import tune  # it uses this module's pipelines
+
         return tune(args)
     if args.batching:
         return batching(args)
@@ -354,8 +321,9 @@ def main() -> None:
           f"{args.threads} ORT thread(s)", flush=True)
     pipelines: list = []
     band = {} if args.band is None else {"flip_band": args.band}
-    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-        config = EngineConfig(flip=mode, intra_op_threads=args.threads, inter_op_threads=1, **band)
+    for profile, mode in [(p, m.strip()) for p in profile_names(args) for m in args.modes.split(",") if m.strip()]:
+        config = EngineConfig.from_env({}, profile=profile, flip=mode, intra_op_threads=args.threads,
+                                       inter_op_threads=1, **band)
         name = f"faceapp {FaceEngine(config).model_id}"
         if mode == "adaptive":
             pipelines.append(AdaptivePipeline(lfw, config, f"{name} adaptive {config.flip_band:g}", pairs))
@@ -367,12 +335,13 @@ def main() -> None:
 
     summary = []
     reference = runs[-1] if not args.no_insightface else None
-    fixed = EngineConfig().threshold  # the threshold our engine decides at (chosen on View 1)
-    print(f"\n{'pipeline':<34}{'accuracy %':>16}{'thr':>8}{f'acc@{fixed:g}':>10}{'no face':>9}{'fallbacks':>24}"
+    print(f"\n{'pipeline':<34}{'accuracy %':>16}{'thr':>8}{'acc@its':>10}{'no face':>9}{'fallbacks':>24}"
           f"{'mirrored':>10}{'ms/img':>9}{'time ratio':>12}")
     for pipeline, run in zip(pipelines, runs):
         sims = similarities(pairs, run)
         mean, std, threshold = ten_fold(pairs, sims)
+        # the threshold its engine decides at (its profile's, chosen on View 1)
+        fixed = pipeline.engine.config.threshold if isinstance(pipeline, OursPipeline) else float("nan")
         at_fixed = ((sims >= fixed) == np.array([p.same for p in pairs])).mean() if run.name != "insightface" else None
         ms = 1000 * run.seconds / len(images)
         ratio = run.seconds / reference.seconds if reference else float("nan")

@@ -16,6 +16,7 @@ from faceapp.media_storage import media_storage
 from faceapp.private import FILE_MODE, FOLDER_MODE, private_umask
 from identity.live.addresses import networks_parse  # plain Python, as is the next one
 from identity.vision.config import EngineConfig  # plain Python: the app loads it anyway
+from identity.vision.profiles import model_profile
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -286,9 +287,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 # Face engine (identity/vision): models, thresholds, limits from the FACEAPP_* variables that
 # EngineConfig.from_env reads (here only); one ONNX thread per process unless FACEAPP_ORT_THREADS
 # says otherwise, the worker pool giving the parallelism.
+# FACEAPP_PROFILE (research, commercial: identity/vision/profiles.py) picks the models and thresholds.
 FACEAPP_ENGINE = EngineConfig.from_env(defaults={"intra_op_threads": 1})
-# 1:N identification threshold (calibration can override it globally or per camera).
-FACEAPP_MATCH_THRESHOLD = envfloat("FACEAPP_MATCH_THRESHOLD", 0.35)
+FACEAPP_PROFILE = model_profile(FACEAPP_ENGINE.profile)  # its thresholds are the defaults below
+# 1:N identification threshold: the profile's (calibration can override it globally or per camera).
+FACEAPP_MATCH_THRESHOLD = envfloat("FACEAPP_MATCH_THRESHOLD", FACEAPP_PROFILE.match_threshold)
 FACEAPP_MATCH_MARGIN = envfloat("FACEAPP_MATCH_MARGIN", 0.05)
 FACEAPP_API_WAIT_SECONDS = envfloat("FACEAPP_API_WAIT_SECONDS", 10.0)
 FACEAPP_CAMERA_FPS = envfloat("FACEAPP_CAMERA_FPS", 2.0)
@@ -310,7 +313,7 @@ FACEAPP_DUPLICATES_INLINE_FACES = envint("FACEAPP_DUPLICATES_INLINE_FACES", 2000
 FACEAPP_LIVE_SHARDS = max(1, envint("FACEAPP_LIVE_SHARDS", 2))
 FACEAPP_LIVE_RUN_SECONDS = envfloat("FACEAPP_LIVE_RUN_SECONDS", 30.0)  # one live task's turn
 # Tracks: how a face followed over frames gets its identity (see identity/live/track.py and tracking.py).
-FACEAPP_UNKNOWN_THRESHOLD = envfloat("FACEAPP_UNKNOWN_THRESHOLD", 0.25)
+FACEAPP_UNKNOWN_THRESHOLD = envfloat("FACEAPP_UNKNOWN_THRESHOLD", FACEAPP_PROFILE.unknown_threshold)
 FACEAPP_STRANGER_THRESHOLD = envfloat("FACEAPP_STRANGER_THRESHOLD", FACEAPP_MATCH_THRESHOLD)
 # Bulk enrolment: an uploaded ZIP may hold this much once unpacked (each photo the upload cap).
 FACEAPP_IMPORT_MAX_MB = envint("FACEAPP_IMPORT_MAX_MB", 4096)
@@ -320,7 +323,7 @@ FACEAPP_IMPORT_MAX_MB = envint("FACEAPP_IMPORT_MAX_MB", 4096)
 FACEAPP_IMPORT_STUCK_MINUTES = envint("FACEAPP_IMPORT_STUCK_MINUTES", 30)
 # The strangers page suggests merging two strangers whose closest faces are this alike.
 FACEAPP_STRANGER_SUGGEST_THRESHOLD = envfloat("FACEAPP_STRANGER_SUGGEST_THRESHOLD", 0.3)
-FACEAPP_TRACK_STRONG_THRESHOLD = envfloat("FACEAPP_TRACK_STRONG_THRESHOLD", 0.6)
+FACEAPP_TRACK_STRONG_THRESHOLD = envfloat("FACEAPP_TRACK_STRONG_THRESHOLD", FACEAPP_PROFILE.strong_threshold)
 FACEAPP_TRACK_CONFIRM_FRAMES = envint("FACEAPP_TRACK_CONFIRM_FRAMES", 3)
 FACEAPP_TRACK_MIN_FACE_PX = envfloat("FACEAPP_TRACK_MIN_FACE_PX", 16.0)
 FACEAPP_TRACK_MIN_BLUR = envfloat("FACEAPP_TRACK_MIN_BLUR", 15.0)

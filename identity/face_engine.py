@@ -14,10 +14,10 @@ def get_face_engine() -> FaceEngine:
 
 
 def model_files_status() -> dict[str, str]:
-    """{role: "name (file)"} for the configured models, checksums verified; raises ModelError
-    naming the file when one is missing or wrong. Loads no ONNX session."""
+    """{"profile": name, role: "name (file)"} for the configured models, checksums verified; raises
+    ModelError naming the file when one is missing or wrong. Loads no ONNX session."""
     config = get_face_engine().config
-    status = {}
+    status = {"profile": config.profile}
     for role, name in (("detector", config.detector), ("embedder", config.embedder)):
         spec = resolve_model(name, role, config.models_dir)
         verify_checksum(spec)

@@ -2,7 +2,9 @@
 
 import pytest
 
+from identity.models import FaceSample
 from tests.api import token_key
+from tests.review_data import engine_model_id, make_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,3 +62,16 @@ def test_it_names_a_dead_broker_to_an_admin(client, admin_user, settings):
     assert response.status_code == 503
     assert not body["broker"]["ok"]
     assert body["workers"]["detail"] == "broker down"
+
+
+def test_it_names_to_an_admin_the_people_the_active_model_cannot_name(client, admin_user, celery_worker):
+    make_person("Enrolled under today's model")
+    older = make_person("Enrolled under another model")
+    FaceSample.objects.filter(person=older).update(model_id="another_model")  # as after a profile switch
+    client.force_login(admin_user)
+    response = client.get("/healthz")
+    body = response.json()
+    assert (response.status_code, body["status"]) == (503, "failing: enrolments")
+    assert body["enrolments"]["detail"] == (
+        f"1 enrolled person has no photo embedded by {engine_model_id()}, the active profile's model: "
+        "no camera can name them until `manage.py reembed` runs")

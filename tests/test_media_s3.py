@@ -134,7 +134,7 @@ def test_it_reads_a_sample_crop_object_for_the_flip_fill(s3_media):
     sample = review_data.make_person("Ada", code="A1").samples.get()
     sample.crop.save("crop.jpg", io.BytesIO(faces_data.jpeg(faces_data.bgr("lfw_person_a_1.jpg")[:112, :112])))
 
-    crop = gallery_rows._crop_read(sample.crop.name)
+    crop = gallery_rows.crop_read(sample.crop.name)
 
     assert crop is not None and crop.shape[:2] == (112, 112)
 

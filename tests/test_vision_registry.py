@@ -79,12 +79,20 @@ def test_it_names_an_unexpected_input_shape(tmp_path):
 
 def test_it_refuses_an_embedder_as_a_detector(tmp_path):
     entry = default_entry("w600k_mbf")
-    entry["role"] = "detector"
+    entry["role"], entry["family"] = "detector", "scrfd"
     entry["input_size"] = None
     write_manifest(tmp_path, {"not_a_detector": entry})
     engine = FaceEngine(EngineConfig(models_dir=str(tmp_path), detector="not_a_detector"))
     with pytest.raises(ModelError, match=r"w600k_mbf.onnx.*expected an SCRFD detector"):
         engine.detect(FIXTURES / "lfw_person_a_1.jpg")
+
+
+def test_it_refuses_a_model_of_a_family_it_cannot_decode(tmp_path):
+    entry = {**default_entry("w600k_mbf"), "family": "facenet"}
+    write_manifest(tmp_path, {"facenet": entry})
+    engine = FaceEngine(EngineConfig(models_dir=str(tmp_path), embedder="facenet"))
+    with pytest.raises(ModelError, match=r"w600k_mbf.onnx: unknown embedder family 'facenet' \(known: arcface, sface\)"):
+        engine.embedder
 
 
 def test_it_names_a_corrupt_onnx_file(tmp_path):

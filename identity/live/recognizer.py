@@ -17,10 +17,13 @@ import numpy as np
 
 from identity.matching import Assignment, Gallery, PersonMatch, StrangerRegistry, assign_identities
 from identity.vision.embedder import l2_normalize
+from identity.vision.profiles import DEFAULT_PROFILE, PROFILES
 
 # 1:N naming threshold: stricter than 1:1 verification's, since a stranger searched against
-# many people gets many chances to pass one (bench/identify.py measures it).
-DEFAULT_NAME_THRESHOLD = 0.35
+# many people gets many chances to pass one (bench/identify.py measures it). The default
+# profile's, as are the others below (identity/vision/profiles.py).
+DEFAULT_PROFILE_VALUES = PROFILES[DEFAULT_PROFILE]
+DEFAULT_NAME_THRESHOLD = DEFAULT_PROFILE_VALUES.match_threshold
 DEFAULT_MARGIN = 0.05
 
 T = TypeVar("T")
@@ -35,9 +38,9 @@ class Thresholds:
 
     name: float = DEFAULT_NAME_THRESHOLD
     margin: float = DEFAULT_MARGIN
-    unknown: float = 0.25
+    unknown: float = DEFAULT_PROFILE_VALUES.unknown_threshold
     stranger: float = DEFAULT_NAME_THRESHOLD
-    strong: float = 0.6
+    strong: float = DEFAULT_PROFILE_VALUES.strong_threshold
 
     def names(self, match: PersonMatch, *, name: float | None = None) -> bool:
         return match.is_known(threshold=self.name if name is None else name, margin=self.margin)

@@ -6,11 +6,11 @@ import logging
 
 import cv2
 import numpy as np
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from identity.matching import Gallery
 from identity.matching.live_gallery import SampleRows
-from identity.models import FaceSample, MatchLog, embedding_from_bytes, embedding_to_bytes
+from identity.models import FaceSample, MatchLog, Person, embedding_from_bytes, embedding_to_bytes
 from identity.services.files import file_bytes
 from identity.vision import FaceEngine
 from identity.vision.align import CROP_SIZE
@@ -37,6 +37,14 @@ def gallery_samples(*, model_id: str) -> QuerySet:
     return FaceSample.objects.filter(
         status=FaceSample.ACCEPTED, model_id=model_id, person__active=True, embedding__isnull=False
     )
+
+
+def people_without_model(*, model_id: str) -> QuerySet:
+    """Active people with accepted photos none of which `model_id` embedded: its gallery cannot
+    name them (until ``manage.py reembed``), though they are enrolled."""
+    accepted = FaceSample.objects.filter(person_id=OuterRef("pk"), status=FaceSample.ACCEPTED, embedding__isnull=False)
+    return (Person.objects.filter(active=True).filter(Exists(accepted))
+            .exclude(Exists(gallery_samples(model_id=model_id).filter(person_id=OuterRef("pk")))))
 
 
 def sample_rows(*, samples: QuerySet, mirror_with: FaceEngine | None = None) -> SampleRows | None:
@@ -79,7 +87,7 @@ def flip_fill(*, samples: QuerySet, engine: FaceEngine) -> int:
     for start in range(0, len(pending), FILL_BATCH):
         batch, crops, plain = [], [], []
         for pk, data, name in pending[start : start + FILL_BATCH]:
-            crop = _crop_read(name)
+            crop = crop_read(name)
             if crop is not None:
                 batch.append(pk)
                 crops.append(crop)
@@ -94,7 +102,7 @@ def flip_fill(*, samples: QuerySet, engine: FaceEngine) -> int:
     return filled
 
 
-def _crop_read(name: str) -> np.ndarray | None:
+def crop_read(name: str) -> np.ndarray | None:
     """A sample's stored aligned crop as BGR, or None when the file is gone or unreadable."""
     try:
         data = np.frombuffer(file_bytes(FaceSample(crop=name).crop), np.uint8)

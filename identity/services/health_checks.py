@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import connection
 
 from faceapp.celery import app as celery_app
-from identity.face_engine import model_files_status
+from identity.face_engine import get_face_engine, model_files_status
+from identity.services.gallery_rows import people_without_model
 
 
 def check_database() -> tuple[bool, str]:
@@ -43,18 +44,31 @@ def check_models() -> tuple[bool, dict | str]:
         return False, str(exc)
 
 
+def check_enrolments() -> tuple[bool, str]:
+    """Everyone enrolled has a photo embedded by the active model: after a profile switch the
+    others are named by no camera until ``manage.py reembed`` runs, which this says."""
+    model_id = get_face_engine().model_id
+    missing = people_without_model(model_id=model_id).count()
+    if missing:
+        who = "1 enrolled person has" if missing == 1 else f"{missing} enrolled people have"
+        return False, (f"{who} no photo embedded by {model_id}, the active profile's model: "
+                       f"no camera can name them until `manage.py reembed` runs")
+    return True, f"every enrolled person has a photo embedded by {model_id}"
+
+
 def liveness_report() -> dict:
     """This server answers: nothing is checked (no database, broker or worker is asked) and nothing named."""
     return {"status": "ok"}
 
 
 def health_report() -> tuple[bool, dict]:
-    broker = check_broker()
+    broker, database = check_broker(), check_database()
     checks = {
-        "database": check_database(),
+        "database": database,
         "broker": broker,
         "workers": check_workers() if broker[0] else (False, "broker down"),
         "models": check_models(),
+        "enrolments": check_enrolments() if database[0] else (False, "database down"),
     }
     report = {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}
     healthy = all(ok for ok, _ in checks.values())

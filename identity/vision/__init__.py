@@ -1,7 +1,8 @@
-"""Face engine: SCRFD detection, ArcFace alignment and embedding, quality, comparison.
+"""Face engine: detection (SCRFD or YuNet), ArcFace-template alignment, embedding (ArcFace or SFace),
+quality, comparison; the models by profile (``identity.vision.profiles``).
 
 Plain Python (numpy, OpenCV, Pillow, ONNX Runtime); no Django. Importing this
-package loads no model: ONNX sessions are created on first use. The building
+package loads no model: models are opened on first use. The building
 blocks (image decoding, alignment, quality rules, flip modes, the model registry)
 live in their modules: ``identity.vision.image``, ``.align``, ``.quality``, ...
 """

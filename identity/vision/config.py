@@ -9,8 +9,9 @@ from dataclasses import dataclass, fields
 
 from .adaptive import ADAPTIVE, DEFAULT_FLIP_BAND, flip_mode
 from .image import DEFAULT_MAX_PIXELS
+from .profiles import DEFAULT_PROFILE, PROFILES, model_profile
 
-DEFAULT_THRESHOLD = 0.23  # best-accuracy threshold on LFW View 1 (pairsDevTrain) for w600k_mbf plain: bench/README.md
+DEFAULT_THRESHOLD = PROFILES[DEFAULT_PROFILE].threshold  # w600k_mbf's, chosen on LFW View 1: bench/README.md
 
 
 @dataclass(frozen=True)
@@ -18,8 +19,9 @@ class EngineConfig:
     """Everything that selects and tunes the models; hashable, so engines can be cached by it."""
 
     models_dir: str | None = None  # None: the repository's models/ folder
-    detector: str = "scrfd_500m_bnkps"
-    embedder: str = "w600k_mbf"
+    profile: str = DEFAULT_PROFILE  # the named choice below came from (identity.vision.profiles)
+    detector: str = PROFILES[DEFAULT_PROFILE].detector
+    embedder: str = PROFILES[DEFAULT_PROFILE].embedder
     threshold: float = DEFAULT_THRESHOLD  # cosine similarity at or above which two faces are the same person
     # "adaptive" (mirrored only where a decision is close: flip's accuracy at plain's cost, bench/README.md),
     # "plain" or "flip" (twice the embedding cost); True/False are accepted
@@ -49,11 +51,21 @@ class EngineConfig:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, *, defaults: Mapping[str, object] | None = None, **overrides
     ) -> "EngineConfig":
-        """``defaults`` (else the fields' own) overridden by FACEAPP_DETECTOR, FACEAPP_EMBEDDER,
-        FACEAPP_THRESHOLD, FACEAPP_FLIP, FACEAPP_FLIP_BAND, FACEAPP_ORT_THREADS, FACEAPP_MAX_PIXELS, FACEAPP_MIN_FACE_PX,
-        FACEAPP_MIN_NAME_PX, FACEAPP_MODELS_DIR, then by ``overrides``."""
+        """``defaults`` (else the fields' own) overridden by the profile's detector, embedder,
+        threshold and flip band (``profile=`` among the overrides, else FACEAPP_PROFILE, else ``defaults``'),
+        then by FACEAPP_DETECTOR, FACEAPP_EMBEDDER, FACEAPP_THRESHOLD, FACEAPP_FLIP, FACEAPP_FLIP_BAND,
+        FACEAPP_ORT_THREADS, FACEAPP_MAX_PIXELS, FACEAPP_MIN_FACE_PX, FACEAPP_MIN_NAME_PX,
+        FACEAPP_MODELS_DIR, then by ``overrides``."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = dict(defaults or {})
+        name = str(overrides.get("profile") or (env.get("FACEAPP_PROFILE") or "").strip()
+                   or values.get("profile") or DEFAULT_PROFILE)
+        try:
+            profile = model_profile(name)
+        except ValueError as exc:
+            raise ValueError(f"bad value for FACEAPP_PROFILE: {exc}") from None
+        values.update(profile=profile.name, detector=profile.detector, embedder=profile.embedder,
+                      threshold=profile.threshold, flip_band=profile.flip_band)
         readers = {
             "FACEAPP_DETECTOR": ("detector", str),
             "FACEAPP_EMBEDDER": ("embedder", str),

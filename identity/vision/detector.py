@@ -1,8 +1,9 @@
-"""SCRFD face detector (ONNX): BGR image in, boxes + scores + five keypoints out.
+"""Face detectors: BGR image in, boxes + scores + five keypoints out (``Detection``).
 
-Decoding follows insightface's SCRFD (strides 8/16/32, two anchors per
-location, distances scaled by the stride). Everything returned is in the
-original image's pixel coordinates.
+``TiledDetector`` is what they share (one pass, tiles for a photo's small faces); SCRFD (ONNX
+Runtime) is here, YuNet in ``identity.vision.yunet``. SCRFD's decoding follows insightface's
+(strides 8/16/32, two anchors per location, distances scaled by the stride). Everything
+returned is in the original image's pixel coordinates.
 """
 
 from __future__ import annotations
@@ -68,7 +69,44 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int
     return keep
 
 
-class ScrfdDetector:
+class TiledDetector:
+    """What every detector shares: one pass over the whole image, and for a photo that asks for
+    small faces, tiles too (identity.vision.distance); a subclass gives ``_detect_once``,
+    ``nms_threshold`` and ``fixed_input_size`` (None: any input size works)."""
+
+    nms_threshold: float
+    fixed_input_size: tuple[int, int] | None = None
+
+    def _detect_once(self, image: np.ndarray, *, score_threshold: float, max_size: int, min_size: int) -> list[Detection]:
+        raise NotImplementedError
+
+    def detect(
+        self, image: np.ndarray, *, score_threshold: float = 0.5, max_size: int = 640, min_size: int = 160,
+        min_face_px: int = 0,
+    ) -> list[Detection]:
+        """Faces in a BGR uint8 image, best score first, in the image's own coordinates; with
+        `min_face_px`, faces that small too where the usual input would shrink them out of reach
+        (identity.vision.distance: more passes, for photos, not doorway frames)."""
+        height, width = image.shape[:2]
+        found = self._detect_once(image, score_threshold=score_threshold, max_size=max_size, min_size=min_size)
+        _, *tiles = detection_passes(width, height, max_size=max_size, min_face_px=min_face_px)
+        if not tiles or self.fixed_input_size is not None:
+            return found
+        for region in tiles:
+            side = math.ceil(region.input_long_side / INPUT_MULTIPLE) * INPUT_MULTIPLE
+            tile = image[region.y0:region.y1, region.x0:region.x1]
+            offset = np.array([region.x0, region.y0], np.float32)
+            for d in self._detect_once(tile, score_threshold=score_threshold, max_size=side, min_size=min_size):
+                box = d.box + np.tile(offset, 2)
+                if not cut_by_inner_edge(box, region, width, height):
+                    found.append(Detection(box=box, keypoints=d.keypoints + offset, score=d.score))
+        if not found:
+            return []
+        keep = nms(np.stack([d.box for d in found]), np.array([d.score for d in found]), self.nms_threshold)
+        return [found[i] for i in keep]
+
+
+class ScrfdDetector(TiledDetector):
     """SCRFD with keypoints (9 outputs: scores, boxes, keypoints at strides 8/16/32)."""
 
     def __init__(self, session: ort.InferenceSession, spec: ModelSpec, *, nms_threshold: float = 0.4):
@@ -109,31 +147,6 @@ class ScrfdDetector:
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         canvas[:new_h, :new_w] = cv2.resize(image, (new_w, new_h), interpolation=interp)
         return canvas, scale
-
-    def detect(
-        self, image: np.ndarray, *, score_threshold: float = 0.5, max_size: int = 640, min_size: int = 160,
-        min_face_px: int = 0,
-    ) -> list[Detection]:
-        """Faces in a BGR uint8 image, best score first, in the image's own coordinates; with
-        `min_face_px`, faces that small too where the usual input would shrink them out of reach
-        (identity.vision.distance: more passes, for photos, not doorway frames)."""
-        height, width = image.shape[:2]
-        found = self._detect_once(image, score_threshold=score_threshold, max_size=max_size, min_size=min_size)
-        _, *tiles = detection_passes(width, height, max_size=max_size, min_face_px=min_face_px)
-        if not tiles or self.fixed_input_size is not None:
-            return found
-        for region in tiles:
-            side = math.ceil(region.input_long_side / INPUT_MULTIPLE) * INPUT_MULTIPLE
-            tile = image[region.y0:region.y1, region.x0:region.x1]
-            offset = np.array([region.x0, region.y0], np.float32)
-            for d in self._detect_once(tile, score_threshold=score_threshold, max_size=side, min_size=min_size):
-                box = d.box + np.tile(offset, 2)
-                if not cut_by_inner_edge(box, region, width, height):
-                    found.append(Detection(box=box, keypoints=d.keypoints + offset, score=d.score))
-        if not found:
-            return []
-        keep = nms(np.stack([d.box for d in found]), np.array([d.score for d in found]), self.nms_threshold)
-        return [found[i] for i in keep]
 
     def _detect_once(self, image: np.ndarray, *, score_threshold: float, max_size: int, min_size: int) -> list[Detection]:
         canvas, scale = self._letterbox(image, max_size, min_size)

@@ -17,6 +17,9 @@ MAX_BATCH = 64  # bounds the memory of one ONNX call; a photo's faces always fit
 MIN_NAME_PX = {
     # bench/crowd.py, 1,000 enrolled, 900 faces a width: named right 86 % at 24 px, 93 % at 32 (none wrong)
     "w600k_mbf": 28,
+    # bench/crowd.py --people 200 --photos 2 (60 faces a width, tiles), a rough measure: named right 75 %
+    # at 24 px with 1 of 60 named wrongly, 82 % at 32 px with none wrong, 95 % at 48
+    "sface_2021dec_int8bq": 32,
 }
 UNMEASURED_MIN_NAME_PX = 28  # a model not measured yet: w600k_mbf's
 

@@ -1,7 +1,7 @@
 """The face engine: detect, align, embed, measure quality, compare.
 
-Plain Python (no Django). ONNX sessions are created lazily, on first use, once
-per engine; :func:`get_engine` keeps one engine per configuration per process.
+Plain Python (no Django). Models are opened lazily, on first use, once per engine, by the class
+their manifest entry's family names; :func:`get_engine` keeps one engine per configuration per process.
 """
 
 from __future__ import annotations
@@ -10,18 +10,23 @@ import functools
 import threading
 from typing import Iterable, Sequence
 
+import cv2
 import numpy as np
 
 from .adaptive import ADAPTIVE, FLIP, near
 from .align import align_face, crop_mask
 from .config import EngineConfig
-from .detector import Detection, ScrfdDetector
+from .detector import Detection, ScrfdDetector, TiledDetector
 from .distance import frame_input_side
 from .embedder import ArcFaceEmbedder, cosine_matrix, flip_mean, min_name_px
 from .image import ImageSource, decode_image
 from .quality import comparison_limits, measure_quality
-from .registry import ModelSpec, create_session, resolve_model
+from .registry import ModelError, ModelSpec, create_session, model_name, resolve_model
+from .sface import SFaceEmbedder
 from .types import Face, NoFaceError, Verification
+from .yunet import YunetDetector
+
+FAMILIES = {"detector": ("scrfd", "yunet"), "embedder": ("arcface", "sface")}
 
 
 class FaceEngine:
@@ -35,20 +40,28 @@ class FaceEngine:
     def __init__(self, config: EngineConfig | None = None):
         self.config = config or EngineConfig()
         self._lock = threading.Lock()
-        self._detector: ScrfdDetector | None = None
+        self._detector: TiledDetector | None = None
         self._embedder: ArcFaceEmbedder | None = None
 
     # -- models, loaded lazily ------------------------------------------------
     def _session(self, spec: ModelSpec):
         return create_session(spec, self.config.intra_op_threads, self.config.inter_op_threads)
 
+    def _spec(self, role: str) -> ModelSpec:
+        spec = resolve_model(getattr(self.config, role), role, self.config.models_dir)
+        if spec.family not in FAMILIES[role]:
+            raise ModelError(f"{spec.path}: unknown {role} family {spec.family!r} (known: {', '.join(FAMILIES[role])})")
+        if spec.runtime == "opencv" and self.config.intra_op_threads > 0:
+            cv2.setNumThreads(self.config.intra_op_threads)  # OpenCV's pool is per process, like the worker's ONNX threads
+        return spec
+
     @property
-    def detector(self) -> ScrfdDetector:
+    def detector(self) -> TiledDetector:
         if self._detector is None:
             with self._lock:
                 if self._detector is None:
-                    spec = resolve_model(self.config.detector, "detector", self.config.models_dir)
-                    self._detector = ScrfdDetector(self._session(spec), spec)
+                    spec = self._spec("detector")
+                    self._detector = YunetDetector(spec) if spec.family == "yunet" else ScrfdDetector(self._session(spec), spec)
         return self._detector
 
     @property
@@ -56,8 +69,8 @@ class FaceEngine:
         if self._embedder is None:
             with self._lock:
                 if self._embedder is None:
-                    spec = resolve_model(self.config.embedder, "embedder", self.config.models_dir)
-                    self._embedder = ArcFaceEmbedder(self._session(spec), spec)
+                    spec = self._spec("embedder")
+                    self._embedder = SFaceEmbedder(spec) if spec.family == "sface" else ArcFaceEmbedder(self._session(spec), spec)
         return self._embedder
 
     def load(self) -> "FaceEngine":
@@ -79,12 +92,12 @@ class FaceEngine:
     def model_id(self) -> str:
         """Identifies the embedding space of ``Face.embedding``: embeddings are comparable only
         within one model_id (adaptive mode shares plain mode's)."""
-        return self._embedder_name() + ("+flip" if self.config.flip == FLIP else "")
+        return self._embedder_name + ("+flip" if self.config.flip == FLIP else "")
 
     @property
     def flip_model_id(self) -> str:
         """The space of flip embeddings (``Face.flip_embedding``, flip mode's ``Face.embedding``)."""
-        return self._embedder_name() + "+flip"
+        return self._embedder_name + "+flip"
 
     @property
     def embedding_size(self) -> int:
@@ -106,11 +119,10 @@ class FaceEngine:
         """Whether the face is too small for its embedding to name anyone (min_name_px)."""
         return face.quality.size_px < self.min_name_px
 
+    @functools.cached_property
     def _embedder_name(self) -> str:
-        name = self.config.embedder.removesuffix(".onnx")
-        if not name:  # the manifest's default embedder: resolving a name opens no session
-            name = resolve_model("", "embedder", self.config.models_dir).name
-        return name
+        """The manifest's name of the embedder (a default or an alias resolved); opens no model."""
+        return model_name(self.config.embedder, "embedder", self.config.models_dir)
 
     # -- building blocks -------------------------------------------------------
     def load_image(self, image: ImageSource) -> np.ndarray:

@@ -29,9 +29,10 @@ MANIFEST_NAME = "manifest.json"
 
 # Settings assumed for a bare .onnx file, by role (insightface's conventions).
 ROLE_DEFAULTS: dict[str, dict[str, Any]] = {
-    "detector": {"mean": 127.5, "std": 128.0, "swap_rb": True, "input_size": None},
-    "embedder": {"mean": 127.5, "std": 127.5, "swap_rb": True, "input_size": [112, 112]},
+    "detector": {"mean": 127.5, "std": 128.0, "swap_rb": True, "input_size": None, "family": "scrfd"},
+    "embedder": {"mean": 127.5, "std": 127.5, "swap_rb": True, "input_size": [112, 112], "family": "arcface"},
 }
+RUNTIMES = ("onnxruntime", "opencv")  # opencv: files ONNX Runtime refuses (block-quantised int8), run by cv2
 
 
 class ModelError(RuntimeError):
@@ -55,6 +56,8 @@ class ModelSpec:
     swap_rb: bool
     licence: str
     embedding_size: int | None = None
+    family: str = ""  # which class decodes it: scrfd or yunet (detectors), arcface or sface (embedders)
+    runtime: str = "onnxruntime"
 
     @property
     def width(self) -> int:
@@ -109,16 +112,28 @@ def _locate(models_dir: Path, entry: dict[str, Any], name: str) -> Path:
     raise ModelError(f"model file {local} for model {name!r} not found")
 
 
-def resolve_model(name: str, role: str, models_dir: Path | str | None = None) -> ModelSpec:
-    """Find model ``name`` (manifest entry or bare ``.onnx`` file) for ``role``."""
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {ROLES}, got {role!r}")
-    models_dir = Path(models_dir) if models_dir else DEFAULT_MODELS_DIR
-    manifest = load_manifest(models_dir)
+def _key(manifest: dict[str, Any], name: str, role: str, models_dir: Path) -> str:
     name = name or manifest["defaults"].get(role, "")
     if not name:
         raise ModelError(f"no {role} model named and no default in {models_dir / MANIFEST_NAME}")
     key = name[:-5] if name.endswith(".onnx") else name
+    return manifest.get("aliases", {}).get(key, key)
+
+
+def model_name(name: str, role: str, models_dir: Path | str | None = None) -> str:
+    """The manifest's own name for ``name`` (a default, an alias such as "yunet", or a file
+    name), without locating the file: what a sample's model_id records."""
+    models_dir = Path(models_dir) if models_dir else DEFAULT_MODELS_DIR
+    return _key(load_manifest(models_dir), name, role, models_dir)
+
+
+def resolve_model(name: str, role: str, models_dir: Path | str | None = None) -> ModelSpec:
+    """Find model ``name`` (manifest entry, alias or bare ``.onnx`` file) for ``role``."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+    models_dir = Path(models_dir) if models_dir else DEFAULT_MODELS_DIR
+    manifest = load_manifest(models_dir)
+    key = _key(manifest, name, role, models_dir)
     entry = manifest["models"].get(key)
     if entry is None:
         bare = models_dir / f"{key}.onnx"
@@ -134,6 +149,9 @@ def resolve_model(name: str, role: str, models_dir: Path | str | None = None) ->
         raise ModelError(f"model {key!r} ({entry.get('file')}) is a {entry.get('role')}, not a {role}")
     defaults = ROLE_DEFAULTS[role]
     size = entry.get("input_size", defaults["input_size"])
+    runtime = entry.get("runtime", RUNTIMES[0])
+    if runtime not in RUNTIMES:
+        raise ModelError(f"model {key!r} ({entry.get('file')}): runtime must be one of {RUNTIMES}, not {runtime!r}")
     return ModelSpec(
         name=key,
         role=role,
@@ -145,6 +163,8 @@ def resolve_model(name: str, role: str, models_dir: Path | str | None = None) ->
         swap_rb=bool(entry.get("swap_rb", defaults["swap_rb"])),
         licence=str(entry.get("licence", "unknown")),
         embedding_size=entry.get("embedding_size"),
+        family=str(entry.get("family", defaults["family"])),
+        runtime=runtime,
     )
 
 
