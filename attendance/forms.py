@@ -149,3 +149,28 @@ class MarkForm(forms.Form):
     def __init__(self, *args, members: list[tuple[int, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["person"].choices = [(WHOLE_GROUP, "The whole group"), *members]
+
+
+class RollCallForm(forms.Form):
+    """A class photo for a roll call: the day, the session (its start is when the members are
+    seen; none: the upload's moment) and the photo (checked by the service)."""
+
+    day = forms.DateField(widget=DATE)
+    session = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Session")
+    photo = forms.FileField(label="Class photo")
+
+    def __init__(self, *args, sessions: list[ScheduleSession] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].choices = [("", "none: the time of the upload")] + [
+            (session.pk, f"{session.get_weekday_display()} {session.start:%H:%M}–{session.end:%H:%M}")
+            for session in sessions]
+
+
+class RollCallFaceForm(forms.Form):
+    """Whom one face of a roll call is: a member, or (empty) no member of the group."""
+
+    person = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Who")
+
+    def __init__(self, *args, members: list[tuple[int, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = [("", "not a member"), *members]

@@ -1,7 +1,8 @@
 """A camera track's sighting recorded off the live worker's frame loop (queued by attendance.receivers).
 The scheduler's part of the register: days the clock decides (absent once a group's absent
 time passes, a forgotten OUT closed once the day's window ends) are derived every minute; the
-mail that is due (absence notices to contacts, each group's daily digest) is sent every minute."""
+mail that is due (absence notices to contacts, each group's daily digest) is sent every minute.
+A roll call's photo is read (its faces found and named) by a worker."""
 
 import datetime as dt
 
@@ -10,6 +11,7 @@ from celery import shared_task
 from attendance.digest import digests_due
 from attendance.notices import contact_notices_send
 from attendance.register import register_due, sighting_holds, sighting_record
+from attendance.rollcall import roll_call_read
 
 
 @shared_task(name="attendance.sighting_record")
@@ -30,3 +32,8 @@ def register_due_task() -> int:
 @shared_task(name="attendance.notices_due")
 def notices_due_task() -> int:
     return contact_notices_send() + digests_due()
+
+
+@shared_task(name="attendance.roll_call_read")
+def roll_call_read_task(roll_call_id: int) -> None:
+    roll_call_read(roll_call_id=roll_call_id)
