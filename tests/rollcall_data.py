@@ -110,3 +110,8 @@ def class_today(name: str = "5C", *, members=(), responsible=()):
     group.members.add(*members)
     group.responsible.add(*responsible)
     return group, session
+
+
+def bgr_blank() -> np.ndarray:
+    """A plain grey picture: an image, without a face."""
+    return np.full((240, 320, 3), 128, np.uint8)
