@@ -11,7 +11,7 @@ from attendance.models import AttendanceEvent
 from identity.services import enrolment
 from identity.services.recognizer import recognizer_forget
 from tests import rollcall_data as data
-from tests.browser import ARTIFACTS, RECORD_VIOLATIONS, log_in
+from tests.browser import ARTIFACTS, RECORD_VIOLATIONS, log_in, no_sideways_scroll
 from tests.review_data import make_person
 
 WAIT_MS = 90_000  # the worker's first photo loads the ONNX models: a deadline, not a timing assertion
@@ -23,10 +23,6 @@ def enrolled_by_worker(name: str, fixture: str):
     assert [s.status for s in enrolment.samples_wait(sample_ids=[s.pk for s in samples], timeout=120)] == ["accepted"]
     return person
 
-
-def _no_sideways_scroll(page, width: int) -> None:
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"the page is {scroll_width}px wide at {width}px"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -55,7 +51,7 @@ def test_it_takes_a_roll_call_from_a_class_photo_and_marks_the_class_present(wid
     page.wait_for_selector("#roll-photo svg", timeout=WAIT_MS)  # the pending page reloads itself
     page.wait_for_function("document.querySelector('#roll-photo img').complete")
     page.screenshot(path=str(ARTIFACTS / f"roll_call_result_{width}.png"), full_page=True)
-    _no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
 
     labels = sorted(" ".join(text.split()) for text in page.locator("#roll-photo text").all_text_contents())
     assert labels == ["1 Aaron Peirsol", "2 Ben Outsider", "3"]
@@ -73,7 +69,7 @@ def test_it_takes_a_roll_call_from_a_class_photo_and_marks_the_class_present(wid
         page.click("#mark-present button[type=submit]")
     assert page.text_content(".messages").strip().startswith("2 marked present")
     page.screenshot(path=str(ARTIFACTS / f"roll_call_marked_{width}.png"), full_page=True)
-    _no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
     assert sorted(AttendanceEvent.objects.filter(kind=AttendanceEvent.ROLL_CALL).values_list("person_id", flat=True)) \
         == sorted([aaron.pk, cleo.pk])
 
