@@ -73,8 +73,10 @@ def roll_call_read(*, roll_call_id: int) -> RollCall | None:
         pixels = get_face_engine().load_image(file_bytes(roll_call.photo))
         faces = photo_faces_name(pixels=pixels)
     except (ImageError, FileNotFoundError) as error:
-        RollCall.objects.filter(pk=roll_call_id).update(status=RollCall.FAILED, error=failure_words(error)[:300])
-        return None
+        return _failed(roll_call_id, failure_words(error))
+    except Exception as error:  # the engine itself failed: said on the page, once, rather than read for ever
+        logger.exception("roll call %s: reading its photo failed", roll_call_id)
+        return _failed(roll_call_id, f"reading failed: {failure_words(error)}")
     members = set(roll_call.group.members.values_list("pk", flat=True))
     # A task delivered twice: the row lock lets one delivery write the faces, once.
     with transaction.atomic():
@@ -90,6 +92,10 @@ def roll_call_read(*, roll_call_id: int) -> RollCall | None:
         roll_call.status, (roll_call.height, roll_call.width) = RollCall.DONE, pixels.shape[:2]  # as decoded: turned upright
         roll_call.save(update_fields=["status", "width", "height"])
     return roll_call
+
+
+def _failed(roll_call_id: int, error: str) -> None:
+    RollCall.objects.filter(pk=roll_call_id, status=RollCall.PENDING).update(status=RollCall.FAILED, error=error[:300])
 
 
 def roll_call_face_set(*, face: RollCallFace, person: Person | None, actor) -> RollCallFace:

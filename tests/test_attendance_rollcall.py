@@ -171,3 +171,18 @@ def test_it_erases_a_persons_face_from_the_roll_calls_photo(fixture_class):
     after = decode_image(file_bytes(roll_call.photo))[box[1]:box[3], box[0]:box[2]]
     assert before.mean() > 40 and after.max() == 0  # blacked out: the file itself rewritten
     assert not roll_call.faces.filter(found_id=ben.pk).exists() and roll_call.faces.count() == 2
+
+
+def test_it_says_why_a_photo_could_not_be_read(fixture_class, viewer_user, django_capture_on_commit_callbacks):
+    from identity.services.files import file_rewrite
+
+    roll_call = fixture_class[0]
+    with django_capture_on_commit_callbacks(execute=False):
+        broken = roll_call_create(group=roll_call.group, day=site_date(), session=None,
+                                  image=("class.jpg", data.fixture_class_photo()), actor=viewer_user)
+    file_rewrite(broken.photo, data.fixture_class_photo()[:2000])  # cut short after its header was checked
+
+    roll_call_read(roll_call_id=broken.pk)
+
+    broken.refresh_from_db()
+    assert broken.status == RollCall.FAILED and "truncated" in broken.error and not broken.faces.exists()
