@@ -155,7 +155,7 @@ class RollCallForm(forms.Form):
     """A class photo for a roll call: the day, the session (its start is when the members are
     seen; none: the upload's moment) and the photo (checked by the service)."""
 
-    day = forms.DateField(widget=DATE)
+    day = forms.DateField(widget=forms.HiddenInput)  # chosen above the form: its sessions are offered
     session = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Session")
     photo = forms.FileField(label="Class photo")
 
