@@ -28,11 +28,10 @@ urlpatterns += [  # the register's reads and corrections (attendance.register_ap
     path("register/summary/", register_api.register_summary, name="api-register-summary"),
 ]
 
-urlpatterns += [  # roll call from one class photo (attendance.rollcall_api)
+urlpatterns += [  # roll call from one class photo (attendance.rollcall_api): a group's, or a list of people's
     path("groups/<int:group_id>/roll-calls/", rollcall_api.roll_calls, name="api-roll-calls"),
-    path("groups/<int:group_id>/roll-calls/<int:roll_call_id>/", rollcall_api.roll_call, name="api-roll-call"),
-    path("groups/<int:group_id>/roll-calls/<int:roll_call_id>/faces/<int:face_id>/", rollcall_api.roll_call_face,
-         name="api-roll-call-face"),
-    path("groups/<int:group_id>/roll-calls/<int:roll_call_id>/mark/", rollcall_api.roll_call_mark_present,
-         name="api-roll-call-mark"),
+    path("roll-calls/", rollcall_api.people_roll_calls, name="api-people-roll-calls"),
+    path("roll-calls/<int:roll_call_id>/", rollcall_api.roll_call, name="api-roll-call"),
+    path("roll-calls/<int:roll_call_id>/faces/<int:face_id>/", rollcall_api.roll_call_face, name="api-roll-call-face"),
+    path("roll-calls/<int:roll_call_id>/mark/", rollcall_api.roll_call_mark_present, name="api-roll-call-mark"),
 ]

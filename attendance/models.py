@@ -280,13 +280,15 @@ def roll_call_photo_path(instance, filename):
 
 
 class RollCall(models.Model):
-    """A class photo a responsible user took for a group's session: its faces found and named
-    (attendance.rollcall), kept so that the page survives a reload and a mark is written once."""
+    """A class photo a responsible user took for a group's session, or an operator for a chosen
+    list of people (`people`, no group): its faces found and named (attendance.rollcall), kept
+    so that the page survives a reload and a mark is written once."""
 
     PENDING, DONE, FAILED = "pending", "done", "failed"
     STATUS_CHOICES = [(PENDING, "Being read"), (DONE, "Read"), (FAILED, "Failed")]
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="roll_calls")
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, null=True, blank=True, related_name="roll_calls")
+    people = models.ManyToManyField(Person, blank=True, related_name="+")  # expected without a group
     day = models.DateField()
     session = models.ForeignKey(ScheduleSession, on_delete=models.SET_NULL, null=True, blank=True)
     at = models.DateTimeField()  # the session's start that day (else the photo's upload): when the members were seen

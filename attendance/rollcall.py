@@ -1,7 +1,8 @@
-"""Roll call from one class photo: a responsible user uploads a photo for a group's session, a
-worker finds and names its faces (identity.services.photo_names: nothing is recorded, no visit
+"""Roll call from one class photo: a responsible user uploads a photo for a group's session (or
+an operator for a chosen list of people), a worker finds and names its faces (identity.services.photo_names: nothing is recorded, no visit
 opens), the user confirms or corrects each face, and "mark present" writes one ROLL_CALL event
-per member counted, once (a second mark writes nothing more), each one audit entry."""
+per member counted, once (a second mark writes nothing more), each one audit entry. "Members"
+are the group's, or the people chosen (expected_people)."""
 
 import datetime as dt
 import logging
@@ -42,12 +43,26 @@ def session_start(*, session: ScheduleSession, day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, session.start))
 
 
-def roll_call_create(*, group: Group, day: dt.date, session: ScheduleSession | None, image: ImageInput,
-                     actor) -> RollCall:
-    """Check the photo cheaply (ImageError names the problem), store it privately and queue its
-    reading after commit. The members will count as seen at the session's start (none: now)."""
+def expected_people(roll_call: RollCall):
+    """Whom the roll call is for: the group's members, or the people chosen."""
+    return roll_call.group.members.all() if roll_call.group_id else roll_call.people.all()
+
+
+def _whom(roll_call: RollCall) -> str:
+    return roll_call.group.name if roll_call.group_id else "the roll call's list"
+
+
+def roll_call_create(*, group: Group | None, day: dt.date, session: ScheduleSession | None, image: ImageInput,
+                     actor, people: list[Person] = ()) -> RollCall:
+    """For a group, or (no group) the `people` chosen. Check the photo cheaply (ImageError names
+    the problem), store it privately and queue its reading after commit. The members will count
+    as seen at the session's start (none: now)."""
     from attendance.tasks import roll_call_read_task  # tasks import the services
 
+    if group is None and not people:
+        raise ValidationError("A roll call is for a group or a list of people: choose one.")
+    if group is None and session is not None:
+        raise ValidationError("A session is a group's: a roll call for a list of people has none.")
     if day > site_date():
         raise ValidationError(f"{day} is in the future: a roll call is taken on the day, or after it.")
     if session is not None and session not in sessions_of_day(group=group, day=day):
@@ -59,6 +74,7 @@ def roll_call_create(*, group: Group, day: dt.date, session: ScheduleSession | N
                          created_by=actor if actor and actor.pk else None)
     roll_call.photo.save(f"rollcall.{extension}", ContentFile(data), save=False)
     roll_call.save()
+    roll_call.people.set(people if group is None else [])
     transaction.on_commit(lambda: task_enqueue(roll_call_read_task, roll_call.pk))
     return roll_call
 
@@ -77,7 +93,7 @@ def roll_call_read(*, roll_call_id: int) -> RollCall | None:
     except Exception as error:  # the engine itself failed: said on the page, once, rather than read for ever
         logger.exception("roll call %s: reading its photo failed", roll_call_id)
         return _failed(roll_call_id, f"reading failed: {failure_words(error)}")
-    members = set(roll_call.group.members.values_list("pk", flat=True))
+    members = set(expected_people(roll_call).values_list("pk", flat=True))
     # A task delivered twice: the row lock lets one delivery write the faces, once.
     with transaction.atomic():
         roll_call = RollCall.objects.select_for_update().get(pk=roll_call_id)
@@ -104,8 +120,8 @@ def roll_call_face_set(*, face: RollCallFace, person: Person | None, actor) -> R
     if roll_call.marked_at is not None:
         raise ValidationError("This roll call is marked already: correct the day in the register instead.")
     if person is not None:
-        if not roll_call.group.members.filter(pk=person.pk).exists():
-            raise ValidationError(f"{person.name} is not in {roll_call.group.name}.")
+        if not expected_people(roll_call).filter(pk=person.pk).exists():
+            raise ValidationError(f"{person.name} is not in {_whom(roll_call)}.")
         other = roll_call.faces.filter(person=person).exclude(pk=face.pk).first()
         if other is not None:
             raise ValidationError(f"{person.name} is face {other.number} already: one person, one face.")
@@ -125,8 +141,8 @@ def roll_call_mark(*, roll_call: RollCall, actor) -> list[AttendanceEvent]:
     with transaction.atomic():
         RollCall.objects.select_for_update().filter(pk=roll_call.pk).first()
         marked = set(roll_call.events.filter(voided_at__isnull=True).values_list("person_id", flat=True))
-        counted = Person.objects.filter(pk__in=roll_call.faces.filter(person__isnull=False).values("person_id"),
-                                        attendance_groups=group).exclude(pk__in=marked).order_by("name")
+        counted = expected_people(roll_call).filter(
+            pk__in=roll_call.faces.filter(person__isnull=False).values("person_id")).exclude(pk__in=marked).order_by("name")
         for person in counted:
             day_check(person=person, day=day)
             before = day_statuses(person.pk, day)
@@ -134,7 +150,8 @@ def roll_call_mark(*, roll_call: RollCall, actor) -> list[AttendanceEvent]:
                 person=person, at=roll_call.at, kind=AttendanceEvent.ROLL_CALL, day=day, group=group,
                 roll_call=roll_call, created_by=actor if actor and actor.pk else None))
             person_day_derive(person_id=person.pk, day=day)
-            audit_record(actor=actor, action=AuditEntry.ATTENDANCE_MARKED, person=person, target=group.name,
+            audit_record(actor=actor, action=AuditEntry.ATTENDANCE_MARKED, person=person,
+                         target=group.name if group else "",
                          detail=mark_detail(day, before, day_statuses(person.pk, day), None,
                                             f"roll call {roll_call.pk}"))
         roll_call.marked_at = timezone.now()

@@ -1,6 +1,7 @@
-"""The API's roll call (attendance.rollcall): a class photo posted for a group's session, its
-result read back (poll until `status` is done), a face confirmed or corrected, the members
-found marked present. Those who may correct the group's days call it; others answer 404 or 403."""
+"""The API's roll call (attendance.rollcall): a class photo posted for a group's session (or, by
+an operator, for a list of people), its result read back (poll until `status` is done), a face
+confirmed or corrected, the members found marked present. Those who may correct the group's
+days call it; others answer 404 or 403."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
@@ -12,24 +13,36 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from attendance.access import group_correctable
+from attendance.access import group_correctable, roll_call_correctable
 from attendance.models import RollCall, RollCallFace
-from attendance.rollcall import roll_call_create, roll_call_face_set, roll_call_mark, sessions_of_day
+from attendance.rollcall import (
+    expected_people, roll_call_create, roll_call_face_set, roll_call_mark, sessions_of_day,
+)
 from attendance.rollcall_presenters import FOUND, LIST_LABELS, roll_call_payload
 from attendance.setup_api import _refused
 from identity.api.parsers import BoundedJSONParser
 from identity.api.permissions import HasRole
 from identity.api.serializers import MAX_ROW_ID
 from identity.api.views import _too_large
-from identity.roles import VIEWER
+from identity.models import Person
+from identity.roles import OPERATOR, VIEWER
 from identity.services.uploads import ImageTooLarge
 from identity.vision import ImageError
+
+MAX_PEOPLE = 500  # on one roll call for a list of people
 
 
 class RollCallCreateSerializer(serializers.Serializer):
     day = serializers.DateField()
     session_id = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ROW_ID,
                                           help_text="One of the group's sessions that day; none: the upload's time.")
+    photo = serializers.FileField(help_text="The class photo (JPEG, PNG, WebP...; the upload cap applies).")
+
+
+class RollCallPeopleCreateSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    people = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID), min_length=1,
+                                   max_length=MAX_PEOPLE, help_text="The people expected (ids).")
     photo = serializers.FileField(help_text="The class photo (JPEG, PNG, WebP...; the upload cap applies).")
 
 
@@ -53,7 +66,7 @@ class RollCallFaceSerializer(serializers.Serializer):
 
 class RollCallSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    group_id = serializers.IntegerField()
+    group_id = serializers.IntegerField(allow_null=True, help_text="None: a roll call for a list of people.")
     day = serializers.DateField()
     at = serializers.DateTimeField(help_text="When the members marked present count as seen.")
     session_id = serializers.IntegerField(allow_null=True)
@@ -71,11 +84,6 @@ class RollCallSerializer(serializers.Serializer):
 class FaceSetSerializer(serializers.Serializer):
     person_id = serializers.IntegerField(allow_null=True, min_value=1, max_value=MAX_ROW_ID,
                                          help_text="A member; null: no member of the group.")
-
-
-def _roll_call_of(request: Request, group_id: int, roll_call_id: int) -> RollCall:
-    group = group_correctable(request.user, group_id)
-    return get_object_or_404(RollCall.objects.select_related("group"), pk=roll_call_id, group=group)
 
 
 @extend_schema(summary="Take a roll call from a class photo", description=(
@@ -97,9 +105,13 @@ def roll_calls(request: Request, group_id: int) -> Response:
     if data.get("session_id") is not None and session is None:
         return Response({"session_id": ["Not one of the group's sessions that day."]},
                         status=status.HTTP_400_BAD_REQUEST)
+    return _taken(request, group=group, session=session, day=data["day"], image=data["photo"])
+
+
+def _taken(request: Request, **fields) -> Response:
+    """202 with the roll call taken, or the refusal: 413 over the cap, 400 otherwise."""
     try:
-        roll_call = roll_call_create(group=group, day=data["day"], session=session, image=data["photo"],
-                                     actor=request.user)
+        roll_call = roll_call_create(actor=request.user, **fields)
     except ImageTooLarge as error:
         return Response({"error": str(error)}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     except ImageError as error:
@@ -109,26 +121,47 @@ def roll_calls(request: Request, group_id: int) -> Response:
     return Response(roll_call_payload(roll_call), status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema(summary="Take a roll call of a list of people from a photo", description=(
+    "Operators: no group, no session (the people count as seen at the upload's time); as a group's roll call "
+    "otherwise."), request={"multipart/form-data": RollCallPeopleCreateSerializer},
+    responses={202: RollCallSerializer, 400: OpenApiResponse(OpenApiTypes.OBJECT, "{field: [reason, ...]}"),
+               413: OpenApiResponse(OpenApiTypes.OBJECT, "The upload is too large.")})
+@api_view(["POST"])
+@permission_classes([HasRole(OPERATOR)])
+@parser_classes([MultiPartParser, FormParser])
+def people_roll_calls(request: Request) -> Response:
+    if too_large := _too_large(request, files=1):
+        return too_large
+    serializer = RollCallPeopleCreateSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    people = list(Person.objects.filter(pk__in=data["people"]))
+    if len(people) != len(set(data["people"])):
+        return Response({"people": ["Nobody enrolled has some of these ids."]}, status=status.HTTP_400_BAD_REQUEST)
+    return _taken(request, group=None, session=None, people=people, day=data["day"], image=data["photo"])
+
+
 @extend_schema(summary="A roll call's result", responses=RollCallSerializer)
 @api_view(["GET"])
 @permission_classes([HasRole(VIEWER)])
-def roll_call(request: Request, group_id: int, roll_call_id: int) -> Response:
-    return Response(roll_call_payload(_roll_call_of(request, group_id, roll_call_id)))
+def roll_call(request: Request, roll_call_id: int) -> Response:
+    return Response(roll_call_payload(roll_call_correctable(request.user, roll_call_id)))
 
 
 @extend_schema(summary="Confirm or correct one face", request=FaceSetSerializer, responses=RollCallSerializer)
 @api_view(["POST"])
 @permission_classes([HasRole(VIEWER)])
 @parser_classes([BoundedJSONParser])
-def roll_call_face(request: Request, group_id: int, roll_call_id: int, face_id: int) -> Response:
-    roll_call = _roll_call_of(request, group_id, roll_call_id)
+def roll_call_face(request: Request, roll_call_id: int, face_id: int) -> Response:
+    roll_call = roll_call_correctable(request.user, roll_call_id)
     face = get_object_or_404(roll_call.faces, pk=face_id)
     serializer = FaceSetSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     person_id = serializer.validated_data["person_id"]
-    person = roll_call.group.members.filter(pk=person_id, active=True).first() if person_id else None
+    person = expected_people(roll_call).filter(pk=person_id, active=True).first() if person_id else None
     if person_id and person is None:
-        return Response({"person_id": ["Not a member of this group."]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"person_id": ["Not one of the people this roll call is for."]},
+                        status=status.HTTP_400_BAD_REQUEST)
     try:
         roll_call_face_set(face=face, person=person, actor=request.user)
     except DjangoValidationError as error:
@@ -141,8 +174,8 @@ def roll_call_face(request: Request, group_id: int, roll_call_id: int, face_id: 
     "marking again writes nothing more."), request=None, responses=RollCallSerializer)
 @api_view(["POST"])
 @permission_classes([HasRole(VIEWER)])
-def roll_call_mark_present(request: Request, group_id: int, roll_call_id: int) -> Response:
-    roll_call = _roll_call_of(request, group_id, roll_call_id)
+def roll_call_mark_present(request: Request, roll_call_id: int) -> Response:
+    roll_call = roll_call_correctable(request.user, roll_call_id)
     try:
         roll_call_mark(roll_call=roll_call, actor=request.user)
     except DjangoValidationError as error:

@@ -1,10 +1,11 @@
 """A roll call as the page and the API show it: the photo's numbered faces, each in one list
 (members found, outside the group, to check: unsure, not recognised, too small), and the
-members no face counts for."""
+members (the group's, or the people chosen) no face counts for."""
 
 from django.urls import reverse
 
 from attendance.models import RollCall, RollCallFace
+from attendance.rollcall import expected_people
 
 FOUND, OUTSIDE, UNSURE, UNKNOWN, TOO_SMALL = "found", "outside", "unsure", "unknown", "too_small"
 LIST_LABELS = {FOUND: "member", OUTSIDE: "outside the group", UNSURE: "unsure", UNKNOWN: "not recognised",
@@ -27,8 +28,7 @@ def _person(person) -> dict | None:
 
 
 def roll_call_payload(roll_call: RollCall) -> dict:
-    group = roll_call.group
-    members = {person.pk: person for person in group.members.filter(active=True).order_by("name", "id")}
+    members = {person.pk: person for person in expected_people(roll_call).filter(active=True).order_by("name", "id")}
     faces = list(roll_call.faces.select_related("found", "person"))
     rows = [{
         "id": face.pk, "number": face.number, "box": face.box, "size_px": face.size_px,
@@ -37,11 +37,12 @@ def roll_call_payload(roll_call: RollCall) -> dict:
     } for face in faces]
     counted = {face.person_id for face in faces}
     return {
-        "id": roll_call.pk, "group_id": group.pk, "day": roll_call.day.isoformat(), "at": roll_call.at.isoformat(),
+        "id": roll_call.pk, "group_id": roll_call.group_id, "day": roll_call.day.isoformat(),
+        "at": roll_call.at.isoformat(),
         "session_id": roll_call.session_id, "status": roll_call.status, "error": roll_call.error,
         "width": roll_call.width, "height": roll_call.height,
-        "photo_url": reverse("roll-call-photo", args=[group.pk, roll_call.pk]),
-        "page_url": reverse("roll-call-detail", args=[group.pk, roll_call.pk]),
+        "photo_url": reverse("roll-call-photo", args=[roll_call.pk]),
+        "page_url": reverse("roll-call-detail", args=[roll_call.pk]),
         "marked_at": roll_call.marked_at.isoformat() if roll_call.marked_at else None,
         "faces": rows,
         "members_missing": [_person(person) for pk, person in members.items() if pk not in counted],

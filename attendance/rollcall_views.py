@@ -1,21 +1,24 @@
-"""Roll call pages: a class photo uploaded for a group's session, then its result (the photo with
-a numbered box on every face, the lists, a confirm or correct form per face, "Mark present").
-Those who may correct the group's days take them (attendance.access); others answer 404 or 403.
-The photo is private media, served here after the same check."""
+"""Roll call pages: a class photo uploaded for a group's session (or, by an operator, for a
+chosen list of people), then its result (the photo with a numbered box on every face, the
+lists, a confirm or correct form per face, "Mark present"). Those who may correct the group's
+days take them (attendance.access); others answer 404 or 403. The photo is private media,
+served here after the same check."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from attendance.access import group_correctable
-from attendance.forms import RollCallFaceForm, RollCallForm, refusal_onto
+from attendance.access import group_correctable, roll_call_correctable
+from attendance.forms import RollCallFaceForm, RollCallForm, RollCallPeopleForm, refusal_onto
 from attendance.models import RollCall
-from attendance.rollcall import roll_call_create, roll_call_face_set, roll_call_mark, sessions_of_day
+from attendance.rollcall import (
+    expected_people, roll_call_create, roll_call_face_set, roll_call_mark, sessions_of_day,
+)
 from attendance.rollcall_presenters import FOUND, LIST_LABELS, OUTSIDE, TOO_SMALL, UNKNOWN, UNSURE, roll_call_payload
 from attendance.views import _parse_day
 from faceapp.clock import site_date
-from identity.roles import VIEWER, role_required
+from identity.roles import OPERATOR, VIEWER, role_required
 from identity.views.media import _file_response
 from identity.views.refusals import refused
 from identity.vision import ImageError
@@ -24,9 +27,16 @@ RECENT = 10  # roll calls listed on the upload page
 LABEL_PX = 12  # the boxes' numbers, at least, in the photo's pixels (larger on a large photo)
 
 
-def _roll_call_of(request, group_id: int, roll_call_id: int) -> RollCall:
-    group = group_correctable(request.user, group_id)
-    return get_object_or_404(RollCall.objects.select_related("group"), pk=roll_call_id, group=group)
+def _taken(request, form, **fields):
+    """The roll call taken from a valid form, or None with the refusal on the form."""
+    try:
+        return roll_call_create(day=form.cleaned_data["day"], image=form.cleaned_data["photo"], actor=request.user,
+                                **fields)
+    except ImageError as error:
+        form.add_error("photo", str(error))
+    except ValidationError as error:
+        refusal_onto(form, error)
+    return None
 
 
 @role_required(VIEWER)
@@ -35,34 +45,34 @@ def roll_call_new(request, group_id: int):
     group = group_correctable(request.user, group_id)
     data = request.POST if request.method == "POST" else request.GET
     day = _parse_day(data.get("day", "")) or site_date()
-    form = RollCallForm(request.POST or None, request.FILES or None, sessions=sessions_of_day(group=group, day=day),
-                        initial={"day": day})
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            session = next((s for s in sessions_of_day(group=group, day=form.cleaned_data["day"])
-                            if s.pk == form.cleaned_data["session"]), None)
-            try:
-                roll_call = roll_call_create(group=group, day=form.cleaned_data["day"], session=session,
-                                             image=form.cleaned_data["photo"], actor=request.user)
-            except ImageError as error:
-                form.add_error("photo", str(error))
-            except ValidationError as error:
-                refusal_onto(form, error)
-            else:
-                return redirect("roll-call-detail", group.pk, roll_call.pk)
-        status = 400
-    recent = group.roll_calls.select_related("session")[:RECENT]
-    return render(request, "attendance/roll_call_new.html", {"group": group, "form": form, "day": day,
-                                                              "recent": recent}, status=status)
+    sessions = sessions_of_day(group=group, day=day)
+    form = RollCallForm(request.POST or None, request.FILES or None, sessions=sessions, initial={"day": day})
+    if request.method == "POST" and form.is_valid():
+        session = next((s for s in sessions if s.pk == form.cleaned_data["session"]), None)
+        if roll_call := _taken(request, form, group=group, session=session):
+            return redirect("roll-call-detail", roll_call.pk)
+    return render(request, "attendance/roll_call_new.html", {
+        "group": group, "form": form, "day": day, "recent": group.roll_calls.select_related("session")[:RECENT],
+    }, status=400 if request.method == "POST" else 200)
+
+
+@role_required(OPERATOR)
+def roll_call_new_people(request):
+    """A roll call for a chosen list of people (an outing, a mixed session): no group, no session."""
+    form = RollCallPeopleForm(request.POST or None, request.FILES or None, initial={"day": site_date()})
+    if request.method == "POST" and form.is_valid():
+        if roll_call := _taken(request, form, group=None, session=None, people=form.cleaned_data["people"]):
+            return redirect("roll-call-detail", roll_call.pk)
+    recent = RollCall.objects.filter(group__isnull=True)[:RECENT]
+    return render(request, "attendance/roll_call_new.html", {"group": None, "form": form, "recent": recent},
+                  status=400 if request.method == "POST" else 200)
 
 
 @role_required(VIEWER)
-def roll_call_detail(request, group_id: int, roll_call_id: int):
-    roll_call = _roll_call_of(request, group_id, roll_call_id)
+def roll_call_detail(request, roll_call_id: int):
+    roll_call = roll_call_correctable(request.user, roll_call_id)
     payload = roll_call_payload(roll_call)
-    members = [(person["id"], person["name"]) for person in
-               roll_call.group.members.filter(active=True).order_by("name", "id").values("id", "name")]
+    members = list(expected_people(roll_call).filter(active=True).order_by("name", "id").values_list("id", "name"))
     for face in payload["faces"]:
         chosen = face["person"] or (face["found"] if face["list"] == UNSURE else None)
         face["form"] = RollCallFaceForm(members=members, initial={"person": chosen["id"] if chosen else ""},
@@ -79,21 +89,21 @@ def roll_call_detail(request, group_id: int, roll_call_id: int):
 
 
 @role_required(VIEWER)
-def roll_call_photo(request, group_id: int, roll_call_id: int):
-    return _file_response(_roll_call_of(request, group_id, roll_call_id).photo)
+def roll_call_photo(request, roll_call_id: int):
+    return _file_response(roll_call_correctable(request.user, roll_call_id).photo)
 
 
 @role_required(VIEWER)
 @require_POST
-def roll_call_face(request, group_id: int, roll_call_id: int, face_id: int):
+def roll_call_face(request, roll_call_id: int, face_id: int):
     """POST person (empty: not a member): the user's word on one face."""
-    roll_call = _roll_call_of(request, group_id, roll_call_id)
+    roll_call = roll_call_correctable(request.user, roll_call_id)
     face = get_object_or_404(roll_call.faces, pk=face_id)
-    members = roll_call.group.members.filter(active=True)
+    members = expected_people(roll_call).filter(active=True)
     form = RollCallFaceForm(request.POST, members=[(person.pk, person.name) for person in members])
     if not form.is_valid():
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
-        return redirect("roll-call-detail", roll_call.group_id, roll_call.pk)
+        return redirect("roll-call-detail", roll_call.pk)
     person = members.filter(pk=form.cleaned_data["person"]).first() if form.cleaned_data["person"] else None
     try:
         roll_call_face_set(face=face, person=person, actor=request.user)
@@ -101,13 +111,13 @@ def roll_call_face(request, group_id: int, roll_call_id: int, face_id: int):
         refused(request, error)
     else:
         messages.success(request, f"Face {face.number}: {person.name if person else 'not a member'}.")
-    return redirect("roll-call-detail", roll_call.group_id, roll_call.pk)
+    return redirect("roll-call-detail", roll_call.pk)
 
 
 @role_required(VIEWER)
 @require_POST
-def roll_call_mark_present(request, group_id: int, roll_call_id: int):
-    roll_call = _roll_call_of(request, group_id, roll_call_id)
+def roll_call_mark_present(request, roll_call_id: int):
+    roll_call = roll_call_correctable(request.user, roll_call_id)
     try:
         written = roll_call_mark(roll_call=roll_call, actor=request.user)
     except ValidationError as error:
@@ -115,4 +125,4 @@ def roll_call_mark_present(request, group_id: int, roll_call_id: int):
     else:
         messages.success(request, f"{len(written)} marked present on {roll_call.day:%Y-%m-%d}." if written else
                          "Nobody more to mark: the members found are marked present already.")
-    return redirect("roll-call-detail", roll_call.group_id, roll_call.pk)
+    return redirect("roll-call-detail", roll_call.pk)

@@ -186,3 +186,28 @@ def test_it_says_why_a_photo_could_not_be_read(fixture_class, viewer_user, djang
 
     broken.refresh_from_db()
     assert broken.status == RollCall.FAILED and "truncated" in broken.error and not broken.faces.exists()
+
+
+def test_it_takes_a_roll_call_for_a_chosen_list_of_people(media_root, operator_user,
+                                                          django_capture_on_commit_callbacks):
+    aaron = data.enrol("Aaron_Peirsol", data.fixture_photo("lfw_person_a_1.jpg"), django_capture_on_commit_callbacks)
+    ben = data.enrol("Ben_B", data.fixture_photo("lfw_person_b_1.jpg"), django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=False):
+        roll_call = roll_call_create(group=None, day=site_date(), session=None, people=[aaron],
+                                     image=("outing.jpg", data.fixture_class_photo()), actor=operator_user)
+    roll_call = roll_call_read(roll_call_id=roll_call.pk)
+
+    lists = {row["found"]["id"]: row["list"] for row in roll_call_payload(roll_call)["faces"] if row["found"]}
+    written = roll_call_mark(roll_call=roll_call, actor=operator_user)
+
+    assert lists == {aaron.pk: FOUND, ben.pk: OUTSIDE}
+    assert [(event.person_id, event.group_id, event.at) for event in written] == [(aaron.pk, None, roll_call.at)]
+    assert RegisterDay.objects.get(person=aaron, group=None, day=site_date()).first_in == roll_call.at  # in no group
+
+
+def test_it_refuses_a_roll_call_for_nobody(fixture_class, viewer_user):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="a group or a list of people"):
+        roll_call_create(group=None, day=site_date(), session=None, people=[],
+                         image=("class.jpg", data.fixture_class_photo()), actor=viewer_user)

@@ -41,7 +41,7 @@ def test_it_takes_reads_and_marks_a_roll_call(cls, viewer_user, django_capture_o
     assert posted.status_code == 202 and posted.json()["status"] == "pending" and posted.json()["faces"] == []
     roll_call_id = posted.json()["id"]
     roll_call_read(roll_call_id=roll_call_id)
-    url = f"/api/groups/{group.pk}/roll-calls/{roll_call_id}/"
+    url = f"/api/roll-calls/{roll_call_id}/"
     body = api.get(url).json()
 
     assert body["status"] == "done" and len(body["faces"]) == 3
@@ -88,12 +88,12 @@ def test_it_refuses_a_member_of_another_group(cls, viewer_user, django_capture_o
     roll_call_id = post_photo(api, group, session, data.fixture_class_photo(),
                               django_capture_on_commit_callbacks).json()["id"]
     roll_call_read(roll_call_id=roll_call_id)
-    face_id = api.get(f"/api/groups/{group.pk}/roll-calls/{roll_call_id}/").json()["faces"][0]["id"]
+    face_id = api.get(f"/api/roll-calls/{roll_call_id}/").json()["faces"][0]["id"]
 
-    response = api.post(f"/api/groups/{group.pk}/roll-calls/{roll_call_id}/faces/{face_id}/",
+    response = api.post(f"/api/roll-calls/{roll_call_id}/faces/{face_id}/",
                         {"person_id": make_person("Dora", with_sample=False).pk}, format="json")
 
-    assert response.status_code == 400 and response.json() == {"person_id": ["Not a member of this group."]}
+    assert response.status_code == 400 and response.json() == {"person_id": ["Not one of the people this roll call is for."]}
 
 
 def test_it_answers_404_to_a_viewer_not_responsible_for_the_group(cls, viewer_user, django_user_model,
@@ -107,5 +107,24 @@ def test_it_answers_404_to_a_viewer_not_responsible_for_the_group(cls, viewer_us
     other.groups.add(Role.objects.get_or_create(name="viewer")[0])
 
     api = api_client(other)
-    assert api.get(f"/api/groups/{group.pk}/roll-calls/{roll_call_id}/").status_code == 404
-    assert api.post(f"/api/groups/{group.pk}/roll-calls/{roll_call_id}/mark/").status_code == 404
+    assert api.get(f"/api/roll-calls/{roll_call_id}/").status_code == 404
+    assert api.post(f"/api/roll-calls/{roll_call_id}/mark/").status_code == 404
+
+
+def test_it_takes_an_operators_roll_call_of_a_list_of_people(cls, operator_user, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    _, _, aaron, cleo = cls
+    api = api_client(operator_user)
+    with django_capture_on_commit_callbacks(execute=False):
+        posted = api.post("/api/roll-calls/", {
+            "day": site_date().isoformat(), "people": [aaron.pk, cleo.pk],
+            "photo": SimpleUploadedFile("outing.jpg", data.fixture_class_photo(), content_type="image/jpeg")},
+            format="multipart")
+    assert posted.status_code == 202 and posted.json()["group_id"] is None
+    roll_call_read(roll_call_id=posted.json()["id"])
+
+    body = api.post(f"/api/roll-calls/{posted.json()['id']}/mark/").json()
+
+    assert body["members_missing"] == [{"id": cleo.pk, "name": "Cleo"}] and body["marked_at"]
+    assert list(AttendanceEvent.objects.values_list("person_id", "group_id")) == [(aaron.pk, None)]

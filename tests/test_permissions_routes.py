@@ -146,6 +146,7 @@ EXPECTED: dict[str, str] = {
     "register-summary-csv": VIEWER,
     "register-summary-xlsx": VIEWER,
     "roll-call-new": VIEWER,  # roll call: those who may correct the group's days (others 404/403)
+    "roll-call-new-people": OPERATOR,  # a roll call for a list of people (no group)
     "roll-call-detail": VIEWER,
     "roll-call-photo": VIEWER,
     "roll-call-face": VIEWER,
@@ -205,6 +206,7 @@ EXPECTED: dict[str, str] = {
     "api-group-register": VIEWER,
     "api-group-month": VIEWER,
     "api-roll-calls": VIEWER,
+    "api-people-roll-calls": OPERATOR,
     "api-roll-call": VIEWER,
     "api-roll-call-face": VIEWER,
     "api-roll-call-mark": VIEWER,
