@@ -211,3 +211,15 @@ def test_it_refuses_a_roll_call_for_nobody(fixture_class, viewer_user):
     with pytest.raises(ValidationError, match="a group or a list of people"):
         roll_call_create(group=None, day=site_date(), session=None, people=[],
                          image=("class.jpg", data.fixture_class_photo()), actor=viewer_user)
+
+
+def test_it_gives_a_merged_persons_faces_to_the_one_kept(fixture_class):
+    from identity.services.merge import people_merge
+
+    roll_call, aaron, _, cleo = fixture_class
+    face = roll_call.faces.get(found=aaron)
+
+    people_merge(keep=cleo, drop=aaron)
+
+    face.refresh_from_db()
+    assert (face.found_id, face.person_id) == (cleo.pk, cleo.pk)
