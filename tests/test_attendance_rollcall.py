@@ -223,3 +223,26 @@ def test_it_gives_a_merged_persons_faces_to_the_one_kept(fixture_class):
 
     face.refresh_from_db()
     assert (face.found_id, face.person_id) == (cleo.pk, cleo.pk)
+
+
+def test_it_suggests_the_best_match_of_a_face_it_is_unsure_of(media_root, viewer_user,
+                                                              django_capture_on_commit_callbacks):
+    """A member whose only sample is 0.27 like the face: under the name threshold, over the unknown one."""
+    from identity.face_engine import get_face_engine
+    from identity.models import embedding_to_bytes
+    from tests.review_data import make_person, unit_vector
+
+    photo = data.fixture_photo("lfw_person_a_2.jpg")
+    face = get_face_engine().analyze(photo)[0].embedding
+    other = unit_vector(5) - float(unit_vector(5) @ face) * face
+    alike = 0.27 * face + np.sqrt(1 - 0.27 ** 2) * other / np.linalg.norm(other)
+    member = make_person("Ada Alike")
+    member.samples.update(embedding=embedding_to_bytes(alike.astype(np.float32)), flip_embedding=None)
+    group, session = data.class_today(members=[member], responsible=[viewer_user])
+
+    roll_call = read(group, session, photo, viewer_user, django_capture_on_commit_callbacks)
+
+    (only,) = roll_call.faces.all()
+    assert (only.decision, only.found_id, only.person_id) == (RollCallFace.UNSURE, member.pk, None)
+    assert only.similarity == pytest.approx(0.27, abs=0.01)
+    assert roll_call_payload(roll_call)["faces"][0]["list"] == "unsure"
