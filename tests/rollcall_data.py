@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tests.faces_data import bgr, jpeg, photo
+from tests.faces_data import bgr, jpeg
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 # LFW people with several photos whose subject the detector finds at full size.
@@ -89,10 +89,6 @@ def fixture_class_photo() -> bytes:
     canvas[55:305, 280:530] = bgr("lfw_person_b_1.jpg")
     canvas[150:180, 600:630] = cv2.resize(bgr("lfw_person_a_1.jpg"), (30, 30), interpolation=cv2.INTER_AREA)
     return jpeg(canvas)
-
-
-def fixture_photo(name: str) -> bytes:
-    return photo(name)
 
 
 def class_today(name: str = "5C", *, members=(), responsible=()):

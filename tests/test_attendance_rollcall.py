@@ -12,6 +12,7 @@ from faceapp.clock import site_date
 from identity.models import MatchLog, ProvisionalIdentity
 from identity.services.enrolment import person_delete
 from tests import rollcall_data as data
+from tests.faces_data import photo
 from identity.live.boxes import box_iou
 
 pytestmark = pytest.mark.django_db
@@ -84,8 +85,8 @@ def fixture_class(media_root, viewer_user, django_capture_on_commit_callbacks):
     """Person A and Ben enrolled from the committed fixtures; A and Cleo (no photo seen today) in the class."""
     from tests.review_data import make_person
 
-    aaron = data.enrol("Aaron_Peirsol", data.fixture_photo("lfw_person_a_1.jpg"), django_capture_on_commit_callbacks)
-    ben = data.enrol("Ben_B", data.fixture_photo("lfw_person_b_1.jpg"), django_capture_on_commit_callbacks)
+    aaron = data.enrol("Aaron_Peirsol", photo("lfw_person_a_1.jpg"), django_capture_on_commit_callbacks)
+    ben = data.enrol("Ben_B", photo("lfw_person_b_1.jpg"), django_capture_on_commit_callbacks)
     cleo = make_person("Cleo", with_sample=False)
     group, session = data.class_today(members=[aaron, cleo], responsible=[viewer_user])
     roll_call = read(group, session, data.fixture_class_photo(), viewer_user, django_capture_on_commit_callbacks)
@@ -190,8 +191,8 @@ def test_it_says_why_a_photo_could_not_be_read(fixture_class, viewer_user, djang
 
 def test_it_takes_a_roll_call_for_a_chosen_list_of_people(media_root, operator_user,
                                                           django_capture_on_commit_callbacks):
-    aaron = data.enrol("Aaron_Peirsol", data.fixture_photo("lfw_person_a_1.jpg"), django_capture_on_commit_callbacks)
-    ben = data.enrol("Ben_B", data.fixture_photo("lfw_person_b_1.jpg"), django_capture_on_commit_callbacks)
+    aaron = data.enrol("Aaron_Peirsol", photo("lfw_person_a_1.jpg"), django_capture_on_commit_callbacks)
+    ben = data.enrol("Ben_B", photo("lfw_person_b_1.jpg"), django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=False):
         roll_call = roll_call_create(group=None, day=site_date(), session=None, people=[aaron],
                                      image=("outing.jpg", data.fixture_class_photo()), actor=operator_user)
@@ -232,15 +233,15 @@ def test_it_suggests_the_best_match_of_a_face_it_is_unsure_of(media_root, viewer
     from identity.models import embedding_to_bytes
     from tests.review_data import make_person, unit_vector
 
-    photo = data.fixture_photo("lfw_person_a_2.jpg")
-    face = get_face_engine().analyze(photo)[0].embedding
+    probe = photo("lfw_person_a_2.jpg")
+    face = get_face_engine().analyze(probe)[0].embedding
     other = unit_vector(5) - float(unit_vector(5) @ face) * face
     alike = 0.27 * face + np.sqrt(1 - 0.27 ** 2) * other / np.linalg.norm(other)
     member = make_person("Ada Alike")
     member.samples.update(embedding=embedding_to_bytes(alike.astype(np.float32)), flip_embedding=None)
     group, session = data.class_today(members=[member], responsible=[viewer_user])
 
-    roll_call = read(group, session, photo, viewer_user, django_capture_on_commit_callbacks)
+    roll_call = read(group, session, probe, viewer_user, django_capture_on_commit_callbacks)
 
     (only,) = roll_call.faces.all()
     assert (only.decision, only.found_id, only.person_id) == (RollCallFace.UNSURE, member.pk, None)

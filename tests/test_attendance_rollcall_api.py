@@ -9,7 +9,7 @@ from attendance.rollcall import roll_call_read
 from faceapp.clock import site_date
 from tests import rollcall_data as data
 from tests.api import api_client
-from tests.faces_data import jpeg
+from tests.faces_data import jpeg, photo
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def cls(media_root, viewer_user, django_capture_on_commit_callbacks):
     from tests.review_data import make_person
 
-    aaron = data.enrol("Aaron_Peirsol", data.fixture_photo("lfw_person_a_1.jpg"), django_capture_on_commit_callbacks)
+    aaron = data.enrol("Aaron_Peirsol", photo("lfw_person_a_1.jpg"), django_capture_on_commit_callbacks)
     cleo = make_person("Cleo", with_sample=False)
     group, session = data.class_today(members=[aaron, cleo], responsible=[viewer_user])
     return group, session, aaron, cleo

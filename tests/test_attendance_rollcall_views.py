@@ -11,6 +11,7 @@ from attendance.models import AttendanceEvent, RollCall, RollCallFace
 from attendance.rollcall import roll_call_read
 from faceapp.clock import site_date
 from tests import rollcall_data as data
+from tests.faces_data import photo
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +20,8 @@ pytestmark = pytest.mark.django_db
 def cls(media_root, viewer_user, client, django_capture_on_commit_callbacks):
     from tests.review_data import make_person
 
-    aaron = data.enrol("Aaron_Peirsol", data.fixture_photo("lfw_person_a_1.jpg"), django_capture_on_commit_callbacks)
-    ben = data.enrol("Ben_B", data.fixture_photo("lfw_person_b_1.jpg"), django_capture_on_commit_callbacks)
+    aaron = data.enrol("Aaron_Peirsol", photo("lfw_person_a_1.jpg"), django_capture_on_commit_callbacks)
+    ben = data.enrol("Ben_B", photo("lfw_person_b_1.jpg"), django_capture_on_commit_callbacks)
     cleo = make_person("Cleo", with_sample=False)
     group, session = data.class_today(members=[aaron, cleo], responsible=[viewer_user])
     client.force_login(viewer_user)

@@ -11,6 +11,7 @@ from attendance.models import AttendanceEvent
 from identity.services import enrolment
 from identity.services.recognizer import recognizer_forget
 from tests import rollcall_data as data
+from tests.faces_data import photo
 from tests.browser import ARTIFACTS, RECORD_VIOLATIONS, log_in, no_sideways_scroll
 from tests.review_data import make_person
 
@@ -19,7 +20,7 @@ WAIT_MS = 90_000  # the worker's first photo loads the ONNX models: a deadline, 
 
 def enrolled_by_worker(name: str, fixture: str):
     person, samples = enrolment.person_enroll(name=name, consent=True,
-                                              photos=[(fixture, data.fixture_photo(fixture))])
+                                              photos=[(fixture, photo(fixture))])
     assert [s.status for s in enrolment.samples_wait(sample_ids=[s.pk for s in samples], timeout=120)] == ["accepted"]
     return person
 
