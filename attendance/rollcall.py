@@ -26,7 +26,7 @@ from identity.services.erasure import image_redact
 from identity.services.failure_words import failure_words
 from identity.services.files import file_bytes
 from identity.services.photo_names import NAMED, photo_faces_name
-from identity.services.queueing import task_enqueue
+from identity.services.queueing import stale_requeue, task_enqueue
 from identity.services.uploads import ImageInput, image_check, image_read
 from identity.vision import ImageError
 
@@ -108,6 +108,16 @@ def roll_call_read(*, roll_call_id: int) -> RollCall | None:
         roll_call.status, (roll_call.height, roll_call.width) = RollCall.DONE, pixels.shape[:2]  # as decoded: turned upright
         roll_call.save(update_fields=["status", "width", "height"])
     return roll_call
+
+
+def roll_calls_requeue_stale(*, older_than: dt.timedelta) -> list[int]:
+    """Queue again the roll calls still being read `older_than` after they were taken (queued
+    while the broker was away, or their worker died). Returns the ids."""
+    from attendance.tasks import roll_call_read_task  # tasks import the services
+
+    stale = RollCall.objects.filter(status=RollCall.PENDING, created_at__lt=timezone.now() - older_than)
+    return stale_requeue(task=roll_call_read_task, object_ids=list(stale.values_list("pk", flat=True)[:1000]),
+                         older_than_seconds=int(older_than.total_seconds()), what="roll call")
 
 
 def _failed(roll_call_id: int, error: str) -> None:

@@ -247,3 +247,19 @@ def test_it_suggests_the_best_match_of_a_face_it_is_unsure_of(media_root, viewer
     assert (only.decision, only.found_id, only.person_id) == (RollCallFace.UNSURE, member.pk, None)
     assert only.similarity == pytest.approx(0.27, abs=0.01)
     assert roll_call_payload(roll_call)["faces"][0]["list"] == "unsure"
+
+
+def test_it_queues_a_roll_call_still_unread_again_once(fixture_class, viewer_user, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from attendance.rollcall import roll_calls_requeue_stale
+
+    with django_capture_on_commit_callbacks(execute=False):  # the broker never took it
+        lost = roll_call_create(group=fixture_class[0].group, day=site_date(), session=None,
+                                image=("class.jpg", data.fixture_class_photo()), actor=viewer_user)
+    RollCall.objects.filter(pk=lost.pk).update(created_at=timezone.now() - dt.timedelta(minutes=10))
+
+    assert roll_calls_requeue_stale(older_than=dt.timedelta(minutes=5)) == [lost.pk]  # the read one is not
+    assert roll_calls_requeue_stale(older_than=dt.timedelta(minutes=5)) == []  # once per period
