@@ -1,12 +1,12 @@
 """Who may see and correct which groups: operators and admins every group; a viewer the groups
 they are responsible for; nobody else any. A group a user may not read is answered 404, so ids
-tell them nothing."""
+tell them nothing. A roll call is its group's; one for a list of people (no group), operators'."""
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from attendance.models import Group
+from attendance.models import Group, RollCall
 from identity.roles import OPERATOR, VIEWER, has_role
 
 
@@ -47,3 +47,14 @@ def group_correctable(user, group_id: int) -> Group:
     if not may_correct_group(user, group):
         raise PermissionDenied("Correcting this group's days needs being responsible for it.")
     return group
+
+
+def roll_call_correctable(user, roll_call_id: int) -> RollCall:
+    """The roll call, for those who may correct its group's days (a list of people's: operators);
+    404 (or 403, as group_correctable) otherwise."""
+    roll_call = RollCall.objects.select_related("group").filter(pk=roll_call_id).first()
+    if roll_call is None or (roll_call.group_id is None and not has_role(user, OPERATOR)):
+        raise Http404("No such roll call.")
+    if roll_call.group_id is not None:
+        group_correctable(user, roll_call.group_id)
+    return roll_call

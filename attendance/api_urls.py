@@ -1,6 +1,6 @@
 from django.urls import path
 
-from attendance import api, converters, register_api, setup_api  # noqa: F401 - converters: <month:...>
+from attendance import api, converters, register_api, rollcall_api, setup_api  # noqa: F401 - converters: <month:...>
 
 urlpatterns = [
     path("attendance/", api.attendance, name="api-attendance"),
@@ -26,4 +26,12 @@ urlpatterns += [  # the register's reads and corrections (attendance.register_ap
     path("groups/<int:group_id>/marks/", register_api.group_marks, name="api-group-marks"),
     path("groups/<int:group_id>/marks/<int:mark_id>/", register_api.group_mark_remove, name="api-group-mark"),
     path("register/summary/", register_api.register_summary, name="api-register-summary"),
+]
+
+urlpatterns += [  # roll call from one class photo (attendance.rollcall_api): a group's, or a list of people's
+    path("groups/<int:group_id>/roll-calls/", rollcall_api.roll_calls, name="api-roll-calls"),
+    path("roll-calls/", rollcall_api.people_roll_calls, name="api-people-roll-calls"),
+    path("roll-calls/<int:roll_call_id>/", rollcall_api.roll_call, name="api-roll-call"),
+    path("roll-calls/<int:roll_call_id>/faces/<int:face_id>/", rollcall_api.roll_call_face, name="api-roll-call-face"),
+    path("roll-calls/<int:roll_call_id>/mark/", rollcall_api.roll_call_mark_present, name="api-roll-call-mark"),
 ]

@@ -17,12 +17,12 @@ from faceapp.clock import site_date, site_day_bounds
 from identity.models import Person
 
 
-def _statuses(person_id: int, day: dt.date) -> str:
+def day_statuses(person_id: int, day: dt.date) -> str:
     rows = RegisterDay.objects.filter(person_id=person_id, day=day).order_by("group__name")
     return ", ".join(row.get_status_display() for row in rows) or "nothing recorded"
 
 
-def _day_check(*, person: Person, day: dt.date) -> None:
+def day_check(*, person: Person, day: dt.date) -> None:
     enrolled = site_date(person.created_at)
     if day < enrolled:
         raise ValidationError(f"{day} is before {person.name} was enrolled ({enrolled}): there is no day to correct.")
@@ -36,18 +36,18 @@ def day_mark(*, person: Person, day: dt.date, status: str, actor, code: Attendan
     """Mark the person's day (in `group`, or in every group of theirs when None) as `status`."""
     if status not in AttendanceEvent.MARK_STATUSES:
         raise ValidationError(f"a day is marked {', '.join(AttendanceEvent.MARK_STATUSES)}, not {status!r}")
-    _day_check(person=person, day=day)
+    day_check(person=person, day=day)
     if group is not None and not group.members.filter(pk=person.pk).exists():
         raise ValidationError(f"{person.name} is not in {group.name}.")
     # Two users correcting the same day at once: each mark is its own event, the latest wins, both audited.
     with transaction.atomic():
-        before = _statuses(person.pk, day)
+        before = day_statuses(person.pk, day)
         mark = AttendanceEvent.objects.create(
             person=person, at=site_day_bounds(day)[0], kind=AttendanceEvent.MARK, day=day, group=group,
             status=status, code=code, reason=reason[:200], created_by=actor if actor and actor.pk else None)
         person_day_derive(person_id=person.pk, day=day)
         audit_record(actor=actor, action=AuditEntry.ATTENDANCE_MARKED, person=person,
-                     target=group.name if group else "", detail=_detail(day, before, _statuses(person.pk, day),
+                     target=group.name if group else "", detail=mark_detail(day, before, day_statuses(person.pk, day),
                                                                        code, reason))
     return mark
 
@@ -66,15 +66,15 @@ def mark_remove(*, mark: AttendanceEvent, actor) -> None:
     if mark.kind != AttendanceEvent.MARK or mark.voided_at is not None:
         raise ValidationError("only a mark in force can be taken back")
     with transaction.atomic():
-        before = _statuses(mark.person_id, mark.day)
+        before = day_statuses(mark.person_id, mark.day)
         AttendanceEvent.objects.filter(pk=mark.pk).update(voided_at=timezone.now(), voided_why="mark taken back")
         person_day_derive(person_id=mark.person_id, day=mark.day)
         audit_record(actor=actor, action=AuditEntry.ATTENDANCE_UNMARKED, person=mark.person,
                      target=mark.group.name if mark.group else "",
-                     detail=_detail(mark.day, before, _statuses(mark.person_id, mark.day), mark.code, mark.reason))
+                     detail=mark_detail(mark.day, before, day_statuses(mark.person_id, mark.day), mark.code, mark.reason))
 
 
-def _detail(day: dt.date, before: str, after: str, code: AttendanceCode | None, reason: str) -> str:
+def mark_detail(day: dt.date, before: str, after: str, code: AttendanceCode | None, reason: str) -> str:
     said = " ".join(part for part in (f"[{code.label}]" if code else "", reason) if part)
     return f"{day}: {before} → {after}" + (f" ({said})" if said else "")
 

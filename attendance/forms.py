@@ -15,6 +15,7 @@ from identity.models import Person
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_MEMBERS_AT_ONCE = 200  # codes typed in one go; more come through the import CSV's groups column
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+CODES_HELP = "Their codes (P-… for someone without one), separated by commas, spaces or new lines."
 
 
 def person_shown_as(text: str) -> Person | None:
@@ -41,18 +42,22 @@ class GroupForm(forms.Form):
 
 class MembersAddForm(forms.Form):
     people = forms.CharField(
-        label="Add people", widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Their codes (P-… for someone without one), separated by commas, spaces or new lines.")
+        label="Add people", widget=forms.Textarea(attrs={"rows": 2}), help_text=CODES_HELP)
 
     def clean_people(self) -> list[Person]:
-        wanted = list(dict.fromkeys(part for part in re.split(r"[\s,;]+", self.cleaned_data["people"]) if part))
-        if len(wanted) > MAX_MEMBERS_AT_ONCE:
-            raise ValidationError(f"At most {MAX_MEMBERS_AT_ONCE} people at once (the import CSV takes more).")
-        found = {text: person_shown_as(text) for text in wanted}
-        unknown = [text for text, person in found.items() if person is None]
-        if unknown:
-            raise ValidationError(f"Nobody enrolled is {', '.join(unknown)}: nobody was added.")
-        return list(dict.fromkeys(found.values()))
+        return people_typed(self.cleaned_data["people"], refused="nobody was added")
+
+
+def people_typed(text: str, *, refused: str) -> list[Person]:
+    """The people of codes (P-… for someone without one) separated by commas, spaces or new lines."""
+    wanted = list(dict.fromkeys(part for part in re.split(r"[\s,;]+", text) if part))
+    if len(wanted) > MAX_MEMBERS_AT_ONCE:
+        raise ValidationError(f"At most {MAX_MEMBERS_AT_ONCE} people at once (the import CSV takes more).")
+    found = {text: person_shown_as(text) for text in wanted}
+    unknown = [text for text, person in found.items() if person is None]
+    if unknown:
+        raise ValidationError(f"Nobody enrolled is {', '.join(unknown)}: {refused}.")
+    return list(dict.fromkeys(found.values()))
 
 
 class ScheduleForm(forms.Form):
@@ -149,3 +154,44 @@ class MarkForm(forms.Form):
     def __init__(self, *args, members: list[tuple[int, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["person"].choices = [(WHOLE_GROUP, "The whole group"), *members]
+
+
+class RollCallPhotoForm(forms.Form):
+    """A photo for a roll call and its day (the photo is checked by the service)."""
+
+    day = forms.DateField(widget=DATE)
+    photo = forms.FileField(label="Class photo")
+
+
+class RollCallForm(RollCallPhotoForm):
+    """A group's roll call: one of its sessions that day (its start is when the members are seen;
+    none: the upload's moment)."""
+
+    day = forms.DateField(widget=forms.HiddenInput)  # chosen above the form: its sessions are offered
+    session = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Session")
+
+    def __init__(self, *args, sessions: list[ScheduleSession] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].choices = [("", "none: the time of the upload")] + [
+            (session.pk, f"{session.get_weekday_display()} {session.start:%H:%M}–{session.end:%H:%M}")
+            for session in sessions]
+
+
+class RollCallPeopleForm(RollCallPhotoForm):
+    """A roll call for a chosen list of people (no group, so no session: the upload's time)."""
+
+    people = forms.CharField(label="The people expected", widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=CODES_HELP)
+
+    def clean_people(self) -> list[Person]:
+        return people_typed(self.cleaned_data["people"], refused="no roll call was taken")
+
+
+class RollCallFaceForm(forms.Form):
+    """Whom one face of a roll call is: a member, or (empty) no member of the group."""
+
+    person = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Who")
+
+    def __init__(self, *args, members: list[tuple[int, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = [("", "not a member"), *members]

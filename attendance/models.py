@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from attendance import rules
-from identity.models import Camera, Person
+from identity.models import Camera, Person, _media_path
 
 
 class AttendanceRecord(models.Model):
@@ -155,15 +155,17 @@ class CameraRole(models.Model):
 class AttendanceEvent(models.Model):
     """The append-only log a person's days are derived from: IN, OUT and SEEN from named visits
     (the visit kept as `log`), and MARKs a responsible user made by hand. An event is never
-    edited or deleted; a review that moves a visit, or a mark taken back, voids it instead."""
+    edited or deleted; a review that moves a visit, or a mark taken back, voids it instead. A
+    ROLL_CALL is a member a user confirmed in a class photo (attendance.rollcall): seen at the
+    session's start (`roll_call` names it)."""
 
-    IN, OUT, SEEN, MARK = rules.IN, rules.OUT, rules.SEEN, "mark"
-    KIND_CHOICES = [(IN, "In"), (OUT, "Out"), (SEEN, "Seen"), (MARK, "Marked by hand")]
+    IN, OUT, SEEN, MARK, ROLL_CALL = rules.IN, rules.OUT, rules.SEEN, "mark", "rollcall"
+    KIND_CHOICES = [(IN, "In"), (OUT, "Out"), (SEEN, "Seen"), (MARK, "Marked by hand"), (ROLL_CALL, "Roll call")]
     MARK_STATUSES = (rules.PRESENT, rules.LATE, rules.ABSENT, rules.EXCUSED)
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attendance_events")
     at = models.DateTimeField()  # when seen; for a mark, the start of the day or session it marks
-    kind = models.CharField(max_length=5, choices=KIND_CHOICES)
+    kind = models.CharField(max_length=8, choices=KIND_CHOICES)
     camera = models.ForeignKey(Camera, on_delete=models.SET_NULL, null=True, blank=True)
     # The visit (match log) it came from; an id, not a key: a deleted visit's events are still found to void.
     log_id = models.PositiveBigIntegerField(null=True, blank=True)
@@ -178,6 +180,7 @@ class AttendanceEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_why = models.CharField(max_length=100, blank=True)
+    roll_call = models.ForeignKey("RollCall", on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
 
     class Meta:
         ordering = ["at", "id"]
@@ -270,3 +273,59 @@ class Notice(models.Model):
                                     condition=models.Q(kind="digest")),
         ]
         indexes = [models.Index(fields=["kind", "sent_at"])]
+
+
+def roll_call_photo_path(instance, filename):
+    return _media_path("rollcalls", filename)
+
+
+class RollCall(models.Model):
+    """A class photo a responsible user took for a group's session, or an operator for a chosen
+    list of people (`people`, no group): its faces found and named (attendance.rollcall), kept
+    so that the page survives a reload and a mark is written once."""
+
+    PENDING, DONE, FAILED = "pending", "done", "failed"
+    STATUS_CHOICES = [(PENDING, "Being read"), (DONE, "Read"), (FAILED, "Failed")]
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, null=True, blank=True, related_name="roll_calls")
+    people = models.ManyToManyField(Person, blank=True, related_name="+")  # expected without a group
+    day = models.DateField()
+    session = models.ForeignKey(ScheduleSession, on_delete=models.SET_NULL, null=True, blank=True)
+    at = models.DateTimeField()  # the session's start that day (else the photo's upload): when the members were seen
+    photo = models.FileField(upload_to=roll_call_photo_path)  # private media, served by an access-checked view
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=8, choices=STATUS_CHOICES, default=PENDING)
+    error = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    marked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class RollCallFace(models.Model):
+    """One face of a roll call's photo, numbered as on the page: what the engine said of it
+    (`decision`, `found`: whom it named or suggests) and whom it counts for (`person`: named as a
+    member, or confirmed by the user). Erased with the person who is `found` or `person`
+    (attendance.receivers blacks the face out of the photo first)."""
+
+    NAMED, UNSURE, UNKNOWN, TOO_SMALL = "named", "unsure", "unknown", "too_small"
+    DECISION_CHOICES = [(NAMED, "Named"), (UNSURE, "Unsure"), (UNKNOWN, "Not recognised"), (TOO_SMALL, "Too small")]
+
+    roll_call = models.ForeignKey(RollCall, on_delete=models.CASCADE, related_name="faces")
+    number = models.PositiveSmallIntegerField()
+    box = models.JSONField()  # [x1, y1, x2, y2] in the photo's pixels
+    size_px = models.FloatField()
+    decision = models.CharField(max_length=10, choices=DECISION_CHOICES)
+    found = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    similarity = models.FloatField(null=True, blank=True)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+
+    class Meta:
+        ordering = ["roll_call", "number"]
+        constraints = [models.UniqueConstraint(fields=["roll_call", "number"], name="one_face_per_roll_call_number")]

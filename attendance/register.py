@@ -174,7 +174,8 @@ def people_day_derive(*, person_ids: list[int], day: dt.date, now: dt.datetime |
             person_id__in=person_ids, voided_at__isnull=True, at__gte=min(start for start, _ in windows),
             at__lt=max(end for _, end in windows)).exclude(kind=AttendanceEvent.MARK).values_list(
             "person_id", "at", "kind"):
-        events[person_id].append(rules.Event(at, kind))
+        # A member confirmed in a roll call's photo was seen then, as a photo's face is.
+        events[person_id].append(rules.Event(at, rules.SEEN if kind == AttendanceEvent.ROLL_CALL else kind))
     marks: dict[int, list[AttendanceEvent]] = {person_id: [] for person_id in person_ids}
     for mark in AttendanceEvent.objects.filter(person_id__in=person_ids, kind=AttendanceEvent.MARK, day=day,
                                                voided_at__isnull=True).order_by("-created_at", "-id"):

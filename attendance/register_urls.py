@@ -1,6 +1,6 @@
 from django.urls import path
 
-from attendance import converters, register_views  # noqa: F401 - converters: <month:...>
+from attendance import converters, register_views, rollcall_views  # noqa: F401 - converters: <month:...>
 
 urlpatterns = [
     path("groups/<int:group_id>/register/", register_views.register_day, name="register-today"),
@@ -19,4 +19,11 @@ urlpatterns = [
     path("register/in-now/", register_views.register_in_now, name="register-in-now"),
     path("register/summary.csv", register_views.register_summary_csv, name="register-summary-csv"),
     path("register/summary.xlsx", register_views.register_summary_xlsx, name="register-summary-xlsx"),
+    # roll call from one class photo (attendance.rollcall): for a group, or for a chosen list of people
+    path("groups/<int:group_id>/roll-calls/new/", rollcall_views.roll_call_new, name="roll-call-new"),
+    path("roll-calls/new/", rollcall_views.roll_call_new_people, name="roll-call-new-people"),
+    path("roll-calls/<int:roll_call_id>/", rollcall_views.roll_call_detail, name="roll-call-detail"),
+    path("roll-calls/<int:roll_call_id>/photo/", rollcall_views.roll_call_photo, name="roll-call-photo"),
+    path("roll-calls/<int:roll_call_id>/faces/<int:face_id>/", rollcall_views.roll_call_face, name="roll-call-face"),
+    path("roll-calls/<int:roll_call_id>/mark/", rollcall_views.roll_call_mark_present, name="roll-call-mark"),
 ]

@@ -228,6 +228,7 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-samples": {"task": "identity.tasks.requeue_stale_samples_task", "schedule": 60},
     "alerts-not-arrived": {"task": "integrations.tasks.alerts_not_arrived_task", "schedule": 60},
     "register-due": {"task": "attendance.register_due", "schedule": 60},
+    "requeue-stale-roll-calls": {"task": "attendance.roll_calls_requeue_stale", "schedule": 60},
     "attendance-notices-due": {"task": "attendance.notices_due", "schedule": 60},
     "webhooks-due": {"task": "integrations.tasks.webhooks_due_task", "schedule": 30},
     "purge-expired-events": {"task": "integrations.tasks.events_purge_task", "schedule": 3600},

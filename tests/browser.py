@@ -111,6 +111,12 @@ def launch_chromium(playwright, extra_args: list[str] | None = None):
     )
 
 
+def no_sideways_scroll(page, width: int) -> None:
+    """Nothing on the page is wider than the window (tables scroll inside their card)."""
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"the page is {scroll_width}px wide at {width}px"
+
+
 def log_in(page, base_url: str, username: str, password: str) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=username]", username)

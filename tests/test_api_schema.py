@@ -41,6 +41,8 @@ def test_it_documents_every_endpoint(schema):
         "/api/closures/{closure_id}/", "/api/codes/", "/api/codes/{code_id}/", "/api/absences/",
         "/api/absences/{absence_id}/", "/api/groups/{group_id}/register/", "/api/groups/{group_id}/month/{month}/",
         "/api/groups/{group_id}/marks/", "/api/groups/{group_id}/marks/{mark_id}/", "/api/register/summary/",
+        "/api/groups/{group_id}/roll-calls/", "/api/roll-calls/", "/api/roll-calls/{roll_call_id}/",
+        "/api/roll-calls/{roll_call_id}/faces/{face_id}/", "/api/roll-calls/{roll_call_id}/mark/",
     }
     assert set(paths["/api/people/"]) == {"get", "post"}
     assert set(paths["/api/people/{id}/"]) == {"get", "patch", "delete"}
@@ -56,6 +58,9 @@ def test_it_documents_every_endpoint(schema):
     assert set(paths["/api/groups/{group_id}/marks/"]) == {"post"}
     assert set(paths["/api/groups/{group_id}/marks/{mark_id}/"]) == {"delete"}
     assert [p["name"] for p in paths["/api/register/summary/"]["get"]["parameters"]] == ["from", "to"]
+    assert set(paths["/api/groups/{group_id}/roll-calls/"]) == {"post"}
+    assert "multipart/form-data" in paths["/api/groups/{group_id}/roll-calls/"]["post"]["requestBody"]["content"]
+    assert set(paths["/api/roll-calls/{roll_call_id}/mark/"]) == {"post"}
 
 
 def test_it_documents_the_multipart_uploads_and_responses(schema):

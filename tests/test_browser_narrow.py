@@ -21,12 +21,12 @@ NOT_PAGES = {
     # files, JSON and a signed image link
     "attendance-export", "import-report", "import-status", "register-month-csv", "register-month-xlsx",
     "register-summary-csv", "register-summary-xlsx", "media-camera-picture", "media-log-crop", "media-sample-crop", "media-sample-photo",
-    "media-snapshot", "person-search", "review-item", "healthz", "integrations-crop", "api-schema",
+    "media-snapshot", "person-search", "review-item", "healthz", "integrations-crop", "api-schema", "roll-call-photo",
     # actions: a GET is answered 405
     "absence-delete", "alert-delete", "camera-role", "camera-test", "camera-token-rotate", "camera-token-show",
     "closure-delete", "code-delete", "duplicate-distinct", "duplicate-merge", "group-delete", "group-members",
     "group-responsible", "import-cancel", "logout", "person-contact-add", "person-contact-delete", "person-merge",
-    "register-mark", "register-mark-remove", "review-bulk", "review-decide", "review-undo", "sample-delete",
+    "register-mark", "register-mark-remove", "roll-call-face", "roll-call-mark", "review-bulk", "review-decide", "review-undo", "sample-delete",
     "sample-distinct", "sample-move", "schedule-delete", "snapshot-retry", "stranger-merge", "stranger-name",
     "user-active", "user-password", "user-role", "user-token-create", "user-token-revoke", "webhook-delete",
     "webhook-resume", "webhook-secret", "webhook-test",

@@ -14,7 +14,7 @@ from attendance.models import AttendanceCode, Group, Schedule, ScheduleSession
 from faceapp.clock import site_date
 from identity import events
 from identity.events import Sighting
-from tests.browser import ARTIFACTS, RECORD_VIOLATIONS, log_in
+from tests.browser import ARTIFACTS, RECORD_VIOLATIONS, log_in, no_sideways_scroll
 from tests.attendance_data import earlier_today
 from tests.review_data import make_camera, make_log, make_person
 
@@ -56,10 +56,6 @@ def _commit_visit(person) -> None:
         events.send_on_commit(events.visit_opened, sighting=Sighting(person.pk, seen_at, hall.pk, log.pk))
 
 
-def _no_sideways_scroll(page, width: int) -> None:
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"the page is {scroll_width}px wide at {width}px"
-
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("width", [1280, 390])
@@ -86,7 +82,7 @@ def test_it_updates_the_register_live_takes_a_correction_and_shows_the_month(wid
     assert page.text_content(f"{ada_row} [data-field=first_in]").strip() != "—"
     assert page.text_content("[data-count=in]") == "1"
     page.screenshot(path=str(ARTIFACTS / f"register_day_live_{width}.png"), full_page=True)
-    _no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
 
     page.select_option("#correct select[name=person]", str(bea.pk))
     page.select_option("#correct select[name=status]", "excused")
@@ -100,7 +96,7 @@ def test_it_updates_the_register_live_takes_a_correction_and_shows_the_month(wid
     assert page.evaluate(f"getComputedStyle(document.querySelector(\"{bea_row} .status-chip\")).backgroundColor") == \
         "rgb(204, 0, 0)"
     page.screenshot(path=str(ARTIFACTS / f"register_day_corrected_{width}.png"), full_page=True)
-    _no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
 
     with page.expect_navigation():
         page.click(".page-head a:text('Month')")
@@ -109,7 +105,7 @@ def test_it_updates_the_register_live_takes_a_correction_and_shows_the_month(wid
     colour = page.evaluate(f"getComputedStyle(document.querySelector('{today_cell}')).backgroundColor")
     assert colour == "rgb(204, 0, 0)"
     page.screenshot(path=str(ARTIFACTS / f"register_month_{width}.png"), full_page=True)
-    _no_sideways_scroll(page, width)
+    no_sideways_scroll(page, width)
     if width > 390:
         page.emulate_media(media="print")
         assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).display") == "none"
@@ -155,4 +151,4 @@ def test_it_adds_whoever_comes_in_to_the_in_the_building_now_list_live(viewer_us
     assert page.text_content("[data-count-in-now]").strip() == "1"
     page.screenshot(path=str(ARTIFACTS / "register_in_now_390.png"), full_page=True)
     assert page.evaluate("window.cspViolations") == []
-    _no_sideways_scroll(page, 390)
+    no_sideways_scroll(page, 390)

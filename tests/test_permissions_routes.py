@@ -21,7 +21,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from attendance.models import (
-    AttendanceCode, AttendanceEvent, AttendanceRecord, Closure, Contact, PlannedAbsence, Schedule,
+    AttendanceCode, AttendanceEvent, AttendanceRecord, Closure, Contact, PlannedAbsence, RollCall, RollCallFace,
+    Schedule,
 )
 from attendance.models import Group as AttendanceGroup
 from faceapp.asgi import application
@@ -144,6 +145,12 @@ EXPECTED: dict[str, str] = {
     "register-in-now": VIEWER,
     "register-summary-csv": VIEWER,
     "register-summary-xlsx": VIEWER,
+    "roll-call-new": VIEWER,  # roll call: those who may correct the group's days (others 404/403)
+    "roll-call-new-people": OPERATOR,  # a roll call for a list of people (no group)
+    "roll-call-detail": VIEWER,
+    "roll-call-photo": VIEWER,
+    "roll-call-face": VIEWER,
+    "roll-call-mark": VIEWER,
     "person-contact-add": OPERATOR,
     "person-contact-delete": OPERATOR,
     "calibration": ADMIN,
@@ -198,6 +205,11 @@ EXPECTED: dict[str, str] = {
     "api-absence-detail": OPERATOR,
     "api-group-register": VIEWER,
     "api-group-month": VIEWER,
+    "api-roll-calls": VIEWER,
+    "api-people-roll-calls": OPERATOR,
+    "api-roll-call": VIEWER,
+    "api-roll-call-face": VIEWER,
+    "api-roll-call-mark": VIEWER,
     "api-group-marks": VIEWER,
     "api-group-mark": VIEWER,
     "api-register-summary": VIEWER,
@@ -281,7 +293,11 @@ def route_objects(admin_user) -> dict:
     group.members.add(person)
     code = AttendanceCode.objects.create(label="T: trip", category=AttendanceCode.EXCUSED_ABSENCE)
     contact = Contact.objects.create(person=person, name="Mother", email="mother@home.example")
+    roll_call = RollCall.objects.create(group=group, day=site_date(), at=timezone.now(), photo="rollcalls/class.jpg")
+    face = RollCallFace.objects.create(roll_call=roll_call, number=1, box=[0, 0, 40, 40], size_px=40,
+                                       decision=RollCallFace.NAMED, found=person, person=person)
     return {
+        "roll_call": roll_call, "face": face,
         "group": group, "schedule": Schedule.objects.create(group=group, starts_on=site_date()),
         "closure": Closure.objects.create(name="Autumn", first_day=site_date(), last_day=site_date()),
         "code": code, "absence": PlannedAbsence.objects.create(person=person, first_day=site_date(),
@@ -319,7 +335,7 @@ def _path(key: str, objects: dict) -> str:
         "group_id": objects["group"].pk, "schedule_id": objects["schedule"].pk, "closure_id": objects["closure"].pk,
         "code_id": objects["code"].pk, "absence_id": objects["absence"].pk, "contact_id": objects["contact"].pk,
         "month": dt.date.today().strftime("%Y-%m"), "mark_id": objects["mark"].pk, "uidb64": "MQ",
-        "picture_id": objects["picture_id"],
+        "picture_id": objects["picture_id"], "roll_call_id": objects["roll_call"].pk, "face_id": objects["face"].pk,
     }
     if model is not None:
         values["object_id"] = values["id"] = _instance_of(model).pk

@@ -149,3 +149,15 @@ def test_it_merges_an_entry_without_a_code_by_its_p_number(twice, client, operat
     client.post(reverse("person-merge", args=[kept.pk]), {"other": f"p-{other.pk}", "confirm": "yes"})
 
     assert not Person.objects.filter(pk=other.pk).exists()
+
+
+def test_it_merges_two_members_of_one_group_into_one_membership(twice):
+    from attendance.models import Group
+
+    kept, merged, _ = twice
+    group = Group.objects.create(name="4B")
+    group.members.add(kept, merged)
+
+    people_merge(keep=kept, drop=merged)
+
+    assert list(group.members.all()) == [kept]

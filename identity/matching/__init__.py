@@ -19,6 +19,7 @@ from identity.matching.strangers import (
     Assignment,
     StrangerRegistry,
     assign_identities,
+    named_once,
     person_display_id,
     person_id_shown,
     similar_pairs,
@@ -27,5 +28,5 @@ from identity.matching.strangers import (
 __all__ = [
     "MIN_CANDIDATES", "REJECTION_LOOKALIKE", "REJECTION_PENALTY", "STRANGER_EXAMPLES", "WIDEN", "Assignment",
     "Gallery", "PersonMatch", "Refined", "StrangerRegistry", "assign_identities", "decision_close",
-    "person_display_id", "person_id_shown", "refine_face_matches", "refine_matches", "similar_pairs",
+    "named_once", "person_display_id", "person_id_shown", "refine_face_matches", "refine_matches", "similar_pairs",
 ]

@@ -128,6 +128,20 @@ def _greedy_pairs(scores: np.ndarray, minimum: float) -> list[tuple[int, int, fl
     return pairs
 
 
+def named_once(matches: Sequence[PersonMatch], *, threshold: float, margin: float) -> list[bool]:
+    """Which faces of one frame are named (the open-set decision): one person cannot be two
+    faces of the same frame, so the closer face keeps the name."""
+    known = [m.is_known(threshold=threshold, margin=margin) for m in matches]
+    by_person: dict[int, int] = {}
+    for index in sorted(range(len(matches)), key=lambda i: -matches[i].similarity):
+        if known[index]:
+            if matches[index].person_id in by_person:
+                known[index] = False
+            else:
+                by_person[matches[index].person_id] = index
+    return known
+
+
 def assign_identities(
     embeddings: np.ndarray,
     *,
@@ -154,16 +168,7 @@ def assign_identities(
         return []
     stranger_threshold = threshold if stranger_threshold is None else stranger_threshold
     matches = gallery.search(embeddings) if matches is None else list(matches)
-    known = [m.is_known(threshold=threshold, margin=margin) for m in matches]
-    # One person cannot be two faces of the same frame: the closer face keeps the name.
-    by_person: dict[int, int] = {}
-    for index in sorted(range(len(matches)), key=lambda i: -matches[i].similarity):
-        if known[index]:
-            if matches[index].person_id in by_person:
-                known[index] = False
-            else:
-                by_person[matches[index].person_id] = index
-
+    known = named_once(matches, threshold=threshold, margin=margin)
     unknown = [i for i, is_known in enumerate(known) if not is_known]
     joined: dict[int, tuple[str, float]] = {}
     if unknown and len(strangers):

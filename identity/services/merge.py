@@ -35,6 +35,8 @@ def people_merge(*, keep: Person, drop: Person, actor=None) -> Person:
             field, model = relation.field, relation.related_model
             if getattr(model, "rebuilt_on_merge", False) or getattr(model, "forgotten_on_merge", False):
                 continue  # deleted with `drop` (and rebuilt for `keep` from the faces moved, if it says so)
+            if model._meta.auto_created:
+                continue  # a many-to-many's own table: its relation adds `keep` below (both in one group: one row)
             if relation.many_to_many:
                 for row in model.objects.filter(**{field.name: drop}):
                     getattr(row, field.name).add(keep)
