@@ -56,7 +56,6 @@ def _commit_visit(person) -> None:
         events.send_on_commit(events.visit_opened, sighting=Sighting(person.pk, seen_at, hall.pk, log.pk))
 
 
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("width", [1280, 390])
 def test_it_updates_the_register_live_takes_a_correction_and_shows_the_month(width, viewer_user, all_day,
