@@ -69,7 +69,7 @@ def roll_call_create(*, group: Group | None, day: dt.date, session: ScheduleSess
         raise ValidationError(f"That session is not one of {group.name}'s on {day:%A %Y-%m-%d}.")
     data = image_read(image)
     extension, width, height = image_check(data)
-    at = session_start(session=session, day=day) if session else timezone.now()
+    at = session_start(session=session, day=day) if session else _moment_of(day)
     roll_call = RollCall(group=group, day=day, session=session, at=at, width=width, height=height,
                          created_by=actor if actor and actor.pk else None)
     roll_call.photo.save(f"rollcall.{extension}", ContentFile(data), save=False)
@@ -77,6 +77,14 @@ def roll_call_create(*, group: Group | None, day: dt.date, session: ScheduleSess
     roll_call.people.set(people if group is None else [])
     transaction.on_commit(lambda: task_enqueue(roll_call_read_task, roll_call.pk))
     return roll_call
+
+
+def _moment_of(day: dt.date) -> dt.datetime:
+    """When a roll call with no session saw its members: now, or on an earlier day (the photo's
+    hour unknown) that day's noon, so that they count on the day the roll call is for."""
+    if day == site_date():
+        return timezone.now()
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12)), timezone.get_default_timezone())
 
 
 def roll_call_read(*, roll_call_id: int) -> RollCall | None:

@@ -1,19 +1,22 @@
 """attendance.rollcall: a class photo's faces found and named by the real engine (nothing recorded
 until marked), confirmed or corrected, marked present once, and erased with a person."""
 
+import datetime as dt
+
 import numpy as np
 import pytest
+from django.utils import timezone
 
 from attendance.models import AttendanceEvent, RegisterDay, RollCall, RollCallFace
 from attendance.rollcall import roll_call_create, roll_call_face_set, roll_call_mark, roll_call_read
 from attendance.rollcall_presenters import FOUND, OUTSIDE, TOO_SMALL, roll_call_payload
 from audit.models import AuditEntry
 from faceapp.clock import site_date
-from identity.models import MatchLog, ProvisionalIdentity
+from identity.live.boxes import box_iou
+from identity.models import MatchLog, Person, ProvisionalIdentity
 from identity.services.enrolment import person_delete
 from tests import rollcall_data as data
 from tests.faces_data import photo
-from identity.live.boxes import box_iou
 
 pytestmark = pytest.mark.django_db
 
@@ -204,6 +207,20 @@ def test_it_takes_a_roll_call_for_a_chosen_list_of_people(media_root, operator_u
     assert lists == {aaron.pk: FOUND, ben.pk: OUTSIDE}
     assert [(event.person_id, event.group_id, event.at) for event in written] == [(aaron.pk, None, roll_call.at)]
     assert RegisterDay.objects.get(person=aaron, group=None, day=site_date()).first_in == roll_call.at  # in no group
+
+
+def test_it_counts_an_earlier_days_roll_call_with_no_session_on_that_day(media_root, operator_user,
+                                                                          django_capture_on_commit_callbacks):
+    aaron = data.enrol("Aaron_Peirsol", photo("lfw_person_a_1.jpg"), django_capture_on_commit_callbacks)
+    Person.objects.filter(pk=aaron.pk).update(created_at=timezone.now() - dt.timedelta(days=7))
+    yesterday = site_date() - dt.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=False):
+        roll_call = roll_call_create(group=None, day=yesterday, session=None, people=[aaron],
+                                     image=("outing.jpg", data.fixture_class_photo()), actor=operator_user)
+    roll_call_mark(roll_call=roll_call_read(roll_call_id=roll_call.pk), actor=operator_user)
+
+    assert timezone.localtime(roll_call.at, timezone.get_default_timezone()).date() == yesterday  # its noon
+    assert RegisterDay.objects.get(person=aaron, group=None, day=yesterday).first_in == roll_call.at
 
 
 def test_it_refuses_a_roll_call_for_nobody(fixture_class, viewer_user):
