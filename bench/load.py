@@ -571,15 +571,16 @@ async def run_phases(args, client: WebClient, cameras: list[Camera], footage: Fo
 # ---------- the bare engine ----------
 
 
-def engine_time(config: dict, jpegs: list[bytes], min_face_px: int = 0) -> dict:
+def engine_time(config: dict, jpegs: list[bytes], min_face_px: int | None = None) -> dict:
     """Per frame, in this process (the stack stopped): decode, detect (sized as the stack's cameras
-    are: `min_face_px`), and align + embed the largest face, with the stack's engine configuration;
-    and the JPEG size of such crops."""
+    are: `min_face_px`, None the name size), and align + embed the largest face, with the stack's
+    engine configuration; and the JPEG size of such crops."""
     from identity.vision import EngineConfig, get_engine
     from identity.vision.align import align_face
     from identity.vision.image import encode_jpeg
 
     engine = get_engine(EngineConfig(**config))
+    min_face_px = engine.min_name_px if min_face_px is None else min_face_px
     decode, detect, embed, crops = [], [], [], []
     for index, jpeg in enumerate([*jpegs[:3], *jpegs]):
         t0 = time.perf_counter()
@@ -858,7 +859,7 @@ def main(argv: list[str] | None = None) -> int:
 
     config = settings["engine"] or {**EngineConfig.from_env().__dict__, "intra_op_threads": 1}
     summary["engine"] = engine_time(config, engine_frames(footage, args.engine_frames),
-                                    min_face_px=settings["settings"].get("FACEAPP_CAMERA_MIN_FACE_PX") or 0)
+                                    min_face_px=settings["settings"].get("FACEAPP_CAMERA_MIN_FACE_PX"))
     summary["stack_settings"] = settings["settings"]
     bare, latency = summary["engine"]["detect_embed_ms"], summary["load"]["latency_ms"]["sent_to_dashboard"]
     summary["latency_vs_engine"] = {s: round(latency[s] / bare, 1) if bare and latency[s] else None

@@ -336,8 +336,8 @@ FACEAPP_MOTION_GATE = envbool("FACEAPP_MOTION_GATE", True)
 FACEAPP_MOTION_LEVEL = envfloat("FACEAPP_MOTION_LEVEL", 8.0)
 FACEAPP_MOTION_SHARE = envfloat("FACEAPP_MOTION_SHARE", 0.002)
 # Live cameras: the smallest face to find (camera pixels), which sizes the detector's input; a camera
-# can set its own. 0: the detector's usual input (a 640 px long side).
-FACEAPP_CAMERA_MIN_FACE_PX = envint("FACEAPP_CAMERA_MIN_FACE_PX", 0)
+# can set its own. None: the name size (every face that can be named); 0: the usual input (640 px).
+FACEAPP_CAMERA_MIN_FACE_PX = envint("FACEAPP_CAMERA_MIN_FACE_PX", None)
 # Video-file cameras play files from this folder only.
 FACEAPP_VIDEO_DIR = Path(envstr("FACEAPP_VIDEO_DIR", str(DATA_DIR / "videos"))).resolve()
 # Stream cameras may only be in these networks (CIDRs, comma separated; empty: anywhere the server reaches).

@@ -166,7 +166,7 @@ class CameraForm(forms.ModelForm):
                                      "whose picture always moves (a screen, trees, traffic): it would gain nothing.",
                       "min_face_px": "A doorway camera's faces are large: the larger this is, the less time each "
                                      "picture takes. Faces smaller than this may be missed. Empty: the site's "
-                                     "setting."}
+                                     "setting, by default the smallest face that can be named."}
 
     def __init__(self, *args, video_dir=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,6 +1,6 @@
 """The live worker sizes each camera's detector pass from its smallest face: the camera's own
-setting, else the site's (FACEAPP_CAMERA_MIN_FACE_PX); a near face is found and named either way,
-a far face smaller than asked for is not looked for."""
+setting, else the site's (FACEAPP_CAMERA_MIN_FACE_PX), else the name size; a near face is found and
+named either way, a far face smaller than asked for is not looked for."""
 
 import pytest
 
@@ -26,7 +26,17 @@ def _faces(camera: Camera, side: int, *, start: float = 1_000_000.0, frames: int
     return [e["faces"] for e in events[group] if e["type"] == "camera.overlay"]
 
 
-def test_it_finds_a_far_face_with_the_usual_input(aaron, media_root):
+def test_it_looks_for_every_face_large_enough_to_name_by_default(aaron, settings):
+    camera = Camera(name="Door")
+
+    assert live.camera_min_face_px(camera) == 28  # w600k_mbf's name size
+    settings.FACEAPP_CAMERA_MIN_FACE_PX = 0
+    assert live.camera_min_face_px(camera) == 0  # the usual 640 px input
+    camera.min_face_px = 60
+    assert live.camera_min_face_px(camera) == 60
+
+
+def test_it_finds_a_far_face_large_enough_to_name(aaron, media_root):
     faces = _faces(Camera.objects.create(name="Hall", motion_gate=False), FAR)
 
     assert [len(f) for f in faces] == [1, 1, 1, 1]

@@ -52,8 +52,10 @@ def motion_settings() -> MotionSettings:
 
 
 def camera_min_face_px(camera: Camera) -> int:
-    """The smallest face the camera's detector pass must find: its own, else the site's."""
-    return camera.min_face_px if camera.min_face_px is not None else settings.FACEAPP_CAMERA_MIN_FACE_PX
+    """The smallest face the camera's detector pass must find: its own, else the site's, else the
+    engine's name size (a smaller face is never named)."""
+    own = camera.min_face_px if camera.min_face_px is not None else settings.FACEAPP_CAMERA_MIN_FACE_PX
+    return get_face_engine().min_name_px if own is None else own
 
 
 @dataclass
