@@ -213,7 +213,7 @@ def frames_walk(recognizer: Recognizer, engine, frames: list[Frame], clock: Stop
 
 
 def run_walks(walks: list[Walk], images_dir: Path, engine, gallery: Gallery, frames: int, seed: int,
-              min_face_px: int = 0):
+              min_face_px: int | None = None):
     """Every walk through each rule's pipeline, then the same frames one by one."""
     thresholds, replay = Thresholds(), Replay(engine)
     labels = {rule: Labels(f"{rule[0].upper()}-") for rule in [*RULES, "frames"]}
@@ -326,8 +326,9 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, help="pairs crossing, and as many swapping places (default 50)")
     parser.add_argument("--frames", type=int, default=8, help="frames per walk-by")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--min-face-px", type=int, default=0,
-                        help="the camera's smallest face to find, px: sizes the detector's input (0: 640 px)")
+    parser.add_argument("--min-face-px", type=int, default=None,
+                        help="the camera's smallest face to find, px: sizes the detector's input (default: the "
+                             "name size, as cameras do; 0: 640 px)")
     parser.add_argument("--quick", action="store_true", help="40 enrolled, 30 + 30 alone, 10 + 10 pairs")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime intra-op threads")
     parser.add_argument("--cache", default=str(DEFAULT_CACHE), help="gallery embedding cache (.npz)")
@@ -348,7 +349,8 @@ def main() -> int:
     embed_missing(engine, enrolled, images_dir, cache)
     gallery = Gallery(np.stack([cache.embeddings[p] for p in enrolled]), ids)
     print(f"walk-by: {len(enrolled)} enrolled; alone {known} known + {strangers} strangers, {pairs} pairs crossing "
-          f"and {pairs} swapping, x {args.frames} frames; seed {args.seed}; smallest face {args.min_face_px} px; "
+          f"and {pairs} swapping, x {args.frames} frames; seed {args.seed}; "
+          f"smallest face {engine.min_name_px if args.min_face_px is None else args.min_face_px} px; "
           f"model {engine.model_id}, "
           f"{args.threads} ORT thread(s), OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}", flush=True)
 

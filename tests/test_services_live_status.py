@@ -1,6 +1,6 @@
-"""One process pushes a camera's status each second: the live worker for a webcam (nobody else
-knows it), the reader for a stream camera (its push carries the live worker's figures, read from
-Redis), so a stream camera's pages get one status a second, not two."""
+"""One process pushes a camera's status each second: the reader for a stream camera (its push
+carries the live worker's figures, read from Redis), so a stream camera's pages get one status a
+second, not two; the live worker pushes a webcam's (test_services_live)."""
 
 import pytest
 
@@ -22,12 +22,6 @@ def _statuses_while_processing(camera: Camera) -> list[dict]:
 
     events, _ = faces_data.events_during([group], work)
     return [e for e in events[group] if e["type"] == "camera.status"]
-
-
-def test_it_pushes_a_webcams_status_from_the_live_worker(aaron, media_root):
-    statuses = _statuses_while_processing(Camera.objects.create(name="Desk"))
-
-    assert statuses and statuses[0]["camera"]["id"] is not None
 
 
 def test_it_leaves_a_stream_cameras_status_to_its_reader(aaron, media_root):

@@ -72,9 +72,11 @@ class AdaptiveSearch:
 
 class CameraPipeline:
     def __init__(self, *, engine: FaceEngine, recognizer: Recognizer, settings: TrackSettings | None = None,
-                 motion: MotionSettings | None = None, min_face_px: int = 0):
+                 motion: MotionSettings | None = None, min_face_px: int | None = None):
         self.engine = engine
-        self.min_face_px = min_face_px  # the smallest face to find, frame pixels (0: the detector's usual input)
+        # The smallest face to find, frame pixels: it sizes the detector's input (0: the usual input;
+        # None: the engine's name size, as a smaller face is never named).
+        self.min_face_px = engine.min_name_px if min_face_px is None else min_face_px
         self.recognizer = recognizer
         settings = settings or TrackSettings()
         if settings.min_name_px is None:  # faces too small for this engine's embedding are never named
