@@ -215,7 +215,7 @@ def frames_walk(recognizer: Recognizer, engine, frames: list[Frame], clock: Stop
 def run_walks(walks: list[Walk], images_dir: Path, engine, gallery: Gallery, frames: int, seed: int,
               min_face_px: int | None = None):
     """Every walk through each rule's pipeline, then the same frames one by one."""
-    thresholds, replay = Thresholds(), Replay(engine)
+    thresholds, replay = Thresholds.of_profile(engine.config.profile), Replay(engine)
     labels = {rule: Labels(f"{rule[0].upper()}-") for rule in [*RULES, "frames"]}
     pipelines = {rule: CameraPipeline(engine=replay, settings=settings, min_face_px=min_face_px, recognizer=Recognizer(
         gallery=gallery, new_stranger=labels[rule], thresholds=thresholds)) for rule, settings in RULES.items()}
@@ -367,7 +367,7 @@ def main() -> int:
         Path(args.json).write_text(json.dumps({
             "model_id": engine.model_id, "enrolled": len(enrolled), "frames_per_walk": args.frames,
             "min_face_px": args.min_face_px,
-            "seed": args.seed, "thresholds": asdict(Thresholds()), "rules": list(RULES), "scenarios": by_scenario,
+            "seed": args.seed, "thresholds": asdict(Thresholds.of_profile(engine.config.profile)), "rules": list(RULES), "scenarios": by_scenario,
             "timing": timing, "bystander_tracks": bystanders, "leftover_tracks": leftover, "pass": passed,
             "seconds": seconds,
             "walkers": [{"walk": r.walk.index, "scenario": r.walk.scenario, "photo": r.walk.walkers[r.walker].photo,

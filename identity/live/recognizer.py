@@ -45,6 +45,13 @@ class Thresholds:
     def names(self, match: PersonMatch, *, name: float | None = None) -> bool:
         return match.is_known(threshold=self.name if name is None else name, margin=self.margin)
 
+    @classmethod
+    def of_profile(cls, name: str) -> "Thresholds":
+        """A model profile's own (identity.vision.profiles), as its settings default to."""
+        profile = PROFILES[name]
+        return cls(name=profile.match_threshold, unknown=profile.unknown_threshold,
+                   stranger=profile.match_threshold, strong=profile.strong_threshold)
+
 
 @dataclass(frozen=True)
 class StrangerMatch:
