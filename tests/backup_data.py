@@ -58,10 +58,12 @@ def members(path: Path) -> dict[str, bytes]:
         return {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
 
 
-def rewritten(path: Path, target: Path, changes: dict[str, bytes]) -> Path:
-    """`path`'s tar written again at `target` with some members' contents changed."""
+def rewritten(path: Path, target: Path, changes: dict[str, bytes | None]) -> Path:
+    """`path`'s tar written again at `target` with some members' contents changed (None: left out)."""
     with tarfile.open(target, "w") as out:
         for name, data in {**members(path), **changes}.items():
+            if data is None:
+                continue
             info = tarfile.TarInfo(name)
             info.size = len(data)
             out.addfile(info, io.BytesIO(data))

@@ -21,6 +21,8 @@ def test_it_fills_the_progress_bar_and_shows_the_report(operator_user, aaron, ce
     with page.expect_navigation():
         page.click("#import-form button[type=submit]")
     expect(page.locator("#import-state")).to_have_text("Done", timeout=120_000)
+    # "Done" reloads the page for the whole report: read the reloaded one (it has no Cancel)
+    expect(page.locator("#import-cancel")).to_have_count(0, timeout=60_000)
     page.wait_for_load_state("networkidle")
     bar = page.evaluate("[document.getElementById('import-bar').value, document.getElementById('import-bar').max]")
     report = page.locator("#import-report tbody tr").all_text_contents()

@@ -237,11 +237,13 @@ def test_it_keeps_ffmpeg_to_the_kinds_protocols():
 
 # The secret forms: (kind, the URL as typed with PORT for the camera's port, the server's stream target,
 # its basic auth, the words of the secret that must never be seen). Each secret is made of words found
-# nowhere else, so that a part of it leaking shows as well as the whole.
+# nowhere else, so that a part of it leaking shows as well as the whole; eight letters or more, as a
+# shorter word turns up by chance in a test picture's base64 on a page (a 4-letter one did, once).
 SECRET_FORMS = {
     "quotes, spaces, @, : and % in a password": (
-        "mjpeg", "http://admin:Kiwi7%22Mango8%20Plum9%40Fig0%3ALime1%25@127.0.0.1:PORT/stream.mjpg",
-        "/stream.mjpg", 'admin:Kiwi7"Mango8 Plum9@Fig0:Lime1%', ["Kiwi7", "Mango8", "Plum9", "Fig0", "Lime1"]),
+        "mjpeg", "http://admin:Kiwi7Romeo%22Mango8Sierra%20Plum9Tango%40Fig0Uniform%3ALime1Victor%25@127.0.0.1:PORT/"
+        "stream.mjpg", "/stream.mjpg", 'admin:Kiwi7Romeo"Mango8Sierra Plum9Tango@Fig0Uniform:Lime1Victor%',
+        ["Kiwi7Romeo", "Mango8Sierra", "Plum9Tango", "Fig0Uniform", "Lime1Victor"]),
     "query secrets": (
         "mjpeg", "http://127.0.0.1:PORT/stream.mjpg?access_token=Tok3nAlpha&api_key=Ap1Bravo&size=2",
         "/stream.mjpg?access_token=Tok3nAlpha&api_key=Ap1Bravo&size=2", None, ["Tok3nAlpha", "Ap1Bravo"]),
@@ -256,9 +258,10 @@ UNREACHABLE_FORMS = {  # no server: nothing listens on the default ports of 127.
     "basic auth with no port (RTSP)": ("rtsp", "rtsp://Rtsp6User:Rtsp6Fox@127.0.0.1/cam", ["Rtsp6User", "Rtsp6Fox"]),
 }
 RAW_FORMS = {  # as an operator may paste them: refused, and the refusal shows none of it
-    "a quote and a space as they are": ("rtsp", 'rtsp://admin:Raw1"Hotel Raw2@127.0.0.1:554/cam', ["Raw1", "Raw2"]),
-    "an @ as it is": ("rtsp", "rtsp://admin:Raw3India@Raw4@127.0.0.1/cam", ["Raw3India", "Raw4"]),
-    "a bad port": ("rtsp", "rtsp://admin:Raw5Juliet@127.0.0.1:Raw6/cam", ["Raw5Juliet", "Raw6"]),
+    "a quote and a space as they are": ("rtsp", 'rtsp://admin:Raw1Kilo"Hotel Raw2Lima@127.0.0.1:554/cam',
+                                         ["Raw1Kilo", "Raw2Lima"]),
+    "an @ as it is": ("rtsp", "rtsp://admin:Raw3India@Raw4Mike@127.0.0.1/cam", ["Raw3India", "Raw4Mike"]),
+    "a bad port": ("rtsp", "rtsp://admin:Raw5Juliet@127.0.0.1:Raw6Oscar/cam", ["Raw5Juliet", "Raw6Oscar"]),
 }
 SECRET_WORDS = [word for forms in (SECRET_FORMS, UNREACHABLE_FORMS, RAW_FORMS) for *_, words in forms.values()
                 for word in words]

@@ -11,6 +11,7 @@ import sqlite3
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from attendance.models import AttendanceRecord
@@ -157,17 +158,27 @@ LAST = ("identity", "0013_snapshot_deleted_camera")  # adds Snapshot.deleted_cam
 
 
 def _of_the_older_faceapp(archive, target):
-    """The archive as the faceapp before LAST would have written it: without LAST (and identity's
-    migrations after it), and its snapshots without the field LAST adds."""
+    """The archive as the faceapp before LAST would have written it: without LAST and every
+    migration that depends on it (identity's after it, other apps' that need those), without the
+    rows of models those migrations made, and its snapshots without the field LAST adds."""
     manifest = json.loads(backup_data.members(archive)["manifest.json"])
-    manifest["migrations"]["identity"] = [name for name in manifest["migrations"]["identity"] if name < LAST[1]]
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    later = set(loader.graph.backwards_plan(LAST))
+    manifest["migrations"] = {app: [name for name in names if (app, name) not in later]
+                              for app, names in manifest["migrations"].items()}
+    state = loader.project_state([(app, max(names)) for app, names in manifest["migrations"].items() if names])
+    models = {model._meta.label_lower for model in state.apps.get_models()}
+    unborn = {name: None for name in manifest["members"] if name.startswith("db/") and name[3:-6] not in models}
+    for name in unborn:
+        del manifest["members"][name]
+    manifest["models"] = [entry for entry in manifest["models"] if entry["member"] not in unborn]
     member = "db/identity.snapshot.jsonl"
     rows = [json.loads(line) for line in backup_data.members(archive)[member].decode().splitlines()]
     for row in rows:
         assert row["fields"].pop("deleted_camera") == ""
     data = "".join(json.dumps(row) + "\n" for row in rows).encode()
     manifest["members"][member] = hashlib.sha256(data).hexdigest()
-    return backup_data.rewritten(archive, target, {member: data, "manifest.json": json.dumps(manifest).encode()})
+    return backup_data.rewritten(archive, target, {member: data, "manifest.json": json.dumps(manifest).encode(), **unborn})
 
 
 def test_it_restores_an_archive_of_an_older_faceapp_into_a_new_database_and_upgrades_it(media_root, tmp_path):
@@ -193,5 +204,6 @@ def test_it_refuses_an_archive_of_an_older_faceapp_into_a_database_already_made(
     older = _of_the_older_faceapp(archive, tmp_path / "older.tar")
 
     with pytest.raises(CommandError, match=r"refused: the backup was made by an older faceapp \(.*\), before migrations "
-                       r"identity\.0013_snapshot_deleted_camera(, identity\.\w+)*: restore it into a new database"):
+                       r"(\w+\.\w+, )*identity\.0013_snapshot_deleted_camera(, \w+\.\w+)*: restore it into a new "
+                       r"database"):
         call_command("restore", str(older), "--force", stdout=io.StringIO())
