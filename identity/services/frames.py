@@ -144,7 +144,10 @@ def frames_waiting(*, camera_ids: list[int]) -> int:
 
 def frame_counts(*, camera_id: int) -> dict[str, int]:
     """Frames received from the camera, replaced by a newer one before processing, and expired unread."""
-    counts = redis_client().hgetall(_camera_key(camera_id, "counts"))
+    return _counts_decode(redis_client().hgetall(_camera_key(camera_id, "counts")))
+
+
+def _counts_decode(counts: dict[bytes, bytes]) -> dict[str, int]:
     return {key.decode(): int(value) for key, value in counts.items()}
 
 
@@ -202,7 +205,10 @@ def _status_put(key: str, status: dict) -> None:
 
 
 def _status_get(key: str) -> dict | None:
-    data = redis_client().get(key)
+    return _status_decode(redis_client().get(key))
+
+
+def _status_decode(data: bytes | None) -> dict | None:
     return json.loads(data) if data else None
 
 
@@ -238,9 +244,6 @@ def camera_readings(*, camera_ids: list[int]) -> dict[int, CameraReadings]:
             pipe.hgetall(_camera_key(camera_id, "counts"))
         values = pipe.execute()
     return {
-        camera_id: CameraReadings(
-            reader=json.loads(reader) if reader else None, live=json.loads(live) if live else None,
-            counts={key.decode(): int(value) for key, value in counts.items()},
-        )
+        camera_id: CameraReadings(reader=_status_decode(reader), live=_status_decode(live), counts=_counts_decode(counts))
         for camera_id, reader, live, counts in zip(camera_ids, values[0::3], values[1::3], values[2::3])
     }
